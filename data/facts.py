@@ -1,0 +1,66 @@
+"""Load everything the KPI engine needs as Polars frames, once per data version.
+
+The frames are cached per process and keyed by `Database.version`, which every committed write
+bumps, so a write is visible on the next read and an unchanged database is read once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from data.calendar import calendar_table, working_calendar
+from data.db import Database
+from metrics.facts import Facts
+
+_QUERIES = {
+    "units": "SELECT unit_id, name, kind, is_member, region FROM units ORDER BY kind, sort_order, unit_id",
+    "contacts": "SELECT unit_id, role, name, title, phone, named_on FROM contacts",
+    "catalog": "SELECT code, name, unit_id, summary, format, share_type, share_condition, nonshare_basis, "
+    "open_type, update_cycle, published_on, last_updated_on, mounted_on, item_count FROM catalog_items",
+    "demands": "SELECT code, unit_id, content, target_code, raised_on, matched_on FROM demands",
+    "requests": "SELECT code, requester_id, provider_id, catalog_code, purpose, received_on, reviewed_on, "
+    "review_result, forwarded_on, replied_on, reply_result, legal_basis, refusal_reason FROM share_requests",
+    "tasks": "SELECT task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text "
+    "FROM tasks ORDER BY task_no",
+    "assignments": "SELECT task_no, unit_id, origin FROM task_assignments",
+    "reports": "SELECT task_no, unit_id, reported_on, status, percent, completed_on, note "
+    "FROM progress_reports WHERE verified",
+    "systems": "SELECT unit_id, name, classified, registered, registered_on, connected, connected_on, "
+    "provides_data FROM systems",
+    "networks": "SELECT unit_id, name, classified, migrated, migrated_on FROM networks",
+    "security": "SELECT unit_id, assessed_on, desensitization, encryption, access_auth, note "
+    "FROM security_assessments",
+    "quality": "SELECT q.catalog_code, c.unit_id, q.checked_on, q.completeness, q.accuracy, q.usability, "
+    "q.timeliness, q.issues_found, q.issues_fixed FROM quality_checks q "
+    "JOIN catalog_items c ON c.code = q.catalog_code",
+    "coverage": "SELECT unit_id, counted_on, villages, connected FROM village_coverage",
+    "milestones": "SELECT code, due_date, title, requirement, task_nos, indicators FROM milestones ORDER BY code",
+    "sla": "SELECT effective_from, review_days, reply_days, name FROM sla_rules ORDER BY effective_from",
+}
+
+_cache: dict[tuple[str, int], Facts] = {}
+_lock = threading.Lock()
+
+
+def read_settings(db: Database) -> dict:
+    return {k: json.loads(v) for k, v in db.rows("SELECT key, value FROM settings")}
+
+
+def load_facts(db: Database) -> Facts:
+    """All facts in the database (unscoped: scoping happens in data.views on the results)."""
+    key = (str(db.path), db.version)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        frames = {name: db.frame(sql) for name, sql in _QUERIES.items()}
+        facts = Facts(
+            **frames,
+            calendar=working_calendar(calendar_table(db)),
+            settings=read_settings(db),
+        )
+        for stale in [k for k in _cache if k[0] == key[0]]:
+            del _cache[stale]
+        _cache[key] = facts
+        return facts

@@ -1,0 +1,278 @@
+"""Versioned schema: ordered migrations applied on start.
+
+Column names here are the contract between `data/` (which writes them) and `metrics/`
+(which reads them as Polars frames through `data.facts`). docs/data-model.md explains each table.
+"""
+
+from __future__ import annotations
+
+from data.db import Database
+
+# Each entry: (version, description, statements). Append only; never edit a released one.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """CREATE TABLE units (
+                unit_id     INTEGER PRIMARY KEY,
+                name        VARCHAR NOT NULL UNIQUE,
+                kind        VARCHAR NOT NULL CHECK (kind IN ('县直部门','乡镇（街道）','公共服务企业','其他')),
+                is_member   BOOLEAN NOT NULL DEFAULT FALSE,  -- 领导小组成员单位 (annex 1)
+                region      VARCHAR,                          -- county, at prefecture/province scale
+                origin      VARCHAR NOT NULL DEFAULT 'plan',  -- plan / import / demo
+                sort_order  INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE unit_aliases (
+                alias   VARCHAR PRIMARY KEY,   -- another name the plan uses for the same unit
+                unit_id INTEGER NOT NULL
+            )""",
+            """CREATE TABLE contacts (
+                unit_id  INTEGER NOT NULL,
+                role     VARCHAR NOT NULL CHECK (role IN ('分管领导','经办人')),
+                name     VARCHAR NOT NULL,
+                title    VARCHAR,
+                phone    VARCHAR,
+                named_on DATE NOT NULL,
+                PRIMARY KEY (unit_id, role)
+            )""",
+            """CREATE TABLE catalog_items (
+                code            VARCHAR PRIMARY KEY,
+                name            VARCHAR NOT NULL,
+                unit_id         INTEGER NOT NULL,
+                summary         VARCHAR,
+                format          VARCHAR NOT NULL,    -- 库表/文件/接口
+                share_type      VARCHAR NOT NULL,    -- 无条件共享/有条件共享/不予共享
+                share_condition VARCHAR,
+                nonshare_basis  VARCHAR,
+                open_type       VARCHAR,             -- 无条件开放/有条件开放/不予开放
+                update_cycle    VARCHAR NOT NULL,    -- 实时/每日/每周/每月/每季度/每半年/每年/不定期
+                published_on    DATE NOT NULL,
+                last_updated_on DATE,
+                mounted_on      DATE,
+                item_count      INTEGER
+            )""",
+            """CREATE TABLE demands (
+                code        VARCHAR PRIMARY KEY,
+                unit_id     INTEGER NOT NULL,        -- requesting unit
+                content     VARCHAR NOT NULL,
+                target_code VARCHAR,
+                raised_on   DATE NOT NULL,
+                matched_on  DATE
+            )""",
+            """CREATE TABLE share_requests (
+                code           VARCHAR PRIMARY KEY,
+                requester_id   INTEGER NOT NULL,
+                provider_id    INTEGER NOT NULL,
+                catalog_code   VARCHAR,
+                purpose        VARCHAR NOT NULL,
+                use_until      DATE,
+                received_on    DATE NOT NULL,
+                reviewed_on    DATE,
+                review_result  VARCHAR,              -- 通过/退回
+                forwarded_on   DATE,
+                replied_on     DATE,
+                reply_result   VARCHAR,              -- 同意/部分同意/不同意
+                legal_basis    VARCHAR,
+                refusal_reason VARCHAR
+            )""",
+            """CREATE TABLE tasks (
+                task_no       INTEGER PRIMARY KEY,
+                section       VARCHAR NOT NULL,
+                title         VARCHAR NOT NULL,
+                goal          VARCHAR NOT NULL,
+                deadline_text VARCHAR NOT NULL,      -- as written in annex 2
+                due_date      DATE,                  -- NULL when ongoing
+                is_ongoing    BOOLEAN NOT NULL,
+                units_text    VARCHAR NOT NULL       -- responsible units as written
+            )""",
+            """CREATE TABLE assignment_groups (
+                group_word VARCHAR NOT NULL,         -- e.g. 县直各单位
+                unit_kind  VARCHAR NOT NULL,         -- expands to every unit of this kind
+                PRIMARY KEY (group_word, unit_kind)
+            )""",
+            """CREATE TABLE task_assignments (
+                task_no INTEGER NOT NULL,
+                unit_id INTEGER NOT NULL,
+                origin  VARCHAR NOT NULL,            -- the word of annex 2 that assigned it
+                PRIMARY KEY (task_no, unit_id)
+            )""",
+            """CREATE TABLE progress_reports (
+                task_no      INTEGER NOT NULL,
+                unit_id      INTEGER NOT NULL,
+                reported_on  DATE NOT NULL,
+                status       VARCHAR NOT NULL CHECK (status IN ('未启动','推进中','已完成')),
+                percent      INTEGER,
+                completed_on DATE,
+                note         VARCHAR,
+                submitted_by VARCHAR,
+                verified     BOOLEAN NOT NULL DEFAULT TRUE,   -- unit-submitted reports wait for the office
+                verified_by  VARCHAR,
+                verified_at  TIMESTAMP,
+                PRIMARY KEY (task_no, unit_id, reported_on)
+            )""",
+            """CREATE TABLE milestones (
+                code         VARCHAR PRIMARY KEY,    -- M1..M4
+                due_date     DATE NOT NULL,
+                title        VARCHAR NOT NULL,
+                requirement  VARCHAR NOT NULL,
+                task_nos     INTEGER[] NOT NULL,
+                indicators   VARCHAR[] NOT NULL
+            )""",
+            """CREATE TABLE systems (
+                unit_id       INTEGER NOT NULL,
+                name          VARCHAR NOT NULL,
+                classified    BOOLEAN NOT NULL,
+                registered    BOOLEAN NOT NULL DEFAULT FALSE,
+                registered_on DATE,
+                connected     BOOLEAN NOT NULL DEFAULT FALSE,
+                connected_on  DATE,
+                provides_data BOOLEAN,
+                PRIMARY KEY (unit_id, name)
+            )""",
+            """CREATE TABLE networks (
+                unit_id     INTEGER NOT NULL,
+                name        VARCHAR NOT NULL,
+                classified  BOOLEAN NOT NULL,
+                migrated    BOOLEAN NOT NULL DEFAULT FALSE,
+                migrated_on DATE,
+                PRIMARY KEY (unit_id, name)
+            )""",
+            """CREATE TABLE security_assessments (
+                unit_id         INTEGER NOT NULL,
+                assessed_on     DATE NOT NULL,
+                desensitization BOOLEAN NOT NULL,
+                encryption      BOOLEAN NOT NULL,
+                access_auth     BOOLEAN NOT NULL,
+                note            VARCHAR,
+                PRIMARY KEY (unit_id, assessed_on)
+            )""",
+            """CREATE TABLE quality_checks (
+                catalog_code  VARCHAR NOT NULL,
+                checked_on    DATE NOT NULL,
+                completeness  DOUBLE NOT NULL,
+                accuracy      DOUBLE NOT NULL,
+                usability     DOUBLE NOT NULL,
+                timeliness    DOUBLE NOT NULL,
+                issues_found  INTEGER,
+                issues_fixed  INTEGER,
+                PRIMARY KEY (catalog_code, checked_on)
+            )""",
+            """CREATE TABLE village_coverage (
+                unit_id    INTEGER NOT NULL,         -- the township (乡镇（街道）)
+                counted_on DATE NOT NULL,
+                villages   INTEGER NOT NULL,
+                connected  INTEGER NOT NULL,
+                PRIMARY KEY (unit_id, counted_on)
+            )""",
+            """CREATE TABLE settings (
+                key   VARCHAR PRIMARY KEY,
+                value VARCHAR NOT NULL               -- JSON
+            )""",
+            """CREATE TABLE sla_rules (
+                effective_from DATE PRIMARY KEY,
+                review_days    INTEGER NOT NULL,
+                reply_days     INTEGER NOT NULL,
+                name           VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE calendar_days (
+                day        DATE PRIMARY KEY,
+                is_workday BOOLEAN NOT NULL,
+                source     VARCHAR NOT NULL,         -- chinese_calendar / office
+                note       VARCHAR
+            )""",
+            """CREATE TABLE users (
+                username        VARCHAR PRIMARY KEY,
+                display_name    VARCHAR NOT NULL,
+                password_hash   VARCHAR NOT NULL,
+                role            VARCHAR NOT NULL CHECK (role IN ('管理员','领导','单位')),
+                unit_id         INTEGER,
+                disabled        BOOLEAN NOT NULL DEFAULT FALSE,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                locked_until    TIMESTAMP,
+                created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            "CREATE SEQUENCE audit_seq START 1",
+            """CREATE TABLE audit_log (
+                id            BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+                logged_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                username      VARCHAR NOT NULL,
+                action        VARCHAR NOT NULL,
+                target        VARCHAR,
+                detail        VARCHAR,
+                counts_before VARCHAR,
+                counts_after  VARCHAR
+            )""",
+            "CREATE SEQUENCE import_seq START 1",
+            """CREATE TABLE import_log (
+                id          BIGINT NOT NULL,
+                logged_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                username    VARCHAR NOT NULL,
+                file_name   VARCHAR NOT NULL,
+                file_sha256 VARCHAR NOT NULL,
+                sheet       VARCHAR NOT NULL,
+                inserted    INTEGER NOT NULL,
+                updated     INTEGER NOT NULL
+            )""",
+            """CREATE TABLE published_months (
+                month        VARCHAR PRIMARY KEY,    -- YYYY-MM
+                as_of        DATE NOT NULL,
+                published_at TIMESTAMP NOT NULL,
+                published_by VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE published_scores (
+                month      VARCHAR NOT NULL,
+                unit_id    INTEGER NOT NULL,
+                score_col  VARCHAR NOT NULL,         -- a scorecard CSV column
+                num_value  DOUBLE,
+                text_value VARCHAR,
+                PRIMARY KEY (month, unit_id, score_col)
+            )""",
+            """CREATE TABLE meta (
+                key   VARCHAR PRIMARY KEY,
+                value VARCHAR NOT NULL
+            )""",
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    exists = db.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    )
+    if not exists:
+        return 0
+    return db.scalar("SELECT coalesce(max(version), 0) FROM schema_version") or 0
+
+
+def migrate(db: Database) -> int:
+    """Apply every migration newer than the database; return the resulting version."""
+    version = current_version(db)
+    if version >= LATEST_VERSION:
+        return version
+    with db.transaction() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        )
+        for number, description, statements in MIGRATIONS:
+            if number <= version:
+                continue
+            for statement in statements:
+                cur.execute(statement)
+            cur.execute(
+                "INSERT INTO schema_version (version, description) VALUES (?, ?)", [number, description]
+            )
+    return LATEST_VERSION
+
+
+def prepare_database(db: Database) -> None:
+    """Migrate, then load the plan if it is not there yet (first start)."""
+    migrate(db)
+    if not db.scalar("SELECT count(*) FROM tasks"):
+        from data.plan import load_plan
+
+        load_plan(db)

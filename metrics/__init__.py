@@ -1,0 +1,1 @@
+"""The Polars KPI engine: pure functions of frames and an as-of date. Never imports streamlit."""

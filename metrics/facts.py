@@ -1,0 +1,35 @@
+"""The frames the KPI engine reads. `data.facts.load_facts` fills one from the database;
+tests build small ones by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Facts:
+    units: pl.DataFrame         # unit_id, name, kind, is_member, region
+    contacts: pl.DataFrame      # unit_id, role, name, title, phone, named_on
+    catalog: pl.DataFrame       # code, name, unit_id, summary, format, share_type, share_condition,
+    #                             nonshare_basis, open_type, update_cycle, published_on,
+    #                             last_updated_on, mounted_on, item_count
+    demands: pl.DataFrame       # code, unit_id, content, target_code, raised_on, matched_on
+    requests: pl.DataFrame      # code, requester_id, provider_id, catalog_code, purpose, received_on,
+    #                             reviewed_on, review_result, forwarded_on, replied_on, reply_result,
+    #                             legal_basis, refusal_reason
+    tasks: pl.DataFrame         # task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text
+    assignments: pl.DataFrame   # task_no, unit_id, origin
+    reports: pl.DataFrame       # task_no, unit_id, reported_on, status, percent, completed_on, note (verified only)
+    systems: pl.DataFrame       # unit_id, name, classified, registered, registered_on, connected,
+    #                             connected_on, provides_data
+    networks: pl.DataFrame      # unit_id, name, classified, migrated, migrated_on
+    security: pl.DataFrame      # unit_id, assessed_on, desensitization, encryption, access_auth, note
+    quality: pl.DataFrame       # catalog_code, unit_id (the item's provider), checked_on, completeness,
+    #                             accuracy, usability, timeliness, issues_found, issues_fixed
+    coverage: pl.DataFrame      # unit_id (township), counted_on, villages, connected
+    milestones: pl.DataFrame    # code, due_date, title, requirement, task_nos, indicators
+    calendar: pl.DataFrame      # day, is_workday, source ('chinese_calendar'|'office'|'fallback'), wd_index
+    sla: pl.DataFrame           # effective_from, review_days, reply_days, name
+    settings: dict = field(default_factory=dict)  # see data.plan.DEFAULT_SETTINGS
