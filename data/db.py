@@ -8,6 +8,7 @@ a time, each in an explicit transaction that is rolled back on any error.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,10 @@ import duckdb
 import polars as pl
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "dashboard.duckdb"
+
+# Data versions are unique across every Database of the process: a file closed and reopened (after
+# a restore, say) must never reuse a version a cache has already seen for the same path.
+_versions = itertools.count(1)
 
 
 class DatabaseLockedError(RuntimeError):
@@ -56,8 +61,8 @@ class Database:
                 raise DatabaseLockedError(self.path) from exc
             raise
         self._write_lock = threading.RLock()
-        # Bumped after every committed write; caches at the page edge key on it.
-        self.version = 0
+        # Changed after every committed write (and unique per process); caches key on it.
+        self.version = next(_versions)
 
     # -- reads -------------------------------------------------------------------------------
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -94,7 +99,7 @@ class Database:
                 raise
             cur.execute("COMMIT")
             cur.close()
-            self.version += 1
+            self.version = next(_versions)
 
     def checkpoint(self) -> None:
         with self._write_lock:
