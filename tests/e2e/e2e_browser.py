@@ -1,0 +1,141 @@
+"""Page helpers for the real-browser tests: log in, wait for a script run, navigate, screenshot.
+
+Streamlit marks its root element with `data-test-script-state` (initial / running / notRunning /
+rerunRequested / …); a page is settled when that says it is not running, no spinner is shown, and
+that stays so for a moment (the cookie component of streamlit-authenticator triggers a second run).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from e2e_harness import SCREENSHOTS, Account
+from playwright.sync_api import Locator, Page
+
+BUSY_STATES = {"initial", "running", "rerunRequested", "stopRequested"}
+APP = '[data-testid="stApp"]'
+
+
+def wait_idle(page: Page, timeout: float = 45.0, settle: float = 0.35, stable_checks: int = 3) -> None:
+    """Block until the script run is over, no spinner is up, and that held for a few checks."""
+    deadline = time.monotonic() + timeout
+    page.wait_for_selector(APP, timeout=timeout * 1000)
+    stable = 0
+    while stable < stable_checks:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"page still running after {timeout}s: {page.url}")
+        state = page.get_attribute(APP, "data-test-script-state")
+        busy = (
+            state in BUSY_STATES
+            or page.locator('[data-testid="stSpinner"]').count() > 0
+            or page.locator('[data-testid="stStatusWidgetRunningIcon"]').count() > 0
+            or page.locator('[data-testid="stSkeleton"]').count() > 0
+        )
+        stable = 0 if busy else stable + 1
+        page.wait_for_timeout(settle * 1000)
+
+
+def rerun_and_wait(page: Page, action, timeout: float = 45.0) -> None:
+    """Do `action()` (a click, a fill+Enter) and wait for the rerun it starts to finish."""
+    action()
+    # Give the frontend a moment to send the rerun request before we poll for "not running".
+    page.wait_for_timeout(300)
+    wait_idle(page, timeout=timeout)
+
+
+def main_text(page: Page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
+
+
+def sidebar(page: Page) -> Locator:
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def assert_no_exception(page: Page, where: str = "") -> None:
+    """No st.exception box and no Python traceback anywhere on the page."""
+    boxes = page.locator('[data-testid="stException"]')
+    if boxes.count():
+        raise AssertionError(f"exception shown on {where or page.url}:\n{boxes.first.inner_text()[:2000]}")
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body, f"traceback text on {where or page.url}:\n{body[:2000]}"
+
+
+def login_form_visible(page: Page) -> bool:
+    return page.locator('input[type="password"]').count() > 0
+
+
+def fill_login(page: Page, username: str, password: str) -> None:
+    """Type into streamlit-authenticator's form and press its submit button."""
+    form = page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]')).first
+    form.wait_for(timeout=30_000)
+    form.locator('input:not([type="password"])').first.fill(username)
+    form.locator('input[type="password"]').first.fill(password)
+    rerun_and_wait(page, lambda: form.locator('[data-testid="stFormSubmitButton"] button').first.click())
+
+
+def login(page: Page, base_url: str, account: Account) -> None:
+    """Open the app and log in; fails when the login form is still there afterwards."""
+    page.goto(base_url)
+    wait_idle(page)
+    fill_login(page, account.username, account.password)
+    deadline = time.monotonic() + 20
+    while login_form_visible(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    assert not login_form_visible(page), f"still on the login form as {account.username}:\n{main_text(page)[:800]}"
+    wait_idle(page)
+
+
+def logout(page: Page) -> None:
+    button = page.get_by_role("button", name=re.compile("退出|注销|登出"))
+    rerun_and_wait(page, lambda: button.first.click())
+
+
+def nav_links(page: Page) -> list[tuple[str, str]]:
+    """(label, href) of every page in the sidebar navigation, expanding 'view more' first."""
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and re.search(r"more|更多", more.first.inner_text(), re.I):
+        more.first.click()
+        page.wait_for_timeout(300)
+    links = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]')
+    out = []
+    for i in range(links.count()):
+        link = links.nth(i)
+        out.append((link.inner_text().strip(), link.get_attribute("href") or ""))
+    return out
+
+
+def goto_nav(page: Page, label: str) -> None:
+    """Click the navigation entry whose text is `label` and wait for the page to run."""
+    nav_links(page)  # expands a collapsed list
+    link = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(rf"^\s*\W*\s*{re.escape(label)}\s*$")
+    )
+    if link.count() == 0:
+        link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=label)
+    rerun_and_wait(page, lambda: link.first.click())
+
+
+def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS) -> Path:
+    """A full-page PNG: the viewport is stretched to the height of the scrolling main area."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    size = page.viewport_size or {"width": 1400, "height": 900}
+    height = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMain"]');
+            const side = document.querySelector('[data-testid="stSidebarContent"]');
+            return Math.max(main ? main.scrollHeight : 0, side ? side.scrollHeight : 0,
+                            document.body.scrollHeight);
+        }"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 9000))})
+    page.wait_for_timeout(500)  # let Plotly re-layout to the new size
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    return path
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^\w\u4e00-\u9fff-]+", "_", text).strip("_") or "page"
