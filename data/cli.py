@@ -1,0 +1,327 @@
+"""`python -m data …`: the operator's command line (see docs/cli.md and interfaces.md).
+
+Every command takes `--db PATH` (else $DASHBOARD_DB, else data/dashboard.duckdb) and `--debug`,
+creates the schema and loads the plan when the database is new, and runs as `data.scope.SYSTEM`
+(the operator at the console is the office). Errors are two lines on stderr, Chinese then
+English, without a traceback unless `--debug`.
+
+Exit codes: 0 ok; 1 refused (validation errors, weak password, unknown unit or user); 2 usage
+error (argparse) or unreadable input file; 3 the database file is held by another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import traceback
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_UNREADABLE = 2
+EXIT_LOCKED = 3
+
+ROLE_CHOICES = ("管理员", "领导", "单位")
+
+
+class CliError(Exception):
+    """An error the operator can act on: a Chinese line, an English line and an exit code."""
+
+    def __init__(self, chinese: str, english: str, code: int = EXIT_REFUSED):
+        super().__init__(chinese)
+        self.chinese = chinese
+        self.english = english
+        self.code = code
+
+
+# -- argument parsing ------------------------------------------------------------------------
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS: an option given before the command is not reset by the subcommand's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS,
+        help="数据库文件（默认 $DASHBOARD_DB，否则 data/dashboard.duckdb）",
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="出错时显示完整的调用栈"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="python -m data",
+        description="政务数据共享督查考评看板：数据库维护命令",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("init", parents=[common], help="建库并载入实施方案（可重复执行）")
+
+    p = sub.add_parser("demo", parents=[common], help="生成确定性的演示数据")
+    p.add_argument("--scale", choices=("county", "province"), default="county", help="county（默认）或 province")
+    p.add_argument("--seed", type=int, default=1, help="随机种子（默认 1；同一种子生成相同数据）")
+
+    p = sub.add_parser("import", parents=[common], help="校验并导入 Excel 工作簿或 CSV 文件")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("template", parents=[common], help="生成空白导入模板")
+    p.add_argument("out", metavar="OUT.xlsx")
+
+    p = sub.add_parser("backup", parents=[common], help="备份数据库")
+    p.add_argument("dir", nargs="?", metavar="DIR", help="备份目录（默认与数据库同目录下的 backups/）")
+    p.add_argument("--keep", type=int, default=10, help="目录中保留最近几份备份（默认 10）")
+
+    p = sub.add_parser("restore", parents=[common], help="从备份文件恢复数据库")
+    p.add_argument("file", metavar="FILE")
+
+    p = sub.add_parser("user", parents=[common], help="管理登录账号")
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    q = user_sub.add_parser("add", parents=[common], help="新增账号（密码从标准输入读取）")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    q.add_argument("--unit", metavar="单位名称", help="单位账号所属单位")
+    q.add_argument("--display", metavar="显示名", help="显示名（默认与账号相同）")
+    q = user_sub.add_parser("reset", parents=[common], help="重置密码（新密码从标准输入读取）")
+    q.add_argument("name", metavar="NAME")
+    q = user_sub.add_parser("disable", parents=[common], help="停用账号")
+    q.add_argument("name", metavar="NAME")
+    user_sub.add_parser("list", parents=[common], help="列出账号和角色")
+    return parser
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _err(*lines: str) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def read_password(confirm: bool = True) -> str:
+    """The new password: typed without echo on a terminal (twice), else one line of stdin."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass("密码 / Password: ")
+        if confirm:
+            second = getpass.getpass("再次输入密码 / Repeat password: ")
+            if first != second:
+                raise CliError("两次输入的密码不一致。", "The two passwords do not match.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    password = line.rstrip("\r\n")
+    if not password:
+        raise CliError("没有从标准输入读到密码。", "No password was given on standard input.")
+    return password
+
+
+def _missing_module(exc: ModuleNotFoundError, module: str, what_cn: str) -> CliError:
+    if exc.name != module:
+        raise exc
+    return CliError(
+        f"{what_cn}功能尚未安装（缺少模块 {module}）。",
+        f"This command is not available yet (module {module} is missing).",
+    )
+
+
+def _user_error(exc: Exception) -> CliError:
+    chinese = str(exc) or "账号操作被拒绝。"
+    english = getattr(exc, "english", None) or getattr(exc, "message_en", None) or (
+        "The user operation was refused (see the Chinese message above)."
+    )
+    return CliError(chinese, english, EXIT_REFUSED)
+
+
+# Chinese labels for the table names that count dicts use as keys.
+COUNT_LABELS = {
+    "units": "单位",
+    "contacts": "联系人",
+    "catalog_items": "目录",
+    "catalog": "目录",
+    "demands": "需求",
+    "share_requests": "共享申请",
+    "requests": "共享申请",
+    "tasks": "任务",
+    "assignments": "任务分工",
+    "task_assignments": "任务分工",
+    "progress_reports": "进展报送",
+    "reports": "进展报送",
+    "milestones": "里程碑",
+    "systems": "信息系统",
+    "networks": "业务专网",
+    "security_assessments": "安全评估",
+    "security": "安全评估",
+    "quality_checks": "质量检查",
+    "quality": "质量检查",
+    "village_coverage": "村村通",
+    "coverage": "村村通",
+    "users": "账号",
+    "calendar_days": "日历天数",
+}
+
+
+def _print_counts(title: str, counts: dict) -> None:
+    print(title)
+    for key, value in counts.items():
+        print(f"  {COUNT_LABELS.get(key, key)}：{value}")
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_init(args) -> int:
+    from data.db import get_db
+    from data.plan import load_plan
+    from data.schema import LATEST_VERSION
+
+    db = get_db(args.db)
+    counts = load_plan(db)  # idempotent: adds what is missing, keeps the office's edits
+    _print_counts(f"数据库已就绪：{db.path}（结构版本 {LATEST_VERSION}）", counts)
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from data.db import get_db
+
+    try:
+        from data.demo import generate_demo
+    except ModuleNotFoundError as exc:
+        raise _missing_module(exc, "data.demo", "演示数据") from exc
+    db = get_db(args.db)
+    counts = generate_demo(db, scale=args.scale, seed=args.seed)
+    _print_counts(f"演示数据已生成（规模 {args.scale}，种子 {args.seed}）：", counts)
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from data.db import get_db
+    from data.scope import SYSTEM
+
+    try:
+        from data.importer import run_import_command
+    except ModuleNotFoundError as exc:
+        raise _missing_module(exc, "data.importer", "导入") from exc
+    db = get_db(args.db)
+    return int(run_import_command(db, list(args.files), SYSTEM))
+
+
+def cmd_template(args) -> int:
+    try:
+        from data.template import write_template
+    except ModuleNotFoundError as exc:
+        raise _missing_module(exc, "data.template", "导入模板") from exc
+    from data.db import get_db
+
+    get_db(args.db)  # the contract: every command prepares a new database
+    write_template(args.out)
+    print(f"导入模板已生成：{args.out}")
+    return EXIT_OK
+
+
+def cmd_backup(args) -> int:
+    from data.backup import backup
+    from data.db import get_db
+
+    if args.keep < 1:
+        raise CliError("--keep 至少为 1。", "--keep must be at least 1.", EXIT_UNREADABLE)
+    db = get_db(args.db)
+    path = backup(db, args.dir, keep=args.keep)
+    print(f"备份完成：{path}")
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    from data.backup import BackupError, restore
+    from data.db import resolve_path
+
+    target = resolve_path(args.db)
+    try:
+        restore(args.file, target)
+    except BackupError as exc:
+        raise CliError(str(exc), exc.english, EXIT_UNREADABLE) from exc
+    print(f"已从 {args.file} 恢复数据库：{target}")
+    return EXIT_OK
+
+
+def cmd_user(args) -> int:
+    from data.db import get_db
+    from data.scope import SYSTEM
+
+    try:
+        import data.users as users
+    except ModuleNotFoundError as exc:
+        raise _missing_module(exc, "data.users", "账号管理") from exc
+    db = get_db(args.db)
+    action = args.user_command
+    try:
+        if action == "list":
+            import polars as pl
+
+            frame = users.list_users(db)
+            if frame.height == 0:
+                print("还没有任何账号。请用 python -m data user add 新增管理员账号。")
+                return EXIT_OK
+            with pl.Config(
+                tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
+                fmt_str_lengths=60, tbl_width_chars=200,
+            ):
+                print(frame)
+            return EXIT_OK
+        if action == "add":
+            password = read_password(confirm=True)
+            users.add_user(
+                db, SYSTEM, args.name, password, args.role, unit_name=args.unit, display_name=args.display
+            )
+            print(f"账号 {args.name}（{args.role}）已创建。")
+        elif action == "reset":
+            password = read_password(confirm=True)
+            users.reset_password(db, SYSTEM, args.name, password)
+            print(f"账号 {args.name} 的密码已重置。")
+        elif action == "disable":
+            users.disable_user(db, SYSTEM, args.name)
+            print(f"账号 {args.name} 已停用。")
+    except users.UserError as exc:
+        raise _user_error(exc) from exc
+    return EXIT_OK
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "template": cmd_template,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "user": cmd_user,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # usage errors: argparse prints them and exits 2
+    args.db = getattr(args, "db", None)
+    args.debug = getattr(args, "debug", False)
+
+    from data.db import DatabaseLockedError
+
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        if args.debug:
+            traceback.print_exc()
+        _err(exc.chinese, exc.english)
+        return exc.code
+    except DatabaseLockedError as exc:
+        if args.debug:
+            traceback.print_exc()
+        chinese, _, english = str(exc).partition(" / ")
+        _err(chinese, english or "The database file is locked by another process.")
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        _err("已取消。", "Cancelled.")
+        return 130
+    except Exception as exc:  # anything unforeseen: still two lines, the traceback on --debug
+        if args.debug:
+            traceback.print_exc()
+        text = " ".join(str(exc).split())
+        _err(
+            f"命令执行失败：{text}",
+            f"The command failed: {type(exc).__name__}: {text} (run again with --debug for details)",
+        )
+        return EXIT_REFUSED
