@@ -1,0 +1,96 @@
+"""The versioned schema: every table exists, the version is the latest, migrations are idempotent."""
+
+from __future__ import annotations
+
+import re
+
+from data.db import close_db, get_db
+from data.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
+
+# Written out by hand from product.md / issue 2 (not derived from MIGRATIONS), so a table
+# dropped from the schema fails here.
+EXPECTED_TABLES = {
+    "units", "unit_aliases", "contacts", "catalog_items", "demands", "share_requests", "tasks",
+    "assignment_groups", "task_assignments", "progress_reports", "milestones", "systems", "networks",
+    "security_assessments", "quality_checks", "village_coverage", "settings", "sla_rules",
+    "calendar_days", "users", "audit_log", "import_log", "published_months", "published_scores",
+    "meta", "schema_version",
+}
+
+
+def _tables(db) -> set[str]:
+    return {r[0] for r in db.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+
+
+def test_every_table_exists(db):
+    assert EXPECTED_TABLES <= _tables(db)
+
+
+def test_every_table_created_by_a_migration_exists(db):
+    created = {
+        m.group(1)
+        for _n, _d, statements in MIGRATIONS
+        for s in statements
+        if (m := re.match(r"\s*CREATE TABLE (\w+)", s))
+    }
+    assert created, "no CREATE TABLE found in MIGRATIONS"
+    assert created <= _tables(db)
+
+
+def test_schema_version_is_latest(db):
+    assert current_version(db) == LATEST_VERSION
+    assert db.scalar("SELECT max(version) FROM schema_version") == LATEST_VERSION
+    versions = [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [n for n, _d, _s in MIGRATIONS]
+
+
+def test_migrate_twice_is_a_no_op(db):
+    rows_before = db.rows("SELECT version, description, applied_at FROM schema_version ORDER BY version")
+    units_before = db.scalar("SELECT count(*) FROM units")
+    version_before = db.version
+    assert migrate(db) == LATEST_VERSION
+    assert migrate(db) == LATEST_VERSION
+    assert db.rows("SELECT version, description, applied_at FROM schema_version ORDER BY version") == rows_before
+    assert db.scalar("SELECT count(*) FROM units") == units_before
+    assert db.version == version_before  # nothing was written
+
+
+def test_reopening_a_prepared_file_changes_nothing(db_path):
+    db = get_db(db_path)
+    counts = {t: db.scalar(f"SELECT count(*) FROM {t}") for t in ("units", "tasks", "task_assignments", "calendar_days")}
+    close_db(db_path)
+    db = get_db(db_path)
+    try:
+        assert {t: db.scalar(f"SELECT count(*) FROM {t}") for t in counts} == counts
+        assert current_version(db) == LATEST_VERSION
+    finally:
+        close_db(db_path)
+
+
+def test_unprepared_file_has_version_zero(db_path):
+    db = get_db(db_path, prepare=False)
+    try:
+        assert current_version(db) == 0
+        assert migrate(db) == LATEST_VERSION
+        assert current_version(db) == LATEST_VERSION
+        assert db.scalar("SELECT count(*) FROM tasks") == 0  # migrate alone loads no plan
+    finally:
+        close_db(db_path)
+
+
+def test_failed_write_rolls_back(db):
+    before = db.scalar("SELECT count(*) FROM units")
+    version = db.version
+    try:
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO units (unit_id, name, kind) VALUES (9999, '测试单位', '县直部门')")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert db.scalar("SELECT count(*) FROM units") == before
+    assert db.version == version
+    # the connection is usable afterwards
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO units (unit_id, name, kind) VALUES (9999, '测试单位', '县直部门')")
+    assert db.scalar("SELECT count(*) FROM units") == before + 1
+    assert db.version != version
