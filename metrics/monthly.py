@@ -1,0 +1,74 @@
+"""The monthly review's request figures: rates over the steps falling due in the month, and the
+warning list (预警) of open steps about to fall due."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import polars as pl
+
+from metrics.facts import Facts
+from metrics.registry import setting
+from metrics.requests import request_steps
+from metrics.workdays import add_workday_deadline, workdays_between
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """'YYYY-MM' -> (first day, last day)."""
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        first = dt.date(year, mon, 1)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"月份格式应为 YYYY-MM：{month} / month must be YYYY-MM: {month}") from exc
+    return first, dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def month_rates(facts: Facts, month: str) -> pl.DataFrame:
+    """Per responsible unit, as of the month's last day, over the steps whose deadline falls in the
+    month: counts by status and the on-time rate of review (office) and reply steps. A step due on
+    the last day and still open then is pending and left out, as in the scorecard."""
+    first, last = month_bounds(month)
+    steps = request_steps(facts, last).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
+    counts = steps.group_by("responsible_id", "step").agg(
+        (pl.col("status") == "on_time").sum().alias("on_time"),
+        (pl.col("status") == "late").sum().alias("late"),
+        (pl.col("status") == "overdue").sum().alias("overdue"),
+        (pl.col("status") == "pending").sum().alias("pending"),
+    ).with_columns(
+        judged=pl.col("on_time") + pl.col("late") + pl.col("overdue"),
+    ).with_columns(
+        ontime_rate=pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged")),
+    )
+    units = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"),
+                               pl.col("kind").alias("unit_kind"))
+    return (
+        counts.rename({"responsible_id": "unit_id"})
+        .join(units, on="unit_id", how="left")
+        .select("unit_id", "unit", "unit_kind", "step", "on_time", "late", "overdue", "pending", "judged",
+                "ontime_rate")
+        .with_columns(pl.col("on_time", "late", "overdue", "pending", "judged").cast(pl.Int64))
+        .sort("step", "unit_id", descending=[True, False])
+    )
+
+
+def warning_list(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """Open steps (not done, not yet overdue) whose deadline is within settings['warning_workdays']
+    working days after D (a deadline on D itself included): code, step, responsible unit,
+    deadline, workdays_left."""
+    days = int(setting(facts, "warning_workdays"))
+    horizon = add_workday_deadline(
+        pl.DataFrame({"d": [as_of], "n": [days]}), "d", "n", facts.calendar, "horizon"
+    )["horizon"][0]
+    steps = request_steps(facts, as_of).filter(
+        (pl.col("status") == "pending") & (pl.col("deadline") <= pl.lit(horizon))
+    ).with_columns(_as_of=pl.lit(as_of))
+    steps = workdays_between(steps, "_as_of", "deadline", facts.calendar, "workdays_left")
+    names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"))
+    return (
+        steps.join(names.rename({"unit_id": "responsible_id", "name": "responsible"}), on="responsible_id",
+                   how="left")
+        .select("code", "step", "responsible_id", "responsible", "requester_id", "provider_id", "started_on",
+                "deadline", pl.col("workdays_left").cast(pl.Int32), "rule")
+        .sort("deadline", "code", "step")
+    )
