@@ -1,0 +1,959 @@
+"""Workbook/CSV import: validate the whole file first, then write everything or nothing.
+
+The format is ../shared/design/import-format.md; docs/import.md records every decision the
+contract left open. Validation never writes. `import_workbook` takes a backup, then writes all
+sheets in one transaction with idempotent upserts keyed by each sheet's natural key, logs the
+import (import_log, one row per sheet) and records an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import sys
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from data.db import Database
+from data.plan import PLAN_TASKS, normalize_name
+from data.scope import Scope
+
+UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
+TOWNSHIP = "乡镇（街道）"
+DEFAULT_UPLOAD_LIMIT_MB = 20
+MIN_DATE = dt.date(2000, 1, 1)
+ERROR_COLUMNS = ("工作表", "行号", "列", "值", "问题")
+
+TRUE_WORDS = {"是", "Y", "YES", "1", "TRUE", "真"}
+FALSE_WORDS = {"否", "N", "NO", "0", "FALSE", "假"}
+
+
+# -- the contract as data ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    label: str                 # Chinese header, exactly as import-format.md writes it
+    field: str                 # database column
+    kind: str                  # text, unit, date, bool, enum, int, score, catalog
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    future_ok: bool = False    # a date that may lie after today (使用期限至)
+    note: str = ""             # shown in the template's 说明 sheet
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]       # natural key, as database fields
+    owner: str | None          # the field naming the unit a 单位 user must be (None: see code)
+    example: tuple[Any, ...]   # the template's example row, in column order
+
+    def column(self, field_name: str) -> Column:
+        return next(c for c in self.columns if c.field == field_name)
+
+
+def _c(label, field_name, kind, required=False, **kw) -> Column:
+    return Column(label, field_name, kind, required, **kw)
+
+
+YES_NO = ("是", "否")
+D = dt.date
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("单位", "units", (
+        _c("单位名称", "name", "text", True, note="单位全称；全角/半角、空格不影响匹配"),
+        _c("单位类型", "kind", "enum", True, choices=UNIT_KINDS),
+        _c("领导小组成员单位", "is_member", "bool"),
+    ), ("name",), "name", ("县大数据发展中心", "县直部门", "是")),
+    Sheet("责任人", "contacts", (
+        _c("单位名称", "unit_id", "unit", True),
+        _c("角色", "role", "enum", True, choices=("分管领导", "经办人")),
+        _c("姓名", "name", "text", True),
+        _c("职务", "title", "text"),
+        _c("联系电话", "phone", "text"),
+        _c("明确日期", "named_on", "date", True),
+    ), ("unit_id", "role"), "unit_id",
+        ("县大数据发展中心", "经办人", "张三", "科员", "0793-2220000", D(2023, 5, 20))),
+    Sheet("数据目录", "catalog_items", (
+        _c("目录编码", "code", "text", True),
+        _c("资源名称", "name", "text", True),
+        _c("提供单位", "unit_id", "unit", True),
+        _c("资源摘要", "summary", "text"),
+        _c("资源格式", "format", "enum", True, choices=("库表", "文件", "接口")),
+        _c("共享类型", "share_type", "enum", True, choices=("无条件共享", "有条件共享", "不予共享")),
+        _c("共享条件", "share_condition", "text", note="有条件共享时填写"),
+        _c("不予共享依据", "nonshare_basis", "text", note="不予共享时必须填写法律法规或政策依据"),
+        _c("开放类型", "open_type", "enum", choices=("无条件开放", "有条件开放", "不予开放")),
+        _c("更新周期", "update_cycle", "enum", True,
+           choices=("实时", "每日", "每周", "每月", "每季度", "每半年", "每年", "不定期")),
+        _c("发布日期", "published_on", "date", True),
+        _c("最近更新日期", "last_updated_on", "date"),
+        _c("挂接日期", "mounted_on", "date"),
+        _c("信息项数", "item_count", "int", low=0),
+    ), ("code",), "unit_id",
+        ("示例-0001", "示例资源", "县大数据发展中心", "资源摘要示例", "库表", "无条件共享", None, None,
+         "无条件开放", "每月", D(2023, 6, 1), D(2023, 8, 1), D(2023, 6, 15), 12)),
+    Sheet("需求清单", "demands", (
+        _c("需求编号", "code", "text", True),
+        _c("需求单位", "unit_id", "unit", True),
+        _c("需求内容", "content", "text", True),
+        _c("目标目录编码", "target_code", "catalog", note="须为已有或本工作簿中的目录编码"),
+        _c("提出日期", "raised_on", "date", True),
+        _c("对接日期", "matched_on", "date"),
+    ), ("code",), "unit_id",
+        ("示例-XQ-0001", "县大数据发展中心", "需求内容示例", "示例-0001", D(2023, 6, 5), D(2023, 6, 20))),
+    Sheet("共享申请", "share_requests", (
+        _c("申请编号", "code", "text", True),
+        _c("申请单位", "requester_id", "unit", True),
+        _c("提供单位", "provider_id", "unit", True),
+        _c("目录编码", "catalog_code", "catalog", note="须为已有或本工作簿中的目录编码"),
+        _c("用途", "purpose", "text", True),
+        _c("使用期限至", "use_until", "date", future_ok=True),
+        _c("提交日期", "received_on", "date", True),
+        _c("初审日期", "reviewed_on", "date", note="不得早于提交日期"),
+        _c("初审结果", "review_result", "enum", choices=("通过", "退回")),
+        _c("转送日期", "forwarded_on", "date"),
+        _c("答复日期", "replied_on", "date", note="不得早于转送日期（未转送的不得早于初审日期）"),
+        _c("答复结果", "reply_result", "enum", choices=("同意", "部分同意", "不同意"),
+           note="填写答复结果时必须填写答复日期"),
+        _c("法律政策依据", "legal_basis", "text", note="不同意、部分同意时应填写"),
+        _c("不予共享理由", "refusal_reason", "text", note="不同意、部分同意时应填写"),
+    ), ("code",), "provider_id",
+        ("示例-SQ-0001", "县公安局", "县大数据发展中心", "示例-0001", "用途示例", D(2024, 12, 31),
+         D(2023, 7, 3), D(2023, 7, 5), "通过", D(2023, 7, 5), D(2023, 7, 12), "同意", None, None)),
+    Sheet("任务进展", "progress_reports", (
+        _c("任务序号", "task_no", "int", True, low=1, high=15, note="附件2的任务序号 1–15"),
+        _c("单位名称", "unit_id", "unit", True),
+        _c("报送日期", "reported_on", "date", True),
+        _c("状态", "status", "enum", True, choices=("未启动", "推进中", "已完成")),
+        _c("完成比例", "percent", "int", low=0, high=100, note="0–100 的整数"),
+        _c("完成日期", "completed_on", "date", note="已完成时必须填写，且不得晚于报送日期"),
+        _c("进展说明", "note", "text"),
+    ), ("task_no", "unit_id", "reported_on"), "unit_id",
+        (1, "县大数据发展中心", D(2023, 5, 8), "已完成", 100, D(2023, 5, 6), "进展说明示例")),
+    Sheet("信息系统", "systems", (
+        _c("系统名称", "name", "text", True),
+        _c("单位名称", "unit_id", "unit", True),
+        _c("是否涉密", "classified", "bool", True),
+        _c("是否已注册", "registered", "bool", note="留空时：填了注册日期视为是，否则为否"),
+        _c("注册日期", "registered_on", "date"),
+        _c("是否联通共享平台", "connected", "bool", note="留空时：填了联通日期视为是，否则为否"),
+        _c("联通日期", "connected_on", "date"),
+        _c("是否提供共享数据", "provides_data", "bool"),
+    ), ("unit_id", "name"), "unit_id",
+        ("示例系统", "县大数据发展中心", "否", "是", D(2023, 6, 1), "是", D(2023, 7, 1), "是")),
+    Sheet("业务专网", "networks", (
+        _c("专网名称", "name", "text", True),
+        _c("单位名称", "unit_id", "unit", True),
+        _c("是否涉密", "classified", "bool", True),
+        _c("是否已迁移", "migrated", "bool", note="留空时：填了迁移日期视为是，否则为否"),
+        _c("迁移日期", "migrated_on", "date"),
+    ), ("unit_id", "name"), "unit_id", ("示例专网", "县大数据发展中心", "否", "是", D(2023, 10, 1))),
+    Sheet("安全措施", "security_assessments", (
+        _c("单位名称", "unit_id", "unit", True),
+        _c("评估日期", "assessed_on", "date", True),
+        _c("数据脱敏", "desensitization", "bool", True),
+        _c("数据加密", "encryption", "bool", True),
+        _c("访问认证", "access_auth", "bool", True),
+        _c("备注", "note", "text"),
+    ), ("unit_id", "assessed_on"), "unit_id",
+        ("县大数据发展中心", D(2023, 11, 1), "是", "是", "否", "备注示例")),
+    Sheet("质量检查", "quality_checks", (
+        _c("目录编码", "catalog_code", "catalog", True, note="须为已有或本工作簿中的目录编码"),
+        _c("检查日期", "checked_on", "date", True),
+        _c("完整性", "completeness", "score", True, low=0, high=100, note="0–100 分"),
+        _c("准确性", "accuracy", "score", True, low=0, high=100, note="0–100 分"),
+        _c("可用性", "usability", "score", True, low=0, high=100, note="0–100 分"),
+        _c("时效性", "timeliness", "score", True, low=0, high=100, note="0–100 分"),
+        _c("发现问题数", "issues_found", "int", low=0),
+        _c("已整改数", "issues_fixed", "int", low=0, note="不得大于发现问题数"),
+    ), ("catalog_code", "checked_on"), None,
+        ("示例-0001", D(2023, 9, 1), 95, 90, 88, 92, 3, 2)),
+    Sheet("外网覆盖", "village_coverage", (
+        _c("乡镇（街道）", "unit_id", "unit", True, note="类型为乡镇（街道）的单位"),
+        _c("统计日期", "counted_on", "date", True),
+        _c("行政村（社区）数", "villages", "int", True, low=0),
+        _c("已接入数", "connected", "int", True, low=0, note="不得大于行政村（社区）数"),
+    ), ("unit_id", "counted_on"), "unit_id", ("示例镇", D(2023, 12, 1), 12, 10)),
+)
+SHEET_BY_NAME = {s.name: s for s in SHEETS}
+# The 说明 sheet of the template is not data.
+IGNORED_SHEETS = {"说明"}
+
+
+# -- results ----------------------------------------------------------------------------------
+class UnreadableFile(Exception):
+    """The file is not a spreadsheet this import reads (exit code 2). The message is Chinese."""
+
+
+def _issues_frame(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"工作表": pl.String, "行号": pl.Int64, "列": pl.String, "值": pl.String, "问题": pl.String},
+        orient="row",
+    )
+
+
+def format_issue(sheet: str, row: int | None, column: str, value: str, problem: str) -> str:
+    """「共享申请」第 7 行「初审日期」：2023-02-30 不是有效日期"""
+    where = f"「{sheet}」" if sheet else ""
+    if row:
+        where += f"第 {row} 行"
+    if column:
+        where += f"「{column}」"
+    text = f"{value} {problem}" if value else problem
+    return f"{where}：{text}" if where else text
+
+
+@dataclass
+class ValidationResult:
+    file_name: str
+    counts: dict[str, int]            # data rows read per recognised sheet
+    errors: pl.DataFrame              # 工作表, 行号, 列, 值, 问题
+    warnings: pl.DataFrame
+    fatal: str | None = None          # set when the file cannot be read at all (exit code 2)
+    records: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+    present: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    sha256: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.fatal is None and self.errors.height == 0
+
+    def error_messages(self) -> list[str]:
+        return [format_issue(*r) for r in self.errors.iter_rows()]
+
+    def warning_messages(self) -> list[str]:
+        return [format_issue(*r) for r in self.warnings.iter_rows()]
+
+
+@dataclass
+class ImportResult:
+    validation: ValidationResult
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    import_id: int | None = None
+    backup_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.validation.ok and self.import_id is not None
+
+    def summary_lines(self) -> list[str]:
+        return [
+            f"「{sheet}」：共 {self.validation.counts.get(sheet, 0)} 行，新增 {self.inserted.get(sheet, 0)} 行，"
+            f"更新 {self.updated.get(sheet, 0)} 行"
+            for sheet in self.validation.counts
+        ]
+
+
+# -- reading files ----------------------------------------------------------------------------
+def upload_limit_mb(db: Database) -> float:
+    raw = db.scalar("SELECT value FROM settings WHERE key = 'upload_limit_mb'")
+    try:
+        return float(json.loads(raw)) if raw else DEFAULT_UPLOAD_LIMIT_MB
+    except (TypeError, ValueError):
+        return DEFAULT_UPLOAD_LIMIT_MB
+
+
+def _read_bytes(path_or_bytes: str | Path | bytes) -> bytes:
+    if isinstance(path_or_bytes, bytes | bytearray | memoryview):
+        return bytes(path_or_bytes)
+    path = Path(path_or_bytes)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UnreadableFile(f"找不到文件：{path}") from exc
+    except OSError as exc:
+        raise UnreadableFile(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+
+
+def _cell_value(value: Any) -> Any:
+    """Plain Python values; a formula object (array/data-table formula) becomes its text."""
+    if value is None or isinstance(value, str | int | float | bool | dt.datetime | dt.date | dt.time):
+        return value
+    text = getattr(value, "text", None)
+    return str(text if text is not None else value)
+
+
+def _xlsx_sheets(data: bytes) -> list[tuple[str, list[tuple]]]:
+    from openpyxl import load_workbook
+
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnreadableFile("这是旧版 Excel（.xls）或加密的工作簿，不能直接导入：请在 Excel 中“另存为”.xlsx 格式后再导入。")
+    if not data.startswith(b"PK"):
+        raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。")
+    try:
+        # data_only=False: a formula is read as its text and never evaluated.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+    except Exception as exc:  # openpyxl raises KeyError/InvalidFileException/… on non-workbooks
+        raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。") from exc
+    try:
+        out = []
+        for ws in wb.worksheets:
+            rows = [tuple(_cell_value(v) for v in row) for row in ws.iter_rows(values_only=True)]
+            out.append((ws.title, rows))
+        return out
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
+        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+    finally:
+        wb.close()
+
+
+def _csv_rows(data: bytes) -> list[tuple]:
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UnreadableFile("CSV 文件的编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV。")
+    if "\x00" in text:
+        raise UnreadableFile("文件不是文本格式的 CSV，无法读取。")
+    return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""))]
+
+
+def read_sheets(data: bytes, file_name: str) -> list[tuple[str, list[tuple]]]:
+    """(sheet name, rows of cell values) for every sheet; raises UnreadableFile."""
+    if not data:
+        raise UnreadableFile("文件为空（0 字节），无法读取。")
+    suffix = Path(file_name).suffix.lower()
+    if suffix == ".xls":
+        raise UnreadableFile("不支持旧版 Excel（.xls）格式：请在 Excel 中“另存为”.xlsx 格式后再导入。")
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_sheets(data)
+    if suffix == ".csv":
+        return [(unicodedata.normalize("NFKC", Path(file_name).stem).strip(), _csv_rows(data))]
+    raise UnreadableFile(f"不支持的文件类型「{suffix or file_name}」：请导入 .xlsx 工作簿或 .csv 文件。")
+
+
+# -- cell parsing -----------------------------------------------------------------------------
+_DATE_SEP = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_DATE_CN = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_INT = re.compile(r"^[+-]?\d+(\.0+)?$")
+_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+class _Bad(Exception):
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def show(value: Any) -> str:
+    """How a cell value is quoted in a message."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return cn_date(value.date()) if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return cn_date(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            raise _Bad("不是有效日期（不应带时间）")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        m = _DATE_SEP.match(text) or _DATE_CN.match(text)
+        if m:
+            year, month, day = (int(g) for g in m.groups() if g not in "-/.")
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                pass
+    raise _Bad("不是有效日期")
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().upper()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise _Bad("不是有效的是/否值（可填 是/否、Y/N、1/0、TRUE/FALSE）")
+
+
+def parse_number(value: Any, integer: bool) -> float | int:
+    if isinstance(value, bool):
+        raise _Bad("不是数字")
+    if isinstance(value, int | float):
+        number = value
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        if not _NUM.match(text):
+            raise _Bad("不是整数" if integer else "不是数字")
+        number = float(text)
+    if integer:
+        if float(number) != int(number):
+            raise _Bad("不是整数")
+        return int(number)
+    return float(number)
+
+
+def _text(value: Any) -> str:
+    """Text as stored: trimmed; a leading = + - @ stays as typed (stored, never evaluated)."""
+    if isinstance(value, dt.datetime):
+        return show(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# -- validation -------------------------------------------------------------------------------
+def _norm_header(label: Any) -> str:
+    text = unicodedata.normalize("NFKC", str(label or "")).strip()
+    return re.sub(r"\s+", "", text.rstrip("*").rstrip())
+
+
+Reader = Callable[[str, Sequence[Any] | None], list[tuple]]
+
+
+class _Issues:
+    def __init__(self):
+        self.errors: list[tuple] = []
+        self.warnings: list[tuple] = []
+
+    def error(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
+        self.errors.append((sheet, row, column, show(value), problem))
+
+    def warn(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
+        self.warnings.append((sheet, row, column, show(value), problem))
+
+
+def _unit_lookup(read: Reader) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
+    """normalised name or alias -> canonical name; canonical name -> kind / unit_id."""
+    units = read("SELECT unit_id, name, kind FROM units", None)
+    names = {normalize_name(n): n for _i, n, _k in units}
+    for alias, name in read("SELECT a.alias, u.name FROM unit_aliases a JOIN units u USING (unit_id)", None):
+        names.setdefault(normalize_name(alias), name)
+    return names, {n: k for _i, n, k in units}, {n: i for i, n, _k in units}
+
+
+def _canon(value: Any) -> str | None:
+    """A cell reduced to how it reads, to recognise the template's untouched example row."""
+    return None if _blank(value) else show(value).strip()
+
+
+def _example_key(sheet: Sheet) -> tuple:
+    return tuple(_canon(v) for v in sheet.example)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _validate_sheets(
+    read: Reader,
+    sheets: list[tuple[str, list[tuple]]],
+    scope: Scope,
+    issues: _Issues,
+    today: dt.date,
+) -> tuple[dict[str, int], dict[str, list[dict]], dict[str, set[str]]]:
+    names, kinds, _ids = _unit_lookup(read)
+    own_name = next((n for n, i in _ids.items() if i == scope.unit_id), None) if scope.unit_id else None
+    tasks = {r[0] for r in read("SELECT task_no FROM tasks", None)}
+    assignments = {(t, u) for t, u in read(
+        "SELECT a.task_no, u.name FROM task_assignments a JOIN units u USING (unit_id)", None)}
+    # A unit added by this workbook's 单位 sheet gets the tasks its kind's group words assign.
+    group_kinds = dict(read("SELECT group_word, list(unit_kind) FROM assignment_groups GROUP BY ALL", None))
+    for no, *_rest, groups in PLAN_TASKS:
+        for word in groups:
+            for kind in group_kinds.get(word, []):
+                assignments.add((no, "kind:" + kind))
+    db_catalog = dict(read("SELECT c.code, u.name FROM catalog_items c JOIN units u USING (unit_id)", None))
+
+    by_name: dict[str, list[tuple]] = {}
+    for title, rows in sheets:
+        norm = unicodedata.normalize("NFKC", title).strip()
+        match = next((s for s in SHEETS if unicodedata.normalize("NFKC", s.name) == norm), None)
+        if match is None:
+            if norm not in IGNORED_SHEETS:
+                issues.warn(title, None, "", "", "不是导入模板中的工作表，已忽略")
+            continue
+        by_name[match.name] = rows
+    if not by_name:
+        issues.error("", None, "", "", "文件中没有可导入的工作表（工作表名称应为：" + "、".join(s.name for s in SHEETS) + "）")
+
+    counts: dict[str, int] = {}
+    records: dict[str, list[dict]] = {}
+    present: dict[str, set[str]] = {}
+    new_units: dict[str, str] = {}      # canonical name -> kind, from the 单位 sheet
+    wb_catalog: dict[str, str] = {}     # code -> provider name, from the 数据目录 sheet
+
+    for sheet in SHEETS:  # contract order: 单位 first, then 数据目录 before what refers to it
+        if sheet.name not in by_name:
+            continue
+        rows = by_name[sheet.name]
+        header = rows[0] if rows else ()
+        wanted = {_norm_header(c.label): c for c in sheet.columns}
+        positions: dict[str, int] = {}
+        for idx, label in enumerate(header):
+            if _blank(label):
+                continue
+            col = wanted.get(_norm_header(label))
+            letter_col = show(label).strip()
+            if col is None:
+                issues.warn(sheet.name, 1, letter_col, "", "不是本工作表的列，已忽略")
+            elif col.field in positions:
+                issues.error(sheet.name, 1, col.label, "", "列名重复")
+            else:
+                positions[col.field] = idx
+        missing = [c for c in sheet.columns if c.required and c.field not in positions]
+        for col in missing:
+            issues.error(sheet.name, 1, col.label, "", "缺少必填列")
+        present[sheet.name] = set(positions)
+        example = _example_key(sheet)
+        out: list[dict] = []
+        seen: dict[tuple, int] = {}
+        count = 0
+        for row_no, row in enumerate(rows[1:], start=2):
+            if all(_blank(v) for v in row):
+                continue
+            cells = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
+            if tuple(_canon(cells.get(c.field)) for c in sheet.columns) == example:
+                issues.warn(sheet.name, row_no, "", "", "模板示例行，未导入")
+                continue
+            count += 1
+            if missing:
+                continue
+            rec = _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today)
+            if rec is None:
+                continue
+            key = tuple(rec.get(k) for k in sheet.key)
+            if key in seen:
+                issues.error(sheet.name, row_no, "、".join(sheet.column(k).label for k in sheet.key),
+                             "/".join(show(k) for k in key), f"与第 {seen[key]} 行重复（同一条记录只能出现一次）")
+                continue
+            seen[key] = row_no
+            if not _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments,
+                              db_catalog, wb_catalog, issues):
+                continue
+            if scope.role == "单位" and not _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog,
+                                                   read, issues):
+                continue
+            rec["_row"] = row_no
+            out.append(rec)
+            if sheet.name == "单位":
+                new_units[rec["name"]] = rec["kind"]
+                names.setdefault(normalize_name(rec["name"]), rec["name"])
+            if sheet.name == "数据目录":
+                wb_catalog[rec["code"]] = rec["unit_id"]
+        counts[sheet.name] = count
+        records[sheet.name] = out
+    return counts, records, present
+
+
+def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> dict | None:
+    rec: dict[str, Any] = {}
+    good = True
+    for col in sheet.columns:
+        if col.field not in cells:
+            continue
+        raw = cells[col.field]
+        if _blank(raw):
+            if col.required:
+                issues.error(sheet.name, row_no, col.label, "", "必填项为空")
+                good = False
+            rec[col.field] = None
+            continue
+        try:
+            rec[col.field] = _parse_cell(col, raw, names, today)
+        except _Bad as bad:
+            issues.error(sheet.name, row_no, col.label, raw, bad.problem)
+            good = False
+    if not good:
+        return None
+    if sheet.name == "单位":
+        # A name that already exists (after normalisation or as an alias) updates that unit.
+        rec["name"] = names.get(normalize_name(rec["name"]), normalize_name(rec["name"]))
+    return rec
+
+
+def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) -> Any:
+    if col.kind == "text" or col.kind == "catalog":
+        return _text(raw)
+    if col.kind == "unit":
+        name = names.get(normalize_name(_text(raw)))
+        if name is None:
+            raise _Bad("不是已登记的单位名称（新单位请先在「单位」工作表中填写）")
+        return name
+    if col.kind == "enum":
+        text = _text(raw)
+        if text not in col.choices:
+            raise _Bad("不是允许的取值（可选：" + "、".join(col.choices) + "）")
+        return text
+    if col.kind == "bool":
+        return parse_bool(raw)
+    if col.kind == "date":
+        day = parse_date(raw)
+        if day < MIN_DATE:
+            raise _Bad("早于2000年1月1日")
+        if day > today and not col.future_ok:
+            raise _Bad(f"晚于今天（{cn_date(today)}）")
+        return day
+    if col.kind in ("int", "score"):
+        number = parse_number(raw, integer=col.kind == "int")
+        if col.low is not None and number < col.low or col.high is not None and number > col.high:
+            if col.high is None:
+                raise _Bad(f"不能小于 {show(float(col.low))}")
+            raise _Bad(f"超出范围（应在 {show(float(col.low))}–{show(float(col.high))} 之间）")
+        return number
+    raise AssertionError(col.kind)
+
+
+def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_catalog, wb_catalog,
+               issues: _Issues) -> bool:
+    """Cross-column and cross-sheet consistency: errors return False, warnings are recorded."""
+    n = sheet.name
+    errors_before = len(issues.errors)
+
+    def label(f):
+        return sheet.column(f).label
+
+    def kind_of(unit):
+        return new_units.get(unit, kinds.get(unit))
+
+    for f in ("catalog_code", "target_code"):
+        code = rec.get(f)
+        if code is not None and f in {c.field for c in sheet.columns} and (
+                code not in db_catalog and code not in wb_catalog):
+            issues.error(n, row_no, label(f), code, "不是已有的目录编码（数据库和本工作簿的「数据目录」中都没有）")
+    if n == "共享申请":
+        received, reviewed, forwarded, replied = (rec.get(k) for k in (
+            "received_on", "reviewed_on", "forwarded_on", "replied_on"))
+        if reviewed and received and reviewed < received:
+            issues.error(n, row_no, "初审日期", reviewed, f"早于提交日期（{cn_date(received)}）")
+        start = forwarded or reviewed
+        if replied and start and replied < start:
+            which = "转送日期" if forwarded else "初审日期"
+            issues.error(n, row_no, "答复日期", replied, f"早于{which}（{cn_date(start)}）")
+        if rec.get("reply_result") and not replied:
+            issues.error(n, row_no, "答复结果", rec["reply_result"], "已填答复结果但没有答复日期")
+        if rec.get("reply_result") in ("不同意", "部分同意"):
+            for f in ("legal_basis", "refusal_reason"):
+                if not rec.get(f):
+                    issues.warn(n, row_no, label(f), "",
+                                f"答复结果为{rec['reply_result']}，但未填写{label(f)}（计入拒绝依据完备率）")
+    elif n == "数据目录":
+        if rec.get("share_type") == "不予共享" and not rec.get("nonshare_basis"):
+            issues.warn(n, row_no, "不予共享依据", "", "共享类型为不予共享，但未填写不予共享依据")
+    elif n == "任务进展":
+        if rec["task_no"] not in tasks:
+            issues.error(n, row_no, "任务序号", rec["task_no"], "不是已有的任务序号")
+        elif (rec["task_no"], rec["unit_id"]) not in assignments and (
+                rec["unit_id"] not in new_units
+                or (rec["task_no"], "kind:" + new_units[rec["unit_id"]]) not in assignments):
+            issues.error(n, row_no, "单位名称", rec["unit_id"], f"不是任务 {rec['task_no']} 的责任单位")
+        if rec.get("status") == "已完成":
+            done = rec.get("completed_on")
+            if not done:
+                issues.error(n, row_no, "完成日期", "", "状态为已完成，但没有完成日期")
+            elif done > rec["reported_on"]:
+                issues.error(n, row_no, "完成日期", done, f"晚于报送日期（{cn_date(rec['reported_on'])}）")
+    elif n == "质量检查":
+        found, fixed = rec.get("issues_found"), rec.get("issues_fixed")
+        if fixed is not None and found is not None and fixed > found:
+            issues.error(n, row_no, "已整改数", fixed, f"大于发现问题数（{found}）")
+        elif fixed is not None and found is None:
+            issues.error(n, row_no, "已整改数", fixed, "填了已整改数，但没有发现问题数")
+    elif n == "外网覆盖":
+        if kind_of(rec["unit_id"]) != TOWNSHIP:
+            issues.error(n, row_no, "乡镇（街道）", rec["unit_id"], "不是乡镇（街道）类型的单位")
+        if rec["connected"] > rec["villages"]:
+            issues.error(n, row_no, "已接入数", rec["connected"], f"大于行政村（社区）数（{rec['villages']}）")
+    elif n in ("信息系统", "业务专网"):
+        for flag, day in (("registered", "registered_on"), ("connected", "connected_on"),
+                          ("migrated", "migrated_on")):
+            if day in rec or flag in rec:
+                if rec.get(flag) is None:
+                    rec[flag] = rec.get(day) is not None
+    return len(issues.errors) == errors_before
+
+
+def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues) -> bool:
+    """A 单位 user may write only its own unit's rows, and may not take over another unit's."""
+    if sheet.name == "单位":
+        issues.error(sheet.name, row_no, "单位名称", rec["name"], "单位名单只能由领导小组办公室导入")
+        return False
+    if sheet.owner is None:  # 质量检查: the catalog item's provider
+        unit = wb_catalog.get(rec["catalog_code"], db_catalog.get(rec["catalog_code"]))
+        label = "目录编码"
+        value = rec["catalog_code"]
+    else:
+        unit = rec[sheet.owner]
+        label = sheet.column(sheet.owner).label
+        value = unit
+    if unit != own_name:
+        issues.error(sheet.name, row_no, label, value, "不是本单位的数据，单位账号只能导入本单位的数据")
+        return False
+    if sheet.table in ("catalog_items", "demands", "share_requests"):
+        owner_col = "provider_id" if sheet.table == "share_requests" else "unit_id"
+        stored = read(f"SELECT u.name FROM {sheet.table} t JOIN units u ON u.unit_id = t.{owner_col} "
+                      "WHERE t.code = ?", [rec["code"]])
+        if stored and stored[0][0] != own_name:
+            issues.error(sheet.name, row_no, sheet.column("code").label, rec["code"],
+                         "已登记为其他单位的数据，单位账号不能修改")
+            return False
+    return True
+
+
+def _db_reader(db: Database) -> Reader:
+    return lambda sql, params: db.rows(sql, params)
+
+
+def validate_workbook(
+    db: Database,
+    path_or_bytes: str | Path | bytes,
+    file_name: str | None = None,
+    scope: Scope | None = None,
+    *,
+    today: dt.date | None = None,
+) -> ValidationResult:
+    """Check a workbook or CSV against import-format.md; nothing is written."""
+    from data.scope import SYSTEM
+
+    scope = scope or SYSTEM
+    scope.require_write()
+    if file_name is None:
+        file_name = Path(str(path_or_bytes)).name if not isinstance(path_or_bytes, bytes) else "upload.xlsx"
+    issues = _Issues()
+    empty = ValidationResult(file_name, {}, _issues_frame([]), _issues_frame([]))
+    try:
+        data = _read_bytes(path_or_bytes)
+        limit = upload_limit_mb(db)
+        if len(data) > limit * 1024 * 1024:
+            raise UnreadableFile(f"文件大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 {show(float(limit))} MB。")
+        sheets = read_sheets(data, file_name)
+    except UnreadableFile as exc:
+        empty.fatal = str(exc)
+        empty.errors = _issues_frame([("", None, "", file_name, str(exc))])
+        return empty
+    counts, records, present = _validate_sheets(_db_reader(db), sheets, scope, issues, today or _today())
+    return ValidationResult(
+        file_name, counts, _issues_frame(issues.errors), _issues_frame(issues.warnings), None,
+        records, present, hashlib.sha256(data).hexdigest(),
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------
+_TABLES = ("units", "contacts", "catalog_items", "demands", "share_requests", "progress_reports", "systems",
+           "networks", "security_assessments", "quality_checks", "village_coverage")
+
+
+def table_counts(read: Reader) -> dict[str, int]:
+    return {t: read(f"SELECT count(*) FROM {t}", None)[0][0] for t in _TABLES}
+
+
+def _write_units(cur, recs: list[dict], fields: set[str]) -> tuple[int, int]:
+    existing = {r[0]: r[1:] for r in cur.execute("SELECT name, kind, is_member FROM units").fetchall()}
+    next_id, order = cur.execute(
+        "SELECT coalesce(max(unit_id), 0) + 1, coalesce(max(sort_order), 0) + 1 FROM units").fetchone()
+    inserted = updated = 0
+    for rec in recs:
+        old = existing.get(rec["name"])
+        member = rec.get("is_member") if "is_member" in fields else None
+        if old is None:
+            cur.execute(
+                "INSERT INTO units (unit_id, name, kind, is_member, origin, sort_order) VALUES (?, ?, ?, ?, 'import', ?)",
+                [next_id, rec["name"], rec["kind"], bool(member), order])
+            next_id += 1
+            order += 1
+            inserted += 1
+        else:
+            new = (rec["kind"], old[1] if member is None else member)
+            if new != old:
+                cur.execute("UPDATE units SET kind = ?, is_member = ? WHERE name = ?", [*new, rec["name"]])
+                updated += 1
+    return inserted, updated
+
+
+def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Scope) -> tuple[int, int]:
+    ids = dict(cur.execute("SELECT name, unit_id FROM units").fetchall())
+    unit_fields = {c.field for c in sheet.columns if c.kind == "unit"}
+    data_fields = [c.field for c in sheet.columns if c.field in fields or c.field in sheet.key]
+    derived = [f for f in ("registered", "connected", "migrated")
+               if f in {c.field for c in sheet.columns} and f not in data_fields
+               and f"{f}_on" in data_fields]
+    data_fields += derived
+    extra: list[str] = []
+    if sheet.table == "progress_reports":
+        extra = ["verified", "submitted_by", "verified_by", "verified_at"]
+    columns = data_fields + extra
+    existing = {
+        tuple(r[: len(sheet.key)]): r[len(sheet.key):]
+        for r in cur.execute(
+            f"SELECT {', '.join(sheet.key)}, {', '.join(columns)} FROM {sheet.table}").fetchall()
+    }
+    now = dt.datetime.now().replace(microsecond=0)
+    inserted = updated = 0
+    for rec in recs:
+        values = [ids[rec[f]] if f in unit_fields and rec.get(f) is not None else rec.get(f) for f in data_fields]
+        key = tuple(values[data_fields.index(k)] for k in sheet.key)
+        old = existing.get(key)
+        compare = list(values)
+        old_compare = list(old[: len(data_fields)]) if old is not None else None
+        office = scope.is_admin
+        if extra and old is not None and office:
+            # The office importing a report a unit submitted verifies it.
+            compare.append(True)
+            old_compare.append(old[len(data_fields)])
+        if old is not None and compare == old_compare:
+            continue
+        if extra:
+            values = values + [office, scope.username, scope.username if office else None, now if office else None]
+        if old is None:
+            cur.execute(
+                f"INSERT INTO {sheet.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
+            inserted += 1
+        else:
+            sets = [c for c in columns if c not in sheet.key]
+            cur.execute(
+                f"UPDATE {sheet.table} SET {', '.join(f'{c} = ?' for c in sets)} "
+                f"WHERE {' AND '.join(f'{k} = ?' for k in sheet.key)}",
+                [values[columns.index(c)] for c in sets] + list(key))
+            updated += 1
+    return inserted, updated
+
+
+def _record_audit(cur, scope: Scope, file_name: str, detail: str, before: dict, after: dict) -> None:
+    try:
+        from data import audit
+    except ImportError:  # data/audit.py not landed yet: write the same row ourselves
+        cur.execute(
+            "INSERT INTO audit_log (username, action, target, detail, counts_before, counts_after) "
+            "VALUES (?, '导入', ?, ?, ?, ?)",
+            [scope.username, file_name, detail, json.dumps(before, ensure_ascii=False),
+             json.dumps(after, ensure_ascii=False)])
+        return
+    audit.record(cur, scope, "导入", file_name, detail, before, after)
+
+
+def _backup(db: Database) -> str | None:
+    try:
+        from data import backup
+    except ImportError:
+        return None
+    made = backup.backup(db, keep=10)
+    return str(made) if made is not None else None
+
+
+def import_workbook(
+    db: Database,
+    data: str | Path | bytes,
+    file_name: str | None = None,
+    scope: Scope | None = None,
+    *,
+    today: dt.date | None = None,
+    validation: ValidationResult | None = None,
+) -> ImportResult:
+    """Validate, and when there is no error, back up and write every sheet in one transaction."""
+    from data.plan import expand_assignments
+    from data.scope import SYSTEM
+
+    scope = scope or SYSTEM
+    scope.require_write()
+    result = validation or validate_workbook(db, data, file_name, scope, today=today)
+    out = ImportResult(result)
+    if not result.ok:
+        return out
+    out.backup_path = _backup(db)
+    with db.transaction() as cur:
+        def read(sql, params):
+            return cur.execute(sql, list(params) if params else []).fetchall()
+
+        before = table_counts(read)
+        for sheet in SHEETS:
+            if sheet.name not in result.records:
+                continue
+            recs, fields = result.records[sheet.name], result.present[sheet.name]
+            if sheet.table == "units":
+                ins, upd = _write_units(cur, recs, fields)
+                if ins or upd:
+                    expand_assignments(cur)
+            else:
+                ins, upd = _write_rows(cur, sheet, recs, fields, scope)
+            out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
+        import_id = read("SELECT nextval('import_seq')", None)[0][0]
+        for sheet_name in result.counts:
+            cur.execute(
+                "INSERT INTO import_log (id, username, file_name, file_sha256, sheet, inserted, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [import_id, scope.username, result.file_name, result.sha256, sheet_name,
+                 out.inserted.get(sheet_name, 0), out.updated.get(sheet_name, 0)])
+        after = table_counts(read)
+        detail = "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
+        _record_audit(cur, scope, result.file_name, detail, before, after)
+        out.import_id = import_id
+    return out
+
+
+# -- command line -----------------------------------------------------------------------------
+def run_import_command(db: Database, paths: Iterable[str | Path], scope: Scope | None = None,
+                       *, out=None, err=None) -> int:
+    """`python -m data import FILE...`: 0 imported, 1 validation errors (nothing written),
+    2 a file could not be read (nothing written). Every file is validated before any is written."""
+    from data.scope import SYSTEM
+
+    out, err = out or sys.stdout, err or sys.stderr
+    scope = scope or SYSTEM
+    paths = list(paths)
+    results = [validate_workbook(db, p, Path(p).name, scope) for p in paths]
+    for res in results:
+        for msg in res.warning_messages():
+            print(f"{res.file_name} 提示：{msg}", file=out)
+    fatal = [r for r in results if r.fatal]
+    bad = [r for r in results if not r.ok and not r.fatal]
+    if fatal or bad:
+        for res in fatal:
+            print(f"{res.file_name}：{res.fatal}", file=err)
+        for res in bad:
+            for msg in res.error_messages():
+                print(f"{res.file_name} 错误：{msg}", file=err)
+        total = sum(r.errors.height for r in bad)
+        print(f"未导入任何数据：{len(fatal)} 个文件无法读取，{total} 处错误。 / Nothing imported: "
+              f"{len(fatal)} unreadable file(s), {total} validation error(s).", file=err)
+        return 2 if fatal else 1
+    for res, path in zip(results, paths, strict=False):
+        imported = import_workbook(db, path, res.file_name, scope, validation=res)
+        print(f"{res.file_name} 已导入：", file=out)
+        for line in imported.summary_lines():
+            print(f"  {line}", file=out)
+    return 0
