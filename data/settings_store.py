@@ -1,0 +1,249 @@
+"""Validated, audited writes of the office's settings (action 修改设置).
+
+Every write is one transaction with its audit row; committing bumps `Database.version`, which the
+facts cache and the page caches key on, so the next rerun computes with the new values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import polars as pl
+
+from data.db import Database
+from data.facts import read_settings
+from data.scope import PermissionDenied, Scope
+from data.users import UserError
+
+ACTION = "修改设置"
+
+# KPI columns of the scorecard CSV contract that can carry a weight.
+WEIGHT_KEYS = (
+    "contacts_named", "catalog_published", "catalog_metadata_rate", "catalog_mounted_rate",
+    "catalog_fresh_rate", "share_rate", "nonshare_basis_rate", "demand_matched_rate",
+    "review_ontime_rate", "reply_ontime_rate", "refusal_basis_rate", "task_ontime_rate",
+    "tasks_overdue_open", "report_rate", "systems_registered_rate", "systems_connected_rate",
+    "networks_migrated_rate", "security_rate", "quality_score",
+)
+
+
+class SettingsError(UserError):
+    """A refused settings change, with a Chinese message."""
+
+
+def _cn(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _require_admin(actor: Scope) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("此操作仅限领导小组办公室（管理员）。")
+
+
+def _record(cur, actor, target, detail, before, after) -> None:
+    from data.users import _record as record
+
+    record(cur, actor, ACTION, target, detail, before, after)
+
+
+def _put(cur, key: str, value) -> None:
+    cur.execute(
+        "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value, ensure_ascii=False)],
+    )
+
+
+def current_settings(db: Database) -> dict:
+    return read_settings(db)
+
+
+# -- weights -------------------------------------------------------------------------------------
+def check_weights(weights: dict) -> dict[str, float | int]:
+    """Known KPI codes, each 0–100, summing to exactly 100; zero weights are dropped."""
+    clean: dict[str, float | int] = {}
+    for key, raw in weights.items():
+        if key not in WEIGHT_KEYS:
+            raise SettingsError(f"未知指标：{key}")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"指标 {key} 的权重不是数字。") from None
+        if math.isnan(value) or value < 0 or value > 100:
+            raise SettingsError(f"指标 {key} 的权重须在0到100之间。")
+        if value:
+            clean[key] = int(value) if value.is_integer() else round(value, 2)
+    total = sum(clean.values())
+    if abs(total - 100) > 1e-6:
+        raise SettingsError(f"各指标权重之和须为100，当前为{total:g}。")
+    return clean
+
+
+def set_weights(db: Database, actor: Scope, weights: dict) -> dict:
+    _require_admin(actor)
+    clean = check_weights(weights)
+    before = read_settings(db).get("weights")
+    with db.transaction() as cur:
+        _put(cur, "weights", clean)
+        _record(cur, actor, "weights", "修改指标权重", before, clean)
+    return clean
+
+
+# -- grades --------------------------------------------------------------------------------------
+def check_grades(grades: list, fail_grade: str) -> list[list]:
+    """Grade names with lower bounds, best first: names distinct, bounds strictly falling in 0–100."""
+    clean: list[list] = []
+    for name, bound in grades:
+        name = str(name or "").strip()
+        if not name:
+            raise SettingsError("等次名称不能为空。")
+        try:
+            value = float(bound)
+        except (TypeError, ValueError):
+            raise SettingsError(f"等次“{name}”的分数线不是数字。") from None
+        if not 0 <= value <= 100:
+            raise SettingsError(f"等次“{name}”的分数线须在0到100之间。")
+        clean.append([name, int(value) if value.is_integer() else value])
+    if not clean:
+        raise SettingsError("至少需要一个等次。")
+    bounds = [b for _, b in clean]
+    if any(a <= b for a, b in zip(bounds, bounds[1:], strict=False)):
+        raise SettingsError("等次分数线须从高到低严格递减。")
+    names = [n for n, _ in clean] + [str(fail_grade or "").strip()]
+    if not names[-1]:
+        raise SettingsError("最低等次名称不能为空。")
+    if len(set(names)) != len(names):
+        raise SettingsError("等次名称不能重复。")
+    return clean
+
+
+def set_grades(db: Database, actor: Scope, grades: list, fail_grade: str) -> None:
+    _require_admin(actor)
+    clean = check_grades(grades, fail_grade)
+    old = read_settings(db)
+    before = {"grades": old.get("grades"), "fail_grade": old.get("fail_grade")}
+    after = {"grades": clean, "fail_grade": fail_grade.strip()}
+    with db.transaction() as cur:
+        _put(cur, "grades", clean)
+        _put(cur, "fail_grade", fail_grade.strip())
+        _record(cur, actor, "grades", "修改等次分数线", before, after)
+
+
+# -- warning windows -----------------------------------------------------------------------------
+def set_windows(db: Database, actor: Scope, yellow_window_days: int, warning_workdays: int) -> None:
+    """Yellow light window (calendar days before a task's due date) and the request warning window
+    (working days)."""
+    _require_admin(actor)
+    yellow, warning = int(yellow_window_days), int(warning_workdays)
+    if not 0 <= yellow <= 90:
+        raise SettingsError("黄灯预警天数须在0到90天之间。")
+    if not 0 <= warning <= 20:
+        raise SettingsError("申请预警工作日数须在0到20之间。")
+    old = read_settings(db)
+    before = {"yellow_window_days": old.get("yellow_window_days"), "warning_workdays": old.get("warning_workdays")}
+    after = {"yellow_window_days": yellow, "warning_workdays": warning}
+    with db.transaction() as cur:
+        _put(cur, "yellow_window_days", yellow)
+        _put(cur, "warning_workdays", warning)
+        _record(cur, actor, "windows", "修改预警窗口", before, after)
+
+
+# -- SLA rules -----------------------------------------------------------------------------------
+def sla_rules(db: Database) -> pl.DataFrame:
+    return db.frame("SELECT effective_from, review_days, reply_days, name FROM sla_rules ORDER BY effective_from")
+
+
+def save_sla_rule(
+    db: Database, actor: Scope, effective_from: dt.date, review_days: int, reply_days: int, name: str
+) -> None:
+    """Add a rule, or correct the one with the same effective-from date."""
+    _require_admin(actor)
+    review, reply, name = int(review_days), int(reply_days), (name or "").strip()
+    if not 1 <= review <= 60 or not 1 <= reply <= 60:
+        raise SettingsError("初审和答复时限须在1到60个工作日之间。")
+    if not name:
+        raise SettingsError("请填写规则名称（依据的文件）。")
+    with db.transaction() as cur:
+        old = cur.execute(
+            "SELECT review_days, reply_days, name FROM sla_rules WHERE effective_from = ?", [effective_from]
+        ).fetchone()
+        cur.execute(
+            "INSERT INTO sla_rules VALUES (?, ?, ?, ?) ON CONFLICT (effective_from) DO UPDATE SET "
+            "review_days = excluded.review_days, reply_days = excluded.reply_days, name = excluded.name",
+            [effective_from, review, reply, name],
+        )
+        before = None if old is None else {"review_days": old[0], "reply_days": old[1], "name": old[2]}
+        _record(cur, actor, f"sla:{effective_from.isoformat()}",
+                ("修改" if old else "新增") + f"时限规则（{_cn(effective_from)}起施行）",
+                before, {"review_days": review, "reply_days": reply, "name": name})
+
+
+def delete_sla_rule(db: Database, actor: Scope, effective_from: dt.date) -> None:
+    """Remove a rule; the earliest one stays, so every request is judged under some rule."""
+    _require_admin(actor)
+    with db.transaction() as cur:
+        first = cur.execute("SELECT min(effective_from) FROM sla_rules").fetchone()[0]
+        if effective_from == first:
+            raise SettingsError("最早的一条时限规则不能删除：每个申请都必须有适用的规则。")
+        old = cur.execute(
+            "SELECT review_days, reply_days, name FROM sla_rules WHERE effective_from = ?", [effective_from]
+        ).fetchone()
+        if old is None:
+            raise SettingsError("该时限规则不存在。")
+        cur.execute("DELETE FROM sla_rules WHERE effective_from = ?", [effective_from])
+        _record(cur, actor, f"sla:{effective_from.isoformat()}", "删除时限规则",
+                {"review_days": old[0], "reply_days": old[1], "name": old[2]}, None)
+
+
+# -- holiday calendar ----------------------------------------------------------------------------
+def set_calendar_days(db: Database, actor: Scope, days: list[tuple[dt.date, bool, str | None]]) -> int:
+    """Add or correct single days (day, is_workday, note) as the office's rows (they win over the
+    package). Returns the number of days written."""
+    _require_admin(actor)
+    if not days:
+        raise SettingsError("没有要保存的日期。")
+    rows = [(d, bool(w), (n or "").strip() or None) for d, w, n in days]
+    if len({d for d, _, _ in rows}) != len(rows):
+        raise SettingsError("同一日期不能出现两次。")
+    frame = pl.DataFrame(rows, schema={"day": pl.Date, "is_workday": pl.Boolean, "note": pl.String}, orient="row")
+    with db.transaction() as cur:
+        before = cur.execute(
+            "SELECT count(*) FILTER (WHERE is_workday), count(*) FROM calendar_days "
+            "WHERE day IN (SELECT day FROM frame)"
+        ).fetchone()
+        cur.execute(
+            "INSERT INTO calendar_days SELECT day, is_workday, 'office', note FROM frame "
+            "ON CONFLICT (day) DO UPDATE SET is_workday = excluded.is_workday, source = 'office', note = excluded.note"
+        )
+        first, last = min(d for d, _, _ in rows), max(d for d, _, _ in rows)
+        _record(cur, actor, "calendar", f"修改工作日历{len(rows)}天（{_cn(first)}至{_cn(last)}）",
+                {"workdays": before[0], "days_present": before[1]},
+                {"workdays": int(frame["is_workday"].sum()), "days_present": len(rows)})
+    return len(rows)
+
+
+def year_days(year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]) -> list[tuple[dt.date, bool, str | None]]:
+    """Every day of `year` from a State Council notice: Monday–Friday work, weekends off, the
+    listed holidays off, the listed make-up days (调休上班) on."""
+    off, on = set(holidays), set(makeup_workdays)
+    if off & on:
+        raise SettingsError("同一天不能既是放假日又是调休上班日。")
+    if any(d.year != year for d in off | on):
+        raise SettingsError(f"放假和调休日期须都在{year}年内。")
+    start = dt.date(year, 1, 1)
+    out = []
+    for i in range((dt.date(year + 1, 1, 1) - start).days):
+        day = start + dt.timedelta(days=i)
+        if day in off:
+            out.append((day, False, "法定节假日"))
+        elif day in on:
+            out.append((day, True, "调休上班"))
+        else:
+            out.append((day, day.weekday() < 5, None))
+    return out
+
+
+def add_year(db: Database, actor: Scope, year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]) -> int:
+    """Enter a whole year from the State Council holiday notice (e.g. 2027)."""
+    return set_calendar_days(db, actor, year_days(year, holidays, makeup_workdays))

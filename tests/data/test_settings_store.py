@@ -1,0 +1,120 @@
+"""data/settings_store.py: validated, audited settings writes that reach the engine on the next read."""
+
+import datetime as dt
+
+import pytest
+
+from data import settings_store as store
+from data.db import Database
+from data.facts import load_facts, read_settings
+from data.plan import DEFAULT_WEIGHTS
+from data.schema import prepare_database
+from data.scope import SYSTEM, PermissionDenied, Scope
+from data.settings_store import SettingsError
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "s.duckdb")
+    prepare_database(database)
+    yield database
+    database.close()
+
+
+def audits(db):
+    return db.rows("SELECT username, target, detail FROM audit_log WHERE action = '修改设置' ORDER BY id")
+
+
+def test_weights_must_sum_to_100(db):
+    weights = dict(DEFAULT_WEIGHTS)
+    weights["share_rate"] = 10  # 100 + 5 = 105
+    with pytest.raises(SettingsError, match="之和须为100，当前为105"):
+        store.set_weights(db, SYSTEM, weights)
+    assert read_settings(db)["weights"] == DEFAULT_WEIGHTS
+    assert audits(db) == []
+
+
+def test_weights_refuse_unknown_codes_and_negative_values(db):
+    with pytest.raises(SettingsError, match="未知指标"):
+        store.set_weights(db, SYSTEM, {"bogus": 100})
+    with pytest.raises(SettingsError, match="0到100之间"):
+        store.set_weights(db, SYSTEM, {"share_rate": 110, "report_rate": -10})
+
+
+def test_new_weights_reach_the_engine_on_the_next_read(db):
+    load_facts(db)
+    version = db.version
+    weights = dict(DEFAULT_WEIGHTS, share_rate=0, quality_score=5)  # 5 moved to quality, share dropped
+    saved = store.set_weights(db, SYSTEM, weights)
+    assert "share_rate" not in saved and saved["quality_score"] == 5 and sum(saved.values()) == 100
+    assert db.version == version + 1
+    assert load_facts(db).settings["weights"] == saved
+    assert audits(db) == [("system", "weights", "修改指标权重")]
+
+
+def test_only_admins_change_settings(db):
+    with pytest.raises(PermissionDenied):
+        store.set_windows(db, Scope("boss", "领导"), 10, 3)
+
+
+def test_grades_strictly_falling_and_distinct(db):
+    with pytest.raises(SettingsError, match="严格递减"):
+        store.set_grades(db, SYSTEM, [["优秀", 90], ["良好", 90]], "不合格")
+    with pytest.raises(SettingsError, match="不能重复"):
+        store.set_grades(db, SYSTEM, [["优秀", 90], ["合格", 60]], "合格")
+    store.set_grades(db, SYSTEM, [["优秀", 85], ["良好", 70], ["合格", 60]], "不合格")
+    assert read_settings(db)["grades"] == [["优秀", 85], ["良好", 70], ["合格", 60]]
+
+
+def test_windows(db):
+    with pytest.raises(SettingsError, match="0到90天"):
+        store.set_windows(db, SYSTEM, 91, 3)
+    store.set_windows(db, SYSTEM, 10, 5)
+    settings = read_settings(db)
+    assert (settings["yellow_window_days"], settings["warning_workdays"]) == (10, 5)
+
+
+def test_sla_rules_add_correct_and_keep_the_first(db):
+    regulation = dt.date(2025, 8, 1)
+    store.save_sla_rule(db, SYSTEM, regulation, 3, 10, "政务数据共享条例")
+    store.save_sla_rule(db, SYSTEM, regulation, 5, 15, "政务数据共享条例（更正）")
+    assert store.sla_rules(db).rows() == [
+        (dt.date(2000, 1, 1), 3, 10, "玉山县实施方案：初审3个工作日、答复10个工作日"),
+        (regulation, 5, 15, "政务数据共享条例（更正）"),
+    ]
+    assert [d for _, _, d in audits(db)] == ["新增时限规则（2025年8月1日起施行）", "修改时限规则（2025年8月1日起施行）"]
+    with pytest.raises(SettingsError, match="最早的一条"):
+        store.delete_sla_rule(db, SYSTEM, dt.date(2000, 1, 1))
+    store.delete_sla_rule(db, SYSTEM, regulation)
+    assert store.sla_rules(db).height == 1
+
+
+def test_correct_one_calendar_day(db):
+    day = dt.date(2024, 2, 4)  # a make-up working day in the package
+    assert db.scalar("SELECT is_workday FROM calendar_days WHERE day = ?", [day]) is True
+    store.set_calendar_days(db, SYSTEM, [(day, False, "县里调整")])
+    assert db.rows("SELECT is_workday, source, note FROM calendar_days WHERE day = ?", [day]) == [
+        (False, "office", "县里调整")
+    ]
+
+
+def test_add_next_year_from_the_notice(db):
+    # An invented 2027 notice: New Year's Day off, Sunday 2027-01-03 worked instead.
+    written = store.add_year(db, SYSTEM, 2027, [dt.date(2027, 1, 1)], [dt.date(2027, 1, 3)])
+    assert written == 365
+    rows = dict(db.rows("SELECT day, is_workday FROM calendar_days WHERE year(day) = 2027"))
+    assert len(rows) == 365
+    assert rows[dt.date(2027, 1, 1)] is False   # Friday, holiday
+    assert rows[dt.date(2027, 1, 2)] is False   # Saturday
+    assert rows[dt.date(2027, 1, 3)] is True    # Sunday, make-up day
+    assert rows[dt.date(2027, 1, 4)] is True    # Monday
+    # 2027 has 261 weekdays; minus one holiday, plus one make-up day
+    assert sum(rows.values()) == 261
+    assert audits(db)[-1][2] == "修改工作日历365天（2027年1月1日至2027年12月31日）"
+
+
+def test_year_days_refuses_contradictions():
+    with pytest.raises(SettingsError, match="既是放假日又是调休"):
+        store.year_days(2027, [dt.date(2027, 1, 1)], [dt.date(2027, 1, 1)])
+    with pytest.raises(SettingsError, match="2027年内"):
+        store.year_days(2027, [dt.date(2028, 1, 1)], [])
