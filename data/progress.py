@@ -1,0 +1,125 @@
+"""Progress reports on task assignments (进展报送) and their verification (核验).
+
+The office's own entries are verified on entry; a 单位 user's report waits (verified = FALSE)
+until the office verifies it, and only verified reports reach the KPI engine (data.facts).
+Every write runs in one transaction together with its audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from data import audit
+from data.db import Database
+from data.scope import PermissionDenied, Scope
+
+STATUSES = ("未启动", "推进中", "已完成")
+
+
+class ReportError(ValueError):
+    """An input the office would reject, with a Chinese message."""
+
+
+def _counts(cur, task_no: int, unit_id: int) -> dict[str, int]:
+    total, pending = cur.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT verified) FROM progress_reports "
+        "WHERE task_no = ? AND unit_id = ?",
+        [task_no, unit_id],
+    ).fetchone()
+    return {"进展报告": int(total), "待核验": int(pending)}
+
+
+def _target(cur, task_no: int, unit_id: int) -> str:
+    name = cur.execute("SELECT name FROM units WHERE unit_id = ?", [unit_id]).fetchone()
+    return f"任务{task_no}·{name[0] if name else unit_id}"
+
+
+def validate_report(
+    cur, task_no: int, unit_id: int, reported_on: dt.date, status: str, percent: int | None,
+    completed_on: dt.date | None, today: dt.date,
+) -> None:
+    """Raise ReportError (Chinese) when the report cannot be accepted."""
+    if status not in STATUSES:
+        raise ReportError(f"进展状态只能是{'、'.join(STATUSES)}。")
+    if reported_on > today:
+        raise ReportError("报送日期不能晚于今天。")
+    if percent is not None and not 0 <= int(percent) <= 100:
+        raise ReportError("完成进度须在0到100之间。")
+    if status == "已完成":
+        if completed_on is None:
+            raise ReportError("状态为“已完成”时须填写完成日期。")
+        if completed_on > reported_on:
+            raise ReportError("完成日期不能晚于报送日期。")
+    elif completed_on is not None:
+        raise ReportError("只有状态为“已完成”时才填写完成日期。")
+    exists = cur.execute(
+        "SELECT count(*) FROM task_assignments WHERE task_no = ? AND unit_id = ?", [task_no, unit_id]
+    ).fetchone()[0]
+    if not exists:
+        raise ReportError(f"该单位没有承担任务{task_no}，不能报送进展。")
+    dup = cur.execute(
+        "SELECT count(*) FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+        [task_no, unit_id, reported_on],
+    ).fetchone()[0]
+    if dup:
+        raise ReportError("该单位当日已报送过此项任务的进展，请勿重复报送。")
+
+
+def submit_report(
+    db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
+    percent: int | None = None, completed_on: dt.date | None = None, note: str = "",
+    *, today: dt.date | None = None,
+) -> bool:
+    """Record one progress report; returns whether it is stored verified.
+
+    管理员: any unit, stored verified. 单位: its own unit only, stored waiting for verification.
+    领导: refused (read-only)."""
+    scope.require_write()
+    scope.require_unit(unit_id)
+    verified = scope.is_admin
+    today = today or dt.date.today()
+    task_no, unit_id = int(task_no), int(unit_id)
+    if percent is None and status == "已完成":
+        percent = 100
+    with db.transaction() as cur:
+        validate_report(cur, task_no, unit_id, reported_on, status, percent, completed_on, today)
+        before = _counts(cur, task_no, unit_id)
+        cur.execute(
+            "INSERT INTO progress_reports (task_no, unit_id, reported_on, status, percent, completed_on, "
+            "note, submitted_by, verified, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [task_no, unit_id, reported_on, status, percent, completed_on, note or None, scope.username,
+             verified, scope.username if verified else None,
+             dt.datetime.now().replace(microsecond=0) if verified else None],
+        )
+        audit.record(
+            cur, scope, "报送进展", _target(cur, task_no, unit_id),
+            f"{reported_on.isoformat()} {status}" + ("" if verified else "（待核验）"),
+            before, _counts(cur, task_no, unit_id),
+        )
+    return verified
+
+
+def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date) -> None:
+    """The office confirms a unit-submitted report, which then counts in the KPIs."""
+    scope.require_admin()
+    task_no, unit_id = int(task_no), int(unit_id)
+    with db.transaction() as cur:
+        row = cur.execute(
+            "SELECT verified FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+            [task_no, unit_id, reported_on],
+        ).fetchone()
+        if row is None:
+            raise ReportError("找不到这份进展报告。")
+        if row[0]:
+            raise ReportError("这份进展报告已经核验过。")
+        before = _counts(cur, task_no, unit_id)
+        cur.execute(
+            "UPDATE progress_reports SET verified = TRUE, verified_by = ?, verified_at = ? "
+            "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+            [scope.username, dt.datetime.now().replace(microsecond=0), task_no, unit_id, reported_on],
+        )
+        audit.record(cur, scope, "核验进展", _target(cur, task_no, unit_id), reported_on.isoformat(),
+                     before, _counts(cur, task_no, unit_id))
+
+
+__all__ = ["STATUSES", "PermissionDenied", "ReportError", "submit_report", "verify_report"]

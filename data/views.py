@@ -1,0 +1,413 @@
+"""Scoped read functions for the pages: every one takes the asking Scope first.
+
+管理员 and 领导 see everything. A 单位 scope gets the county ranking (unit, kind, composite, grade,
+rank, change) and its own unit's detail only: a function asked for another unit_id raises
+PermissionDenied, and lists come back filtered to the own unit, whatever the page passes. Person
+names and phone numbers of other units are masked for 单位 (王*, 138****0001).
+
+Numbers come from the KPI engine (metrics/); the results of the expensive engine calls are
+memoised per (database file, data version, as-of date), so several views on one page share them.
+Streamlit caching stays at the page edge (ui/cache.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import polars as pl
+
+from data.calendar import covered_years
+from data.db import Database
+from data.facts import load_facts
+from data.scope import PermissionDenied, Scope
+from metrics import catalog as m_catalog
+from metrics import infra as m_infra
+from metrics import requests as m_requests
+from metrics import scorecard as m_scorecard
+from metrics import tasks as m_tasks
+from metrics.registry import KPIS
+
+RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
+
+_memo: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+_memo_lock = threading.Lock()
+_MEMO_SIZE = 48
+
+
+def _engine(db: Database, as_of: dt.date, name: str, fn: Callable) -> pl.DataFrame:
+    """fn(facts, as_of), computed once per (file, data version, as-of date)."""
+    key = (str(db.path), db.version, as_of, name)
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key]
+    result = fn(load_facts(db), as_of)
+    with _memo_lock:
+        _memo[key] = result
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return result
+
+
+def _indicators(db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _engine(db, as_of, "indicators", m_scorecard.indicators)
+
+
+def _scorecard(db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _engine(db, as_of, "scorecard", m_scorecard.scorecard)
+
+
+def _assignments(db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _engine(db, as_of, "assignments", m_tasks.assignment_status)
+
+
+def _steps(db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _engine(db, as_of, "steps", m_requests.request_steps)
+
+
+def _own(scope: Scope, frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    """All rows for 管理员/领导; for 单位 the rows where any of `cols` is its unit."""
+    if scope.sees_all:
+        return frame
+    cols = cols or ("unit_id",)
+    return frame.filter(pl.any_horizontal([pl.col(c) == scope.unit_id for c in cols]))
+
+
+def _require_overview(scope: Scope) -> None:
+    if not scope.sees_all:
+        raise PermissionDenied("全县总览仅限领导和领导小组办公室查看。")
+
+
+def _names(db: Database) -> pl.DataFrame:
+    return load_facts(db).units.select(
+        pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"), pl.col("kind").alias("unit_kind")
+    )
+
+
+def _with_name(frame: pl.DataFrame, db: Database, col: str = "unit_id", alias: str = "unit") -> pl.DataFrame:
+    names = _names(db).select(pl.col("unit_id").alias(col), pl.col("unit").alias(alias))
+    return frame.with_columns(pl.col(col).cast(pl.Int64)).join(names, on=col, how="left")
+
+
+# -- masking -----------------------------------------------------------------------------------
+
+def mask_name(expr: pl.Expr) -> pl.Expr:
+    """王小明 -> 王*: the family name stays, the rest becomes one star."""
+    return pl.when(expr.is_null()).then(None).otherwise(pl.concat_str(expr.str.slice(0, 1), pl.lit("*")))
+
+
+def mask_phone(expr: pl.Expr) -> pl.Expr:
+    """13800000001 -> 138****0001; shorter numbers keep only their last 4 digits."""
+    n = expr.str.len_chars()
+    return (
+        pl.when(expr.is_null()).then(None)
+        .when(n >= 11).then(pl.concat_str(expr.str.slice(0, 3), pl.lit("****"), expr.str.slice(-4)))
+        .otherwise(pl.concat_str(pl.lit("****"), expr.str.slice(-4)))
+    )
+
+
+# -- sidebar facts -----------------------------------------------------------------------------
+
+def demo_info(db: Database) -> dict | None:
+    """What the demo generator left in meta['demo'] (a JSON object or text), None without demo data."""
+    try:
+        from data.demo import demo_info as _demo_info
+    except ImportError:
+        _demo_info = None
+    if _demo_info is not None:
+        return _demo_info(db)
+    value = db.scalar("SELECT value FROM meta WHERE key = 'demo'")
+    return {"raw": value} if value else None
+
+
+def calendar_covered(db: Database, as_of: dt.date) -> bool:
+    return as_of.year in covered_years(db)
+
+
+# -- units and ranking -------------------------------------------------------------------------
+
+def unit_list(scope: Scope, db: Database) -> pl.DataFrame:
+    """Every unit's id, name and kind (names are public: the ranking shows them all)."""
+    return _names(db)
+
+
+def visible_units(scope: Scope, db: Database) -> pl.DataFrame:
+    """The units whose detail this scope may open."""
+    return _own(scope, _names(db))
+
+
+def ranking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """The county ranking with the change of composite and rank since the previous month end.
+    Everyone gets every unit; 管理员/领导 also get red_lights and suggestion."""
+    board = _scorecard(db, as_of)
+    change = _engine(db, as_of, "change", _change)
+    cols = RANKING_COLUMNS + ([] if not scope.sees_all else ["red_lights", "suggestion"])
+    return board.select(cols).join(change, on="unit_id", how="left")
+
+
+def _change(facts, as_of: dt.date) -> pl.DataFrame:
+    from metrics.trend import change_since_last_month
+
+    frame = change_since_last_month(facts, as_of)
+    wanted = [c for c in ("composite_change", "rank_change") if c in frame.columns]
+    return frame.select(pl.col("unit_id").cast(pl.Int64), *wanted)
+
+
+def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> dict:
+    """One unit's scorecard row (every indicator, composite, grade, rank, details) as a dict."""
+    scope.require_unit(unit_id)
+    board = _scorecard(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+    detail = _indicators(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+    if board.is_empty():
+        raise PermissionDenied("没有这个单位。")
+    return {**detail.row(0, named=True), **board.row(0, named=True)}
+
+
+def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
+    """One row per indicator of the unit: code, label, unit, value (null = n/a), weight, formula."""
+    row = unit_scorecard(scope, db, as_of, unit_id)
+    weights = m_scorecard.weights_of(load_facts(db))
+    return pl.DataFrame(
+        {
+            "code": [k.code for k in KPIS],
+            "label": [k.label for k in KPIS],
+            "kind": [k.unit for k in KPIS],
+            "value": [None if row.get(k.code) is None else float(row[k.code]) for k in KPIS],
+            "weight": [float(weights.get(k.weight_key, 0)) for k in KPIS],
+            "formula": [k.formula for k in KPIS],
+            "na_rule": [k.na_rule for k in KPIS],
+        },
+        schema={"code": pl.String, "label": pl.String, "kind": pl.String, "value": pl.Float64,
+                "weight": pl.Float64, "formula": pl.String, "na_rule": pl.String},
+    )
+
+
+def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    scope.require_unit(unit_id)
+    from metrics.trace import rows_behind as _rows_behind
+
+    return _rows_behind(load_facts(db), as_of, int(unit_id), code)
+
+
+def unit_trend(scope: Scope, db: Database, as_of: dt.date, unit_id: int, months: int = 12) -> pl.DataFrame:
+    """Month-end composite (and KPIs) of one unit over the last `months` months."""
+    scope.require_unit(unit_id)
+    from metrics.trend import monthly_trend
+
+    trend = _engine(db, as_of, f"trend{months}", lambda f, d: monthly_trend(f, d, months=months))
+    return trend.filter(pl.col("unit_id") == int(unit_id))
+
+
+def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -> pl.DataFrame:
+    _require_overview(scope)
+    from metrics.trend import county_trend as _county_trend
+
+    return _engine(db, as_of, f"county{months}", lambda f, d: _county_trend(f, d, months=months))
+
+
+def milestones(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    _require_overview(scope)
+    from metrics.milestones import milestone_status
+
+    return _engine(db, as_of, "milestones", milestone_status)
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+def task_list(scope: Scope, db: Database) -> pl.DataFrame:
+    """The 15 tasks of annex 2 (public: the plan itself)."""
+    return load_facts(db).tasks
+
+
+def assignment_lights(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Each assignment's status and light as of D with unit name/kind and task title; 单位: own."""
+    tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text")
+    frame = _with_name(_own(scope, _assignments(db, as_of)), db).join(tasks, on="task_no", how="left")
+    kinds = _names(db).select("unit_id", "unit_kind")
+    return frame.join(kinds, on="unit_id", how="left")
+
+
+def report_history(scope: Scope, db: Database, as_of: dt.date, task_no: int | None = None,
+                   pending_only: bool = False) -> pl.DataFrame:
+    """Progress reports dated ≤ D (verified or waiting), newest first; 单位: its own only."""
+    where, params = ["reported_on <= ?"], [as_of]
+    if task_no is not None:
+        where.append("task_no = ?")
+        params.append(int(task_no))
+    if pending_only:
+        where.append("NOT verified")
+    if not scope.sees_all:
+        where.append("unit_id = ?")
+        params.append(scope.unit_id)
+    frame = db.frame(
+        "SELECT task_no, unit_id, reported_on, status, percent, completed_on, note, submitted_by, verified, "
+        "verified_by FROM progress_reports WHERE " + " AND ".join(where) + " ORDER BY reported_on DESC, unit_id",
+        params,
+    )
+    return _with_name(frame, db)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+def request_steps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Every review/reply step as of D with requester/provider names; 单位: steps of its own
+    requests (as requester or provider)."""
+    steps = _own(scope, _steps(db, as_of), "requester_id", "provider_id", "responsible_id")
+    steps = _with_name(steps, db, "requester_id", "requester")
+    return _with_name(steps, db, "provider_id", "provider")
+
+
+def step_rates(steps: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+    """On-time rate of judged steps (pending left out; overdue count as failures), per `by`."""
+    judged = steps.filter(pl.col("status") != "pending")
+    aggs = [
+        pl.len().alias("judged"),
+        (pl.col("status") == "on_time").sum().alias("on_time"),
+        (pl.col("status") == "late").sum().alias("late"),
+        (pl.col("status") == "overdue").sum().alias("overdue"),
+    ]
+    out = judged.group_by(by).agg(aggs) if by else judged.select(aggs)
+    return out.with_columns(rate=pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged")))
+
+
+def refusals_lacking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Refusals replied by D that lack a legal basis or a reason; 单位: own."""
+    frame = _own(scope, m_requests.refusals(load_facts(db), as_of), "requester_id", "provider_id")
+    frame = frame.filter(~pl.col("complete"))
+    frame = _with_name(frame, db, "requester_id", "requester")
+    return _with_name(frame, db, "provider_id", "provider")
+
+
+def warning_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Open steps falling due within the warning window (预警); 单位: own."""
+    from metrics.monthly import warning_list as _warning_list
+
+    frame = _own(scope, _engine(db, as_of, "warning", _warning_list), "requester_id", "provider_id")
+    frame = _with_name(frame, db, "requester_id", "requester")
+    return _with_name(frame, db, "provider_id", "provider")
+
+
+def month_rates(scope: Scope, db: Database, month: str) -> pl.DataFrame:
+    """The monthly view: rates over steps whose deadline falls in `month` (YYYY-MM); 单位: own."""
+    from metrics.monthly import month_rates as _month_rates
+
+    frame = _month_rates(load_facts(db), month)
+    return frame if "unit_id" not in frame.columns else _own(scope, frame)
+
+
+# -- catalog, demands, infrastructure ----------------------------------------------------------
+
+def unit_indicators(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Every indicator and its detail columns per unit (scorecard.indicators); 单位: own row."""
+    return _own(scope, _indicators(db, as_of))
+
+
+def catalog_items(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Catalog items published by D with the flags the rates count; 单位: own."""
+    return _with_name(_own(scope, m_catalog.catalog_items_as_of(load_facts(db), as_of)), db)
+
+
+def share_mix(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Items per unit and share type as of D: unit_id, unit, share_type, items."""
+    items = catalog_items(scope, db, as_of)
+    return items.group_by("unit_id", "unit", "share_type").agg(pl.len().alias("items")).sort("unit_id")
+
+
+def demand_rows(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _with_name(_own(scope, m_catalog.demand_rows(load_facts(db), as_of)), db)
+
+
+def village_coverage(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Latest village count ≤ D per township with its rate; 单位: own township."""
+    frame = _own(scope, m_infra.coverage_rows(load_facts(db), as_of))
+    frame = frame.with_columns(
+        coverage_rate=pl.when(pl.col("villages") > 0).then(pl.col("connected") / pl.col("villages"))
+    )
+    return _with_name(frame, db).select("unit_id", "unit", "counted_on", "villages", "connected", "coverage_rate")
+
+
+def systems(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _with_name(_own(scope, m_infra.system_rows(load_facts(db), as_of)), db)
+
+
+def networks(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    return _with_name(_own(scope, m_infra.network_rows(load_facts(db), as_of)), db)
+
+
+def contacts(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Named contacts (分管领导/经办人) dated ≤ D of every unit; other units' names and phones are
+    masked for 单位."""
+    frame = load_facts(db).contacts.filter(pl.col("named_on") <= as_of).with_columns(
+        pl.col("unit_id").cast(pl.Int64)
+    )
+    if not scope.sees_all:
+        other = pl.col("unit_id") != scope.unit_id
+        frame = frame.with_columns(
+            name=pl.when(other).then(mask_name(pl.col("name"))).otherwise(pl.col("name")),
+            phone=pl.when(other).then(mask_phone(pl.col("phone"))).otherwise(pl.col("phone")),
+        )
+    return _with_name(frame.rename({"name": "person"}), db).sort("unit_id", "role")
+
+
+# -- overview (管理员/领导) ----------------------------------------------------------------------
+
+def milestone_gaps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """What is still missing, per milestone and unit: code, unit_id, unit, item, detail."""
+    _require_overview(scope)
+    from metrics.milestones import milestone_gaps as _gaps
+
+    return _engine(db, as_of, "gaps", _gaps)
+
+
+def best_worst(scope: Scope, db: Database, as_of: dt.date, n: int = 3) -> pl.DataFrame:
+    """The n best and n worst scored units of each kind: unit_kind, side (最好/最差), unit,
+    composite, grade, rank."""
+    _require_overview(scope)
+    scored = _scorecard(db, as_of).filter(pl.col("composite").is_not_null())
+    best = scored.sort("composite", descending=True).group_by("unit_kind", maintain_order=True).head(n)
+    worst = scored.sort("composite").group_by("unit_kind", maintain_order=True).head(n)
+    cols = ["unit_kind", "side", "unit", "composite", "grade", "rank"]
+    return pl.concat([
+        best.with_columns(side=pl.lit("最好")).select(cols),
+        worst.with_columns(side=pl.lit("最差")).select(cols),
+    ])
+
+
+def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
+    """The leaders' headline figures at D and at the previous month end: label, kind
+    ('count'|'rate'), value, previous, change (value − previous; None when either is missing)."""
+    _require_overview(scope)
+    from metrics.trend import previous_month_end
+
+    prev = previous_month_end(as_of)
+    facts = load_facts(db)
+
+    def figures(day: dt.date) -> dict[str, tuple[str, float | int | None]]:
+        board = _scorecard(db, day)
+        items = m_catalog.catalog_items_as_of(facts, day)
+        steps = _steps(db, day)
+        received = facts.requests.filter(
+            (pl.col("received_on") <= day) & (pl.col("received_on") >= day.replace(day=1))
+        ).height
+        review = step_rates(steps.filter(pl.col("step") == "review"))["rate"][0]
+        reply = step_rates(steps.filter(pl.col("step") == "reply"))["rate"][0]
+        return {
+            "已明确分管领导和经办人的单位": ("count", int(board["contacts_named"].fill_null(0).sum())),
+            "已发布目录（条）": ("count", items.height),
+            "已挂接目录（条）": ("count", int(items["mounted"].sum())),
+            "本月收到共享申请（件）": ("count", received),
+            "初审按时率（全县）": ("rate", review),
+            "答复按时率（全县）": ("rate", reply),
+            "红灯任务（个）": ("count", int(board["red_lights"].sum())),
+        }
+
+    now, before = figures(as_of), figures(prev)
+    out = []
+    for label, (kind, value) in now.items():
+        previous = before[label][1]
+        change = None if value is None or previous is None else value - previous
+        out.append({"label": label, "kind": kind, "value": value, "previous": previous, "change": change})
+    return out

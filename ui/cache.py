@@ -1,0 +1,43 @@
+"""Streamlit caching at the page edge: thin st.cache_data wrappers around data.views.
+
+Every cached call is keyed by small values only: the database path, its data version (every
+committed write changes it, so a write invalidates what it affects on the next rerun), the
+asking scope as a tuple, the as-of date as an ISO string and the page's filters. The uncached
+core (data.views, metrics) is what the tests call directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+from data import views
+from data.db import Database, get_db
+from data.scope import Scope
+
+
+def db() -> Database:
+    return get_db()
+
+
+def _scope_key(scope: Scope) -> tuple:
+    return (scope.username, scope.role, scope.unit_id, scope.display_name)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _call(name: str, db_path: str, version: int, scope_key: tuple, args: tuple) -> Any:
+    scope = Scope(*scope_key)
+    database = get_db(db_path)
+    args = tuple(dt.date.fromisoformat(a[5:]) if isinstance(a, str) and a.startswith("date:") else a
+                 for a in args)
+    return getattr(views, name)(scope, database, *args)
+
+
+def view(name: str, scope: Scope, *args: Any) -> Any:
+    """views.<name>(scope, db, *args), cached per (db, data version, scope, args).
+    Dates among `args` are passed as ISO strings to keep the key small."""
+    database = db()
+    key_args = tuple(f"date:{a.isoformat()}" if isinstance(a, dt.date) else a for a in args)
+    return _call(name, str(database.path), database.version, _scope_key(scope), key_args)

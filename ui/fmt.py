@@ -1,0 +1,153 @@
+"""How numbers and dates read on screen: 2023年5月31日, 87.50%, 92.35 分.
+
+Pure functions of values and Polars frames (no Streamlit import), so tables, metrics and
+captions all format the same way and tests can call them directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+NA = "不适用"
+
+# Column codes of the engine's frames and the Chinese headers users read.
+COLUMN_LABELS = {
+    "unit": "单位名称",
+    "unit_kind": "单位类别",
+    "composite": "综合得分",
+    "grade": "等次",
+    "rank": "排名",
+    "change": "较上月变化",
+    "rank_change": "排名变化",
+    "red_lights": "红灯数",
+    "suggestion": "建议",
+    "task_no": "任务序号",
+    "title": "重点任务",
+    "due_date": "完成时限",
+    "deadline_text": "时限（原文）",
+    "status": "状态",
+    "light": "灯色",
+    "completed_on": "完成日期",
+    "last_report_on": "最近报送",
+    "percent": "完成进度（%）",
+    "reported_on": "报送日期",
+    "note": "进展说明",
+    "verified": "已核验",
+    "submitted_by": "报送人",
+    "verified_by": "核验人",
+    "code": "编号",
+    "requester": "申请单位",
+    "provider": "提供单位",
+    "step": "环节",
+    "started_on": "起算日期",
+    "deadline": "截止日期",
+    "done_on": "办理日期",
+    "workdays_overdue": "超期工作日",
+    "workdays_left": "剩余工作日",
+    "rule": "适用时限规定",
+    "received_on": "提交日期",
+    "replied_on": "答复日期",
+    "reply_result": "答复结果",
+    "legal_basis": "法律政策依据",
+    "refusal_reason": "不予共享理由",
+    "missing": "缺少",
+    "name": "名称",
+    "share_type": "共享类型",
+    "nonshare_basis": "不予共享依据",
+    "published_on": "发布日期",
+    "content": "需求内容",
+    "raised_on": "提出日期",
+    "matched_on": "对接日期",
+    "villages": "行政村数",
+    "connected": "已联通",
+    "coverage_rate": "覆盖率",
+    "counted_on": "统计日期",
+    "role": "职务类别",
+    "phone": "联系电话",
+    "person": "姓名",
+    "named_on": "明确日期",
+    "items": "目录条数",
+    "month": "月份",
+}
+
+STEP_LABELS = {"review": "初审", "reply": "答复"}
+STATUS_LABELS = {"on_time": "按时", "late": "超时办结", "overdue": "逾期未办", "pending": "办理中"}
+LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+
+
+def fmt_date(value: dt.date | None) -> str:
+    """2023年5月31日 (no zero padding, as official documents write it)."""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def fmt_month(value: dt.date | str) -> str:
+    """2023年5月 from a date or a 'YYYY-MM' string."""
+    if isinstance(value, str):
+        year, month = value.split("-")[:2]
+        return f"{int(year)}年{int(month)}月"
+    return f"{value.year}年{value.month}月"
+
+
+def fmt_pct(value: float | None, digits: int = 2) -> str:
+    """A fraction 0–1 as a percentage; None (n/a) reads 不适用."""
+    if value is None:
+        return NA
+    return f"{_round(value * 100, digits):.{digits}f}%"
+
+
+def fmt_score(value: float | None) -> str:
+    if value is None:
+        return NA
+    return f"{_round(value, 2):.2f}"
+
+
+def fmt_delta_pct(value: float | None) -> str | None:
+    """Change of a rate in percentage points, for st.metric's delta (None: no arrow)."""
+    if value is None:
+        return None
+    return f"{_round(value * 100, 2):+.2f} 个百分点"
+
+
+def fmt_delta(value: float | int | None, unit: str = "") -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return f"{value:+d}{unit}"
+    return f"{_round(value, 2):+.2f}{unit}"
+
+
+def _round(value: float, digits: int) -> float:
+    """Half away from zero, as kpis.md requires for display."""
+    return float(pl.Series([value]).round(digits, mode="half_away_from_zero")[0])
+
+
+def table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[str, ...] = (),
+          labels: dict[str, str] | None = None) -> pl.DataFrame:
+    """A frame ready for st.dataframe: dates as 2023年5月31日, rates as percentages, scores with
+    two decimals, booleans as 是/否, and Chinese headers."""
+    names = {**COLUMN_LABELS, **(labels or {})}
+    exprs = []
+    for col, dtype in frame.schema.items():
+        c = pl.col(col)
+        if col in rates:
+            c = _pct_expr(c)
+        elif col in scores:
+            c = pl.when(c.is_null()).then(pl.lit(NA)).otherwise(
+                c.round(2, mode="half_away_from_zero").cast(pl.Decimal(10, 2)).cast(pl.String))
+        elif dtype == pl.Date:
+            c = pl.when(c.is_null()).then(pl.lit("")).otherwise(
+                pl.format("{}年{}月{}日", c.dt.year(), c.dt.month(), c.dt.day()))
+        elif dtype == pl.Boolean:
+            c = pl.when(c).then(pl.lit("是")).otherwise(pl.lit("否"))
+        exprs.append(c.alias(names.get(col, col)))
+    return frame.select(exprs)
+
+
+def _pct_expr(c: pl.Expr) -> pl.Expr:
+    scaled = (c * 100).round(2, mode="half_away_from_zero")
+    return pl.when(c.is_null()).then(pl.lit(NA)).otherwise(
+        pl.format("{}%", scaled.cast(pl.Decimal(10, 2)).cast(pl.String)))

@@ -1,0 +1,51 @@
+"""Small drawing helpers every page uses: refusal, filters, formatted tables and figures."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data.scope import Scope
+from ui import fmt
+
+ALL_KINDS = "全部类别"
+
+
+def refuse_unless(allowed: bool, message: str) -> None:
+    """Stop the page with a Chinese refusal when the role may not open it."""
+    if not allowed:
+        st.error(message)
+        st.stop()
+
+
+def require_sees_all(scope: Scope, page: str) -> None:
+    refuse_unless(scope.sees_all, f"“{page}”仅限领导和领导小组办公室查看；单位用户请查看“单位考评”等页面中本单位的情况。")
+
+
+def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", unit_col: str = "unit",
+                 kinds: bool = True) -> pl.DataFrame:
+    """A unit-kind selector and a name search over `frame`; returns the rows that pass."""
+    left, right = st.columns(2)
+    if kinds and kind_col in frame.columns:
+        options = [ALL_KINDS, *[k for k in ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
+                                if k in frame[kind_col].unique().to_list()]]
+        kind = left.selectbox("单位类别", options, key=f"{key}_kind")
+        if kind != ALL_KINDS:
+            frame = frame.filter(pl.col(kind_col) == kind)
+    text = right.text_input("查找单位", key=f"{key}_search", placeholder="输入单位名称的一部分")
+    if text.strip():
+        frame = frame.filter(pl.col(unit_col).str.contains(text.strip(), literal=True))
+    return frame
+
+
+def show_table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[str, ...] = (),
+               labels: dict[str, str] | None = None, empty: str = "没有符合条件的记录。", key: str | None = None) -> None:
+    if frame.is_empty():
+        st.info(empty)
+        return
+    st.dataframe(fmt.table(frame, rates, scores, labels), hide_index=True, width="stretch", key=key)
+
+
+def show_figure(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
