@@ -165,6 +165,33 @@ def _print_counts(title: str, counts: dict) -> None:
         print(f"  {COUNT_LABELS.get(key, key)}：{value}")
 
 
+def _user_table(frame):
+    """list_users() for the operator's eyes: Chinese headers, state in words, no ids."""
+    import datetime as dt
+
+    import polars as pl
+
+    now = dt.datetime.now()
+    cols = frame.columns
+    state = pl.lit("正常")
+    if "locked_until" in cols:
+        state = (
+            pl.when(pl.col("locked_until").is_not_null() & (pl.col("locked_until") > now))
+            .then(pl.lit("锁定至 ") + pl.col("locked_until").dt.strftime("%Y年%-m月%-d日 %H:%M"))
+            .otherwise(state)
+        )
+    if "disabled" in cols:
+        state = pl.when(pl.col("disabled")).then(pl.lit("已停用")).otherwise(state)
+    wanted = [
+        ("username", "账号"), ("display_name", "显示名"), ("role", "角色"), ("unit_name", "所属单位"),
+    ]
+    exprs = [pl.col(c).cast(pl.String).fill_null("").alias(label) for c, label in wanted if c in cols]
+    exprs.append(state.alias("状态"))
+    if "created_at" in cols:
+        exprs.append(pl.col("created_at").dt.strftime("%Y年%-m月%-d日 %H:%M").alias("创建时间"))
+    return frame.select(exprs)
+
+
 # -- commands --------------------------------------------------------------------------------
 def cmd_init(args) -> int:
     from data.db import get_db
@@ -254,7 +281,7 @@ def cmd_user(args) -> int:
         if action == "list":
             import polars as pl
 
-            frame = users.list_users(db)
+            frame = _user_table(users.list_users(db))
             if frame.height == 0:
                 print("还没有任何账号。请用 python -m data user add 新增管理员账号。")
                 return EXIT_OK
