@@ -12,12 +12,14 @@ import math
 
 import polars as pl
 
+from data.audit import record
 from data.db import Database
 from data.facts import read_settings
 from data.scope import PermissionDenied, Scope
 from data.users import UserError
 
 ACTION = "修改设置"
+CALENDAR_ACTION = "修改日历"
 
 # KPI columns of the scorecard CSV contract that can carry a weight.
 WEIGHT_KEYS = (
@@ -42,10 +44,8 @@ def _require_admin(actor: Scope) -> None:
         raise PermissionDenied("此操作仅限领导小组办公室（管理员）。")
 
 
-def _record(cur, actor, target, detail, before, after) -> None:
-    from data.users import _record as record
-
-    record(cur, actor, ACTION, target, detail, before, after)
+def _record(cur, actor, target, detail, before, after, action: str = ACTION) -> None:
+    record(cur, actor, action, target=target, detail=detail, before=before, after=after)
 
 
 def _put(cur, key: str, value) -> None:
@@ -219,7 +219,7 @@ def set_calendar_days(db: Database, actor: Scope, days: list[tuple[dt.date, bool
         first, last = min(d for d, _, _ in rows), max(d for d, _, _ in rows)
         _record(cur, actor, "calendar", f"修改工作日历{len(rows)}天（{_cn(first)}至{_cn(last)}）",
                 {"workdays": before[0], "days_present": before[1]},
-                {"workdays": int(frame["is_workday"].sum()), "days_present": len(rows)})
+                {"workdays": int(frame["is_workday"].sum()), "days_present": len(rows)}, action=CALENDAR_ACTION)
     return len(rows)
 
 

@@ -9,7 +9,6 @@ in memory and resets on restart). docs/security.md explains the whole login path
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 import threading
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 import bcrypt
 import polars as pl
 
+from data.audit import record
 from data.db import Database
 from data.plan import normalize_name
 from data.scope import ROLES, SYSTEM, PermissionDenied, Scope
@@ -55,27 +55,7 @@ class LoginResult:
 
 # -- audit ---------------------------------------------------------------------------------------
 def _record(cur, actor: Scope, action: str, target: str, detail: str, before=None, after=None) -> None:
-    """Write an audit row in the caller's transaction (data.audit once it is there)."""
-    try:
-        from data.audit import record
-    except ImportError:  # data/audit.py is being written in parallel
-        record = None
-    if record is not None:
-        record(cur, actor, action, target=target, detail=detail, before=before, after=after)
-        return
-    cur.execute(
-        "INSERT INTO audit_log (logged_at, username, action, target, detail, counts_before, counts_after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            dt.datetime.now(),
-            actor.username,
-            action,
-            target,
-            detail,
-            None if before is None else json.dumps(before, ensure_ascii=False, default=str),
-            None if after is None else json.dumps(after, ensure_ascii=False, default=str),
-        ],
-    )
+    record(cur, actor, action, target=target, detail=detail, before=before, after=after)
 
 
 # -- validation ----------------------------------------------------------------------------------
