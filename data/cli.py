@@ -193,13 +193,30 @@ def _user_table(frame):
 
 
 # -- commands --------------------------------------------------------------------------------
+def _plan_counts(db) -> dict:
+    return {
+        "units": db.scalar("SELECT count(*) FROM units"),
+        "tasks": db.scalar("SELECT count(*) FROM tasks"),
+        "assignments": db.scalar("SELECT count(*) FROM task_assignments"),
+        "milestones": db.scalar("SELECT count(*) FROM milestones"),
+    }
+
+
 def cmd_init(args) -> int:
     from data.db import get_db
     from data.plan import load_plan
     from data.schema import LATEST_VERSION
 
     db = get_db(args.db)
+    before = _plan_counts(db)
     counts = load_plan(db)  # idempotent: adds what is missing, keeps the office's edits
+    if counts != before:  # audit only an init that wrote something
+        from data.audit import record
+        from data.scope import SYSTEM
+
+        with db.transaction() as cur:
+            record(cur, SYSTEM, "初始化", str(db.path), "载入实施方案（单位、任务、分工、里程碑、默认设置）",
+                   before=before, after=counts)
     _print_counts(f"数据库已就绪：{db.path}（结构版本 {LATEST_VERSION}）", counts)
     return EXIT_OK
 
