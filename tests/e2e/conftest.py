@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import ACCOUNTS, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, StreamlitServer, add_user, cli_ok
+from e2e_harness import (
+    ACCOUNTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    StreamlitServer,
+    add_user,
+    cli_ok,
+    copy_db,
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -53,14 +61,6 @@ def county_template(e2e_dir) -> Path:
         add_user(db, account)
     print(f"\n[e2e] county demo database built in {time.monotonic() - started:.1f} s")
     return db
-
-
-def copy_db(template: Path, dest: Path) -> Path:
-    shutil.copyfile(template, dest)
-    wal = template.with_name(template.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
-    return dest
 
 
 @pytest.fixture(scope="session")

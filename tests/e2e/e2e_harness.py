@@ -11,6 +11,7 @@ Helpers for the pages live in `tests/e2e/browser.py`.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -166,3 +167,37 @@ class StreamlitServer:
             return ""
 
 
+
+
+_QUERY_SCRIPT = """
+import json, sys
+from data.db import Database
+db = Database(sys.argv[1])
+try:
+    print(json.dumps([db.scalar(q) for q in json.loads(sys.argv[2])], default=str))
+finally:
+    db.close()
+"""
+
+
+def db_values(db: Path, *queries: str) -> list:
+    """Scalars of `queries` against `db`, read in a separate process (nothing stays open here).
+
+    Goes through data.db.Database like the app does; only call it while no server has `db` open.
+    """
+    import json
+
+    proc = subprocess.run(
+        [PYTHON, "-c", _QUERY_SCRIPT, str(db), json.dumps(list(queries))],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def copy_db(template: Path, dest: Path) -> Path:
+    shutil.copyfile(template, dest)
+    wal = template.with_name(template.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
+    return dest

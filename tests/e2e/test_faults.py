@@ -1,0 +1,110 @@
+"""Faults: an import killed halfway, broken uploads, and a backup that must restore exactly.
+
+The outcomes are printed with a `[e2e-faults]` prefix (run with -s to see them); docs/e2e.md
+records the last measured ones.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from e2e_harness import PYTHON, REPO, cli, cli_ok, copy_db, db_values
+from e2e_workbooks import catalog_workbook, requests_workbook
+
+pytestmark = [pytest.mark.e2e]
+
+KILL_ROWS = 5_000  # about 4 s to import on a 2-core machine: room for kills inside each phase
+AS_OF = "2024-06-30"
+
+
+def _count_prefix(db: Path, prefix: str) -> int:
+    return db_values(db, f"SELECT count(*) FROM share_requests WHERE code LIKE '{prefix}-%'")[0]
+
+
+def test_cli_import_killed_midway_is_all_or_nothing(county_template, tmp_path):
+    """SIGKILL `python -m data import` at several moments: the rows are all there or none is."""
+    book = requests_workbook(tmp_path / "共享申请-大批量.xlsx", KILL_ROWS, prefix="KILL")
+
+    # A full run first: how long an import of this size takes, and that it lands whole.
+    full = copy_db(county_template, tmp_path / "full.duckdb")
+    started = time.monotonic()
+    cli_ok("data", "import", str(book), "--db", str(full), db=full, timeout=600)
+    duration = time.monotonic() - started
+    assert _count_prefix(full, "KILL") == KILL_ROWS
+
+    outcomes = []
+    # Fractions of the full run (validation is most of it); "wal": the moment the write-ahead log
+    # appears, i.e. while the commit of the one write transaction is being written; "printed": just
+    # after the command reported success, before it could exit (and checkpoint) cleanly.
+    for when in (0.3, 0.6, "wal", 0.97, "printed"):
+        db = copy_db(county_template, tmp_path / f"kill-{when}.duckdb")
+        wal = db.with_name(db.name + ".wal")
+        before = db_values(db, "SELECT count(*) FROM share_requests")[0]
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "data", "import", str(book), "--db", str(db)],
+            cwd=REPO, env={**os.environ, "DASHBOARD_DB": str(db)},
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        if when == "printed":
+            proc.stdout.readline()  # the first line of the success report
+        elif when == "wal":
+            deadline = time.monotonic() + duration * 3
+            while not wal.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+        else:
+            time.sleep(duration * when)
+        killed = proc.poll() is None
+        if killed:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        after_rows = db_values(db, "SELECT count(*) FROM share_requests")[0]
+        imported = _count_prefix(db, "KILL")
+        assert imported in (0, KILL_ROWS), f"kill at {when} left {imported} of {KILL_ROWS} rows"
+        assert after_rows == before + imported
+        # The file still opens and the engine computes a scorecard from it.
+        cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
+        outcomes.append((when, killed, "after" if imported else "before"))
+    print(f"\n[e2e-faults] CLI import of {KILL_ROWS} rows takes {duration:.1f} s; "
+          "SIGKILL at -> (killed?, data state): " + ", ".join(f"{w}->({k}, {s})" for w, k, s in outcomes))
+
+
+def test_backup_restores_an_identical_scorecard(fresh_county_db, tmp_path):
+    """backup, change the data, restore: the scorecard is byte for byte the one before."""
+    db = fresh_county_db
+    before = cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
+    backups = tmp_path / "backups"
+    cli_ok("data", "backup", str(backups), "--db", str(db), db=db)
+    archives = sorted(backups.glob("*.zip"))
+    assert archives, f"no backup archive in {backups}"
+
+    book = catalog_workbook(tmp_path / "数据目录.xlsx", 40, "县公安局", prefix="BKUP")
+    cli_ok("data", "import", str(book), "--db", str(db), db=db)
+    changed = cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
+    assert changed != before, "the import did not change the scorecard: the test would prove nothing"
+
+    cli_ok("data", "restore", str(archives[-1]), "--db", str(db), db=db)
+    restored = cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
+    assert restored == before
+    assert db_values(db, "SELECT count(*) FROM catalog_items WHERE code LIKE 'BKUP-%'") == [0]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "renamed_binary", "empty"])
+def test_cli_refuses_broken_file(kind, fresh_county_db, tmp_path):
+    """The command line says in Chinese what is wrong, exits 2, and writes nothing."""
+    import e2e_workbooks as wbs
+
+    make = {"truncated": wbs.truncated_xlsx, "renamed_binary": wbs.renamed_binary, "empty": wbs.empty_file}[kind]
+    path = make(tmp_path / f"{kind}.xlsx")
+    db = fresh_county_db
+    before = cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
+    proc = cli("data", "import", str(path), "--db", str(db), db=db)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in proc.stderr), proc.stderr
+    assert cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db) == before
