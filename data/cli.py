@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="生成确定性的演示数据")
     p.add_argument("--scale", choices=("county", "province"), default="county", help="county（默认）或 province")
     p.add_argument("--seed", type=int, default=1, help="随机种子（默认 1；同一种子生成相同数据）")
+    p.add_argument("--force", action="store_true", help="数据库中已有导入的真实数据时仍然覆盖")
 
     p = sub.add_parser("import", parents=[common], help="校验并导入 Excel 工作簿或 CSV 文件")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -229,7 +230,21 @@ def cmd_demo(args) -> int:
     except ModuleNotFoundError as exc:
         raise _missing_module(exc, "data.demo", "演示数据") from exc
     db = get_db(args.db)
-    counts = generate_demo(db, scale=args.scale, seed=args.seed)
+    kwargs = {"force": True} if args.force else {}
+    try:
+        counts = generate_demo(db, scale=args.scale, seed=args.seed, **kwargs)
+    except Exception as exc:
+        if type(exc).__name__ == "DemoRefusedError":
+            raise CliError(
+                "数据库中已有导入的真实数据，生成演示数据会将其覆盖；如确需覆盖，请加 --force 重新执行。",
+                "The database holds real (imported) data that demo data would replace; add --force to do so.",
+            ) from exc
+        raise
+    from data.audit import record
+    from data.scope import SYSTEM
+
+    with db.transaction() as cur:
+        record(cur, SYSTEM, "演示数据", f"{args.scale}（种子 {args.seed}）", "生成演示数据", after=counts)
     _print_counts(f"演示数据已生成（规模 {args.scale}，种子 {args.seed}）：", counts)
     return EXIT_OK
 
@@ -364,8 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         text = " ".join(str(exc).split())
-        _err(
-            f"命令执行失败：{text}",
-            f"The command failed: {type(exc).__name__}: {text} (run again with --debug for details)",
-        )
+        chinese, sep, english = text.partition(" / ")
+        if sep:  # the data layer's bilingual messages: "中文 / English"
+            _err(chinese, english)
+        else:
+            _err(
+                f"命令执行失败：{text}",
+                f"The command failed: {type(exc).__name__}: {text} (run again with --debug for details)",
+            )
         return EXIT_REFUSED
