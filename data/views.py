@@ -411,3 +411,14 @@ def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
         change = None if value is None or previous is None else value - previous
         out.append({"label": label, "kind": kind, "value": value, "previous": previous, "change": change})
     return out
+
+
+def task_timeline(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per task: task_no, title, deadline_text, due_date and its worst light over the assignments
+    this scope sees (red over yellow over green); tasks it has no part in are left out."""
+    order = pl.col("light").replace_strict({"red": 0, "yellow": 1, "green": 2}, default=3, return_dtype=pl.Int8)
+    lights = assignment_lights(scope, db, as_of).sort(order).group_by("task_no", maintain_order=True).agg(
+        pl.col("light").first()
+    )
+    tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text", "due_date")
+    return tasks.join(lights, on="task_no", how="inner").sort("task_no")

@@ -151,3 +151,28 @@ def _pct_expr(c: pl.Expr) -> pl.Expr:
     scaled = (c * 100).round(2, mode="half_away_from_zero")
     return pl.when(c.is_null()).then(pl.lit(NA)).otherwise(
         pl.format("{}%", scaled.cast(pl.Decimal(10, 2)).cast(pl.String)))
+
+
+def indicator_values(frame: pl.DataFrame, value_col: str = "value", kind_col: str = "kind") -> pl.Expr:
+    """The text of an indicator value by its unit: rates as percentages, 0/1 flags as 是/否,
+    counts as integers, scores with two decimals; null reads 不适用."""
+    v = pl.col(value_col)
+    return (
+        pl.when(v.is_null()).then(pl.lit(NA))
+        .when(pl.col(kind_col) == "rate").then(_pct_expr(v))
+        .when(pl.col(kind_col) == "flag").then(pl.when(v >= 1).then(pl.lit("是")).otherwise(pl.lit("否")))
+        .when(pl.col(kind_col) == "count").then(v.cast(pl.Int64).cast(pl.String))
+        .otherwise(v.round(2, mode="half_away_from_zero").cast(pl.Decimal(10, 2)).cast(pl.String))
+    )
+
+
+def indicator_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """data.views.indicator_rows -> the table users read (指标, 数值, 权重, 计算方法, 不适用情形)."""
+    return frame.select(
+        pl.col("label").alias("指标"),
+        indicator_values(frame).alias("数值"),
+        pl.when(pl.col("weight") > 0).then(pl.format("{}", pl.col("weight").cast(pl.Int64)))
+        .otherwise(pl.lit("不计分")).alias("权重"),
+        pl.col("formula").alias("计算方法"),
+        pl.col("na_rule").alias("不适用情形"),
+    )

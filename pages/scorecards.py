@@ -1,0 +1,67 @@
+"""单位考评: the ranking of each unit kind; one unit's indicators, the rows behind each and its trend."""
+
+import streamlit as st
+
+from metrics import charts
+from metrics.registry import KPIS
+from ui import cache, fmt, widgets
+from ui.session import current_as_of, current_scope
+
+scope = current_scope()
+as_of = current_as_of()
+
+st.title("单位考评")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。综合得分按各项指标加权计算，不适用的指标不计入并按比例折算权重；"
+           "排名在同类单位内进行。")
+
+board = cache.view("ranking", scope, as_of)
+st.subheader("综合排名")
+shown = widgets.unit_filters(board, "scorecards_rank")
+columns = ["unit_kind", "rank", "unit", "composite", "grade", "composite_change", "rank_change"]
+if scope.sees_all:
+    columns += ["red_lights", "suggestion"]
+widgets.show_table(
+    shown.select(columns), scores=("composite", "composite_change"),
+    labels={"composite_change": "得分较上月", "rank_change": "名次较上月（正数为上升）"},
+)
+kinds = shown["unit_kind"].unique(maintain_order=True).to_list()
+if len(kinds) == 1 and shown.height:
+    widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名"), key="scorecards_bar")
+
+st.subheader("单位指标详情")
+units = cache.view("visible_units", scope)
+if units.is_empty():
+    st.info("没有可查看的单位。")
+    st.stop()
+names = units["unit"].to_list()
+unit_name = st.selectbox("选择单位", names, key="scorecards_unit")
+unit_id = int(units.filter(units["unit"] == unit_name)["unit_id"][0])
+card = cache.view("unit_scorecard", scope, as_of, unit_id)
+
+c1, c2, c3, c4 = st.columns(4)
+change = board.filter(board["unit_id"] == unit_id)
+composite_change = change["composite_change"][0] if "composite_change" in change.columns and change.height else None
+c1.metric("综合得分", fmt.fmt_score(card["composite"]), fmt.fmt_delta(composite_change, " 分"))
+c2.metric("等次", card["grade"] or fmt.NA)
+c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else f"第{card['rank']}名")
+c4.metric("红灯任务", f"{card['red_lights']}个")
+if card.get("suggestion"):
+    st.info(f"考评建议：{card['suggestion']}")
+
+rows = cache.view("indicator_rows", scope, as_of, unit_id)
+st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators")
+
+with st.expander("查看指标背后的数据"):
+    labels = {k.label: k.code for k in KPIS}
+    chosen = st.selectbox("选择指标", list(labels), key="scorecards_kpi")
+    behind = cache.view("rows_behind", scope, as_of, unit_id, labels[chosen])
+    if behind.is_empty():
+        st.info("该指标截至考评日没有相关记录。")
+    else:
+        st.dataframe(fmt.table(behind), hide_index=True, width="stretch", key="scorecards_behind")
+
+trend = cache.view("unit_trend", scope, as_of, unit_id)
+widgets.show_figure(
+    charts.trend_lines(trend, {"composite": "综合得分"}, f"{unit_name}近12个月综合得分", "综合得分"),
+    key="scorecards_trend",
+)

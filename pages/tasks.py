@@ -1,0 +1,104 @@
+"""任务督办: the 15 tasks × responsible units as lights, deadlines against the as-of date, one
+task's goal, status by unit and report history; recording and verifying progress reports."""
+
+import datetime as dt
+
+import streamlit as st
+
+from data.progress import STATUSES, ReportError, submit_report, verify_report
+from data.scope import PermissionDenied
+from metrics import charts
+from ui import cache, fmt, widgets
+from ui.session import current_as_of, current_scope
+
+scope = current_scope()
+as_of = current_as_of()
+
+st.title("任务督办")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。红灯：逾期未完成（持续性任务连续两个月未报送）；"
+           "黄灯：逾期完成或15天内到期未完成；绿灯：其他。只有办公室核验过的进展计入考评。")
+if flash := st.session_state.pop("tasks_flash", None):
+    st.success(flash)
+
+lights = cache.view("assignment_lights", scope, as_of)
+if lights.is_empty():
+    st.info("本单位没有承担实施方案附件2中的任务。")
+    st.stop()
+
+st.subheader("任务 × 责任单位")
+shown = widgets.unit_filters(lights, "tasks_matrix")
+widgets.show_figure(charts.light_matrix(shown), key="tasks_matrix_fig")
+
+st.subheader("完成时限")
+widgets.show_figure(charts.deadline_timeline(cache.view("task_timeline", scope, as_of), as_of), key="tasks_timeline")
+
+st.subheader("单项任务")
+tasks = cache.view("task_list", scope)
+task_nos = sorted(lights["task_no"].unique().to_list())
+titles = {n: f"任务{n} {t}" for n, t in tasks.select("task_no", "title").iter_rows() if n in task_nos}
+task_no = st.selectbox("选择任务", task_nos, format_func=titles.get, key="tasks_task")
+task = tasks.filter(tasks["task_no"] == task_no).row(0, named=True)
+st.markdown(f"**工作目标**：{task['goal']}")
+st.markdown(f"**完成时限**：{task['deadline_text']}"
+            + (f"（按{fmt.fmt_date(task['due_date'])}考核）" if task["due_date"] else "（持续性任务，按月报送进展）")
+            + f"　**责任单位**：{task['units_text']}")
+mine = shown.filter(shown["task_no"] == task_no)
+widgets.show_table(
+    mine.select("unit", "status", "light", "completed_on", "last_report_on", "percent")
+    .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
+    labels={"percent": "最近报告进度（%）"}, key="tasks_status",
+)
+history = cache.view("report_history", scope, as_of, task_no)
+st.markdown("**进展报送记录**（截至考评日）")
+widgets.show_table(
+    history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by", "verified"),
+    empty="截至考评日还没有进展报告。", key="tasks_history",
+)
+
+if not scope.can_write:
+    st.caption("领导账号为只读：进展由各单位报送、办公室核验。")
+    st.stop()
+
+st.subheader("报送进展" if not scope.is_admin else "录入进展")
+units = mine.select("unit_id", "unit")
+with st.form("tasks_report", clear_on_submit=False):
+    unit = st.selectbox("单位", units["unit"].to_list(), key="tasks_form_unit")
+    left, right = st.columns(2)
+    reported_on = left.date_input("报送日期", value=dt.date.today(), max_value=dt.date.today(), key="tasks_form_date")
+    status = right.selectbox("进展状态", STATUSES, index=1, key="tasks_form_status")
+    percent = left.number_input("完成进度（%）", 0, 100, 50, step=5, key="tasks_form_percent")
+    completed_on = right.date_input("完成日期（已完成时填写）", value=None, key="tasks_form_completed")
+    note = st.text_area("进展说明", key="tasks_form_note")
+    submitted = st.form_submit_button("提交")
+if submitted:
+    unit_id = int(units.filter(units["unit"] == unit)["unit_id"][0])
+    try:
+        verified = submit_report(cache.db(), scope, task_no, unit_id, reported_on, status, int(percent),
+                                 completed_on, note)
+    except (ReportError, PermissionDenied) as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["tasks_flash"] = (f"已录入{unit}任务{task_no}的进展。" if verified
+                                           else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
+        st.rerun()
+
+pending = cache.view("report_history", scope, dt.date.today(), None, True)
+st.subheader("待核验的进展报告")
+if pending.is_empty():
+    st.info("没有待核验的进展报告。")
+    st.stop()
+widgets.show_table(pending.select("task_no", "unit", "reported_on", "status", "percent", "completed_on", "note",
+                                  "submitted_by"), key="tasks_pending")
+if scope.is_admin:
+    keys = [(r["task_no"], r["unit_id"], r["reported_on"]) for r in pending.iter_rows(named=True)]
+    names = dict(zip(pending["unit_id"].to_list(), pending["unit"].to_list(), strict=True))
+    choice = st.selectbox("选择要核验的报告", range(len(keys)), key="tasks_verify_pick",
+                          format_func=lambda i: f"任务{keys[i][0]}·{names[keys[i][1]]}·{fmt.fmt_date(keys[i][2])}")
+    if st.button("核验通过", key="tasks_verify"):
+        try:
+            verify_report(cache.db(), scope, *keys[choice])
+        except (ReportError, PermissionDenied) as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["tasks_flash"] = "已核验，该进展从现在起计入考评。"
+            st.rerun()

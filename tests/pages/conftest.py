@@ -1,0 +1,46 @@
+"""Page tests: a small county database under $DASHBOARD_DB and an AppTest runner per page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.db import close_db, get_db
+from tests.pages import small_county
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def county(tmp_path, monkeypatch):
+    """The small county of small_county.py in a fresh file that get_db() (no path) opens."""
+    path = tmp_path / "county.duckdb"
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    db = get_db(path)
+    small_county.fill(db)
+    yield db
+    close_db(path)
+
+
+def run_page(page: str, scope: dict, as_of, **state) -> AppTest:
+    """Run pages/<page>.py as `scope` at `as_of`, with extra session state (widget keys)."""
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=30)
+    at.session_state["scope"] = scope
+    at.session_state["as_of"] = as_of.isoformat()
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    """Everything written as markdown, captions, titles, headers, infos, warnings and errors."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}

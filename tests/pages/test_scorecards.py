@@ -1,0 +1,66 @@
+"""单位考评 page: the ranking and one unit's indicators, read as a user reads them."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from data.facts import load_facts
+from metrics.scorecard import scorecard
+from tests.pages.conftest import metrics, run_page, texts
+from tests.pages.small_county import ADMIN, AS_OF, EARLIER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
+from ui.fmt import fmt_score
+
+
+def _row(db, as_of, unit_id):
+    return scorecard(load_facts(db), as_of).filter(pl.col("unit_id") == unit_id).row(0, named=True)
+
+
+def test_admin_reads_the_ranking_and_a_units_scores(county):
+    at = run_page("scorecards", ADMIN, AS_OF, scorecards_unit="县委办")
+    assert not at.exception
+    assert at.title[0].value == "单位考评"
+    ranking = at.dataframe[0].value
+    expected = _row(county, AS_OF, WEIBAN)
+    row = ranking[ranking["单位名称"] == "县委办"].iloc[0]
+    assert row["综合得分"] == fmt_score(expected["composite"]) == "64.93"
+    assert row["等次"] == "合格" and row["排名"] == 1
+    shown = metrics(at)
+    assert shown["综合得分"][0] == "64.93"
+    assert shown["排名（县直部门）"][0] == "第1名"
+    indicators = at.dataframe[1].value.set_index("指标")["数值"]
+    # 县委办 at 2023-10-31: 1 of 3 items mounted, 2 of 3 shared, the 不予共享 item lacks its basis.
+    assert indicators["目录挂接率"] == "33.33%"
+    assert indicators["目录共享率"] == "66.67%"
+    assert indicators["不予共享依据完备率"] == "0.00%"
+    assert indicators["明确分管领导和经办人"] == "是"
+    assert indicators["需求对接率"] == "不适用"
+
+
+def test_the_as_of_date_changes_what_is_read(county):
+    at = run_page("scorecards", ADMIN, EARLIER, scorecards_unit="县委办")
+    assert not at.exception
+    expected = _row(county, EARLIER, WEIBAN)
+    assert metrics(at)["综合得分"][0] == fmt_score(expected["composite"])
+    indicators = at.dataframe[1].value.set_index("指标")["数值"]
+    # On 2023-06-30 no catalog item is published yet.
+    assert indicators["目录已发布"] == "否"
+    assert indicators["目录挂接率"] == "不适用"
+    assert "2023年6月30日" in texts(at)
+
+
+def test_a_unit_user_sees_the_ranking_and_only_its_own_detail(county):
+    at = run_page("scorecards", UNIT3, AS_OF, scorecards_unit="县委办")
+    assert not at.exception
+    ranking = at.dataframe[0].value
+    assert "县委办" in set(ranking["单位名称"])           # the county ranking is public
+    assert "建议" not in ranking.columns and "红灯数" not in ranking.columns
+    assert at.selectbox(key="scorecards_unit").options == ["县政府办"]
+    expected = _row(county, AS_OF, ZHENGFUBAN)
+    assert metrics(at)["综合得分"][0] == fmt_score(expected["composite"])
+
+
+def test_rows_behind_an_indicator(county):
+    at = run_page("scorecards", UNIT2, AS_OF, scorecards_unit="县委办", scorecards_kpi="目录挂接率")
+    assert not at.exception
+    behind = at.dataframe[2].value
+    assert sorted(behind["目录编码"]) == ["C1", "C2", "C3"]
