@@ -134,7 +134,7 @@ def request_indicators(facts: Facts, as_of: dt.date, steps: pl.DataFrame | None 
     if steps is None:
         steps = request_steps(facts, as_of)
     office = office_unit_id(facts)
-    review = _ontime(steps.filter((pl.col("step") == "review") & (pl.col("responsible_id") == office)),
+    review = _ontime(steps.filter((pl.col("step") == "review") & (pl.col("responsible_id") == pl.lit(office, dtype=pl.Int64))),
                      "responsible_id", "review_ontime_rate")
     reply = _ontime(steps.filter(pl.col("step") == "reply"), "responsible_id", "reply_ontime_rate")
     refusal = (
