@@ -422,3 +422,37 @@ def task_timeline(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     )
     tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text", "due_date")
     return tasks.join(lights, on="task_no", how="inner").sort("task_no")
+
+
+def county_request_rates(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """County-wide on-time rates per step ('review', 'reply'): judged, on_time, late, overdue, rate.
+    Aggregates of every unit, which every role may read."""
+    rates = step_rates(_steps(db, as_of), "step")
+    steps = pl.DataFrame({"step": ["review", "reply"]})
+    return steps.join(rates, on="step", how="left").with_columns(
+        pl.col("judged", "on_time", "late", "overdue").fill_null(0)
+    )
+
+
+def provider_rates(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Reply on-time rate per providing unit (unit_id, unit, unit_kind, judged, on_time, late,
+    overdue, rate); 单位: its own row."""
+    reply = _own(scope, _steps(db, as_of), "provider_id").filter(pl.col("step") == "reply")
+    rates = step_rates(reply, "provider_id").rename({"provider_id": "unit_id"})
+    return _with_name(rates, db).join(_names(db).select("unit_id", "unit_kind"), on="unit_id", how="left").sort(
+        "rate", "unit_id", nulls_last=True)
+
+
+def overdue_steps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Steps not done by D after their deadline, most overdue first; 单位: own requests."""
+    return request_steps(scope, db, as_of).filter(pl.col("status") == "overdue").sort(
+        "workdays_overdue", "code", descending=[True, False])
+
+
+def request_months(scope: Scope, db: Database, as_of: dt.date) -> list[str]:
+    """'YYYY-MM' from the plan's start month to the month of D, newest first."""
+    from metrics.registry import setting
+
+    start = str(setting(load_facts(db), "plan_start_month"))
+    months = pl.date_range(dt.date.fromisoformat(start + "-01"), as_of, "1mo", eager=True)
+    return months.dt.strftime("%Y-%m").reverse().to_list()

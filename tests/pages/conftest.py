@@ -44,3 +44,12 @@ def texts(at: AppTest) -> str:
 
 def metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def table(at: AppTest, column: str):
+    """The first table on the page that has `column` (st.dataframe keys are not visible to AppTest)."""
+    for frame in at.dataframe:
+        value = frame.value
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no table with column {column!r}")

@@ -1,0 +1,74 @@
+"""共享申请 page: county and provider rates, overdue/warning lists, refusals, the monthly view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from data.facts import load_facts
+from metrics.monthly import month_rates
+from metrics.requests import request_steps
+from tests.pages.conftest import metrics, run_page, table
+from tests.pages.small_county import ADMIN, AS_OF, UNIT2
+
+COLUMN = {"requests_provider_table": "答复按时率", "requests_overdue": "超期工作日",
+          "requests_warning": "剩余工作日", "requests_refusals": "不予共享理由", "requests_monthly": "办理单位"}
+
+
+def _table(at, key):
+    return table(at, COLUMN[key])
+
+
+def test_county_rates_and_lists_at_the_end_of_october(county):
+    at = run_page("requests", ADMIN, AS_OF)
+    assert not at.exception
+    assert at.title[0].value == "共享申请"
+    steps = request_steps(load_facts(county), AS_OF)
+    judged = steps.filter(pl.col("status") != "pending")
+    review = judged.filter(pl.col("step") == "review")
+    # Review: R1 on time, R2 late (deadline 2023-10-09), R3 on time; R4 pending -> 2/3.
+    assert review.height == 3 and (review["status"] == "on_time").sum() == 2
+    shown = metrics(at)
+    assert shown["初审按时率（全县）"][0] == "66.67%"
+    # Reply: R1 and R2 on time, R3 overdue -> 2/3.
+    assert shown["答复按时率（全县）"][0] == "66.67%"
+    providers = _table(at, "requests_provider_table").set_index("单位名称")
+    assert providers.loc["县委办", "答复按时率"] == "100.00%"
+    assert providers.loc["县政府办", "答复按时率"] == "0.00%"
+    overdue = _table(at, "requests_overdue")
+    assert list(overdue["编号"]) == ["R3"]
+    assert overdue.iloc[0]["超期工作日"] == 5          # deadline 2023-10-24; 25, 26, 27, 30, 31 October
+    assert overdue.iloc[0]["截止日期"] == "2023年10月24日"
+    warning = _table(at, "requests_warning")
+    assert list(warning["编号"]) == ["R4"] and warning.iloc[0]["环节"] == "初审"
+    refusals = _table(at, "requests_refusals")
+    assert list(refusals["编号"]) == ["R2"]
+
+
+def test_monthly_view_follows_the_month_selector(county):
+    at = run_page("requests", ADMIN, AS_OF, requests_month="2023-09")
+    assert not at.exception
+    monthly = _table(at, "requests_monthly")
+    engine = month_rates(load_facts(county), "2023-09")
+    assert len(monthly) == engine.height == 2    # R1's review (office) and reply (县委办)
+    assert set(monthly["按时率"]) == {"100.00%"}
+    at.selectbox(key="requests_month").set_value("2023-10").run()
+    monthly = _table(at, "requests_monthly").set_index("办理单位")
+    assert monthly.loc["县政府办", "逾期未办"] == 1
+
+
+def test_an_earlier_date_has_nothing_overdue(county):
+    at = run_page("requests", ADMIN, dt.date(2023, 9, 30))
+    assert not at.exception
+    assert metrics(at)["答复按时率（全县）"][0] == "100.00%"
+    assert "截至考评日没有逾期未办的申请。" in [i.value for i in at.info]
+
+
+def test_a_unit_sees_only_its_own_providers_row(county):
+    at = run_page("requests", UNIT2, AS_OF)
+    assert not at.exception
+    providers = _table(at, "requests_provider_table")
+    assert list(providers["单位名称"]) == ["县委办"]
+    # R3 is 县委办's own request (as requester), so it appears in its overdue list.
+    assert list(_table(at, "requests_overdue")["编号"]) == ["R3"]
