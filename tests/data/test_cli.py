@@ -1,0 +1,272 @@
+"""`python -m data …` run as the operator runs it: a subprocess against a temporary database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from data.db import close_db, get_db
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Yushan2023data"  # 14 characters, letters and digits
+
+
+def run(*args, db=None, stdin: str | None = None, env: dict | None = None, cwd=ROOT):
+    cmd = [sys.executable, "-m", "data", *map(str, args)]
+    if db is not None:
+        cmd += ["--db", str(db)]
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        cmd, input=stdin if stdin is not None else "", capture_output=True, text=True, cwd=cwd, env=full_env,
+        timeout=300,
+    )
+
+
+def assert_two_line_error(result, *, code: int):
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in lines[0]), "first line is Chinese"
+    assert lines[1].isascii() or not any("\u4e00" <= ch <= "\u9fff" for ch in lines[1][:20]), "second is English"
+    assert "Traceback" not in result.stderr
+
+
+def count(db_path: Path, sql: str):
+    db = get_db(db_path)
+    try:
+        return db.scalar(sql)
+    finally:
+        close_db(db_path)
+
+
+# -- init ------------------------------------------------------------------------------------
+def test_init_twice_exits_0_and_leaves_no_duplicates(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    first = run("init", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "单位：46" in first.stdout and "任务：15" in first.stdout
+    second = run("init", db=db)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+    assert count(db, "SELECT count(*) FROM units") == 46
+    assert count(db, "SELECT count(*) FROM tasks") == 15
+    assert count(db, "SELECT count(*) FROM task_assignments") == 356
+
+
+def test_db_option_before_the_command_and_env_fallback(tmp_path):
+    db = tmp_path / "before.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "data", "--db", str(db), "init"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert db.exists()
+    env_db = tmp_path / "env-chosen.duckdb"
+    result = run("init", env={"DASHBOARD_DB": str(env_db)})
+    assert result.returncode == 0, result.stderr
+    assert env_db.exists()
+    assert str(env_db) in result.stdout
+
+
+def test_every_command_prepares_a_new_database(tmp_path):
+    db = tmp_path / "fresh.duckdb"
+    result = run("backup", tmp_path / "bk", db=db)
+    assert result.returncode == 0, result.stderr
+    assert count(db, "SELECT count(*) FROM tasks") == 15
+
+
+# -- usage errors ----------------------------------------------------------------------------
+def test_unknown_command_exits_2_with_argparse_usage(tmp_path):
+    result = run("frobnicate", db=tmp_path / "x.duckdb")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and "invalid choice" in result.stderr
+    assert not (tmp_path / "x.duckdb").exists()  # nothing opened for a usage error
+
+
+def test_missing_command_and_bad_role_exit_2(tmp_path):
+    assert run(db=tmp_path / "x.duckdb").returncode == 2
+    assert run("user", "add", "zhao", "--role", "局长", db=tmp_path / "x.duckdb").returncode == 2
+    assert run("demo", "--scale", "planet", db=tmp_path / "x.duckdb").returncode == 2
+
+
+# -- users -----------------------------------------------------------------------------------
+def test_user_add_list_reset_disable(tmp_path):
+    db = tmp_path / "u.duckdb"
+    added = run("user", "add", "office1", "--role", "管理员", "--display", "办公室王某", db=db, stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    unit = run("user", "add", "police1", "--role", "单位", "--unit", "县公安局", db=db, stdin=PASSWORD + "\n")
+    assert unit.returncode == 0, unit.stderr
+    listed = run("user", "list", db=db)
+    assert listed.returncode == 0, listed.stderr
+    assert "office1" in listed.stdout and "办公室王某" in listed.stdout
+    assert "police1" in listed.stdout and "县公安局" in listed.stdout
+    assert PASSWORD not in listed.stdout
+    stored = count(db, "SELECT password_hash FROM users WHERE username = 'office1'")
+    assert stored.startswith("$2") and PASSWORD not in stored  # bcrypt
+
+    reset = run("user", "reset", "police1", db=db, stdin="NewPassword2024\n")
+    assert reset.returncode == 0, reset.stderr
+    assert count(db, "SELECT password_hash FROM users WHERE username = 'police1'") != stored
+    disabled = run("user", "disable", "police1", db=db)
+    assert disabled.returncode == 0, disabled.stderr
+    assert count(db, "SELECT disabled FROM users WHERE username = 'police1'") is True
+    assert "已停用" in run("user", "list", db=db).stdout
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = '用户管理'") == 4
+
+
+def test_user_add_weak_password_exits_1(tmp_path):
+    db = tmp_path / "u.duckdb"
+    for weak in ("short1", "onlyletterslong", "12345678901234"):
+        result = run("user", "add", "zhao", "--role", "领导", db=db, stdin=weak + "\n")
+        assert_two_line_error(result, code=1)
+    assert count(db, "SELECT count(*) FROM users") == 0
+
+
+def test_user_add_unknown_unit_exits_1(tmp_path):
+    db = tmp_path / "u.duckdb"
+    result = run("user", "add", "qian", "--role", "单位", "--unit", "县不存在局", db=db, stdin=PASSWORD + "\n")
+    assert_two_line_error(result, code=1)
+    assert "县不存在局" in result.stderr
+    assert count(db, "SELECT count(*) FROM users") == 0
+
+
+def test_user_errors_duplicate_unknown_and_empty_password(tmp_path):
+    db = tmp_path / "u.duckdb"
+    assert run("user", "add", "sun", "--role", "领导", db=db, stdin=PASSWORD + "\n").returncode == 0
+    assert_two_line_error(run("user", "add", "sun", "--role", "领导", db=db, stdin=PASSWORD + "\n"), code=1)
+    assert_two_line_error(run("user", "disable", "nobody", db=db), code=1)
+    assert_two_line_error(run("user", "reset", "nobody", db=db, stdin=PASSWORD + "\n"), code=1)
+    assert_two_line_error(run("user", "add", "li", "--role", "领导", db=db, stdin=""), code=1)
+
+
+def test_user_list_on_an_empty_database(tmp_path):
+    result = run("user", "list", db=tmp_path / "u.duckdb")
+    assert result.returncode == 0
+    assert "还没有任何账号" in result.stdout
+
+
+# -- backup / restore ------------------------------------------------------------------------
+def test_backup_then_restore_round_trip(tmp_path):
+    db = tmp_path / "b.duckdb"
+    assert run("user", "add", "zhou", "--role", "领导", db=db, stdin=PASSWORD + "\n").returncode == 0
+    made = run("backup", tmp_path / "bk", db=db)
+    assert made.returncode == 0, made.stderr
+    archives = sorted((tmp_path / "bk").glob("b-*.zip"))
+    assert len(archives) == 1
+    assert str(archives[0]) in made.stdout
+    assert zipfile.is_zipfile(archives[0])
+
+    assert run("user", "disable", "zhou", db=db).returncode == 0
+    assert count(db, "SELECT disabled FROM users WHERE username = 'zhou'") is True
+
+    restored = run("restore", archives[0], db=db)
+    assert restored.returncode == 0, restored.stderr
+    assert count(db, "SELECT disabled FROM users WHERE username = 'zhou'") is False
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = '恢复'") == 1
+    assert count(db, "SELECT count(*) FROM units") == 46
+
+
+def test_backup_keep_option(tmp_path):
+    db = tmp_path / "k.duckdb"
+    for _ in range(3):
+        assert run("backup", tmp_path / "bk", "--keep", "2", db=db).returncode == 0
+    assert len(list((tmp_path / "bk").glob("k-*.zip"))) == 2
+
+
+def test_restore_of_a_bad_file_exits_2_and_keeps_the_database(tmp_path):
+    db = tmp_path / "r.duckdb"
+    assert run("init", db=db).returncode == 0
+    junk = tmp_path / "junk.zip"
+    junk.write_text("not a backup")
+    assert_two_line_error(run("restore", junk, db=db), code=2)
+    assert_two_line_error(run("restore", tmp_path / "missing.zip", db=db), code=2)
+    assert count(db, "SELECT count(*) FROM units") == 46
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run("restore", tmp_path / "missing.zip", "--debug", db=tmp_path / "r.duckdb")
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert "找不到备份文件" in result.stderr
+
+
+# -- a database held by another process ------------------------------------------------------
+@pytest.fixture
+def held_database(tmp_path):
+    """Another process (standing in for the running dashboard) holds the file read-write."""
+    db = tmp_path / "held.duckdb"
+    assert run("init", db=db).returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+         "sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield db
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_locked_database_exits_3_with_a_clear_message(held_database, tmp_path):
+    for args in (("init",), ("user", "list"), ("backup", tmp_path / "bk")):
+        result = run(*args, db=held_database)
+        assert_two_line_error(result, code=3)
+        chinese, english = result.stderr.strip().splitlines()
+        assert "占用" in chinese and "停止看板" in chinese
+        assert "locked by another process" in english
+
+
+def test_restore_refuses_a_locked_database(held_database, tmp_path):
+    # a backup of a different database, to be restored over the held one
+    other = tmp_path / "other.duckdb"
+    assert run("backup", tmp_path / "bk", db=other).returncode == 0
+    archive = next((tmp_path / "bk").glob("other-*.zip"))
+    before = held_database.stat().st_mtime_ns
+    result = run("restore", archive, db=held_database)
+    assert_two_line_error(result, code=3)
+    time.sleep(0.01)
+    assert held_database.stat().st_mtime_ns == before
+    assert not list(tmp_path.glob(".held.duckdb.restore-*"))
+
+
+# -- delegated commands (their modules are written by other engineers) -----------------------
+def test_template_writes_the_workbook(tmp_path):
+    pytest.importorskip("data.template", reason="data.template (the import template) has not landed yet")
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "模板.xlsx"
+    result = run("template", out, db=tmp_path / "t.duckdb")
+    assert result.returncode == 0, result.stderr
+    # import-format.md: the 11 entity sheets, plus the 说明 (instructions) sheet
+    sheets = openpyxl.load_workbook(out).sheetnames
+    assert set(sheets) - {"说明"} == {
+        "单位", "责任人", "数据目录", "需求清单", "共享申请", "任务进展", "信息系统", "业务专网", "安全措施", "质量检查", "外网覆盖",
+    }
+
+
+def test_import_of_an_unreadable_file_exits_2(tmp_path):
+    pytest.importorskip("data.importer", reason="data.importer has not landed yet")
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"this is not a workbook")
+    db = tmp_path / "i.duckdb"
+    result = run("import", bad, db=db)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert count(db, "SELECT count(*) FROM import_log") == 0
+
+
+def test_demo_prints_counts_and_is_audited(tmp_path):
+    pytest.importorskip("data.demo", reason="data.demo has not landed yet")
+    db = tmp_path / "d.duckdb"
+    result = run("demo", "--scale", "county", "--seed", "7", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "演示数据已生成" in result.stdout and "共享申请" in result.stdout
+    assert count(db, "SELECT count(*) FROM share_requests") > 0
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = '演示数据'") == 1
