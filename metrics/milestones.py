@@ -46,13 +46,13 @@ def milestone_gaps(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = No
         unit = KPI_BY_CODE[code].unit
         value = pl.col(code).cast(pl.Float64)
         short = {"rate": value < 1, "flag": value < 1, "count": value > 0}.get(unit, value < pass_line)
-        shown = value if unit in ("count", "score") else value * 100
-        suffix = "" if unit == "count" else ("分" if unit == "score" else "%")
+        detail = {
+            "flag": pl.lit("否"),
+            "rate": pl.format("{}%", (value * 100).round(1)),
+            "count": pl.format("{}", value.cast(pl.Int64)),
+        }.get(unit, pl.format("{}分", value.round(2)))
         rows = frame.filter(short.fill_null(False)).select(
-            "unit_id", "unit",
-            item=pl.lit(KPI_BY_CODE[code].label),
-            detail=pl.format("{}" + suffix, shown.round(1)),
-            _code=pl.lit(code),
+            "unit_id", "unit", item=pl.lit(KPI_BY_CODE[code].label), detail=detail
         )
         hits = miles.filter(pl.col("indicators").list.contains(code)).select("code")
         parts.append(hits.join(rows, how="cross").select(GAP_COLUMNS))

@@ -1,0 +1,151 @@
+"""Monthly rates, the warning list, trends, month-over-month change, milestones, rows behind."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from kpi_fixtures import PLAN_RULE, D, make_facts, request, task
+from polars.testing import assert_frame_equal
+from test_metrics_requests import NATIONAL_DAY
+
+from data.plan import OFFICE
+from metrics.milestones import milestone_gaps, milestone_status
+from metrics.monthly import month_rates, warning_list
+from metrics.trace import rows_behind
+from metrics.trend import change_since_last_month, county_trend, monthly_trend, trend_points
+
+
+def test_month_rates_october_2023():
+    # As of Oct 31, steps due in October: reviews R1 R2 R3 R4 R5 R6 R9 (R3, due Oct 30, never reviewed:
+    # overdue; R2 late), replies R1 (on time), R2 (overdue), R5 (replied Oct 30 after Oct 24: late),
+    # R6 (due Oct 31, on time). R7 and R8 fall due in November.
+    out = month_rates(make_facts(requests=NATIONAL_DAY), "2023-10")
+    expected = pl.DataFrame(
+        [
+            (1, OFFICE, "县直部门", "review", 5, 1, 1, 0, 7, 5 / 7),
+            (2, "县公安局", "县直部门", "reply", 1, 0, 0, 0, 1, 1.0),
+            (3, "县民政局", "县直部门", "reply", 1, 1, 1, 0, 3, 1 / 3),
+        ],
+        schema={"unit_id": pl.Int64, "unit": pl.String, "unit_kind": pl.String, "step": pl.String,
+                "on_time": pl.Int64, "late": pl.Int64, "overdue": pl.Int64, "pending": pl.Int64,
+                "judged": pl.Int64, "ontime_rate": pl.Float64},
+        orient="row",
+    )
+    assert_frame_equal(out, expected)
+
+
+def test_warning_list_three_working_days():
+    # As of Wed 2023-10-25 the horizon is the 3rd working day after: Oct 30.
+    # W1 (received Fri Oct 20) is due on D itself: 0 working days left; R3 is due Oct 30: 3 left.
+    # R2 and R5 replies are already overdue and R6 (due Oct 31) is beyond the horizon.
+    reqs = [*NATIONAL_DAY, request("W1", D(2023, 10, 20))]
+    out = warning_list(make_facts(requests=reqs), D(2023, 10, 25))
+    expected = pl.DataFrame(
+        [
+            ("W1", "review", 1, OFFICE, 2, 3, D(2023, 10, 20), D(2023, 10, 25), 0, PLAN_RULE),
+            ("R3", "review", 1, OFFICE, 2, 3, D(2023, 10, 25), D(2023, 10, 30), 3, PLAN_RULE),
+        ],
+        schema={"code": pl.String, "step": pl.String, "responsible_id": pl.Int64, "responsible": pl.String,
+                "requester_id": pl.Int64, "provider_id": pl.Int64, "started_on": pl.Date, "deadline": pl.Date,
+                "workdays_left": pl.Int32, "rule": pl.String},
+        orient="row",
+    )
+    assert_frame_equal(out, expected)
+
+
+def test_rows_behind_reply_rate_lists_failures_first():
+    rows = rows_behind(make_facts(requests=NATIONAL_DAY), D(2023, 10, 27), 3, "reply_ontime_rate")
+    assert rows.select("申请编号", "办理时限", "状态", "超期工作日", "是否达标").rows() == [
+        ("R2", D(2023, 10, 24), "逾期未办", 3, "否"),
+        ("R5", D(2023, 10, 24), "逾期未办", 3, "否"),
+        ("R1", D(2023, 10, 23), "按时", 0, "是"),
+    ]
+
+
+def test_rows_behind_unknown_code():
+    with pytest.raises(ValueError, match="未知指标"):
+        rows_behind(make_facts(), D(2024, 1, 1), 1, "nope")
+
+
+# -- trends --------------------------------------------------------------------------------------
+
+def contacts_facts():
+    # Only contacts_named weighted; unit 2 names both on 2024-01-10.
+    return make_facts(
+        settings={"weights": {"contacts_named": 100}},
+        contacts=[{"unit_id": 2, "role": r, "name": "王五", "named_on": D(2024, 1, 10)} for r in ("分管领导", "经办人")],
+    )
+
+
+def test_trend_points_end_with_the_day_itself():
+    assert trend_points(D(2024, 1, 15), 3) == [D(2023, 11, 30), D(2023, 12, 31), D(2024, 1, 15)]
+    assert trend_points(D(2024, 3, 31), 2) == [D(2024, 2, 29), D(2024, 3, 31)]
+
+
+def test_monthly_and_county_trend():
+    facts = contacts_facts()
+    trend = monthly_trend(facts, D(2024, 1, 15), months=3)
+    unit2 = trend.filter(pl.col("unit_id") == 2).select("month", "composite")
+    assert unit2.rows() == [("2023-11", 0.0), ("2023-12", 0.0), ("2024-01", 100.0)]
+    county = county_trend(facts, D(2024, 1, 15), months=3, trend=trend)
+    # five units, one at 100 in January: mean 20
+    assert county.select("month", "units_scored", "composite").rows() == [
+        ("2023-11", 5, 0.0), ("2023-12", 5, 0.0), ("2024-01", 5, 20.0)]
+
+
+def test_change_since_last_month():
+    out = change_since_last_month(contacts_facts(), D(2024, 1, 15)).filter(pl.col("unit_kind") == "县直部门")
+    # Dec 31: all three 县直部门 at 0 share rank 1; Jan 15: unit 2 first, units 1 and 3 share rank 2.
+    assert out.select("unit_id", "composite", "composite_prev", "composite_change", "rank", "rank_prev",
+                      "rank_change").sort("unit_id").rows() == [
+        (1, 0.0, 0.0, 0.0, 2, 1, -1),
+        (2, 100.0, 0.0, 100.0, 1, 1, 0),
+        (3, 0.0, 0.0, 0.0, 2, 1, -1),
+    ]
+
+
+# -- milestones ----------------------------------------------------------------------------------
+
+MILESTONES = [
+    {"code": "M1", "due_date": D(2023, 5, 31), "title": "明确责任人", "requirement": "各单位明确分管领导和经办人",
+     "task_nos": [1], "indicators": ["contacts_named"]},
+    {"code": "M2", "due_date": D(2023, 9, 30), "title": "发布目录", "requirement": "发布目录",
+     "task_nos": [6], "indicators": ["catalog_published"]},
+]
+
+
+def milestone_facts(handler_named_on):
+    units = [{"unit_id": 1, "name": OFFICE, "kind": "县直部门"}, {"unit_id": 2, "name": "县公安局", "kind": "县直部门"}]
+    contacts = [{"unit_id": 1, "role": r, "name": "甲", "named_on": D(2023, 5, 20)} for r in ("分管领导", "经办人")]
+    contacts += [{"unit_id": 2, "role": "分管领导", "name": "乙", "named_on": D(2023, 5, 20)},
+                 {"unit_id": 2, "role": "经办人", "name": "丙", "named_on": handler_named_on}]
+    return make_facts(
+        units=units, contacts=contacts, milestones=MILESTONES,
+        tasks=[task(1, D(2023, 5, 10)), task(6, D(2023, 9, 30))],
+        assignments=[{"task_no": 1, "unit_id": 1, "origin": "x"}, {"task_no": 6, "unit_id": 2, "origin": "x"}],
+        reports=[{"task_no": 1, "unit_id": 1, "reported_on": D(2023, 5, 8), "status": "已完成",
+                  "completed_on": D(2023, 5, 8)},
+                 {"task_no": 6, "unit_id": 2, "reported_on": D(2023, 6, 20), "status": "推进中"}],
+    )
+
+
+def test_milestone_gaps_name_the_units_and_what_is_missing():
+    gaps = milestone_gaps(milestone_facts(D(2023, 7, 1)), D(2023, 6, 30))
+    assert gaps.rows() == [
+        ("M1", 2, "县公安局", "明确分管领导和经办人", "否"),
+        ("M2", 1, OFFICE, "目录已发布", "否"),
+        ("M2", 2, "县公安局", "任务6", "推进中"),
+        ("M2", 2, "县公安局", "目录已发布", "否"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("handler_named_on", "m1"),
+    [(D(2023, 7, 1), (False, "未达成", 1)), (D(2023, 6, 15), (True, "已达成", 0))],
+)
+def test_milestone_status(handler_named_on, m1):
+    out = milestone_status(milestone_facts(handler_named_on), D(2023, 6, 30))
+    assert out.select("code", "met", "status", "units_missing").rows() == [
+        ("M1", *m1),
+        ("M2", False, "未到期", 2),   # due 2023-09-30, not there yet
+    ]
