@@ -164,14 +164,18 @@ def restore(path: str | os.PathLike, db_path: str | os.PathLike | None = None, a
     live_counts = None
     mode = None
     if target.exists():
-        live = Database(target)
-        try:
-            live_counts = _counts(live._con)  # noqa: SLF001
-        except Exception:  # a damaged or foreign file is replaced all the same
-            live_counts = None
-        finally:
-            live.close()
         mode = target.stat().st_mode & 0o777
+        try:
+            live = Database(target)  # DatabaseLockedError (not caught) if another process holds it
+        except duckdb.Error:
+            live = None  # a damaged live file is exactly what a restore is for
+        if live is not None:
+            try:
+                live_counts = _counts(live._con)  # noqa: SLF001
+            except duckdb.Error:  # a foreign or half-migrated file is replaced all the same
+                live_counts = None
+            finally:
+                live.close()
 
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.restore-", suffix=".tmp")
     os.close(fd)

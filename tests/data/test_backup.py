@@ -193,3 +193,16 @@ def test_restored_database_gives_an_identical_scorecard(db, db_path, tmp_path):
     after = scorecard.scorecard(load_facts(get_db(db_path)), as_of)
     assert after.equals(before)
     assert scorecard.scorecard_csv(after) == scorecard.scorecard_csv(before)
+
+
+def test_restore_over_a_damaged_database(db, db_path, tmp_path):
+    _fill(db)
+    expected = _snapshot(db)
+    path = bk.backup(db, tmp_path / "bk")
+    close_db(db_path)
+    db_path.write_bytes(b"\0" * 4096 + b"disk error")
+    bk.restore(path, db_path)
+    restored = get_db(db_path)
+    assert _snapshot(restored) == expected
+    before = restored.scalar("SELECT counts_before FROM audit_log WHERE action = '恢复'")
+    assert before is None  # nothing could be counted in the damaged file
