@@ -317,7 +317,11 @@ def share_mix(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 
 
 def demand_rows(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
-    return _with_name(_own(scope, m_catalog.demand_rows(load_facts(db), as_of)), db)
+    """Demands raised by D with `matched`; a match dated after D is not shown. 单位: own."""
+    frame = _own(scope, m_catalog.demand_rows(load_facts(db), as_of)).with_columns(
+        matched_on=pl.when(pl.col("matched")).then(pl.col("matched_on"))
+    )
+    return _with_name(frame, db)
 
 
 def village_coverage(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
@@ -456,3 +460,35 @@ def request_months(scope: Scope, db: Database, as_of: dt.date) -> list[str]:
     start = str(setting(load_facts(db), "plan_start_month"))
     months = pl.date_range(dt.date.fromisoformat(start + "-01"), as_of, "1mo", eager=True)
     return months.dt.strftime("%Y-%m").reverse().to_list()
+
+
+CATALOG_RATES = ["catalog_metadata_rate", "catalog_mounted_rate", "catalog_fresh_rate", "share_rate",
+                 "nonshare_basis_rate", "demand_matched_rate"]
+SHARE_TYPES = ["无条件共享", "有条件共享", "不予共享"]
+
+
+def catalog_by_unit(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per unit: items by share type and in total, first publication and whether it met the
+    deadline (按期/逾期), and the catalog rates; 单位: own row."""
+    ind = unit_indicators(scope, db, as_of).select(
+        "unit_id", "unit", "unit_kind", "catalog_first_published_on", "catalog_on_time", *CATALOG_RATES)
+    mix = share_mix(scope, db, as_of)
+    wide = (
+        mix.pivot(on="share_type", index="unit_id", values="items", aggregate_function="sum")
+        if mix.height else pl.DataFrame({"unit_id": []}, schema={"unit_id": pl.Int64})
+    )
+    wide = wide.with_columns([pl.lit(0, dtype=pl.UInt32).alias(t) for t in SHARE_TYPES if t not in wide.columns])
+    return (
+        ind.join(wide.select("unit_id", *SHARE_TYPES), on="unit_id", how="left")
+        .with_columns(pl.col(SHARE_TYPES).fill_null(0).cast(pl.Int64))
+        .with_columns(items=pl.sum_horizontal(SHARE_TYPES))
+        .with_columns(catalog_on_time=pl.col("catalog_on_time").replace_strict(
+            {True: "按期", False: "逾期"}, default=None, return_dtype=pl.String))
+    )
+
+
+def nonshare_items(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """不予共享 items published by D with their basis (blank when missing); 单位: own."""
+    return catalog_items(scope, db, as_of).filter(pl.col("nonshare")).select(
+        "unit_id", "unit", "code", "name", "published_on", "nonshare_basis", "nonshare_with_basis"
+    ).sort("nonshare_with_basis", "unit_id", "code")
