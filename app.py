@@ -1,11 +1,29 @@
-"""Entry point: page config, login, the role-filtered page list, st.navigation(...).run()."""
+"""Entry point: page config, login, the role-filtered page list, st.navigation(...).run().
+
+No queries and no KPIs here: the login gate is ui/auth.py, the menu is ui/navigation.py, the
+shared sidebar is ui/sidebar.py, and every page checks the role again itself.
+"""
 
 import streamlit as st
 
 from data.db import get_db
+from ui import auth, navigation
 
 st.set_page_config(page_title="政务数据共享督查考评看板", page_icon="📊", layout="wide")
+
 db = get_db()
-tasks = db.frame("SELECT task_no AS 序号, title AS 重点任务, deadline_text AS 完成时限 FROM tasks ORDER BY task_no")
-st.title("政务数据共享督查考评看板")
-st.dataframe(tasks, hide_index=True)
+scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
+
+try:
+    from ui.sidebar import render_sidebar
+except ImportError:  # the shared sidebar is optional for logging in and managing users
+    render_sidebar = None
+if render_sidebar is not None:
+    render_sidebar(db, scope)
+auth.logout_button(db, scope)
+
+pages = navigation.navigation_pages(scope.role)
+if not pages:
+    st.error("当前角色没有可以打开的页面，请联系领导小组办公室。")
+    st.stop()
+st.navigation(pages).run()

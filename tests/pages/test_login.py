@@ -1,0 +1,225 @@
+"""app.py with the login gate: good and bad login, lockout and its expiry, first-run setup,
+logout, cookie re-login and revocation, and each role's menu."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import users
+from data.db import close_db, get_db
+from data.scope import SYSTEM
+from ui import auth, navigation
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "abcdefgh12"
+SUBMIT = f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录"
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch):
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+    users._unknown_failures.clear()
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A fresh database that app.py opens through $DASHBOARD_DB (plan loaded, no users)."""
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    db = get_db(path)
+    yield db
+    close_db(path)
+
+
+@pytest.fixture
+def staffed(app_db):
+    """One login per role: admin (管理员), leader (领导), finance (单位, 县财政局)."""
+    users.add_user(app_db, SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室")
+    users.add_user(app_db, SYSTEM, "leader", PASSWORD, "领导", display_name="张组长")
+    users.add_user(app_db, SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人")
+    return app_db
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+
+
+def login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    return at.button(key=SUBMIT).click().run()
+
+
+def rerun_app(at: AppTest) -> AppTest:
+    """The next run of app.py in the same browser session. (AppTest itself reruns only the page
+    script once st.navigation has chosen one, so the session is carried into a new AppTest.)"""
+    nxt = new_app()
+    for key in ("scope", "authentication_status", "username", "name", "roles", "logout", "_auth_issued_at"):
+        if key in at.session_state:
+            nxt.session_state[key] = at.session_state[key]
+    return nxt.run()
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def logged_in(at: AppTest) -> dict | None:
+    return at.session_state["scope"] if "scope" in at.session_state else None
+
+
+def test_login_form_is_shown_to_a_stranger(staffed):
+    at = new_app().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["政务数据共享督查考评看板"]
+    assert [t.label for t in at.text_input] == ["用户名", "密码"]
+    assert logged_in(at) is None
+
+
+def test_good_login_sets_the_scope(staffed):
+    at = login(new_app().run(), "Finance", PASSWORD)
+    assert not at.exception and errors(at) == []
+    unit_id = staffed.scalar("SELECT unit_id FROM units WHERE name = '县财政局'")
+    assert logged_in(at) == {"username": "finance", "role": "单位", "unit_id": unit_id, "display_name": "财政局经办人"}
+    labels = [t.label for t in at.text_input]
+    assert "用户名" not in labels and "密码" not in labels  # the form is gone, a page is drawn
+    assert at.button(key="logout_button").label == "退出登录"
+
+
+def test_bad_login_says_so_without_naming_the_user(staffed):
+    at = login(new_app().run(), "admin", "wrongpass99")
+    assert errors(at) == ["用户名或密码错误。"]
+    assert logged_in(at) is None
+    at = login(at, "nobody", "wrongpass99")
+    assert errors(at) == ["用户名或密码错误。"]
+
+
+def test_lockout_after_five_failures_then_expiry(staffed):
+    at = new_app().run()
+    for _ in range(4):
+        at = login(at, "leader", "wrongpass99")
+        assert errors(at) == ["用户名或密码错误。"]
+    at = login(at, "leader", "wrongpass99")
+    assert "连续5次登录失败，该账号已被锁定15分钟" in errors(at)[0]
+    at = login(at, "leader", PASSWORD)  # the right password does not help while locked
+    assert "已被锁定" in errors(at)[0] and logged_in(at) is None
+
+    # the lock is in the database: a new browser session is refused too ...
+    at = login(new_app().run(), "leader", PASSWORD)
+    assert "已被锁定" in errors(at)[0]
+    # ... until locked_until has passed
+    staffed.rows("UPDATE users SET locked_until = ? WHERE username = 'leader'",
+                 [dt.datetime.now() - dt.timedelta(seconds=1)])
+    at = login(new_app().run(), "leader", PASSWORD)
+    assert errors(at) == [] and logged_in(at)["role"] == "领导"
+
+
+def test_first_run_setup_creates_the_first_admin_once(app_db):
+    at = new_app().run()
+    assert "还没有任何账号" in at.info[0].value
+    at.text_input(key="setup_username").input("office")
+    at.text_input(key="setup_display").input("县大数据发展中心")
+    at.text_input(key="setup_password").input("short1")
+    at.text_input(key="setup_confirm").input("short1")
+    at = at.button[0].click().run()
+    assert errors(at) == ["密码至少需要10个字符。"] and not users.has_users(app_db)
+
+    at.text_input(key="setup_password").input(PASSWORD)
+    at.text_input(key="setup_confirm").input(PASSWORD)
+    at = at.button[0].click().run()
+    assert not at.exception
+    assert logged_in(at) == {"username": "office", "role": "管理员", "unit_id": None, "display_name": "县大数据发展中心"}
+    assert users.list_users(app_db)["role"].to_list() == ["管理员"]
+    # the next visitor gets the login form, not the setup form
+    fresh = new_app().run()
+    assert [t.label for t in fresh.text_input] == ["用户名", "密码"]
+
+
+def test_logout_clears_the_session_and_revokes_the_cookie(staffed):
+    at = login(new_app().run(), "admin", PASSWORD)
+    issued = time.time() - 1
+    assert logged_in(at)["username"] == "admin"
+    at = at.button(key="logout_button").click().run()
+    assert logged_in(at) is None
+    assert at.session_state["authentication_status"] is None
+    assert at.session_state["logout"] is True  # the library then ignores any cookie in this session
+    assert [t.label for t in rerun_app(at).text_input] == ["用户名", "密码"]
+    # a cookie issued before the logout is no longer honoured by the server
+    assert users.session_scope(staffed, "admin", issued) is None
+
+
+def _cookie_for(db, username: str, issued_at: float) -> str:
+    exp = issued_at + auth.COOKIE_EXPIRY_DAYS * 86400
+    return jwt.encode({"username": username, "exp_date": exp}, users.cookie_key(db), algorithm="HS256")
+
+
+def _app_with_cookie(monkeypatch, token: str) -> AppTest:
+    """Simulate a browser refresh: a new session whose request carries the login cookie."""
+    from streamlit_authenticator.models import cookie_model
+
+    class Context:
+        cookies = {auth.COOKIE_NAME: token}
+
+    monkeypatch.setattr(cookie_model.st, "context", Context())
+    return new_app()
+
+
+def test_refresh_with_a_valid_cookie_logs_in_without_the_form(staffed, monkeypatch):
+    at = _app_with_cookie(monkeypatch, _cookie_for(staffed, "leader", time.time())).run()
+    assert not at.exception
+    assert logged_in(at)["username"] == "leader"
+    assert "用户名" not in [t.label for t in at.text_input]
+
+
+def test_after_logout_the_old_cookie_shows_the_login_form(staffed, monkeypatch):
+    token = _cookie_for(staffed, "leader", time.time() - 60)
+    users.logout(staffed, "leader")
+    at = _app_with_cookie(monkeypatch, token).run()
+    assert logged_in(at) is None
+    assert [t.label for t in at.text_input] == ["用户名", "密码"]
+
+
+def test_a_disabled_user_is_signed_out_on_the_next_rerun(staffed):
+    at = login(new_app().run(), "leader", PASSWORD)
+    assert logged_in(at)["username"] == "leader"
+    users.disable_user(staffed, SYSTEM, "leader")
+    at = rerun_app(at)
+    assert logged_in(at) is None
+    assert "登录已失效" in errors(at)[0]
+
+
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("管理员", ["总览", "单位考评", "任务督办", "共享申请", "目录与需求", "基础设施与安全", "月度考评",
+                 "数据导入", "用户管理", "系统设置", "操作日志", "修改密码"]),
+        ("领导", ["总览", "单位考评", "任务督办", "共享申请", "目录与需求", "基础设施与安全", "月度考评", "修改密码"]),
+        ("单位", ["单位考评", "任务督办", "数据导入", "修改密码"]),
+    ],
+)
+def test_each_role_is_offered_its_pages(tmp_path, role, expected):
+    for spec in navigation.PAGES:  # a tree where every page exists
+        (tmp_path / spec.file).parent.mkdir(exist_ok=True)
+        (tmp_path / spec.file).write_text("")
+    assert navigation.titles_for(role, tmp_path) == expected
+
+
+def test_only_existing_page_files_are_registered(tmp_path):
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "tasks.py").write_text("")
+    assert navigation.titles_for("管理员", tmp_path) == ["任务督办"]
+    assert navigation.titles_for("单位", tmp_path) == ["任务督办"]
+
+
+def test_a_unit_user_cannot_reach_an_admin_page(staffed):
+    at = login(new_app().run(), "finance", PASSWORD)
+    at.switch_page("pages/users.py")
+    at = at.run()
+    assert not at.exception
+    assert "用户管理" not in [t.value for t in at.title]

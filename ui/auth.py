@@ -1,0 +1,196 @@
+"""The login gate: streamlit-authenticator's form and cookie, with the rules kept in data/users.py.
+
+The library is handed a credentials dict built from the `users` table (auto_hash=False) and never
+a file. Its password check and its in-memory attempt counter are replaced by data.users.attempt_login
+(bcrypt, 5 failures -> 15 minutes locked, persisted); its JWT cookie is honoured only when
+data.users.session_scope agrees (the user is active and has not logged out, been reset, disabled or
+changed role since the cookie was issued). docs/security.md describes the whole path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.controllers import AuthenticationController
+
+from data import users
+from data.db import Database
+from data.scope import Scope
+from ui.session import current_scope, set_scope
+
+COOKIE_NAME = "yushan_dashboard_auth"
+COOKIE_EXPIRY_DAYS = 1.0
+LOGIN_FORM_KEY = "Login"
+LOGIN_FIELDS = {"Form name": "用户登录", "Username": "用户名", "Password": "密码", "Login": "登录"}
+
+_MESSAGE = "_auth_message"       # Chinese message for the login form
+_ISSUED_AT = "_auth_issued_at"   # unix time the session (or its cookie) was issued
+_SET_COOKIE = "_auth_set_cookie"  # write the cookie on the next complete run
+_DROP_COOKIE = "_auth_drop_cookie"
+_LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles")
+
+
+def _start_session(scope: Scope, issued_at: float | None = None) -> None:
+    st.session_state["authentication_status"] = True
+    st.session_state["username"] = scope.username
+    st.session_state["name"] = scope.display_name or scope.username
+    st.session_state["roles"] = [scope.role]
+    st.session_state["logout"] = None
+    st.session_state[_ISSUED_AT] = issued_at if issued_at is not None else time.time()
+    st.session_state.pop(_MESSAGE, None)
+    set_scope(scope)
+
+
+def _end_session(message: str | None = None) -> None:
+    for key in _LIBRARY_KEYS:
+        st.session_state[key] = None
+    st.session_state["logout"] = True  # the library then ignores the cookie in this session
+    st.session_state.pop(_ISSUED_AT, None)
+    set_scope(None)
+    if message:
+        st.session_state[_MESSAGE] = message
+
+
+class _DatabaseLogin(AuthenticationController):
+    """The library's controller with its checks replaced by data.users."""
+
+    def __init__(self, db: Database, credentials: dict, secret_key: str):
+        super().__init__(credentials, auto_hash=False, secret_key=secret_key)
+        self._db = db
+
+    def login(self, username=None, password=None, max_concurrent_users=None, max_login_attempts=None,
+              token=None, single_session=False, callback=None, captcha=False, entered_captcha=None):
+        if token:  # the re-login cookie; the library has checked its signature and expiry
+            issued_at = float(token["exp_date"]) - COOKIE_EXPIRY_DAYS * 86400
+            scope = users.session_scope(self._db, token.get("username", ""), issued_at)
+            if scope is None:
+                st.session_state[_DROP_COOKIE] = True
+                return None
+            _start_session(scope, issued_at)
+            return None
+        if not username or not password:
+            st.session_state["authentication_status"] = False
+            st.session_state[_MESSAGE] = "请输入用户名和密码。"
+            return False
+        result = users.attempt_login(self._db, username, password)
+        if result.scope is None:
+            st.session_state["authentication_status"] = False
+            st.session_state[_MESSAGE] = result.message
+            return False
+        _start_session(result.scope)
+        st.session_state[_SET_COOKIE] = True
+        return True
+
+
+def authenticator(db: Database) -> stauth.Authenticate:
+    """A fresh Authenticate for this run (the cookie component must be rendered on every run)."""
+    credentials = users.credentials_for_authenticator(db)
+    key = users.cookie_key(db)
+    auth = stauth.Authenticate(
+        credentials, COOKIE_NAME, key, COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0
+    )
+    auth.authentication_controller = _DatabaseLogin(db, credentials, key)
+    return auth
+
+
+def _setup_form(db: Database) -> None:
+    st.info("系统中还没有任何账号。请创建第一个管理员账号（领导小组办公室使用），此页面仅出现这一次。")
+    with st.form("first_admin"):
+        st.subheader("初始化管理员")
+        username = st.text_input("用户名", key="setup_username")
+        display = st.text_input("显示名称", key="setup_display", placeholder="例如：县大数据发展中心")
+        password = st.text_input("密码", type="password", key="setup_password",
+                                 help="至少10个字符，须同时包含字母和数字。")
+        confirm = st.text_input("再次输入密码", type="password", key="setup_confirm")
+        submitted = st.form_submit_button("创建管理员并登录")
+    if not submitted:
+        return
+    if password != confirm:
+        st.error("两次输入的密码不一致。")
+        return
+    try:
+        scope = users.create_first_admin(db, username, password, display)
+    except users.UserError as exc:
+        st.error(exc.message_cn)
+        return
+    _start_session(scope)
+    st.session_state[_SET_COOKIE] = True
+    st.rerun()
+
+
+def login_gate(db: Database) -> Scope:
+    """The logged-in user's Scope; otherwise draws the login (or first-run setup) form and stops.
+
+    A refresh arrives with the cookie on the first run: the user is logged in before any page is
+    chosen, so st.navigation still sees the sub-page of the URL."""
+    auth = authenticator(db)
+    if st.session_state.get("authentication_status") and st.session_state.get("username"):
+        scope = users.session_scope(db, st.session_state["username"], st.session_state.get(_ISSUED_AT, 0.0))
+        if scope is None:
+            _end_session("登录已失效（账号被停用、密码被重置、角色变更或已在别处退出），请重新登录。")
+            st.session_state[_DROP_COOKIE] = True
+        else:
+            set_scope(scope)  # a name or unit change applies on the next rerun
+            if st.session_state.pop(_SET_COOKIE, False):
+                auth.cookie_controller.set_cookie()
+            return scope
+
+    if not users.has_users(db):
+        _setup_form(db)
+        st.stop()
+
+    st.title("政务数据共享督查考评看板")
+    st.caption("玉山县政务数据共享工作领导小组办公室")
+    auth.login(location="main", fields=LOGIN_FIELDS, key=LOGIN_FORM_KEY)
+    if st.session_state.pop(_DROP_COOKIE, False):
+        auth.cookie_controller.delete_cookie()  # hygiene: the server no longer honours it anyway
+    if st.session_state.get("authentication_status"):
+        # Logged in by a valid cookie (a refresh or a new tab), or by the form just now.
+        if st.session_state.get(_SET_COOKIE):
+            st.rerun()  # draw the app without the form; the cookie is written on that run
+        return current_scope()
+    if st.session_state.get(_MESSAGE):
+        st.error(st.session_state[_MESSAGE])
+    st.stop()
+
+
+def logout(db: Database) -> None:
+    """Sign the user out here and everywhere: the server stops honouring older cookies."""
+    username = st.session_state.get("username")
+    if username:
+        users.logout(db, username)
+    _end_session()
+    st.session_state[_DROP_COOKIE] = True
+
+
+def logout_button(db: Database, scope: Scope) -> None:
+    with st.sidebar:
+        st.button("退出登录", key="logout_button", on_click=logout, args=(db,), width="stretch")
+
+
+def require_role(scope: Scope, roles: Iterable[str]) -> Scope:
+    """Pages call this first: a role outside `roles` sees a Chinese refusal and nothing else."""
+    if scope.role not in tuple(roles):
+        st.error("您的账号无权打开此页面。如需使用，请联系领导小组办公室。")
+        st.stop()
+    return scope
+
+
+def page_scope(roles: Iterable[str]) -> Scope:
+    """The first line of every page: the session's Scope, re-checked against the database (the
+    user may have been disabled, reset or signed out since) and against `roles`.
+
+    Pages check for themselves because a page script can run without app.py in front of it
+    (Streamlit's pages/ directory mode before st.navigation is first called, a test harness)."""
+    scope = current_scope()
+    from data.db import get_db
+
+    fresh = users.session_scope(get_db(), scope.username, st.session_state.get(_ISSUED_AT, 0.0))
+    if fresh is None:
+        _end_session("登录已失效，请重新登录。")
+        st.warning("登录已失效，请刷新页面后重新登录。")
+        st.stop()
+    return require_role(fresh, roles)
