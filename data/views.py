@@ -492,3 +492,23 @@ def nonshare_items(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return catalog_items(scope, db, as_of).filter(pl.col("nonshare")).select(
         "unit_id", "unit", "code", "name", "published_on", "nonshare_basis", "nonshare_with_basis"
     ).sort("nonshare_with_basis", "unit_id", "code")
+
+
+INFRA_RATES = ["systems_registered_rate", "systems_connected_rate", "networks_migrated_rate", "security_rate",
+               "quality_fix_rate"]
+
+
+def infra_by_unit(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per unit: contacts named (and when, 按期/逾期), systems, networks, security (未评估 when no
+    assessment by D), quality score and fix rate; 单位: own row."""
+    ind = unit_indicators(scope, db, as_of)
+    return ind.select(
+        "unit_id", "unit", "unit_kind",
+        contacts=pl.when(pl.col("contacts_named") == 1).then(pl.lit("已明确")).otherwise(pl.lit("未明确")),
+        contacts_named_on="contacts_named_on",
+        contacts_on_time=pl.col("contacts_on_time").replace_strict(
+            {True: "按期", False: "逾期"}, default=None, return_dtype=pl.String),
+        **{c: c for c in INFRA_RATES},
+        security_assessed=pl.when(pl.col("security_assessed")).then(pl.lit("已评估")).otherwise(pl.lit("未评估")),
+        quality_score="quality_score",
+    )
