@@ -512,3 +512,10 @@ def infra_by_unit(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
         security_assessed=pl.when(pl.col("security_assessed")).then(pl.lit("已评估")).otherwise(pl.lit("未评估")),
         quality_score="quality_score",
     )
+
+
+def previous_month_end(scope: Scope, db: Database, as_of: dt.date) -> dt.date:
+    """The date month-over-month changes compare with."""
+    from metrics.trend import previous_month_end as _previous
+
+    return _previous(as_of)

@@ -1,0 +1,64 @@
+"""总览 page: headline figures with month-over-month change, milestones, trend, best/worst."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from data.facts import load_facts
+from metrics.milestones import milestone_status
+from tests.pages.conftest import metrics, run_page, table, texts
+from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
+
+
+def test_headline_figures_and_changes(county):
+    at = run_page("overview", LEADER, AS_OF)
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    shown = metrics(at)
+    # At 2023-10-31 against 2023-09-30: 4 items published (C4 on 2023-10-20 is new), 2 mounted
+    # (C1, C4), 2 requests received in October (R3, R4) as in September (R1, R2).
+    assert shown["已发布目录（条）"] == ("4", "+1")
+    assert shown["已挂接目录（条）"] == ("2", "+1")
+    assert shown["本月收到共享申请（件）"] == ("2", "+0")
+    assert shown["已明确分管领导和经办人的单位"] == ("2", "+0")   # the office and 县委办
+    # Review on time 2 of 3 now, 1 of 1 (R1) at the end of September: −33.33 points.
+    assert shown["初审按时率（全县）"] == ("66.67%", "-33.33 个百分点")
+    assert "2023年9月30日" in texts(at)
+
+
+def test_milestones_read_as_the_engine_says(county):
+    at = run_page("overview", ADMIN, AS_OF)
+    assert not at.exception
+    engine = milestone_status(load_facts(county), AS_OF)
+    labels = [e.label for e in at.expander]
+    for row in engine.iter_rows(named=True):
+        assert any(f"{row['code']} {row['title']}" in label and row["status"] in label for label in labels)
+    # M1 (2023-05-31) is not met: 县政府办 has no 经办人.
+    assert any("M1" in label and "未达成" in label for label in labels)
+    m1 = table(at, "缺项")
+    assert ((m1["单位名称"] == "县政府办") & (m1["缺项"] == "明确分管领导和经办人")).any()
+
+
+def test_best_and_worst_by_kind(county):
+    at = run_page("overview", ADMIN, AS_OF)
+    extremes = table(at, "位置")
+    best = extremes[(extremes["单位类别"] == "县直部门") & (extremes["位置"] == "最好")]
+    assert list(best["单位名称"])[0] == "县委办" and list(best["综合得分"])[0] == "64.93"
+    town = extremes[extremes["单位类别"] == "乡镇（街道）"]
+    assert set(town["单位名称"]) == {"冰溪街道"}
+
+
+def test_earlier_date_moves_everything(county):
+    at = run_page("overview", ADMIN, dt.date(2023, 9, 30))
+    assert not at.exception
+    shown = metrics(at)
+    # C1 and C2 were published on 2023-08-01, C3 on 2023-09-01.
+    assert shown["已发布目录（条）"] == ("3", "+1")
+    assert "2023年8月31日" in texts(at)
+
+
+def test_unit_user_is_refused(county):
+    at = run_page("overview", UNIT2, AS_OF)
+    assert not at.exception
+    assert "仅限领导和领导小组办公室" in at.error[0].value
+    assert len(at.metric) == 0
