@@ -1,0 +1,451 @@
+"""Excel exports built with openpyxl: the printable scorecard and the monthly review workbook.
+
+Pure functions `frame -> bytes`. Every sheet prints on A4 landscape, fitted to the page width,
+with its title and header rows repeated on each printed page. No cell ever holds a formula:
+text that Excel would read as one (starting with = + - @, or a tab / carriage return) is written
+as a text cell carrying Excel's own quote prefix (what typing a leading apostrophe does), so
+the visible text is unchanged and nothing can be evaluated. docs/import.md explains the choice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PERCENT = "0.00%"
+SCORE = "0.00"
+INTEGER = "0"
+FLAG = '"是";"是";"否"'          # 1 reads 是, 0 reads 否; the cell keeps the number
+DATE = 'yyyy"年"m"月"d"日"'
+
+GRADE_FILLS = {
+    "优秀": PatternFill("solid", fgColor="C6EFCE"),
+    "良好": PatternFill("solid", fgColor="DDEBF7"),
+    "合格": PatternFill("solid", fgColor="FFEB9C"),
+    "不合格": PatternFill("solid", fgColor="FFC7CE"),
+}
+LIGHT_FILLS = {
+    "red": PatternFill("solid", fgColor="FFC7CE"),
+    "yellow": PatternFill("solid", fgColor="FFEB9C"),
+    "green": PatternFill("solid", fgColor="C6EFCE"),
+}
+LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+RED_BOLD = Font(bold=True, color="C00000")
+
+
+def cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def cn_month(month: str) -> str:
+    year, mon = month.split("-")
+    return f"{int(year)}年{int(mon)}月"
+
+
+def put(ws: Worksheet, row: int, col: int, value, number_format: str | None = None):
+    """Write one cell; text that looks like a formula stays text (see the module docstring)."""
+    if isinstance(value, float) and value != value:  # NaN
+        value = None
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    if number_format and value is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _text_width(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, dt.date):
+        value = cn_date(value)
+    elif isinstance(value, float):
+        value = f"{value:.2f}"
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str            # frame column
+    label: str          # Chinese header
+    fmt: str | None = None
+    width: float | None = None
+
+
+def print_setup(ws: Worksheet, title_rows: str) -> None:
+    """A4 landscape, fitted to one page wide, title and header repeated, page numbers."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: Sequence[Col],
+                note: str | None = None, fills: dict[str, dict] | None = None) -> Worksheet:
+    """A titled table: row 1 title, row 2 note, row 3 headers, data from row 4."""
+    ws = wb.create_sheet(name)
+    ncol = len(cols)
+    put(ws, 1, 1, title).font = TITLE_FONT
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(ncol, 1))
+    ws.row_dimensions[1].height = 24
+    if note:
+        put(ws, 2, 1, note).alignment = Alignment(wrap_text=False)
+    for j, col in enumerate(cols, start=1):
+        cell = put(ws, 3, j, col.label)
+        cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    widths = [_text_width(c.label) for c in cols]
+    rows = frame.select([c.key for c in cols]).rows() if frame.height else []
+    for i, values in enumerate(rows, start=4):
+        for j, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
+            cell = put(ws, i, j, value, col.fmt or (DATE if isinstance(value, dt.date) else None))
+            cell.border = BOX
+            fill = (fills or {}).get(col.key, {}).get(value)
+            if fill is not None:
+                cell.fill = fill
+            widths[j - 1] = max(widths[j - 1], _text_width(value))
+    if not rows:
+        put(ws, 4, 1, "（无）")
+    for j, col in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = col.width or min(max(widths[j - 1] + 2, 6), 60)
+    ws.freeze_panes = "A4"
+    print_setup(ws, "1:3")
+    return ws
+
+
+# -- the scorecard ------------------------------------------------------------------------------
+def kpi_format(code: str) -> str:
+    unit = KPI_BY_CODE[code].unit
+    return {"rate": PERCENT, "score": SCORE, "flag": FLAG}.get(unit, INTEGER)
+
+
+def rounded_scorecard(frame: pl.DataFrame) -> pl.DataFrame:
+    """The values as the CSV shows them: rates 4 decimals, scores 2 (half away from zero)."""
+    from metrics.scorecard import round_half_away
+
+    exprs = []
+    for code in [*CSV_KPI_CODES, "composite"]:
+        if code not in frame.columns:
+            continue
+        places = 2 if code == "composite" or KPI_BY_CODE[code].unit == "score" else (
+            4 if KPI_BY_CODE[code].unit == "rate" else 0)
+        # round() after the half-away rounding drops the representation noise (0.6275000000000001).
+        exprs.append(round_half_away(pl.col(code).cast(pl.Float64), places).round(places).alias(code))
+    return frame.with_columns(exprs)
+
+
+def scorecard_columns(frame: pl.DataFrame) -> list[Col]:
+    cols = [Col("unit", "单位名称"), Col("unit_kind", "单位类型")]
+    cols += [Col(code, COLUMN_LABELS[code], kpi_format(code)) for code in CSV_KPI_CODES if code in frame.columns]
+    cols += [Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER)]
+    cols += [Col(c, COLUMN_LABELS[c], INTEGER if c == "red_lights" else None)
+             for c in ("red_lights", "suggestion") if c in frame.columns]
+    return cols
+
+
+def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "记分卡") -> Worksheet:
+    """One row per unit grouped by kind (a shaded row names each kind), headers in row 3."""
+    frame = rounded_scorecard(frame)
+    cols = scorecard_columns(frame)
+    ws = wb.create_sheet(name)
+    put(ws, 1, 1, title).font = TITLE_FONT
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(cols))
+    ws.row_dimensions[1].height = 24
+    put(ws, 2, 1, "说明：比率以百分比显示，空白表示该指标对该单位不适用；排名在同类型单位内计算，得分相同者名次相同。")
+    for j, col in enumerate(cols, start=1):
+        cell = put(ws, 3, j, col.label)
+        cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[3].height = 48
+    row = 4
+    kinds = [k for k in UNIT_KINDS if k in set(frame["unit_kind"].to_list())]
+    kinds += sorted(set(frame["unit_kind"].drop_nulls().to_list()) - set(kinds))
+    for kind in kinds:
+        part = frame.filter(pl.col("unit_kind") == kind)
+        cell = put(ws, row, 1, f"{kind}（{part.height} 个单位）")
+        cell.font = BOLD
+        for j in range(1, len(cols) + 1):
+            ws.cell(row=row, column=j).fill = GROUP_FILL
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(cols))
+        row += 1
+        for values in part.select([c.key for c in cols]).rows(named=True):
+            for j, col in enumerate(cols, start=1):
+                value = values[col.key]
+                cell = put(ws, row, j, value, col.fmt)
+                cell.border = BOX
+                if col.key == "grade" and value in GRADE_FILLS:
+                    cell.fill = GRADE_FILLS[value]
+                if col.key in ("red_lights", "tasks_overdue_open") and value:
+                    cell.fill, cell.font = LIGHT_FILLS["red"], RED_BOLD
+                if col.key == "suggestion" and value == "约谈":
+                    cell.font = RED_BOLD
+            row += 1
+    widths = {"unit": 22, "unit_kind": 13, "grade": 7, "rank": 6, "suggestion": 7, "composite": 9}
+    for j, col in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = widths.get(col.key, 10)
+    ws.freeze_panes = "B4"
+    print_setup(ws, "1:3")
+    return ws
+
+
+def _save(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date) -> bytes:
+    """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of))."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    scorecard_sheet(wb, frame, f"政务数据共享工作记分卡（截至{cn_date(as_of)}）")
+    return _save(wb)
+
+
+# -- the monthly review -------------------------------------------------------------------------
+def _month_end(month: str) -> dt.date:
+    from metrics.monthly import month_bounds
+
+    return month_bounds(month)[1]
+
+
+def _names(facts) -> pl.DataFrame:
+    return facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"), pl.col("kind"))
+
+
+def _kind_order() -> pl.Expr:
+    return pl.col("unit_kind").replace_strict({k: i for i, k in enumerate(UNIT_KINDS)}, default=len(UNIT_KINDS),
+                                              return_dtype=pl.Int32)
+
+
+def ranking_frame(facts, as_of: dt.date) -> pl.DataFrame:
+    """Composite, grade and rank beside last month's, red lights and the suggestion."""
+    from metrics.scorecard import round_half_away, scorecard
+    from metrics.trend import change_since_last_month
+
+    change = change_since_last_month(facts, as_of).with_columns(
+        round_half_away(pl.col(c), 2).round(2).alias(c) for c in ("composite", "composite_prev", "composite_change"))
+    card = scorecard(facts, as_of).select("unit_id", "red_lights", "suggestion")
+    return change.join(card, on="unit_id", how="left").sort(_kind_order(), "rank", "unit_id", nulls_last=True)
+
+
+def unit_indicator_frame(facts, as_of: dt.date) -> pl.DataFrame:
+    """Long form: one row per unit and indicator, this month, last month, change and formula."""
+    from metrics.scorecard import scorecard
+    from metrics.trend import previous_month_end
+
+    codes = list(CSV_KPI_CODES)
+
+    def long(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return rounded_scorecard(frame).select("unit_id", "unit", "unit_kind", *[
+            pl.col(c).cast(pl.Float64) for c in codes]).unpivot(
+            index=["unit_id", "unit", "unit_kind"], variable_name="code", value_name=name)
+
+    now = long(scorecard(facts, as_of), "value")
+    prev = long(scorecard(facts, previous_month_end(as_of)), "prev").select("unit_id", "code", "prev")
+    order = pl.DataFrame({"code": codes, "order": list(range(len(codes))),
+                          "label": [KPI_BY_CODE[c].label for c in codes],
+                          "formula": [KPI_BY_CODE[c].formula for c in codes]})
+    return (
+        now.join(prev, on=["unit_id", "code"], how="left")
+        .join(order, on="code", how="left")
+        .with_columns(change=(pl.col("value") - pl.col("prev")).round(4))
+        .sort(_kind_order(), "unit_id", "order")
+    )
+
+
+def task_ledger_frame(facts, as_of: dt.date) -> pl.DataFrame:
+    from metrics.tasks import assignment_status
+
+    return (
+        assignment_status(facts, as_of)
+        .join(facts.tasks.select("task_no", "title", "deadline_text"), on="task_no", how="left")
+        .join(_names(facts), on="unit_id", how="left")
+        .with_columns(light_name=pl.col("light").replace_strict(LIGHT_NAMES, default=None))
+        .sort("task_no", "unit_id")
+    )
+
+
+def overdue_frame(facts, as_of: dt.date) -> pl.DataFrame:
+    """Overdue request steps and overdue open tasks, with working days overdue as of D."""
+    from metrics.registry import STEP_LABELS
+    from metrics.requests import request_steps
+    from metrics.workdays import workdays_between
+
+    names = _names(facts).select("unit_id", "name")
+    steps = (
+        request_steps(facts, as_of).filter(pl.col("status") == "overdue")
+        .join(names.rename({"unit_id": "responsible_id"}), on="responsible_id", how="left")
+        .select(
+            kind=pl.lit("共享申请") + pl.col("step").replace_strict(STEP_LABELS, default=None),
+            ref=pl.col("code"),
+            what=pl.lit("申请") + pl.col("code") + pl.lit("的") + pl.col("step").replace_strict(STEP_LABELS,
+                                                                                             default=None),
+            unit=pl.col("name"),
+            due=pl.col("deadline"),
+            workdays=pl.col("workdays_overdue").cast(pl.Int64),
+        )
+    )
+    tasks = task_ledger_frame(facts, as_of).filter(pl.col("status") == "逾期未完成").with_columns(
+        _as_of=pl.lit(as_of))
+    tasks = workdays_between(tasks, "due_date", "_as_of", facts.calendar, "wd").select(
+        kind=pl.lit("任务"),
+        ref=pl.col("task_no").cast(pl.String),
+        what=pl.col("title"),
+        unit=pl.col("name"),
+        due=pl.col("due_date"),
+        workdays=pl.col("wd").cast(pl.Int64),
+    )
+    return pl.concat([steps, tasks]).sort("workdays", "due", "ref", descending=[True, False, False])
+
+
+def timeliness_frame(facts, month: str) -> pl.DataFrame:
+    """Request steps whose deadline falls in the month, as of the month's last day."""
+    from metrics.monthly import month_bounds
+    from metrics.registry import STATUS_LABELS, STEP_LABELS
+    from metrics.requests import request_steps
+
+    first, last = month_bounds(month)
+    names = _names(facts).select("unit_id", "name")
+    return (
+        request_steps(facts, last).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
+        .join(names.rename({"unit_id": "requester_id", "name": "requester"}), on="requester_id", how="left")
+        .join(names.rename({"unit_id": "provider_id", "name": "provider"}), on="provider_id", how="left")
+        .join(names.rename({"unit_id": "responsible_id", "name": "responsible"}), on="responsible_id", how="left")
+        .with_columns(
+            step_name=pl.col("step").replace_strict(STEP_LABELS, default=None),
+            status_name=pl.col("status").replace_strict(STATUS_LABELS, default=None),
+            workdays_overdue=pl.col("workdays_overdue").cast(pl.Int64),
+        )
+        .sort("deadline", "code", "step", descending=[False, False, True])
+    )
+
+
+def suggestion_frame(facts, as_of: dt.date) -> pl.DataFrame:
+    from metrics.scorecard import scorecard
+
+    fail = (facts.settings or {}).get("fail_grade", "不合格")
+    card = rounded_scorecard(scorecard(facts, as_of)).filter(pl.col("suggestion").is_not_null())
+    reason = (
+        pl.when(pl.col("suggestion") == "表扬")
+        .then(pl.format("{}第{}名，综合得分{}分", "unit_kind", "rank", pl.col("composite").round(2)))
+        .otherwise(pl.concat_str([
+            pl.when(pl.col("grade") == fail).then(pl.lit("等次为" + fail)),
+            pl.when(pl.col("red_lights") > 0).then(pl.format("红灯任务{}项", "red_lights")),
+        ], separator="；", ignore_nulls=True))
+    )
+    return card.with_columns(reason=reason).sort(
+        pl.col("suggestion").replace_strict({"表扬": 0, "约谈": 1}, default=2), _kind_order(), "rank", "unit_id")
+
+
+def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
+    ws = wb.create_sheet("通报")
+    ws.column_dimensions["A"].width = 110
+    row = 1
+    for paragraph in text.split("\n"):
+        cell = put(ws, row, 1, paragraph)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if row == 1:
+            cell.font = TITLE_FONT
+            cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        elif paragraph[:2] in ("一、", "二、", "三、", "四、", "五、", "六、"):
+            cell.font = BOLD
+        # about 55 CJK characters per printed line at this width
+        ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 110)) * 18
+        row += 1
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    return ws
+
+
+REVIEW_SHEETS = ["排名汇总", "单位记分卡", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
+
+
+def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
+    """The monthly review (月度考评) as of the month's last day; `bulletin` is the office's edited
+    通报 text (default: metrics.bulletin.bulletin_text)."""
+    from metrics.bulletin import bulletin_text
+
+    as_of = _month_end(month)
+    label = f"{cn_month(month)}（截至{cn_date(as_of)}）"
+    wb = Workbook()
+    wb.remove(wb.active)
+
+    ranking = ranking_frame(facts, as_of)
+    table_sheet(wb, "排名汇总", f"政务数据共享工作月度考评排名汇总 {label}", ranking, [
+        Col("unit_kind", "单位类型"), Col("rank", "排名", INTEGER), Col("unit", "单位名称"),
+        Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("composite_prev", "上月得分", SCORE),
+        Col("composite_change", "得分变化", SCORE), Col("rank_prev", "上月排名", INTEGER),
+        Col("rank_change", "名次变化（正数为上升）", INTEGER), Col("red_lights", "红灯数", INTEGER),
+        Col("suggestion", "建议"),
+    ], note="同类型单位内排名；得分变化、名次变化与上月末比较。", fills={"grade": GRADE_FILLS})
+
+    indicators = unit_indicator_frame(facts, as_of)
+    ws = table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
+        Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月"),
+        Col("prev", "上月"), Col("change", "变化"), Col("formula", "计算口径", width=70),
+    ], note="空白表示该指标对该单位不适用。")
+    # Each row's number format follows its indicator's unit.
+    for i, code in enumerate(indicators["code"].to_list(), start=4):
+        fmt = kpi_format(code)
+        ws.cell(row=i, column=4).number_format = ws.cell(row=i, column=5).number_format = fmt
+        ws.cell(row=i, column=6).number_format = "+0;-0;0" if fmt == FLAG else fmt
+        ws.cell(row=i, column=7).alignment = Alignment(wrap_text=True, vertical="top")
+
+    table_sheet(wb, "任务台账", f"任务分工台账 {label}", task_ledger_frame(facts, as_of), [
+        Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
+        Col("deadline_text", "完成时限"), Col("due_date", "截止日期", DATE), Col("status", "状态"),
+        Col("light_name", "灯号"), Col("completed_on", "完成日期", DATE), Col("last_report_on", "最近报送", DATE),
+        Col("percent", "完成比例（%）", INTEGER),
+    ], fills={"light_name": {LIGHT_NAMES[k]: v for k, v in LIGHT_FILLS.items()}})
+
+    table_sheet(wb, "逾期清单", f"逾期事项清单 {label}", overdue_frame(facts, as_of), [
+        Col("kind", "类别"), Col("ref", "编号"), Col("what", "事项"), Col("unit", "责任单位"),
+        Col("due", "截止日期", DATE), Col("workdays", "逾期工作日", INTEGER),
+    ], note="共享申请：初审时限为收到后第3个工作日，答复时限为转送后第10个工作日（不含当日）；任务：按附件2完成时限。")
+
+    table_sheet(wb, "申请时效明细", f"共享申请办理时效明细（截止日期在{cn_month(month)}）", timeliness_frame(facts, month), [
+        Col("code", "申请编号"), Col("requester", "申请单位"), Col("provider", "提供单位"), Col("step_name", "环节"),
+        Col("responsible", "责任单位"), Col("started_on", "起算日期", DATE), Col("deadline", "办理时限", DATE),
+        Col("done_on", "办理日期", DATE), Col("status_name", "状态"), Col("workdays_overdue", "超时工作日", INTEGER),
+        Col("rule", "适用规则"),
+    ])
+
+    table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of), [
+        Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),
+        Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER),
+        Col("red_lights", "红灯数", INTEGER), Col("reason", "理由"),
+    ], note="各类型前三名建议表扬；等次不合格或红灯任务两项及以上的建议约谈。", fills={"grade": GRADE_FILLS})
+
+    text = bulletin if bulletin is not None else bulletin_text(facts, month)
+    bulletin_sheet(wb, "通报", text)
+    return _save(wb)

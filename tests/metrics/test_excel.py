@@ -1,0 +1,166 @@
+"""Excel exports checked cell by cell: values, number formats, colours, print settings, and
+that no cell anywhere is a formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from metrics.excel import PERCENT, REVIEW_SHEETS, review_workbook, scorecard_workbook
+from metrics.scorecard import SCORECARD_COLUMNS
+
+AS_OF = dt.date(2023, 9, 30)
+
+
+def _frame() -> pl.DataFrame:
+    """Three units by hand: two 县直部门 and one township (unlisted columns are n/a)."""
+    rows = [
+        {"unit_id": 1, "unit": "县公安局", "unit_kind": "县直部门", "contacts_named": 1, "catalog_published": 1,
+         "catalog_mounted_rate": 0.83335, "reply_ontime_rate": 1.0, "tasks_overdue_open": 0,
+         "quality_score": 88.125, "composite": 91.235, "grade": "优秀", "rank": 1, "red_lights": 0,
+         "suggestion": "表扬"},
+        {"unit_id": 2, "unit": "=HYPERLINK(\"http://x\")", "unit_kind": "县直部门", "contacts_named": 0,
+         "catalog_published": 0, "catalog_mounted_rate": None, "reply_ontime_rate": 0.4, "tasks_overdue_open": 2,
+         "quality_score": None, "composite": 41.5, "grade": "不合格", "rank": 2, "red_lights": 2,
+         "suggestion": "约谈"},
+        {"unit_id": 3, "unit": "冰溪街道", "unit_kind": "乡镇（街道）", "contacts_named": 1, "catalog_published": 1,
+         "catalog_mounted_rate": 0.5, "reply_ontime_rate": None, "tasks_overdue_open": 0,
+         "quality_score": None, "composite": 76.0, "grade": "良好", "rank": 1, "red_lights": 0,
+         "suggestion": None},
+    ]
+    schema = {c: pl.Float64 for c in SCORECARD_COLUMNS}
+    schema.update(unit_id=pl.Int64, unit=pl.String, unit_kind=pl.String, grade=pl.String, rank=pl.Int64,
+                  red_lights=pl.Int64, suggestion=pl.String, contacts_named=pl.Int64, catalog_published=pl.Int64,
+                  tasks_overdue_open=pl.Int64)
+    return pl.DataFrame([{c: r.get(c) for c in SCORECARD_COLUMNS} for r in rows], schema=schema)
+
+
+def _book(data: bytes):
+    return load_workbook(io.BytesIO(data))
+
+
+def assert_no_formulas(wb):
+    formulas = [(ws.title, c.coordinate) for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def assert_printable(ws, title_rows="$1:$3", landscape=True):
+    assert ws.page_setup.orientation == ("landscape" if landscape else "portrait")
+    assert int(ws.page_setup.paperSize) == 9  # A4
+    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    if title_rows:
+        assert ws.print_title_rows == title_rows
+
+
+def test_scorecard_cells():
+    wb = _book(scorecard_workbook(_frame(), AS_OF))
+    ws = wb["记分卡"]
+    assert ws["A1"].value == "政务数据共享工作记分卡（截至2023年9月30日）"
+    header = [c.value for c in ws[3]]
+    assert header[:4] == ["单位名称", "单位类型", "明确分管领导和经办人", "目录已发布"]
+    assert header[-5:] == ["综合得分", "等次", "排名", "红灯数", "建议"]
+    col = {label: i + 1 for i, label in enumerate(header)}
+    # grouped by kind: a shaded row names each kind
+    assert ws["A4"].value == "县直部门（2 个单位）"
+    assert [ws.cell(row=r, column=1).value for r in (5, 6, 8)] == ["县公安局", '=HYPERLINK("http://x")', "冰溪街道"]
+    assert ws["A7"].value == "乡镇（街道）（1 个单位）"
+    mounted = ws.cell(row=5, column=col["目录挂接率"])
+    assert (mounted.value, mounted.number_format) == (0.8334, PERCENT)   # 0.83335 rounds half away
+    assert ws.cell(row=6, column=col["目录挂接率"]).value is None           # n/a stays empty
+    assert ws.cell(row=5, column=col["答复按时率"]).number_format == "0.00%"
+    quality = ws.cell(row=5, column=col["数据质量得分"])
+    assert (quality.value, quality.number_format) == (88.13, "0.00")
+    composite = ws.cell(row=5, column=col["综合得分"])
+    assert (composite.value, composite.number_format) == (91.24, "0.00")
+    flag = ws.cell(row=6, column=col["明确分管领导和经办人"])
+    assert (flag.value, flag.number_format) == (0, '"是";"是";"否"')
+    assert ws.cell(row=6, column=col["排名"]).value == 2
+    # grades and red lights coloured
+    assert ws.cell(row=5, column=col["等次"]).fill.fgColor.rgb == "00C6EFCE"
+    assert ws.cell(row=6, column=col["等次"]).fill.fgColor.rgb == "00FFC7CE"
+    assert ws.cell(row=6, column=col["红灯数"]).fill.fgColor.rgb == "00FFC7CE"
+    assert ws.cell(row=5, column=col["红灯数"]).fill.fgColor.rgb == "00000000"
+    assert ws.freeze_panes == "B4"
+    assert_printable(ws)
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+def test_formula_looking_text_is_neutralised():
+    wb = _book(scorecard_workbook(_frame(), AS_OF))
+    cell = wb["记分卡"]["A6"]
+    assert cell.data_type == "s" and cell.quotePrefix is True
+    assert cell.value == '=HYPERLINK("http://x")'
+    assert_no_formulas(wb)
+
+
+# -- the monthly review on a small imported database --------------------------------------------
+@pytest.fixture
+def facts(db):
+    from data.facts import load_facts
+    from data.importer import import_workbook
+    from tests.fixtures.workbooks import TODAY, full_workbook_rows, workbook_bytes
+
+    rows = full_workbook_rows()
+    # received Friday 2023-09-01, never reviewed: due 2023-09-06 (3rd working day after), overdue
+    # on 2023-09-30 by 16 working days (Sep 7-8, 11-15, 18-22, 25-28; Sep 29 is 中秋节).
+    rows["共享申请"].append(["SQ-2", "县民政局", "县公安局", None, "@核查", None, "2023-09-01", None, None, None,
+                          None, None, None, None])
+    assert import_workbook(db, workbook_bytes(rows), "基础.xlsx", today=TODAY).ok
+    return load_facts(db)
+
+
+def test_review_sheets_print_and_formulas(facts):
+    wb = _book(review_workbook(facts, "2023-09", bulletin="标题\n=SUM(A1:A2)\n一、正文"))
+    assert wb.sheetnames == REVIEW_SHEETS
+    assert_no_formulas(wb)
+    for name in REVIEW_SHEETS[:-1]:
+        assert_printable(wb[name])
+        assert wb[name].freeze_panes == "A4"
+    assert_printable(wb["通报"], title_rows=None, landscape=False)
+    assert [c.value for c in wb["通报"]["A"]] == ["标题", "=SUM(A1:A2)", "一、正文"]
+    assert wb["通报"]["A2"].quotePrefix is True
+
+
+def test_review_overdue_list(facts):
+    ws = _book(review_workbook(facts, "2023-09"))["逾期清单"]
+    assert ws["A1"].value == "逾期事项清单 2023年9月（截至2023年9月30日）"
+    assert [c.value for c in ws[3]] == ["类别", "编号", "事项", "责任单位", "截止日期", "逾期工作日"]
+    rows = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "共享申请初审"]
+    assert rows == [("共享申请初审", "SQ-2", "申请SQ-2的初审", "县大数据发展中心", dt.datetime(2023, 9, 6), 16)]
+    due = next(c for c in ws["E"][3:] if c.value == dt.datetime(2023, 9, 6))
+    assert due.number_format == 'yyyy"年"m"月"d"日"'
+
+
+def test_review_timeliness_and_ranking(facts):
+    wb = _book(review_workbook(facts, "2023-09"))
+    ws = wb["申请时效明细"]
+    assert [r[:10] for r in ws.iter_rows(min_row=4, values_only=True)] == [
+        ("SQ-2", "县民政局", "县公安局", "初审", "县大数据发展中心", dt.datetime(2023, 9, 1), dt.datetime(2023, 9, 6),
+         None, "逾期未办", 16)]
+    ranking = wb["排名汇总"]
+    header = [c.value for c in ranking[3]]
+    assert header[:5] == ["单位类型", "排名", "单位名称", "综合得分", "等次"]
+    kinds = [r[0] for r in ranking.iter_rows(min_row=4, values_only=True)]
+    assert kinds == sorted(kinds, key=["县直部门", "乡镇（街道）", "公共服务企业", "其他"].index)
+    assert ranking["D4"].number_format == "0.00"
+    cards = wb["单位记分卡"]
+    police = [r for r in cards.iter_rows(min_row=4) if r[0].value == "县公安局" and r[2].value == "目录挂接率"]
+    # GA-001 mounted 2023-06-15, GA-002 never: 1/2 both at the end of September and of August
+    assert [(c.value, c.number_format) for c in police[0][3:6]] == [(0.5, PERCENT), (0.5, PERCENT), (0, PERCENT)]
+
+
+def test_bulletin_names_the_overdue_request(facts):
+    from metrics.bulletin import bulletin_text
+
+    text = bulletin_text(facts, "2023-09")
+    lines = text.splitlines()
+    assert lines[0] == "关于2023年9月全县政务数据共享工作情况的通报（征求意见稿）"
+    assert "共享申请逾期未办1件（初审1件、答复0件），逾期最久的是县大数据发展中心办理的申请SQ-2，已逾期16个工作日。" in lines
+    assert any(line.startswith("截至2023年9月30日，全县参与考评的单位共") for line in lines)
+    for heading in ("一、总体进展", "二、表现较好的单位", "三、需要加强的单位", "四、逾期事项", "五、下月工作要求"):
+        assert heading in lines
