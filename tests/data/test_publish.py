@@ -1,0 +1,89 @@
+"""Publishing a month freezes its scorecard; corrections show up as differences, not silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from data.facts import load_facts
+from data.importer import import_workbook
+from data.publish import (
+    PublishError,
+    diff_published,
+    publish_month,
+    published_months,
+    published_scorecard,
+    unpublish_month,
+)
+from data.scope import PermissionDenied, Scope
+from metrics.scorecard import scorecard
+from tests.fixtures.workbooks import TODAY, full_workbook_rows, workbook_bytes
+
+OFFICE = Scope(username="office", role="管理员")
+LEADER = Scope(username="boss", role="领导")
+SEPT_END = dt.date(2023, 9, 30)
+
+
+@pytest.fixture
+def loaded(db):
+    assert import_workbook(db, workbook_bytes(full_workbook_rows()), "基础.xlsx", today=TODAY).ok
+    return db
+
+
+def test_publish_freezes_the_scorecard(loaded):
+    expected = scorecard(load_facts(loaded), SEPT_END)
+    assert publish_month(loaded, OFFICE, "2023-09", today=TODAY) == expected.height
+    frozen = published_scorecard(loaded, "2023-09")
+    assert_frame_equal(frozen, expected, check_dtypes=False)
+    assert published_months(loaded).select("month", "as_of", "published_by").rows() == [
+        ("2023-09", SEPT_END, "office")]
+    assert loaded.rows("SELECT action, target FROM audit_log WHERE action = '发布月度'") == [("发布月度", "2023-09")]
+    assert published_scorecard(loaded, "2023-08") is None
+
+
+def test_a_correction_shows_as_a_difference_not_silently(loaded):
+    publish_month(loaded, OFFICE, "2023-09", today=TODAY)
+    assert diff_published(loaded, "2023-09", scorecard(load_facts(loaded), SEPT_END)).height == 0
+    # correct the data: GA-002 was in fact mounted on 2023-07-10
+    rows = {"数据目录": [["目录编码", "资源名称", "提供单位", "资源格式", "共享类型", "更新周期", "发布日期", "挂接日期"],
+                     ["GA-002", "=出入境", "县公安局", "接口", "无条件共享", "实时", "2023-07-01", "2023-07-10"]]}
+    assert import_workbook(loaded, workbook_bytes(rows), "更正.xlsx", today=TODAY).updated == {"数据目录": 1}
+    current = scorecard(load_facts(loaded), SEPT_END)
+    # the published figures did not move
+    police = published_scorecard(loaded, "2023-09").filter(pl.col("unit") == "县公安局")
+    assert police["catalog_mounted_rate"].to_list() == [0.5]
+    diff = diff_published(loaded, "2023-09", current)
+    mounted = diff.filter(pl.col("code") == "catalog_mounted_rate")
+    assert mounted.select("unit", "label", "old", "new").rows() == [("县公安局", "目录挂接率", "50.00%", "100.00%")]
+    assert set(diff["unit"]) == {"县公安局"}  # only that unit's figures changed
+
+
+def test_publishing_twice_or_an_unfinished_month_is_refused(loaded):
+    publish_month(loaded, OFFICE, "2023-09", today=TODAY)
+    with pytest.raises(PublishError, match="^2023年9月已发布；如需重新发布，请先撤销发布。$"):
+        publish_month(loaded, OFFICE, "2023-09", today=TODAY)
+    with pytest.raises(PublishError, match="^2024年1月尚未结束，不能发布。$"):
+        publish_month(loaded, OFFICE, "2024-01", today=TODAY)
+    with pytest.raises(PublishError, match="^月份格式应为 YYYY-MM：2023-13$"):
+        publish_month(loaded, OFFICE, "2023-13", today=TODAY)
+
+
+def test_only_the_office_publishes_and_unpublishes(loaded):
+    with pytest.raises(PermissionDenied):
+        publish_month(loaded, LEADER, "2023-09", today=TODAY)
+    publish_month(loaded, OFFICE, "2023-09", today=TODAY)
+    unit = Scope(username="ga", role="单位", unit_id=1)
+    with pytest.raises(PermissionDenied):
+        unpublish_month(loaded, unit, "2023-09")
+    unpublish_month(loaded, OFFICE, "2023-09")
+    assert published_scorecard(loaded, "2023-09") is None
+    assert loaded.scalar("SELECT count(*) FROM published_scores") == 0
+    assert loaded.rows("SELECT action, target FROM audit_log WHERE action LIKE '%发布%' ORDER BY id") == [
+        ("发布月度", "2023-09"), ("撤销发布", "2023-09")]
+    with pytest.raises(PublishError, match="^2023年9月尚未发布，无需撤销。$"):
+        unpublish_month(loaded, OFFICE, "2023-09")
+    # and it can be published again
+    assert publish_month(loaded, OFFICE, "2023-09", today=TODAY) > 0
