@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 
 import polars as pl
 
@@ -247,3 +248,36 @@ def year_days(year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]
 def add_year(db: Database, actor: Scope, year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]) -> int:
     """Enter a whole year from the State Council holiday notice (e.g. 2027)."""
     return set_calendar_days(db, actor, year_days(year, holidays, makeup_workdays))
+
+
+def parse_day_list(text: str) -> list[dt.date]:
+    """Dates typed one per line (or separated by commas): 2027-01-01, 2027/1/1, 2027年1月1日, and
+    ranges written 2027-02-10至2027-02-16 (also ~ or 到)."""
+    days: list[dt.date] = []
+    for part in re.split(r"[\n,，、;；]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        ends = [p.strip() for p in re.split(r"\s*(?:至|到|~|～)\s*", part)]
+        if len(ends) > 2:
+            raise SettingsError(f"无法识别的日期范围：{part}")
+        try:
+            first, last = (_parse_day(ends[0]), _parse_day(ends[-1]))
+        except ValueError:
+            raise SettingsError(f"无法识别的日期：{part}（请写成 2027-01-01 或 2027年1月1日）") from None
+        if last < first:
+            raise SettingsError(f"日期范围的结束早于开始：{part}")
+        days.extend(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return sorted(set(days))
+
+
+def _parse_day(text: str) -> dt.date:
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if not m:
+        raise ValueError(text)
+    return dt.date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def office_days(db: Database) -> pl.DataFrame:
+    """Days the office entered or corrected (they win over the package)."""
+    return db.frame("SELECT day, is_workday, note FROM calendar_days WHERE source = 'office' ORDER BY day")

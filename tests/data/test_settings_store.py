@@ -120,3 +120,15 @@ def test_year_days_refuses_contradictions():
         store.year_days(2027, [dt.date(2027, 1, 1)], [dt.date(2027, 1, 1)])
     with pytest.raises(SettingsError, match="2027年内"):
         store.year_days(2027, [dt.date(2028, 1, 1)], [])
+
+
+def test_parse_day_list_reads_dates_and_ranges():
+    text = "2027-01-01\n2027年2月10日至2027年2月12日，2027/10/1~2027/10/2\n\n2027-01-01"
+    assert store.parse_day_list(text) == [
+        dt.date(2027, 1, 1), dt.date(2027, 2, 10), dt.date(2027, 2, 11), dt.date(2027, 2, 12),
+        dt.date(2027, 10, 1), dt.date(2027, 10, 2),
+    ]
+    with pytest.raises(SettingsError, match="无法识别的日期"):
+        store.parse_day_list("明年元旦")
+    with pytest.raises(SettingsError, match="结束早于开始"):
+        store.parse_day_list("2027-02-12至2027-02-10")

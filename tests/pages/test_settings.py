@@ -1,0 +1,120 @@
+"""系统设置 page: weights that must sum to 100, grades, windows, SLA rules, the calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import users
+from data.db import close_db, get_db
+from data.facts import read_settings
+from data.plan import DEFAULT_WEIGHTS
+from data.scope import SYSTEM
+
+# AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
+# shadow the `requests` package that streamlit-authenticator imports: import it first.
+import ui.auth  # noqa: E402, F401  isort: skip
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = {"username": "admin", "role": "管理员", "unit_id": None, "display_name": "办公室"}
+LEADER = {"username": "leader", "role": "领导", "unit_id": None, "display_name": "张组长"}
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch):
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    path = tmp_path / "settings.duckdb"
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    db = get_db(path)
+    users.add_user(db, SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室")
+    users.add_user(db, SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长")
+    yield db
+    close_db(path)
+
+
+def open_page(scope=ADMIN) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "settings.py"), default_timeout=30)
+    at.session_state["scope"] = scope
+    return at.run()
+
+
+def test_page_shows_the_current_weights(app_db):
+    at = open_page()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["系统设置"]
+    assert at.number_input(key="settings_w_reply_ontime_rate").label == "答复按时率"
+    assert at.number_input(key="settings_w_reply_ontime_rate").value == 15.0
+    assert at.number_input(key="settings_w_quality_score").value == 0.0
+    assert "当前合计：100" in [m.value for m in at.markdown]
+
+
+def test_weights_not_summing_to_100_are_refused(app_db):
+    at = open_page()
+    at.number_input(key="settings_w_share_rate").set_value(10.0)
+    at = at.button(key="FormSubmitter:settings_weights-保存权重").click().run()
+    assert [e.value for e in at.error] == ["各指标权重之和须为100，当前为105。"]
+    assert read_settings(app_db)["weights"] == DEFAULT_WEIGHTS
+
+
+def test_moving_weight_is_saved_and_audited(app_db):
+    at = open_page()
+    at.number_input(key="settings_w_share_rate").set_value(0.0)
+    at.number_input(key="settings_w_quality_score").set_value(5.0)
+    at = at.button(key="FormSubmitter:settings_weights-保存权重").click().run()
+    assert [s.value for s in at.success] == ["指标权重已保存。"]
+    saved = read_settings(app_db)["weights"]
+    assert saved["quality_score"] == 5 and "share_rate" not in saved
+    assert app_db.rows("SELECT username, action FROM audit_log WHERE target = 'weights'") == [("admin", "修改设置")]
+
+
+def test_grades_and_windows(app_db):
+    at = open_page()
+    at.number_input(key="settings_grade_bound_0").set_value(85.0)
+    at = at.button(key="FormSubmitter:settings_grades-保存等次").click().run()
+    assert read_settings(app_db)["grades"] == [["优秀", 85], ["良好", 75], ["合格", 60]]
+    at.number_input(key="settings_yellow").set_value(10)
+    at = at.button(key="FormSubmitter:settings_windows-保存预警窗口").click().run()
+    assert [s.value for s in at.success] == ["预警窗口已保存。"]
+    assert read_settings(app_db)["yellow_window_days"] == 10
+
+
+def test_add_an_sla_rule(app_db):
+    at = open_page()
+    at.date_input(key="settings_sla_from").set_value(dt.date(2025, 8, 1))
+    at.number_input(key="settings_sla_reply").set_value(15)
+    at.text_input(key="settings_sla_name").input("政务数据共享条例")
+    at = at.button(key="FormSubmitter:settings_sla-保存规则").click().run()
+    assert [s.value for s in at.success] == ["2025年8月1日起施行的时限规则已保存。"]
+    table = at.dataframe[0].value  # the first table on the page is the rules table
+    assert table.values.tolist()[-1] == ["2025年8月1日", 3, 15, "政务数据共享条例"]
+
+
+def test_enter_next_year_from_the_notice(app_db):
+    at = open_page()
+    assert at.number_input(key="settings_year_year").value == 2027  # the package covers up to 2026
+    at.text_area(key="settings_year_off").input("2027-01-01")
+    at.text_area(key="settings_year_on").input("2027-01-03")
+    at = at.button(key="FormSubmitter:settings_year-保存全年").click().run()
+    assert [s.value for s in at.success] == ["2027年工作日历已保存（放假1天，调休上班1天）。"]
+    assert app_db.scalar("SELECT count(*) FILTER (WHERE is_workday) FROM calendar_days WHERE year(day) = 2027") == 261
+    assert "工作日历已覆盖：2004年至2027年。" in [c.value for c in at.caption]
+
+
+def test_a_bad_date_in_the_notice_is_refused(app_db):
+    at = open_page()
+    at.text_area(key="settings_year_off").input("元旦")
+    at = at.button(key="FormSubmitter:settings_year-保存全年").click().run()
+    assert "无法识别的日期：元旦" in at.error[0].value
+
+
+def test_a_leader_is_refused(app_db):
+    at = open_page(LEADER)
+    assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
+    assert at.number_input == []
