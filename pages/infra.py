@@ -6,9 +6,9 @@ import streamlit as st
 from metrics import charts
 from metrics.registry import KPI_BY_CODE
 from ui import cache, fmt, widgets
-from ui.session import current_as_of, current_scope
+from ui.session import current_as_of
 
-scope = current_scope()
+scope = widgets.page_scope("pages/infra.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("基础设施与安全")

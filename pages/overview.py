@@ -5,11 +5,10 @@ import streamlit as st
 
 from metrics import charts
 from ui import cache, fmt, widgets
-from ui.session import current_as_of, current_scope
+from ui.session import current_as_of
 
-scope = current_scope()
+scope = widgets.page_scope("pages/overview.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
-widgets.require_sees_all(scope, "总览")
 
 st.title("总览")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较。")

@@ -9,9 +9,9 @@ from data.progress import STATUSES, ReportError, submit_report, verify_report
 from data.scope import PermissionDenied
 from metrics import charts
 from ui import cache, fmt, widgets
-from ui.session import current_as_of, current_scope
+from ui.session import current_as_of
 
-scope = current_scope()
+scope = widgets.page_scope("pages/tasks.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("任务督办")

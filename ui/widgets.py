@@ -12,6 +12,15 @@ from ui import fmt
 ALL_KINDS = "全部类别"
 
 
+def page_scope(page_file: str) -> Scope:
+    """The first line of a page: the session's user, re-checked against the database and against
+    the roles the page registry (ui.navigation) gives `page_file`; others get a Chinese refusal."""
+    from ui.auth import page_scope as _page_scope
+    from ui.navigation import roles_for
+
+    return _page_scope(roles_for(page_file))
+
+
 def refuse_unless(allowed: bool, message: str) -> None:
     """Stop the page with a Chinese refusal when the role may not open it."""
     if not allowed:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+# AppTest puts the page's folder (pages/) on sys.path, where pages/requests.py would shadow the
+# `requests` library that streamlit-authenticator imports; load the real one first.
+import requests  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
+import ui.auth  # noqa: F401
 from data.db import close_db, get_db
 from tests.pages import small_county
 

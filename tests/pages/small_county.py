@@ -88,6 +88,11 @@ ROWS = {
     "issues_fixed)": [
         ("C1", D(2023, 9, 15), 90, 80, 100, 70, 4, 3),
     ],
+    # The logins of the scopes above (pages re-check the session's user against this table).
+    "users (username, display_name, password_hash, role, unit_id)": [
+        (u["username"], u["display_name"], "not-a-real-hash", u["role"], u["unit_id"])
+        for u in (ADMIN, LEADER, UNIT2, UNIT3)
+    ],
     # 冰溪街道: 6 of 10 villages on 2023-06-30, 8 of 10 on 2023-09-30.
     "village_coverage (unit_id, counted_on, villages, connected)": [
         (TOWN, D(2023, 6, 30), 10, 6),

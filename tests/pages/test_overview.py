@@ -60,5 +60,5 @@ def test_earlier_date_moves_everything(county):
 def test_unit_user_is_refused(county):
     at = run_page("overview", UNIT2, AS_OF)
     assert not at.exception
-    assert "仅限领导和领导小组办公室" in at.error[0].value
+    assert "无权打开此页面" in at.error[0].value
     assert len(at.metric) == 0
