@@ -352,7 +352,9 @@ def _unknown_attempt(name: str, now: dt.datetime) -> LoginResult:
     return LoginResult(None, LOGIN_FAILED_MESSAGE)
 
 
-def attempt_login(db: Database, username: str, password: str, now: dt.datetime | None = None) -> LoginResult:
+def attempt_login(
+    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录"
+) -> LoginResult:
     """Check a login; count failures and lock for 15 minutes after 5 in a row (persisted).
 
     The messages never say whether the username exists: an unknown username fails, and locks,
@@ -371,7 +373,7 @@ def attempt_login(db: Database, username: str, password: str, now: dt.datetime |
                 return LoginResult(None, "该账号已停用，请联系领导小组办公室。")
             cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
             scope = Scope(username=name, role=row["role"], unit_id=row["unit_id"], display_name=row["display_name"])
-            _record(cur, scope, "登录", name, "密码登录")
+            _record(cur, scope, "登录", name, purpose)
             return LoginResult(scope)
         failed = row["failed_attempts"] + 1
         if failed >= MAX_FAILED_ATTEMPTS:
@@ -384,9 +386,11 @@ def attempt_login(db: Database, username: str, password: str, now: dt.datetime |
         return LoginResult(None, LOGIN_FAILED_MESSAGE)
 
 
-def check_login(db: Database, username: str, password: str, now: dt.datetime | None = None) -> Scope | None:
+def check_login(
+    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录"
+) -> Scope | None:
     """The Scope of a good login, None otherwise (attempt_login says why, in Chinese)."""
-    return attempt_login(db, username, password, now).scope
+    return attempt_login(db, username, password, now, purpose).scope
 
 
 def session_scope(db: Database, username: str, issued_at: float) -> Scope | None:

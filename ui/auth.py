@@ -157,6 +157,13 @@ def login_gate(db: Database) -> Scope:
     st.stop()
 
 
+def renew_session() -> None:
+    """After the user's own password change (which revokes every older session and cookie):
+    this session continues, with a fresh cookie."""
+    st.session_state[_ISSUED_AT] = time.time()
+    st.session_state[_SET_COOKIE] = True
+
+
 def logout(db: Database) -> None:
     """Sign the user out here and everywhere: the server stops honouring older cookies."""
     username = st.session_state.get("username")
