@@ -48,6 +48,8 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 RED_BOLD = Font(bold=True, color="C00000")
+CENTER = Alignment(horizontal="center")
+CENTERED = ("grade", "rank", "red_lights", "suggestion", "tasks_overdue_open")
 
 
 def cn_date(day: dt.date) -> str:
@@ -89,6 +91,7 @@ class Col:
     label: str          # Chinese header
     fmt: str | None = None
     width: float | None = None
+    wrap: bool = False  # wrap long text within `width`; the row grows to show every line
 
 
 def print_setup(ws: Worksheet, title_rows: str) -> None:
@@ -121,18 +124,27 @@ def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: 
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     widths = [_text_width(c.label) for c in cols]
     rows = frame.select([c.key for c in cols]).rows() if frame.height else []
+    wrap = Alignment(wrap_text=True, vertical="top")
     for i, values in enumerate(rows, start=4):
+        lines = 1
         for j, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
             cell = put(ws, i, j, value, col.fmt or (DATE if isinstance(value, dt.date) else None))
             cell.border = BOX
             fill = (fills or {}).get(col.key, {}).get(value)
             if fill is not None:
                 cell.fill = fill
-            widths[j - 1] = max(widths[j - 1], _text_width(value))
+            if col.wrap and col.width:
+                cell.alignment = wrap
+                lines = max(lines, -(-_text_width(value) // int(col.width - 2)))
+            else:
+                widths[j - 1] = max(widths[j - 1], _text_width(value))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * lines
     if not rows:
         put(ws, 4, 1, "（无）")
     for j, col in enumerate(cols, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = col.width or min(max(widths[j - 1] + 2, 6), 60)
+        least = 10 if col.fmt in (PERCENT, SCORE) else 6  # room for 100.00% and 100.00
+        ws.column_dimensions[get_column_letter(j)].width = col.width or min(max(widths[j - 1] + 2, least), 60)
     ws.freeze_panes = "A4"
     print_setup(ws, "1:3")
     return ws
@@ -198,6 +210,8 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
                 value = values[col.key]
                 cell = put(ws, row, j, value, col.fmt)
                 cell.border = BOX
+                if col.fmt == FLAG or col.key in CENTERED:
+                    cell.alignment = CENTER
                 if col.key == "grade" and value in GRADE_FILLS:
                     cell.fill = GRADE_FILLS[value]
                 if col.key in ("red_lights", "tasks_overdue_open") and value:
@@ -365,7 +379,7 @@ def suggestion_frame(facts, as_of: dt.date) -> pl.DataFrame:
 
 def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
     ws = wb.create_sheet("通报")
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 76
     row = 1
     for paragraph in text.split("\n"):
         cell = put(ws, row, 1, paragraph)
@@ -375,8 +389,8 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
         elif paragraph[:2] in ("一、", "二、", "三、", "四、", "五、", "六、"):
             cell.font = BOLD
-        # about 55 CJK characters per printed line at this width
-        ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 110)) * 18
+        # about 35 CJK characters per line at this width
+        ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 70)) * 18
         row += 1
     ws.page_setup.orientation = "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -411,15 +425,14 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
 
     indicators = unit_indicator_frame(facts, as_of)
     ws = table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
-        Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月"),
-        Col("prev", "上月"), Col("change", "变化"), Col("formula", "计算口径", width=70),
+        Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月", PERCENT),
+        Col("prev", "上月", PERCENT), Col("change", "变化", PERCENT), Col("formula", "计算口径", width=80, wrap=True),
     ], note="空白表示该指标对该单位不适用。")
     # Each row's number format follows its indicator's unit.
     for i, code in enumerate(indicators["code"].to_list(), start=4):
         fmt = kpi_format(code)
         ws.cell(row=i, column=4).number_format = ws.cell(row=i, column=5).number_format = fmt
         ws.cell(row=i, column=6).number_format = "+0;-0;0" if fmt == FLAG else fmt
-        ws.cell(row=i, column=7).alignment = Alignment(wrap_text=True, vertical="top")
 
     table_sheet(wb, "任务台账", f"任务分工台账 {label}", task_ledger_frame(facts, as_of), [
         Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
