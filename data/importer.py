@@ -239,6 +239,11 @@ class ValidationResult:
     def warning_messages(self) -> list[str]:
         return [format_issue(*r) for r in self.warnings.iter_rows()]
 
+    def counts_frame(self) -> pl.DataFrame:
+        """工作表, 数据行数: the preview shown before the import is confirmed."""
+        return pl.DataFrame({"工作表": list(self.counts), "数据行数": list(self.counts.values())},
+                            schema={"工作表": pl.String, "数据行数": pl.Int64})
+
 
 @dataclass
 class ImportResult:
@@ -251,6 +256,16 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.validation.ok and self.import_id is not None
+
+    def summary_frame(self) -> pl.DataFrame:
+        """工作表, 数据行数, 新增, 更新: what an import did."""
+        sheets = list(self.validation.counts)
+        return pl.DataFrame({
+            "工作表": sheets,
+            "数据行数": [self.validation.counts[s] for s in sheets],
+            "新增": [self.inserted.get(s, 0) for s in sheets],
+            "更新": [self.updated.get(s, 0) for s in sheets],
+        }, schema={"工作表": pl.String, "数据行数": pl.Int64, "新增": pl.Int64, "更新": pl.Int64})
 
     def summary_lines(self) -> list[str]:
         return [

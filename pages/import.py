@@ -1,0 +1,58 @@
+"""数据导入 (管理员 and 单位): upload → validate → preview counts, errors and warnings → confirm → import.
+
+The rules are data/importer.py's (import-format.md); this page only draws. Nothing is written
+until the user confirms a workbook that has no error.
+"""
+
+import hashlib
+
+import streamlit as st
+
+from data.importer import import_workbook, upload_limit_mb, validate_workbook
+from data.template import template_bytes
+from ui import cache, widgets
+
+scope = widgets.page_scope("pages/import.py")
+db = cache.db()
+
+st.title("数据导入")
+st.caption("按导入模板填写 Excel 工作簿（.xlsx），也可导入单个工作表的 CSV 文件（UTF-8 或 GBK 编码，文件名与工作表同名）。"
+           "导入前先检查整个文件：有任何错误都不会写入任何数据；同一条记录重复导入只会更新，不会重复新增。"
+           f"文件大小上限 {upload_limit_mb(db):g} MB。")
+if scope.role == "单位":
+    st.info("单位账号只能导入本单位的数据；任务进展导入后须经领导小组办公室核实才计入考评。")
+st.download_button("下载导入模板", template_bytes(), file_name="政务数据共享导入模板.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="import_template")
+
+done = st.session_state.pop("import_done", None)
+if done:
+    st.success("导入完成：" + "；".join(done))
+
+upload = st.file_uploader("选择要导入的文件", type=["xlsx", "xlsm", "csv", "xls"], key="import_file")
+if upload is None:
+    st.stop()
+
+data = upload.getvalue()
+result = validate_workbook(db, data, upload.name, scope)
+if result.fatal:
+    st.error(f"无法读取「{upload.name}」：{result.fatal}")
+    st.stop()
+
+st.subheader("检查结果")
+st.dataframe(result.counts_frame(), hide_index=True, key="import_counts")
+if result.warnings.height:
+    st.warning(f"有 {result.warnings.height} 条提示（不影响导入）：")
+    st.dataframe(result.warnings, hide_index=True, width="stretch", key="import_warnings")
+if not result.ok:
+    st.error(f"发现 {result.errors.height} 处错误，未导入任何数据。请修改后重新上传。")
+    st.dataframe(result.errors, hide_index=True, width="stretch", key="import_errors")
+    st.download_button("下载错误清单（CSV）", result.errors.write_csv().encode("utf-8-sig"),
+                       file_name=f"导入错误_{upload.name}.csv", mime="text/csv", key="import_errors_csv")
+    st.stop()
+
+st.success("检查通过，可以导入。")
+digest = hashlib.sha256(data).hexdigest()[:12]
+if st.button("确认导入", type="primary", key=f"import_confirm_{digest}"):
+    imported = import_workbook(db, data, upload.name, scope, validation=result)
+    st.session_state["import_done"] = imported.summary_lines()
+    st.rerun()

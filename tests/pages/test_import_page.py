@@ -1,0 +1,65 @@
+"""数据导入 page: upload, the preview a user reads, errors listed, confirm writes, roles."""
+
+from __future__ import annotations
+
+from tests.fixtures.workbooks import workbook_bytes
+from tests.pages.conftest import run_page, texts
+from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTACTS = ["单位名称", "角色", "姓名", "明确日期"]
+LEADER_REFUSAL = "您的账号无权打开此页面。如需使用，请联系领导小组办公室。"
+
+
+def _upload(at, name, data):
+    at.file_uploader(key="import_file").set_value((name, data, XLSX))
+    return at.run()
+
+
+def test_good_workbook_previews_then_imports_on_confirm(county):
+    at = run_page("import", ADMIN, AS_OF)
+    assert not at.exception
+    assert at.title[0].value == "数据导入"
+    before = county.scalar("SELECT count(*) FROM contacts")
+    data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-07-02"]]})
+    at = _upload(at, "责任人.xlsx", data)
+    assert not at.exception
+    assert at.dataframe[0].value.to_dict("records") == [{"工作表": "责任人", "数据行数": 1}]
+    assert "检查通过，可以导入。" in texts(at)
+    assert county.scalar("SELECT count(*) FROM contacts") == before      # nothing written yet
+    at.button[0].click().run()
+    assert not at.exception
+    assert "导入完成：「责任人」：共 1 行，新增 1 行，更新 0 行" in texts(at)
+    assert county.scalar("SELECT count(*) FROM contacts") == before + 1
+
+
+def test_errors_are_listed_and_nothing_can_be_confirmed(county):
+    at = run_page("import", ADMIN, AS_OF)
+    data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-02-30"],
+                                   ["不存在局", "经办人", "吴十", "2023-07-02"]]})
+    at = _upload(at, "坏.xlsx", data)
+    assert not at.exception
+    assert "发现 2 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
+    errors = at.dataframe[1].value
+    assert errors[["行号", "列", "值"]].values.tolist() == [[2, "明确日期", "2023-02-30"], [3, "单位名称", "不存在局"]]
+    assert [b.label for b in at.button] == []   # no 确认导入
+
+
+def test_unreadable_file_is_refused_with_a_message(county):
+    at = _upload(run_page("import", ADMIN, AS_OF), "旧.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    assert "无法读取「旧.xls」：不支持旧版 Excel（.xls）格式：请在 Excel 中“另存为”.xlsx 格式后再导入。" in texts(at)
+
+
+def test_unit_user_is_told_about_verification_and_limited_to_its_unit(county):
+    at = run_page("import", UNIT2, AS_OF)
+    assert "单位账号只能导入本单位的数据；任务进展导入后须经领导小组办公室核实才计入考评。" in texts(at)
+    data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-07-02"]]})
+    at = _upload(at, "别人的.xlsx", data)
+    assert "发现 1 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
+
+
+def test_leader_cannot_open_the_page(county):
+    at = run_page("import", LEADER, AS_OF)
+    assert not at.exception
+    assert len(at.file_uploader) == 0
+    assert [e.value for e in at.error] == [LEADER_REFUSAL]
