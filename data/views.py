@@ -96,14 +96,14 @@ def _with_name(frame: pl.DataFrame, db: Database, col: str = "unit_id", alias: s
 
 def mask_name(expr: pl.Expr) -> pl.Expr:
     """王小明 -> 王*: the family name stays, the rest becomes one star."""
-    return pl.when(expr.is_null()).then(None).otherwise(pl.concat_str(expr.str.slice(0, 1), pl.lit("*")))
+    return pl.when(expr.is_null()).then(expr).otherwise(pl.concat_str(expr.str.slice(0, 1), pl.lit("*")))
 
 
 def mask_phone(expr: pl.Expr) -> pl.Expr:
     """13800000001 -> 138****0001; shorter numbers keep only their last 4 digits."""
     n = expr.str.len_chars()
     return (
-        pl.when(expr.is_null()).then(None)
+        pl.when(expr.is_null()).then(expr)
         .when(n >= 11).then(pl.concat_str(expr.str.slice(0, 3), pl.lit("****"), expr.str.slice(-4)))
         .otherwise(pl.concat_str(pl.lit("****"), expr.str.slice(-4)))
     )

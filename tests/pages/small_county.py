@@ -35,7 +35,8 @@ ROWS = {
         (ZHENGFUBAN, "分管领导", "张伟", "副主任", "13700000003", D(2023, 7, 1)),
     ],
     # 县委办: 3 items at 2023-10-31 (1 无条件, 1 有条件, 1 不予共享 without basis): mounted 1/3,
-    # share rate 2/3, non-share basis 0/1. 县政府办: 1 item published 2023-10-20.
+    # share rate 2/3, non-share basis 0/1. 县政府办: 1 item published 2023-10-20. The office: one
+    # 不予共享 item with its basis.
     "catalog_items (code, name, unit_id, summary, format, share_type, share_condition, nonshare_basis, "
     "open_type, update_cycle, published_on, last_updated_on, mounted_on, item_count)": [
         ("C1", "县委文件目录", WEIBAN, "文件清单", "库表", "无条件共享", None, None, "无条件开放", "每月",
@@ -46,15 +47,21 @@ ROWS = {
          D(2023, 9, 1), None, None, 3),
         ("C4", "政务服务事项", ZHENGFUBAN, "事项清单", "接口", "无条件共享", None, None, "无条件开放", "每日",
          D(2023, 10, 20), None, D(2023, 10, 20), 12),
+        ("C5", "视频监控点位", OFFICE, "点位清单", "库表", "不予共享", None, "《中华人民共和国保守国家秘密法》",
+         "不予开放", "每年", D(2023, 9, 15), None, None, 4),
     ],
-    # 县政府办 raised 2 demands by 2023-10-31, one matched: 50%.
+    # 县政府办 raised 2 demands by 2023-10-31, one matched: 50%. 县委办 raised one, open: 0%.
     "demands (code, unit_id, content, target_code, raised_on, matched_on)": [
         ("D1", ZHENGFUBAN, "县委文件共享", "C1", D(2023, 8, 5), D(2023, 8, 20)),
         ("D2", ZHENGFUBAN, "督查事项共享", "C2", D(2023, 9, 10), None),
+        ("D3", WEIBAN, "政务服务事项共享", "C4", D(2023, 10, 25), None),
     ],
     # As of 2023-10-31: R1 on time twice; R2 review late (deadline 2023-10-09), reply on time,
     # a refusal without legal basis; R3 reply overdue since 2023-10-24 (5 working days);
-    # R4 review pending, due 2023-11-01 (warning list).
+    # R4 review pending, due 2023-11-01 (warning list). R5 (冰溪街道 -> the office) is on time but
+    # its refusal gives neither basis nor reason; R6 (the office -> 冰溪街道) waits for review,
+    # due 2023-11-02 (warning list); R7 (冰溪街道 -> the office) was never reviewed: overdue since
+    # 2023-10-26, 3 working days by 2023-10-31.
     "share_requests (code, requester_id, provider_id, catalog_code, purpose, received_on, reviewed_on, "
     "review_result, forwarded_on, replied_on, reply_result, legal_basis, refusal_reason)": [
         ("R1", ZHENGFUBAN, WEIBAN, "C1", "审批核验", D(2023, 9, 4), D(2023, 9, 5), "通过", D(2023, 9, 5),
@@ -64,6 +71,10 @@ ROWS = {
         ("R3", WEIBAN, ZHENGFUBAN, "C4", "事项梳理", D(2023, 10, 9), D(2023, 10, 10), "通过", D(2023, 10, 10),
          None, None, None, None),
         ("R4", WEIBAN, ZHENGFUBAN, "C4", "事项核对", D(2023, 10, 27), None, None, None, None, None, None, None),
+        ("R5", TOWN, OFFICE, None, "人口核对", D(2023, 9, 4), D(2023, 9, 5), "通过", D(2023, 9, 5),
+         D(2023, 9, 11), "不同意", None, None),
+        ("R6", OFFICE, TOWN, None, "村情统计", D(2023, 10, 30), None, None, None, None, None, None, None),
+        ("R7", TOWN, OFFICE, None, "证照核验", D(2023, 10, 23), None, None, None, None, None, None, None),
     ],
     # Task 2 (due 2023-06-10): 县委办 completed on time; 县政府办 still 推进中 -> red from 2023-06-11.
     # The 县政府办 report on task 6 waits for verification.
@@ -80,6 +91,7 @@ ROWS = {
     ],
     "networks (unit_id, name, classified, migrated, migrated_on)": [
         (WEIBAN, "机要专网", False, True, D(2023, 11, 15)),
+        (ZHENGFUBAN, "政务专线", False, False, None),
     ],
     "security_assessments (unit_id, assessed_on, desensitization, encryption, access_auth, note)": [
         (WEIBAN, D(2023, 9, 1), True, True, False, "访问认证待完善"),

@@ -30,9 +30,10 @@ def test_per_unit_catalog_figures(county):
     assert units.loc["县政府办", "发布是否按期"] == "逾期"
     assert units.loc["县政府办", "需求对接率"] == "50.00%"
     nonshare = table(at, "不予共享依据")
-    assert list(nonshare["目录编码"]) == ["C3"] and nonshare.iloc[0]["不予共享依据"] == "（未填写依据）"
+    assert list(nonshare["目录编码"]) == ["C3", "C5"]          # the one lacking its basis first
+    assert list(nonshare["不予共享依据"]) == ["（未填写依据）", "《中华人民共和国保守国家秘密法》"]
     demands = table(at, "需求内容")
-    assert list(demands["编号"]) == ["D2"]          # only the open demand by default
+    assert list(demands["编号"]) == ["D2", "D3"]          # only the open demands by default
 
 
 def test_earlier_date_and_all_demands(county):

@@ -15,14 +15,14 @@ def test_headline_figures_and_changes(county):
     assert not at.exception
     assert at.title[0].value == "总览"
     shown = metrics(at)
-    # At 2023-10-31 against 2023-09-30: 4 items published (C4 on 2023-10-20 is new), 2 mounted
-    # (C1, C4), 2 requests received in October (R3, R4) as in September (R1, R2).
-    assert shown["已发布目录（条）"] == ("4", "+1")
+    # At 2023-10-31 against 2023-09-30: 5 items published (C4 on 2023-10-20 is new), 2 mounted
+    # (C1, C4), 4 requests received in October (R3, R4, R6, R7), 3 in September (R1, R2, R5).
+    assert shown["已发布目录（条）"] == ("5", "+1")
     assert shown["已挂接目录（条）"] == ("2", "+1")
-    assert shown["本月收到共享申请（件）"] == ("2", "+0")
+    assert shown["本月收到共享申请（件）"] == ("4", "+1")
     assert shown["已明确分管领导和经办人的单位"] == ("2", "+0")   # the office and 县委办
-    # Review on time 2 of 3 now, 1 of 1 (R1) at the end of September: −33.33 points.
-    assert shown["初审按时率（全县）"] == ("66.67%", "-33.33 个百分点")
+    # Review on time 3 of 5 now, 2 of 2 (R1, R5) at the end of September: −40 points.
+    assert shown["初审按时率（全县）"] == ("60.00%", "-40.00 个百分点")
     assert "2023年9月30日" in texts(at)
 
 
@@ -52,8 +52,8 @@ def test_earlier_date_moves_everything(county):
     at = run_page("overview", ADMIN, dt.date(2023, 9, 30))
     assert not at.exception
     shown = metrics(at)
-    # C1 and C2 were published on 2023-08-01, C3 on 2023-09-01.
-    assert shown["已发布目录（条）"] == ("3", "+1")
+    # C1 and C2 were published on 2023-08-01, C3 on 2023-09-01, C5 on 2023-09-15.
+    assert shown["已发布目录（条）"] == ("4", "+2")
     assert "2023年8月31日" in texts(at)
 
 

@@ -27,23 +27,25 @@ def test_county_rates_and_lists_at_the_end_of_october(county):
     steps = request_steps(load_facts(county), AS_OF)
     judged = steps.filter(pl.col("status") != "pending")
     review = judged.filter(pl.col("step") == "review")
-    # Review: R1 on time, R2 late (deadline 2023-10-09), R3 on time; R4 pending -> 2/3.
-    assert review.height == 3 and (review["status"] == "on_time").sum() == 2
+    # Review: R1, R3, R5 on time, R2 late (deadline 2023-10-09), R7 overdue; R4, R6 pending -> 3/5.
+    assert review.height == 5 and (review["status"] == "on_time").sum() == 3
     shown = metrics(at)
-    assert shown["初审按时率（全县）"][0] == "66.67%"
-    # Reply: R1 and R2 on time, R3 overdue -> 2/3.
-    assert shown["答复按时率（全县）"][0] == "66.67%"
+    assert shown["初审按时率（全县）"][0] == "60.00%"
+    # Reply: R1, R2, R5 on time, R3 overdue -> 3/4.
+    assert shown["答复按时率（全县）"][0] == "75.00%"
     providers = _table(at, "requests_provider_table").set_index("单位名称")
     assert providers.loc["县委办", "答复按时率"] == "100.00%"
     assert providers.loc["县政府办", "答复按时率"] == "0.00%"
     overdue = _table(at, "requests_overdue")
-    assert list(overdue["编号"]) == ["R3"]
+    assert list(overdue["编号"]) == ["R3", "R7"]
     assert overdue.iloc[0]["超期工作日"] == 5          # deadline 2023-10-24; 25, 26, 27, 30, 31 October
     assert overdue.iloc[0]["截止日期"] == "2023年10月24日"
+    assert overdue.iloc[1]["超期工作日"] == 3 and overdue.iloc[1]["环节"] == "初审"
     warning = _table(at, "requests_warning")
-    assert list(warning["编号"]) == ["R4"] and warning.iloc[0]["环节"] == "初审"
+    assert list(warning["编号"]) == ["R4", "R6"] and set(warning["环节"]) == {"初审"}
+    assert list(warning["剩余工作日"]) == [1, 2]      # due 2023-11-01 and 2023-11-02
     refusals = _table(at, "requests_refusals")
-    assert list(refusals["编号"]) == ["R2"]
+    assert sorted(refusals["编号"]) == ["R2", "R5"]
 
 
 def test_monthly_view_follows_the_month_selector(county):
@@ -51,7 +53,8 @@ def test_monthly_view_follows_the_month_selector(county):
     assert not at.exception
     monthly = _table(at, "requests_monthly")
     engine = month_rates(load_facts(county), "2023-09")
-    assert len(monthly) == engine.height == 2    # R1's review (office) and reply (县委办)
+    # Office reviews of R1 and R5, replies of 县委办 (R1) and of the office (R5).
+    assert len(monthly) == engine.height == 3
     assert set(monthly["按时率"]) == {"100.00%"}
     at.selectbox(key="requests_month").set_value("2023-10").run()
     monthly = _table(at, "requests_monthly").set_index("办理单位")

@@ -33,7 +33,8 @@ def test_admin_reads_the_ranking_and_a_units_scores(county):
     assert indicators["目录共享率"] == "66.67%"
     assert indicators["不予共享依据完备率"] == "0.00%"
     assert indicators["明确分管领导和经办人"] == "是"
-    assert indicators["需求对接率"] == "不适用"
+    assert indicators["需求对接率"] == "0.00%"                # D3 is still open
+    assert indicators["初审按时率"] == "不适用"              # only the office is judged on review
 
 
 def test_the_as_of_date_changes_what_is_read(county):
