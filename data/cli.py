@@ -266,9 +266,12 @@ def cmd_template(args) -> int:
         from data.template import write_template
     except ModuleNotFoundError as exc:
         raise _missing_module(exc, "data.template", "导入模板") from exc
-    from data.db import get_db
+    from data.db import DatabaseLockedError, get_db
 
-    get_db(args.db)  # the contract: every command prepares a new database
+    try:
+        get_db(args.db)  # the contract: every command prepares a new database
+    except DatabaseLockedError:
+        pass  # held by the running dashboard, so not new; the template needs no database
     write_template(args.out)
     print(f"导入模板已生成：{args.out}")
     return EXIT_OK

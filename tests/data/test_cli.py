@@ -237,6 +237,14 @@ def test_restore_refuses_a_locked_database(held_database, tmp_path):
     assert not list(tmp_path.glob(".held.duckdb.restore-*"))
 
 
+def test_template_needs_no_database_lock(held_database, tmp_path):
+    pytest.importorskip("data.template", reason="data.template (the import template) has not landed yet")
+    out = tmp_path / "模板.xlsx"
+    result = run("template", out, db=held_database)
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
 # -- delegated commands (their modules are written by other engineers) -----------------------
 def test_template_writes_the_workbook(tmp_path):
     pytest.importorskip("data.template", reason="data.template (the import template) has not landed yet")
