@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import polars as pl
 
 from data.calendar import calendar_table, working_calendar
 from data.db import Database
 from data.plan import OFFICE, PLAN_UNITS, expand_assignments
-from metrics.workdays import add_workday_deadline
 
 DEMO_START = dt.date(2023, 4, 1)  # first request
 PLAN_START = dt.date(2023, 5, 1)  # first progress report month
 REQUESTS_PER_YEAR = 20_000  # per county
 SCALES = {"county": 1, "province": 100}  # counties per multiplier unit
+
+# Seconds per phase of the last generate_demo call in this process (benchmarks print them).
+LAST_TIMINGS: dict[str, float] = {}
 
 # Fact tables the demo owns (emptied before a run and by clear_demo).
 FACT_TABLES = [
@@ -208,6 +211,9 @@ def generate_demo(
     cal = working_calendar(calendar_table(db))
     rng = _Rng(seed)
     counts: dict[str, int] = {}
+    timings = LAST_TIMINGS
+    timings.clear()
+    started = time.perf_counter()
     with db.transaction() as cur:
         marked = cur.execute("SELECT count(*) FROM meta WHERE key = 'demo'").fetchone()[0]
         if not marked and not force:
@@ -233,22 +239,30 @@ def generate_demo(
             orient="row",
         )
 
+        timings["prepare"] = time.perf_counter() - started
         catalog = _catalog(units, rng, today)
-        frames = {
-            "contacts": _contacts(units, rng),
-            "catalog_items": _catalog_for_db(catalog),
-            "demands": _demands(units, catalog, rng, today),
-            "share_requests": _requests(units, catalog, cal, rng, today, counties),
-            "progress_reports": _reports(units, assignments, rng, today),
-            "systems": _systems(units, rng, today),
-            "networks": _networks(units, rng, today),
-            "security_assessments": _security(units, rng, today),
-            "quality_checks": _quality(catalog, units, rng, today),
-            "village_coverage": _coverage(units, rng, today),
+        builders = {
+            "contacts": lambda: _contacts(units, rng),
+            "catalog_items": lambda: _catalog_for_db(catalog),
+            "demands": lambda: _demands(units, catalog, rng, today),
+            "share_requests": lambda: _requests(units, catalog, cal, rng, today, counties),
+            "progress_reports": lambda: _reports(units, assignments, rng, today),
+            "systems": lambda: _systems(units, rng, today),
+            "networks": lambda: _networks(units, rng, today),
+            "security_assessments": lambda: _security(units, rng, today),
+            "quality_checks": lambda: _quality(catalog, units, rng, today),
+            "village_coverage": lambda: _coverage(units, rng, today),
         }
-        for table, frame in frames.items():
+        # One table at a time: build, insert, let go (the province's requests are ~1 GB).
+        for table, build in builders.items():
+            step = time.perf_counter()
+            frame = build()
+            built = time.perf_counter()
             _insert(cur, table, frame)
             counts[table] = len(frame)
+            del frame
+            timings[f"build {table}"] = built - step
+            timings[f"insert {table}"] = time.perf_counter() - built
         marker = {
             "scale": scale,
             "seed": seed,
@@ -259,6 +273,9 @@ def generate_demo(
         cur.execute(
             "INSERT OR REPLACE INTO meta VALUES ('demo', ?)", [json.dumps(marker, ensure_ascii=False)]
         )
+        commit = time.perf_counter()
+    timings["commit"] = time.perf_counter() - commit
+    timings["total"] = time.perf_counter() - started
     return counts
 
 
@@ -586,15 +603,26 @@ def _county_items(catalog: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _coded(frame: pl.DataFrame, prefix: str, date_col: str, digits: int, by_county: bool = False) -> pl.DataFrame:
-    """Add `code` = prefix + year (+ county) + a sequence within the year in date order."""
-    keys = ["_year", "county"] if by_county else ["_year"]
-    frame = frame.with_columns(_year=pl.col(date_col).dt.year()).sort(date_col, "_i")
-    seq = (pl.int_range(pl.len()).over(keys) + 1).cast(pl.String).str.zfill(digits)
-    parts = [pl.lit(prefix), pl.col("_year").cast(pl.String)]
+def _coded(
+    frame: pl.DataFrame, prefix: str, date_col: str, digits: int, by_county: bool = False
+) -> pl.DataFrame:
+    """Add `code` = prefix + year (+ county) + a sequence within the year in date order, and
+    return the frame sorted by that code.
+
+    One Int64 sort key (year, county, day of year, row) instead of a multi-column sort, and the
+    sequence restarts where (year, county) changes: a running row number minus the row number
+    of the group's first row (no window over groups). Millions of rows at province scale."""
+    county = pl.col("county").cast(pl.Int64) if by_county else pl.lit(0, dtype=pl.Int64)
+    group = (pl.col(date_col).dt.year().cast(pl.Int64) - 2000) * 1000 + county
+    key = (group * 400 + pl.col(date_col).dt.ordinal_day().cast(pl.Int64)) * (1 << 27) + pl.col("_i")
+    frame = frame.with_columns(_group=group, _key=key).sort("_key")
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = (pl.col("_group") != pl.col("_group").shift(1)).fill_null(True)
+    seq = (pos - pl.when(starts).then(pos).otherwise(None).forward_fill() + 1).cast(pl.String).str.zfill(digits)
+    parts = [pl.lit(prefix), pl.col(date_col).dt.year().cast(pl.String)]
     if by_county:
         parts.append(pl.col("county").cast(pl.String).str.zfill(3))
-    return frame.with_columns(code=pl.concat_str(*parts, seq))
+    return frame.with_columns(code=pl.concat_str(*parts, seq)).drop("_group", "_key")
 
 
 # -- share requests --------------------------------------------------------------------------
@@ -603,111 +631,126 @@ def _coded(frame: pl.DataFrame, prefix: str, date_col: str, digits: int, by_coun
 def _requests(
     units: pl.DataFrame, catalog: pl.DataFrame, cal: pl.DataFrame, rng: _Rng, today: dt.date, counties: int
 ) -> pl.DataFrame:
-    items = _county_items(catalog).select("_irow", "_ioff", "_icount", "code", "unit_id", "share_type", "published_on", "county")
+    """Share requests, ~20,000 a year per county, with their review and reply steps.
+
+    Steps are placed on the working-day index of `data.calendar.working_calendar` (the one
+    `metrics.workdays.add_workday_deadline` joins on): the k-th working day strictly after D is
+    the working day whose index is wd_index(D) + k, so "on time" is k ≤ 3 (review) or k ≤ 10
+    (reply) exactly as the engine judges it. Lookups are positional gathers, not joins: this
+    frame has millions of rows at province scale."""
     per_county = round(REQUESTS_PER_YEAR * ((today - DEMO_START).days + 1) / 365.25)
     n = per_county * counties
-    workdays = cal.filter(pl.col("is_workday")).select("wd_index", "day")
-    wd_lo = cal.filter(pl.col("day") == DEMO_START)["wd_index"][0] + 1
-    wd_hi = cal.filter(pl.col("day") == today)["wd_index"][0]
-    offs = items.group_by("county").agg(pl.col("_ioff").first(), pl.col("_icount").first())
-    uoffs = units.group_by("county").agg(pl.col("_uoff").first(), pl.col("_ucount").first())
+    workdays = cal.filter(pl.col("is_workday")).sort("day")
+    wd0 = int(workdays["wd_index"][0])
+    wd_day = workdays["day"]  # position p holds the working day with index wd0 + p
+    day_index = cal.select("day", "wd_index", "is_workday")
+    wd_lo = int(day_index.filter(pl.col("day") == DEMO_START)["wd_index"][0]) + 1
+    wd_hi = int(day_index.filter(pl.col("day") == today)["wd_index"][0])
+
+    items = (
+        _county_items(catalog)
+        .join(day_index.rename({"day": "published_on"}), on="published_on", how="left")
+        .sort("_irow")
+        .with_columns(_pub_first=pl.col("wd_index") + (~pl.col("is_workday")).cast(pl.Int64))
+    )
+    per_county_items = items.group_by("county").agg(pl.col("_ioff").first(), pl.col("_icount").first()).sort("county")
+    per_county_units = units.group_by("county").agg(pl.col("_uoff").first(), pl.col("_ucount").first()).sort("county")
+    assert per_county_items["county"].to_list() == list(range(counties))
+
+    def at(series: pl.Series, index: pl.Expr) -> pl.Expr:
+        return pl.lit(series).gather(index)
+
     u = rng.u
     req = (
         pl.DataFrame({"_i": pl.int_range(n, eager=True, dtype=pl.Int64)})
-        .with_columns(county=(pl.col("_i") // per_county).cast(pl.Int32))
-        .join(offs, on="county", how="left")
-        .join(uoffs, on="county", how="left")
+        .with_columns(county=(pl.col("_i") // per_county))
         .with_columns(
-            _item=pl.col("_ioff") + rng.k(401, pl.col("_icount")),
-            _item2=pl.col("_ioff") + rng.k(431, pl.col("_icount")),
-            _item3=pl.col("_ioff") + rng.k(432, pl.col("_icount")),
+            _ioff=at(per_county_items["_ioff"], pl.col("county")),
+            _icount=at(per_county_items["_icount"], pl.col("county")),
+            _uoff=at(per_county_units["_uoff"], pl.col("county")),
+            _ucount=at(per_county_units["_ucount"], pl.col("county")),
+        )
+        .with_columns(
+            _c1=pl.col("_ioff") + rng.k(401, pl.col("_icount")),
+            _c2=pl.col("_ioff") + rng.k(431, pl.col("_icount")),
+            _c3=pl.col("_ioff") + rng.k(432, pl.col("_icount")),
             _req_local=rng.k(402, pl.col("_ucount")),
             _wd=wd_lo + rng.k(403, wd_hi - wd_lo + 1),
         )
-        .join(workdays.rename({"wd_index": "_wd", "day": "_drawn"}), on="_wd", how="left")
     )
     # A request names an item already published: of three drawn items take the first that is
-    # (rarely none is; then the request is dated on the item's publication day).
-    published = items.select("_irow", "published_on")
-    for col in ("_item", "_item2", "_item3"):
-        req = req.join(published.rename({"_irow": col, "published_on": f"{col}_pub"}), on=col, how="left")
-    ok = [pl.col(f"{c}_pub") <= pl.col("_drawn") for c in ("_item", "_item2", "_item3")]
-    req = (
-        req.with_columns(
-            _item=pl.when(ok[0])
-            .then(pl.col("_item"))
-            .when(ok[1])
-            .then(pl.col("_item2"))
-            .when(ok[2])
-            .then(pl.col("_item3"))
-            .otherwise(pl.col("_item"))
-        )
-        .join(
-            items.select("_irow", pl.col("code").alias("catalog_code"), pl.col("unit_id").alias("provider_id"),
-                         "share_type", "published_on"),
-            left_on="_item", right_on="_irow", how="left",
-        )
-        .with_columns(_req_row=pl.col("_uoff") + pl.col("_req_local"))
-        .join(units.select("_urow", pl.col("unit_id").alias("requester_id")), left_on="_req_row", right_on="_urow", how="left")
-    )
-    # A unit does not ask itself: take the next unit of the county instead.
-    req = (
-        req.with_columns(
-            _req_row=pl.when(pl.col("requester_id") == pl.col("provider_id"))
-            .then(pl.col("_uoff") + (pl.col("_req_local") + 1) % pl.col("_ucount"))
-            .otherwise(pl.col("_req_row"))
-        )
-        .drop("requester_id")
-        .join(units.select("_urow", pl.col("unit_id").alias("requester_id")), left_on="_req_row", right_on="_urow", how="left")
-        .join(units.select(pl.col("unit_id").alias("provider_id"), pl.col("q").alias("pq")), on="provider_id", how="left")
-        .with_columns(received_on=pl.max_horizontal("_drawn", "published_on"))
-    )
-    # Initial review by the county office: k-th working day after receipt (≤ 3 on time).
-    ur = u(404)
+    # (rarely none is; then the request is dated on that item's publication day).
+    pub_first = items["_pub_first"]
     req = req.with_columns(
-        _k_review=pl.when(ur < 0.002)
+        _item=pl.when(at(pub_first, pl.col("_c1")) <= pl.col("_wd"))
+        .then(pl.col("_c1"))
+        .when(at(pub_first, pl.col("_c2")) <= pl.col("_wd"))
+        .then(pl.col("_c2"))
+        .when(at(pub_first, pl.col("_c3")) <= pl.col("_wd"))
+        .then(pl.col("_c3"))
+        .otherwise(pl.col("_c1"))
+    ).with_columns(
+        catalog_code=at(items["code"], pl.col("_item")),
+        provider_id=at(items["unit_id"], pl.col("_item")),
+        share_type=at(items["share_type"], pl.col("_item")),
+        pq=at(items["q"], pl.col("_item")),
+        _fallback=at(pub_first, pl.col("_item")) > pl.col("_wd"),
+        _pub_date=at(items["published_on"], pl.col("_item")),
+        _pub_raw=at(items["wd_index"], pl.col("_item")),
+        _req_row=pl.col("_uoff") + pl.col("_req_local"),
+    )
+    unit_ids = units.sort("_urow")["unit_id"]
+    req = req.with_columns(
+        received_on=pl.when(pl.col("_fallback"))
+        .then(pl.col("_pub_date"))
+        .otherwise(at(wd_day, pl.col("_wd") - wd0)),
+        _base=pl.when(pl.col("_fallback")).then(pl.col("_pub_raw")).otherwise(pl.col("_wd")),
+        requester_id=at(unit_ids, pl.col("_req_row")),
+    ).with_columns(
+        # A unit does not ask itself: take the next unit of the county instead.
+        requester_id=pl.when(pl.col("requester_id") == pl.col("provider_id"))
+        .then(at(unit_ids, pl.col("_uoff") + (pl.col("_req_local") + 1) % pl.col("_ucount")))
+        .otherwise(pl.col("requester_id"))
+    )
+
+    def on_or_before_today(index: pl.Expr) -> pl.Expr:
+        return pl.when(index <= wd_hi).then(index)
+
+    # Initial review by the county office: the k-th working day after receipt (k ≤ 3 on time).
+    ur = u(404)
+    k_review = (
+        pl.when(ur < 0.002)
         .then(None)  # never reviewed: an overdue review step
         .when(ur < 0.06)
         .then(4 + rng.k(405, 6))  # late
         .otherwise(1 + rng.k(406, 3))
-        .cast(pl.Int32),
     )
-    req = add_workday_deadline(req, "received_on", "_k_review", cal, "reviewed_on").with_columns(
-        _clip_today("reviewed_on", today)
-    )
+    req = req.with_columns(_rev=on_or_before_today(pl.col("_base") + k_review))
     req = req.with_columns(
-        review_result=pl.when(pl.col("reviewed_on").is_null())
+        review_result=pl.when(pl.col("_rev").is_null())
         .then(None)
         .when(u(407) < 0.05)
         .then(pl.lit("退回"))
         .otherwise(pl.lit("通过")),
-        _k_forward=pl.when(u(408) < 0.7).then(0).otherwise(1).cast(pl.Int32),
     )
-    req = add_workday_deadline(req, "reviewed_on", "_k_forward", cal, "forwarded_on").with_columns(
-        forwarded_on=pl.when((pl.col("review_result") == "通过") & (pl.col("forwarded_on") <= today) & (u(409) >= 0.01))
-        .then(pl.col("forwarded_on"))
-        .otherwise(None)  # 1 % passed review but carry no forwarding date: the reply clock starts at review
-    )
+    passed = pl.col("review_result") == "通过"
+    fwd = pl.col("_rev") + pl.when(u(408) < 0.7).then(0).otherwise(1)
+    # 1 % passed review but carry no forwarding date: the reply clock starts at the review.
+    req = req.with_columns(_fwd=pl.when(passed & (u(409) >= 0.01)).then(on_or_before_today(fwd)))
     # The provider's reply: laggards are late more often, and some never answer.
     pq = pl.col("pq")
     up = u(410)
     p_never = 0.001 + 0.04 * (1 - pq) ** 3
     p_late = p_never + 0.02 + 0.35 * (1 - pq) ** 2
+    k_reply = pl.when(up < p_never).then(None).when(up < p_late).then(11 + rng.k(411, 20)).otherwise(1 + rng.k(412, 10))
+    req = req.with_columns(_rep=pl.when(passed).then(on_or_before_today(pl.coalesce("_fwd", "_rev") + k_reply)))
     req = req.with_columns(
-        _reply_from=pl.when(pl.col("review_result") == "通过").then(pl.coalesce("forwarded_on", "reviewed_on")),
-        _k_reply=pl.when(up < p_never)
-        .then(None)
-        .when(up < p_late)
-        .then(11 + rng.k(411, 20))
-        .otherwise(1 + rng.k(412, 10))
-        .cast(pl.Int32),
-    )
-    req = add_workday_deadline(req, "_reply_from", "_k_reply", cal, "replied_on").with_columns(
-        _clip_today("replied_on", today)
+        reviewed_on=at(wd_day, pl.col("_rev") - wd0),
+        forwarded_on=at(wd_day, pl.col("_fwd") - wd0),
+        replied_on=at(wd_day, pl.col("_rep") - wd0),
     )
     refused = u(413) < pl.when(pl.col("share_type") == "不予共享").then(0.7).otherwise(0.06)
-    ub = u(416)
-    complete = ub < 0.45 + 0.5 * pq
+    complete = u(416) < 0.45 + 0.5 * pq
     req = req.with_columns(
         reply_result=pl.when(pl.col("replied_on").is_null())
         .then(None)
@@ -733,10 +776,22 @@ def _requests(
         .then(None)
         .otherwise(pl.col("received_on") + _days(pl.when(u(422) < 0.6).then(365).otherwise(730))),
     )
+    # Sorted by the primary key (see _coded): DuckDB builds the index faster from ordered keys.
     req = _coded(req, "SQ", "received_on", 6, by_county=counties > 1)
     return req.select(
-        "code", "requester_id", "provider_id", "catalog_code", "purpose", "use_until", "received_on",
-        "reviewed_on", "review_result", "forwarded_on", "replied_on", "reply_result", "legal_basis",
+        "code",
+        pl.col("requester_id").cast(pl.Int32),
+        pl.col("provider_id").cast(pl.Int32),
+        "catalog_code",
+        "purpose",
+        "use_until",
+        "received_on",
+        "reviewed_on",
+        "review_result",
+        "forwarded_on",
+        "replied_on",
+        "reply_result",
+        "legal_basis",
         "refusal_reason",
     )
 
