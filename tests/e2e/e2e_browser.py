@@ -18,7 +18,7 @@ BUSY_STATES = {"initial", "running", "rerunRequested", "stopRequested"}
 APP = '[data-testid="stApp"]'
 
 
-def wait_idle(page: Page, timeout: float = 45.0, settle: float = 0.35, stable_checks: int = 3) -> None:
+def wait_idle(page: Page, timeout: float = 60.0, settle: float = 0.25, stable_checks: int = 3) -> None:
     """Block until the script run is over, no spinner is up, and that held for a few checks."""
     deadline = time.monotonic() + timeout
     page.wait_for_selector(APP, timeout=timeout * 1000)
@@ -41,7 +41,7 @@ def rerun_and_wait(page: Page, action, timeout: float = 45.0) -> None:
     """Do `action()` (a click, a fill+Enter) and wait for the rerun it starts to finish."""
     action()
     # Give the frontend a moment to send the rerun request before we poll for "not running".
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(200)
     wait_idle(page, timeout=timeout)
 
 
@@ -102,19 +102,19 @@ def nav_links(page: Page) -> list[tuple[str, str]]:
     out = []
     for i in range(links.count()):
         link = links.nth(i)
-        out.append((link.inner_text().strip(), link.get_attribute("href") or ""))
+        # The text starts with the Material icon's ligature name ("leaderboard\n\n单位考评").
+        lines = [line.strip() for line in link.inner_text().splitlines() if line.strip()]
+        out.append((lines[-1] if lines else "", link.get_attribute("href") or ""))
     return out
 
 
 def goto_nav(page: Page, label: str) -> None:
     """Click the navigation entry whose text is `label` and wait for the page to run."""
-    nav_links(page)  # expands a collapsed list
-    link = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]').filter(
-        has_text=re.compile(rf"^\s*\W*\s*{re.escape(label)}\s*$")
-    )
-    if link.count() == 0:
-        link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=label)
-    rerun_and_wait(page, lambda: link.first.click())
+    labels = [text for text, _ in nav_links(page)]  # also expands a collapsed list
+    if label not in labels:
+        raise AssertionError(f"no {label!r} in the navigation: {labels}")
+    link = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]').nth(labels.index(label))
+    rerun_and_wait(page, link.click)
 
 
 def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS) -> Path:
