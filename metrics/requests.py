@@ -13,7 +13,6 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import filled, office_unit_id
-from metrics.workdays import add_workday_deadline, workdays_between
 
 STEP_COLUMNS = [
     "code", "requester_id", "provider_id", "step", "responsible_id", "started_on", "deadline",
@@ -23,131 +22,195 @@ STEP_COLUMNS = [
 REFUSALS = ["不同意", "部分同意"]
 
 
-def requests_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+STEP_INPUTS = ["code", "requester_id", "provider_id", "received_on", "reviewed_on", "review_result",
+               "forwarded_on", "replied_on"]
+
+
+def requests_as_of(facts: Facts, as_of: dt.date, columns: list[str] | None = None) -> pl.DataFrame:
     """Requests received by D, with every later date (and what it carries) blanked out."""
+    return _visible(facts.requests if columns is None else facts.requests.select(columns), as_of)
+
+
+def _visible(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     d = pl.lit(as_of)
-    visible = lambda col: pl.when(pl.col(col) <= d).then(pl.col(col))  # noqa: E731
     replied = pl.col("replied_on") <= d
-    return facts.requests.filter(pl.col("received_on") <= d).with_columns(
-        reviewed_on=visible("reviewed_on"),
-        review_result=pl.when(pl.col("reviewed_on") <= d).then(pl.col("review_result")),
-        forwarded_on=visible("forwarded_on"),
-        replied_on=visible("replied_on"),
-        reply_result=pl.when(replied).then(pl.col("reply_result")),
-        legal_basis=pl.when(replied).then(pl.col("legal_basis")),
-        refusal_reason=pl.when(replied).then(pl.col("refusal_reason")),
+    masks = {
+        "reviewed_on": pl.when(pl.col("reviewed_on") <= d).then(pl.col("reviewed_on")),
+        "review_result": pl.when(pl.col("reviewed_on") <= d).then(pl.col("review_result")),
+        "forwarded_on": pl.when(pl.col("forwarded_on") <= d).then(pl.col("forwarded_on")),
+        "replied_on": pl.when(replied).then(pl.col("replied_on")),
+        "reply_result": pl.when(replied).then(pl.col("reply_result")),
+        "legal_basis": pl.when(replied).then(pl.col("legal_basis")),
+        "refusal_reason": pl.when(replied).then(pl.col("refusal_reason")),
+    }
+    return frame.filter(pl.col("received_on") <= d).with_columns(
+        **{name: expr for name, expr in masks.items() if name in frame.columns}
     )
 
 
-def _with_rule(frame: pl.DataFrame, sla: pl.DataFrame) -> pl.DataFrame:
-    """Attach the SLA rule in force on received_on (a request older than every rule is judged by
-    the earliest one)."""
-    rules = sla.sort("effective_from").select(
-        pl.col("effective_from").cast(pl.Date), "review_days", "reply_days", pl.col("name").alias("rule")
+class WorkdayIndex:
+    """The calendar as two arrays, so a deadline is two gathers instead of two joins over millions
+    of rows: wd[day - first] is the working-day index of a day (metrics.workdays explains it), and
+    days[k - 1] is the k-th working day. Same results as metrics.workdays (tested against it)."""
+
+    def __init__(self, calendar: pl.DataFrame):
+        cal = calendar.sort("day")
+        self.first = cal["day"][0]
+        self.size = cal.height
+        self.wd = cal["wd_index"].cast(pl.Int32)
+        self.days = cal.filter(pl.col("is_workday"))["day"]
+        contiguous = (cal["day"][-1] - self.first).days + 1 == cal.height
+        if not contiguous:
+            raise ValueError("日历须逐日连续 / the calendar frame must hold every day")
+
+    def index_of(self, day: pl.Expr) -> pl.Expr:
+        offset = day.cast(pl.Int32) - pl.lit(self.first).cast(pl.Int32)
+        return pl.lit(self.wd).gather(pl.when(offset.is_between(0, self.size - 1)).then(offset))
+
+    def nth_after(self, day: pl.Expr, n: pl.Expr) -> pl.Expr:
+        """The n-th working day strictly after `day`."""
+        target = self.index_of(day) + n - 1
+        return pl.lit(self.days).gather(pl.when(target.is_between(0, len(self.days) - 1)).then(target))
+
+    def between(self, start: pl.Expr, end: pl.Expr) -> pl.Expr:
+        """Working days strictly after start up to and including end (0 when end <= start)."""
+        return pl.max_horizontal(self.index_of(end) - self.index_of(start), pl.lit(0, dtype=pl.Int32))
+
+
+def _rules(sla: pl.DataFrame) -> list[tuple[dt.date, int, int, str]]:
+    return sla.sort("effective_from").select("effective_from", "review_days", "reply_days", "name").rows()
+
+
+def _rule_of(received: pl.Expr, starts: list[dt.date], values: list, dtype) -> pl.Expr:
+    """The value of the rule in force on the received date (a request older than every rule: the
+    earliest); a chain of when/then over the few rules instead of an as-of join sorting millions."""
+    if not starts:
+        return pl.lit(None, dtype=dtype)
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=dtype))
+    for start, value in reversed(list(zip(starts[1:], values[1:], strict=True))):
+        expr = expr.when(received >= pl.lit(start)).then(pl.lit(value, dtype=dtype))
+    return expr.otherwise(pl.lit(values[0], dtype=dtype))
+
+
+def _step_parts(facts: Facts, as_of: dt.date, columns: list[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Review and reply steps (lazy): the requested columns plus responsible_id, started_on,
+    done_on, deadline and rule_no. Later facts are masked by comparing dates, without copying the
+    text columns (the province has millions of requests)."""
+    office = office_unit_id(facts)
+    rules = _rules(facts.sla)
+    starts = [r[0] for r in rules]
+    cal = WorkdayIndex(facts.calendar)
+    d = pl.lit(as_of)
+    needed = ["received_on", "reviewed_on", "review_result", "forwarded_on", "replied_on"]
+    reqs = (
+        facts.requests.lazy()
+        .select(*dict.fromkeys([*columns, *needed]))
+        .filter(pl.col("received_on") <= d)
     )
-    first = rules.head(1)
-    joined = frame.sort("received_on").join_asof(
-        rules, left_on="received_on", right_on="effective_from", strategy="backward"
+    received = pl.col("received_on")
+    reviewed = pl.when(pl.col("reviewed_on") <= d).then(pl.col("reviewed_on"))
+    forwarded = pl.when(pl.col("forwarded_on") <= d).then(pl.col("forwarded_on"))
+    replied = pl.when(pl.col("replied_on") <= d).then(pl.col("replied_on"))
+    result = pl.when(pl.col("reviewed_on") <= d).then(pl.col("review_result") == "通过")  # null: not reviewed
+    rule_no = _rule_of(received, starts, list(range(len(rules))), pl.Int32)
+    review = reqs.with_columns(
+        responsible_id=pl.lit(office, dtype=pl.Int64),
+        started_on=received,
+        done_on=reviewed,
+        rule_no=rule_no,
+        deadline=cal.nth_after(received, _rule_of(received, starts, [r[1] for r in rules], pl.Int32)),
     )
-    if first.height:
-        joined = joined.with_columns(
-            review_days=pl.coalesce("review_days", pl.lit(first["review_days"][0])),
-            reply_days=pl.coalesce("reply_days", pl.lit(first["reply_days"][0])),
-            rule=pl.coalesce("rule", pl.lit(first["rule"][0])),
-        )
-    return joined.drop("effective_from")
+    # The provider answers once the office forwarded the request or passed its review; a request
+    # returned at review never reaches the provider.
+    returned = (pl.col("review_result") == "退回").fill_null(False) & (pl.col("reviewed_on") <= d).fill_null(False)
+    started = pl.coalesce(forwarded, reviewed)
+    reply = reqs.filter(~returned & (forwarded.is_not_null() | result.fill_null(False))).with_columns(
+        responsible_id=pl.col("provider_id").cast(pl.Int64),
+        started_on=started,
+        done_on=replied,
+        rule_no=rule_no,
+        deadline=cal.nth_after(started, _rule_of(received, starts, [r[2] for r in rules], pl.Int32)),
+    )
+    return review, reply
 
 
 def request_steps(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """One row per review / reply step as of D with its deadline and status
-    ('on_time' | 'late' | 'overdue' | 'pending')."""
-    office = office_unit_id(facts)
-    reqs = _with_rule(requests_as_of(facts, as_of), facts.sla)
-    review = reqs.select(
-        "code", "requester_id", "provider_id",
-        step=pl.lit("review"),
-        responsible_id=pl.lit(office, dtype=pl.Int64),
-        started_on=pl.col("received_on"),
-        days=pl.col("review_days"),
-        done_on=pl.col("reviewed_on"),
-        rule="rule",
-    )
-    # The provider answers once the office forwarded the request or passed its review; a request
-    # returned at review never reaches the provider.
-    reply = reqs.filter(
-        (pl.col("review_result").fill_null("") != "退回")
-        & (pl.col("forwarded_on").is_not_null() | (pl.col("review_result") == "通过"))
-    ).select(
-        "code", "requester_id", "provider_id",
-        step=pl.lit("reply"),
-        responsible_id=pl.col("provider_id").cast(pl.Int64),
-        started_on=pl.coalesce("forwarded_on", "reviewed_on"),
-        days=pl.col("reply_days"),
-        done_on=pl.col("replied_on"),
-        rule="rule",
-    )
-    steps = pl.concat(
-        [
-            review.with_columns(pl.col("requester_id", "provider_id").cast(pl.Int64)),
-            reply.with_columns(pl.col("requester_id", "provider_id").cast(pl.Int64)),
-        ]
-    )
-    steps = add_workday_deadline(steps, "started_on", "days", facts.calendar, "deadline")
+    ('on_time' | 'late' | 'overdue' | 'pending'): every review step in the order of the requests,
+    then every reply step (sort as needed; sorting millions of rows is left to the caller)."""
+    review, reply = _step_parts(facts, as_of, STEP_INPUTS)
+    names = pl.Series([r[3] for r in _rules(facts.sla)], dtype=pl.String)
+    cal = WorkdayIndex(facts.calendar)
     d = pl.lit(as_of)
-    steps = steps.with_columns(
-        status=pl.when(pl.col("done_on").is_not_null())
-        .then(pl.when(pl.col("done_on") <= pl.col("deadline")).then(pl.lit("on_time")).otherwise(pl.lit("late")))
-        .when(d > pl.col("deadline"))
-        .then(pl.lit("overdue"))
-        .otherwise(pl.lit("pending")),
-        _until=pl.coalesce("done_on", d),
+    deadline = pl.col("deadline")
+    status = (
+        pl.when(pl.col("done_on").is_not_null())
+        .then(pl.when(pl.col("done_on") <= deadline).then(pl.lit("on_time")).otherwise(pl.lit("late")))
+        .when(d > deadline).then(pl.lit("overdue"))
+        .otherwise(pl.lit("pending"))
     )
-    steps = workdays_between(steps, "deadline", "_until", facts.calendar, "workdays_overdue").with_columns(
-        workdays_overdue=pl.when(pl.col("status").is_in(["late", "overdue"]))
-        .then(pl.col("workdays_overdue"))
-        .otherwise(0)
-        .cast(pl.Int32)
+    shape = [
+        "code", pl.col("requester_id").cast(pl.Int64), pl.col("provider_id").cast(pl.Int64), "step",
+        "responsible_id", "started_on", "deadline", "done_on", "rule_no",
+    ]
+    steps = pl.concat([
+        review.with_columns(step=pl.lit("review")).select(shape),
+        reply.with_columns(step=pl.lit("reply")).select(shape),
+    ])
+    return (
+        steps.with_columns(status=status)
+        .with_columns(
+            workdays_overdue=pl.when(pl.col("status").is_in(["late", "overdue"]))
+            .then(cal.between(deadline, pl.coalesce("done_on", d)))
+            .otherwise(0)
+            .cast(pl.Int32),
+            rule=pl.lit(names).gather(pl.col("rule_no")) if len(names) else pl.lit(None, dtype=pl.String),
+        )
+        .select(STEP_COLUMNS)
+        .collect()
     )
-    return steps.select(STEP_COLUMNS).sort("code", "step", descending=[False, True])
 
 
-def _ontime(steps: pl.DataFrame, key: str, out: str) -> pl.DataFrame:
-    judged = steps.filter(pl.col("status") != "pending")
-    return judged.group_by(key).agg(
-        (pl.col("status") == "on_time").sum().alias(f"{out}_on_time"),
-        pl.len().alias(f"{out}_judged"),
-    ).with_columns(
-        (pl.col(f"{out}_on_time") / pl.col(f"{out}_judged")).alias(out)
-    ).rename({key: "unit_id"})
+def _counts(frame: pl.LazyFrame, as_of: dt.date, keys: list[str]) -> pl.LazyFrame:
+    """Steps on time and steps judged (on time + late + overdue; pending left out)."""
+    done = pl.col("done_on").is_not_null()
+    on_time = done & (pl.col("done_on") <= pl.col("deadline")).fill_null(False)
+    judged = done | (pl.lit(as_of) > pl.col("deadline")).fill_null(False)
+    aggs = [on_time.sum().alias("on_time"), judged.sum().alias("judged")]
+    return frame.group_by(keys).agg(aggs) if keys else frame.select(aggs)
 
 
 def refusals(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason."""
-    return requests_as_of(facts, as_of).filter(pl.col("reply_result").is_in(REFUSALS)).with_columns(
+    refused = facts.requests.filter(pl.col("reply_result").is_in(REFUSALS) & (pl.col("replied_on") <= as_of))
+    return _visible(refused, as_of).with_columns(
         complete=filled("legal_basis") & filled("refusal_reason")
     )
 
 
-def request_indicators(facts: Facts, as_of: dt.date, steps: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Per unit: review_ontime_rate (office only), reply_ontime_rate, refusal_basis_rate.
-    Units with nothing of a kind are absent (n/a after the scorecard's left join)."""
-    if steps is None:
-        steps = request_steps(facts, as_of)
+def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """Per unit: review_ontime_rate (office only), reply_ontime_rate, refusal_basis_rate; null
+    where a unit has nothing of a kind. Counted straight from the requests, without building the
+    step frame (the province has millions of steps)."""
     office = office_unit_id(facts)
-    review = _ontime(steps.filter((pl.col("step") == "review") & (pl.col("responsible_id") == pl.lit(office, dtype=pl.Int64))),
-                     "responsible_id", "review_ontime_rate")
-    reply = _ontime(steps.filter(pl.col("step") == "reply"), "responsible_id", "reply_ontime_rate")
+    review, reply = _step_parts(facts, as_of, ["provider_id", "received_on", "reviewed_on", "review_result",
+                                               "forwarded_on", "replied_on"])
+    rate = pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged"))
+    review_rate, reply_rate = pl.collect_all([
+        _counts(review, as_of, []).select(unit_id=pl.lit(office, dtype=pl.Int64), review_ontime_rate=rate),
+        _counts(reply, as_of, ["responsible_id"]).select(pl.col("responsible_id").alias("unit_id"),
+                                                         reply_ontime_rate=rate),
+    ])
     refusal = (
         refusals(facts, as_of)
         .group_by("provider_id")
         .agg(pl.col("complete").mean().alias("refusal_basis_rate"))
-        .rename({"provider_id": "unit_id"})
-        .with_columns(pl.col("unit_id").cast(pl.Int64))
+        .select(pl.col("provider_id").cast(pl.Int64).alias("unit_id"), "refusal_basis_rate")
     )
-    base = facts.units.select(pl.col("unit_id").cast(pl.Int64))
     return (
-        base.join(review.with_columns(pl.col("unit_id").cast(pl.Int64)), on="unit_id", how="left")
-        .join(reply.with_columns(pl.col("unit_id").cast(pl.Int64)), on="unit_id", how="left")
+        facts.units.select(pl.col("unit_id").cast(pl.Int64))
+        .join(review_rate.filter(pl.col("unit_id").is_not_null()), on="unit_id", how="left")
+        .join(reply_rate, on="unit_id", how="left")
         .join(refusal, on="unit_id", how="left")
         .select("unit_id", "review_ontime_rate", "reply_ontime_rate", "refusal_basis_rate")
     )

@@ -62,7 +62,7 @@ def _steps(facts: Facts, as_of: dt.date, unit_id: int, step: str) -> pl.DataFram
             pl.col("rule").alias("适用时限规定"),
             _yes(pl.col("status") == "on_time").alias("是否达标"),
         ),
-        "办理时限",
+        "办理时限", "申请编号",
     )
 
 

@@ -15,6 +15,11 @@ STEP_SCHEMA = {
 }
 
 
+def ordered(steps: pl.DataFrame) -> pl.DataFrame:
+    """request_steps gives reviews then replies; the expectations read by request, review first."""
+    return steps.sort("code", "step", descending=[False, True])
+
+
 def steps_frame(rows):
     """rows: (code, requester, provider, step, responsible, started, deadline, done, status, overdue)."""
     return pl.DataFrame([(*r, PLAN_RULE) for r in rows], schema=STEP_SCHEMA, orient="row")
@@ -67,7 +72,7 @@ def test_national_day_2023_steps():
         ("R7", 2, 3, "review", 1, D(2023, 10, 27), D(2023, 11, 1), None, "pending", 0),
         ("R9", 4, 3, "review", 1, D(2023, 10, 2), D(2023, 10, 9), D(2023, 10, 9), "on_time", 0),
     ])
-    assert_frame_equal(request_steps(facts, D(2023, 10, 27)), expected)
+    assert_frame_equal(ordered(request_steps(facts, D(2023, 10, 27))), expected)
 
 
 def test_national_day_2023_rates():
@@ -105,7 +110,7 @@ def test_spring_festival_2024_make_up_days():
         ("S2", 2, 3, "reply", 3, D(2024, 2, 18), D(2024, 3, 1), None, "pending", 0),
         ("S3", 2, 3, "review", 1, D(2024, 2, 8), D(2024, 2, 19), D(2024, 2, 20), "late", 1),
     ])
-    assert_frame_equal(request_steps(facts, D(2024, 2, 29)), expected)
+    assert_frame_equal(ordered(request_steps(facts, D(2024, 2, 29))), expected)
 
 
 def test_reply_deadline_across_national_day_2024():
@@ -117,7 +122,7 @@ def test_reply_deadline_across_national_day_2024():
         request("F2", D(2024, 9, 24), reviewed_on=D(2024, 9, 26), review_result="通过",
                 forwarded_on=D(2024, 9, 27), replied_on=D(2024, 10, 17), reply_result="同意"),
     ])
-    replies = request_steps(facts, D(2024, 10, 31)).filter(pl.col("step") == "reply")
+    replies = ordered(request_steps(facts, D(2024, 10, 31)).filter(pl.col("step") == "reply"))
     expected = steps_frame([
         ("F1", 2, 3, "reply", 3, D(2024, 9, 27), D(2024, 10, 16), D(2024, 10, 16), "on_time", 0),
         ("F2", 2, 3, "reply", 3, D(2024, 9, 27), D(2024, 10, 16), D(2024, 10, 17), "late", 1),
@@ -139,7 +144,7 @@ def test_rule_in_force_on_received_date():
             request("B", D(2025, 8, 1)),
         ],
     )
-    steps = request_steps(facts, D(2025, 8, 1)).select("code", "deadline", "rule")
+    steps = ordered(request_steps(facts, D(2025, 8, 1))).select("code", "deadline", "rule")
     expected = pl.DataFrame({"code": ["A", "B"], "deadline": [D(2025, 8, 5), D(2025, 8, 8)],
                              "rule": [PLAN_RULE, new_rule]})
     assert_frame_equal(steps, expected)
@@ -160,3 +165,25 @@ def test_partial_refusal_needs_basis_and_reason():
     rates = request_indicators(facts, D(2024, 3, 31)).filter(pl.col("unit_id") == 3)
     # P1 complete, P2 blank basis -> 1 of 2
     assert rates["refusal_basis_rate"].to_list() == [0.5]
+
+
+def test_workday_index_agrees_with_metrics_workdays():
+    """The engine's gather-based deadlines equal metrics.workdays' join-based ones on every day of
+    2023–2026 (National Day, Spring Festival, make-up days) for 1–15 working days."""
+    from kpi_fixtures import real_calendar
+
+    from metrics.requests import WorkdayIndex
+    from metrics.workdays import add_workday_deadline, workdays_between
+
+    cal = real_calendar()
+    days = pl.date_range(D(2023, 1, 1), D(2026, 12, 31), "1d", eager=True)
+    grid = pl.DataFrame({"day": days}).join(pl.DataFrame({"n": list(range(1, 16))}, schema={"n": pl.Int32}),
+                                           how="cross")
+    index = WorkdayIndex(cal)
+    ours = grid.with_columns(deadline=index.nth_after(pl.col("day"), pl.col("n")))
+    theirs = add_workday_deadline(grid, "day", "n", cal, "deadline")
+    assert_frame_equal(ours.sort("day", "n"), theirs.sort("day", "n"))
+    gaps_ours = ours.with_columns(gap=index.between(pl.col("day"), pl.col("deadline")))
+    gaps_theirs = workdays_between(theirs, "day", "deadline", cal, "gap")
+    assert_frame_equal(gaps_ours.sort("day", "n"), gaps_theirs.sort("day", "n"), check_dtypes=False)
+    assert (gaps_ours["gap"] == gaps_ours["n"]).all()
