@@ -1,0 +1,41 @@
+"""月度考评 page: ranking, suggestions, the editable 通报 draft, publishing and its differences."""
+
+from __future__ import annotations
+
+from data.facts import load_facts
+from metrics.bulletin import bulletin_text
+from tests.pages.conftest import run_page, texts
+from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
+
+
+def test_admin_reads_the_month_and_publishes_it(county):
+    at = run_page("review", ADMIN, AS_OF)
+    assert not at.exception
+    assert at.title[0].value == "月度考评"
+    assert at.selectbox(key="review_month").value == "2023-10"
+    assert at.selectbox(key="review_month").options[0] == "2023年5月"
+    assert "按2023年10月31日（月末）的数据计算；排名在同类单位内进行，得分变化与上月末比较。" in texts(at)
+    ranking = at.dataframe[0].value
+    assert {"单位名称", "综合得分", "等次", "得分较上月"} <= set(ranking.columns)
+    area = at.text_area(key="review_bulletin_2023-10")
+    assert area.value == bulletin_text(load_facts(county), "2023-10")
+    assert area.value.startswith("关于2023年10月全县政务数据共享工作情况的通报（征求意见稿）")
+    at.button(key="review_publish_2023-10").click().run()
+    assert not at.exception
+    assert county.rows("SELECT month, published_by FROM published_months") == [("2023-10", "office")]
+    assert "按当前数据重新计算，结果与已发布的一致。" in texts(at)
+    assert any(t.startswith("本月结果已于") for t in texts(at).splitlines())
+
+
+def test_leader_reads_but_cannot_publish_or_edit(county):
+    at = run_page("review", LEADER, AS_OF)
+    assert not at.exception
+    assert at.text_area(key="review_bulletin_2023-10").disabled
+    assert [b.key for b in at.button] == []
+    assert "本月结果尚未发布。" in texts(at)
+
+
+def test_a_unit_user_cannot_open_it(county):
+    at = run_page("review", UNIT2, AS_OF)
+    assert not at.exception
+    assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
