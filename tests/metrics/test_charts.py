@@ -1,0 +1,77 @@
+"""Figure builders: traces, colours, titles and axis labels, checked on tiny frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from metrics import charts
+
+
+def test_light_matrix_cells_and_colours():
+    frame = pl.DataFrame({
+        "task_no": [1, 1, 2], "unit": ["县委办", "县政府办", "县委办"],
+        "light": ["red", "green", "yellow"], "status": ["逾期未完成", "按期完成", "推进中"],
+    })
+    fig = charts.light_matrix(frame)
+    heat = fig.data[0]
+    assert list(heat.x) == ["县委办", "县政府办"] and list(heat.y) == ["任务1", "任务2"]
+    assert [list(r) for r in heat.z] == [[0, 2], [1, None]]      # 县政府办 has no part in task 2
+    assert [list(r) for r in heat.text] == [["逾期未完成", "按期完成"], ["推进中", ""]]
+    colours = {c for _, c in heat.colorscale}
+    assert colours == {"#d9534f", "#f0ad4e", "#5cb85c"}
+    assert fig.layout.title.text == "任务 × 责任单位 红黄绿灯"
+    assert fig.layout.xaxis.title.text == "责任单位" and fig.layout.yaxis.title.text == "重点任务"
+
+
+def test_deadline_timeline_groups_by_light_and_marks_the_date():
+    tasks = pl.DataFrame({
+        "task_no": [1, 2, 5], "title": ["建立机制", "明确职责", "强化平台支撑"],
+        "due_date": [dt.date(2023, 5, 10), dt.date(2023, 6, 10), None], "light": ["green", "red", "green"],
+    })
+    fig = charts.deadline_timeline(tasks, dt.date(2023, 7, 1))
+    names = [t.name for t in fig.data]
+    assert names == ["红灯", "绿灯"]                               # the ongoing task 5 has no date
+    assert list(fig.data[0].y) == ["任务2 明确职责"] and fig.data[0].marker.color == "#d9534f"
+    assert fig.layout.shapes[0].x0 == dt.date(2023, 7, 1)
+    assert fig.layout.annotations[0].text == "考评日 2023年7月1日"
+
+
+def test_ranking_bar_coloured_by_grade():
+    frame = pl.DataFrame({"unit": ["甲", "乙", "丙"], "composite": [95.0, 58.5, None],
+                          "grade": ["优秀", "不合格", None]})
+    fig = charts.ranking_bar(frame, "县直部门综合得分排名")
+    assert [(t.name, list(t.y), t.marker.color) for t in fig.data] == [
+        ("优秀", ["甲"], "#2e7d32"), ("不合格", ["乙"], "#d9534f")]
+    assert fig.layout.title.text == "县直部门综合得分排名"
+    assert list(fig.layout.yaxis.categoryarray) == ["乙", "甲"]   # lowest at the bottom
+
+
+def test_trend_lines_draw_rates_as_percentages():
+    frame = pl.DataFrame({"as_of": [dt.date(2023, 9, 30), dt.date(2023, 10, 31)],
+                          "reply_ontime_rate": [0.5, 0.75], "composite": [60.0, 70.0]})
+    fig = charts.trend_lines(frame, {"reply_ontime_rate": "答复按时率"}, "全县趋势", "比率", percent=True)
+    assert list(fig.data[0].y) == [50.0, 75.0] and fig.data[0].name == "答复按时率"
+    assert fig.layout.yaxis.ticksuffix == "%" and fig.layout.xaxis.title.text == "月份"
+    fig = charts.trend_lines(frame, {"composite": "综合得分"}, "得分", "分")
+    assert list(fig.data[0].y) == [60.0, 70.0]
+
+
+def test_rate_bars_colour_bands():
+    frame = pl.DataFrame({"unit": ["甲", "乙", "丙", "丁"], "rate": [0.95, 0.59, 0.9, None]})
+    fig = charts.rate_bars(frame, "unit", "rate", "答复按时率", "按时率")
+    bar = fig.data[0]
+    assert list(bar.y) == ["乙", "丙", "甲"]                      # n/a is left out
+    assert list(bar.x) == [59.0, 90.0, 95.0]
+    assert list(bar.marker.color) == ["#d9534f", "#5cb85c", "#5cb85c"]
+
+
+def test_share_mix_stacks_every_share_type():
+    frame = pl.DataFrame({"unit": ["甲", "甲", "乙"], "share_type": ["无条件共享", "不予共享", "有条件共享"],
+                          "items": [2, 1, 5]})
+    fig = charts.share_mix(frame)
+    assert [t.name for t in fig.data] == ["无条件共享", "有条件共享", "不予共享"]
+    assert list(fig.data[0].y) == ["甲", "乙"]                    # fewest items first
+    assert [list(t.x) for t in fig.data] == [[2, 0], [0, 5], [1, 0]]
+    assert fig.layout.barmode == "stack"
