@@ -1,0 +1,164 @@
+"""KPI engine benchmark: `python -m benchmarks.bench [--quick] [--keep DIR]`.
+
+For each size (county ×1, ×2, ×4, then province = 100 counties) it builds a temporary database
+with the deterministic demo data (data.demo.generate_demo), then, in a fresh process so that the
+peak memory belongs to that size alone, measures:
+- the data sizes (units, catalog items, requests, progress reports, assignments);
+- load: data.facts.load_facts from the database (cold);
+- scorecard: metrics.scorecard.scorecard as of one date with the facts already loaded (the first
+  call, then the median of the following runs);
+- trend: metrics.trend.monthly_trend over 12 months;
+- peak memory: the process's maximum resident set size (resource.getrusage), which also counts
+  Polars' and DuckDB's native allocations that tracemalloc cannot see.
+It ends with the targets of kpis.md and the cost per 1,000 requests at ×1, ×2, ×4 (about constant
+when growth is linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AS_OF = dt.date(2025, 6, 30)  # demo data end ("today") and the scorecard date: everything visible
+COUNTY_TARGET_S = 0.3
+PROVINCE_TARGET_S = 3.0
+RUNS = 5
+
+
+def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dict:
+    """Run in a child process: generate, load, time; return the figures."""
+    from data.db import get_db
+    from data.demo import generate_demo
+    from data.facts import load_facts
+    from metrics.scorecard import scorecard
+    from metrics.trend import monthly_trend
+
+    db = get_db(db_path)
+    started = time.perf_counter()
+    counts = generate_demo(db, scale=scale, seed=1, multiplier=multiplier, today=AS_OF, force=True)
+    generate_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    facts = load_facts(db)
+    load_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    card = scorecard(facts, AS_OF)
+    first_s = time.perf_counter() - started
+    runs = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        scorecard(facts, AS_OF)
+        runs.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    trend = monthly_trend(facts, AS_OF, trend_months)
+    trend_s = time.perf_counter() - started
+
+    return {
+        "scale": scale,
+        "multiplier": multiplier,
+        "units": facts.units.height,
+        "catalog_items": facts.catalog.height,
+        "requests": facts.requests.height,
+        "reports": facts.reports.height,
+        "assignments": facts.assignments.height,
+        "demo_rows": sum(counts.values()),
+        "generate_s": generate_s,
+        "load_s": load_s,
+        "scorecard_first_s": first_s,
+        "scorecard_s": statistics.median(runs),
+        "scorecard_min_s": min(runs),
+        "trend_months": trend_months,
+        "trend_s": trend_s,
+        "trend_rows": trend.height,
+        "scored_units": card["composite"].drop_nulls().len(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(folder: Path, scale: str, multiplier: int, trend_months: int) -> dict:
+    db_path = folder / f"bench-{scale}-{multiplier}.duckdb"
+    for stale in (db_path, Path(str(db_path) + ".wal")):
+        stale.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "benchmarks.bench", "--child", str(db_path), scale, str(multiplier),
+           str(trend_months)]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child failed ({scale} ×{multiplier}):\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(rows: list[dict]) -> str:
+    head = (f"{'size':<16}{'units':>7}{'catalog':>9}{'requests':>11}{'reports':>9}"
+            f"{'load s':>8}{'score s':>9}{'(first)':>9}{'trend s':>9}{'peak MB':>9}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        size = f"{r['scale']} ×{r['multiplier']}"
+        lines.append(
+            f"{size:<16}{r['units']:>7,}{r['catalog_items']:>9,}{r['requests']:>11,}{r['reports']:>9,}"
+            f"{r['load_s']:>8.2f}{r['scorecard_s']:>9.3f}{r['scorecard_first_s']:>9.3f}{r['trend_s']:>9.2f}"
+            f"{r['peak_rss_mb']:>9.0f}"
+        )
+    lines.append("")
+    lines.append(f"score s = median of {RUNS} scorecard runs with the facts loaded; trend = {rows[0]['trend_months']}"
+                 " month-end scorecards; peak MB = max RSS of the process for that size.")
+    county = [r for r in rows if r["scale"] == "county"]
+    if county:
+        base = county[0]
+        lines.append("growth (scorecard ms per 1,000 requests; about constant = linear):")
+        for r in county:
+            per = 1000 * r["scorecard_s"] / max(r["requests"], 1) * 1000
+            lines.append(f"  county ×{r['multiplier']}: {r['requests']:,} requests, {r['scorecard_s']:.3f} s, "
+                         f"{per:.3f} ms/1k, time ×{r['scorecard_s'] / base['scorecard_s']:.2f} "
+                         f"for data ×{r['requests'] / base['requests']:.2f}")
+        verdict = "met" if base["scorecard_s"] < COUNTY_TARGET_S else "NOT met"
+        lines.append(f"county target < {COUNTY_TARGET_S} s: {base['scorecard_s']:.3f} s ({verdict})")
+    province = [r for r in rows if r["scale"] == "province"]
+    if province:
+        p = province[0]
+        verdict = "met" if p["scorecard_s"] < PROVINCE_TARGET_S else "NOT met"
+        lines.append(f"province target < {PROVINCE_TARGET_S} s: {p['scorecard_s']:.3f} s ({verdict})")
+    lines.append(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if args and args[0] == "--child":
+        db_path, scale, multiplier, months = args[1], args[2], int(args[3]), int(args[4])
+        print(json.dumps(measure(db_path, scale, multiplier, months)))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="county sizes only (skip the province, ~2 min)")
+    parser.add_argument("--keep", help="folder to keep the generated databases in (default: a temp folder)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    opts = parser.parse_args(args)
+    sizes = [("county", 1, 12), ("county", 2, 12), ("county", 4, 12)]
+    if not opts.quick:
+        sizes.append(("province", 1, 12))
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-") as tmp:
+        folder = Path(opts.keep) if opts.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for scale, multiplier, months in sizes:
+            print(f"… {scale} ×{multiplier}", file=sys.stderr, flush=True)
+            rows.append(run_child(folder, scale, multiplier, months))
+    print(report(rows))
+    if opts.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
