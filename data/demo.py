@@ -618,11 +618,11 @@ def _coded(
     frame = frame.with_columns(_group=group, _key=key).sort("_key")
     pos = pl.int_range(pl.len(), dtype=pl.Int64)
     starts = (pl.col("_group") != pl.col("_group").shift(1)).fill_null(True)
-    seq = (pos - pl.when(starts).then(pos).otherwise(None).forward_fill() + 1).cast(pl.String).str.zfill(digits)
-    parts = [pl.lit(prefix), pl.col(date_col).dt.year().cast(pl.String)]
-    if by_county:
-        parts.append(pl.col("county").cast(pl.String).str.zfill(3))
-    return frame.with_columns(code=pl.concat_str(*parts, seq)).drop("_group", "_key")
+    seq = pos - pl.when(starts).then(pos).otherwise(None).forward_fill() + 1
+    # The digits after the prefix as one integer (a 4-digit year first, so the width is fixed).
+    year = pl.col(date_col).dt.year().cast(pl.Int64)
+    number = (year * 1000 + county if by_county else year) * 10**digits + seq
+    return frame.with_columns(code=pl.concat_str(pl.lit(prefix), number.cast(pl.String))).drop("_group", "_key")
 
 
 # -- share requests --------------------------------------------------------------------------
