@@ -11,6 +11,7 @@ from test_metrics_requests import NATIONAL_DAY
 from data.plan import OFFICE
 from metrics.milestones import milestone_gaps, milestone_status
 from metrics.monthly import month_rates, warning_list
+from metrics.registry import KPIS
 from metrics.trace import rows_behind
 from metrics.trend import change_since_last_month, county_trend, monthly_trend, trend_points
 
@@ -149,3 +150,24 @@ def test_milestone_status(handler_named_on, m1):
         ("M1", *m1),
         ("M2", False, "未到期", 2),   # due 2023-09-30, not there yet
     ]
+
+
+@pytest.mark.parametrize("code", [k.code for k in KPIS])
+def test_rows_behind_every_indicator_has_chinese_columns(code):
+    import re
+
+    from test_metrics_catalog import DEMANDS, ITEMS
+    from test_metrics_infra import FACTS
+
+    facts = make_facts(requests=NATIONAL_DAY, catalog=ITEMS, demands=DEMANDS, **FACTS,
+                       tasks=[task(1, D(2023, 12, 31))], assignments=[{"task_no": 1, "unit_id": 2, "origin": "x"}])
+    rows = rows_behind(facts, D(2024, 1, 31), 2, code)
+    assert rows.width > 0
+    assert all(not re.search(r"[A-Za-z]", c) for c in rows.columns), rows.columns
+
+
+def test_scorecard_of_no_units_is_empty():
+    from metrics.scorecard import SCORECARD_COLUMNS, scorecard
+
+    card = scorecard(make_facts(units=[]), D(2024, 1, 31))
+    assert card.height == 0 and card.columns == SCORECARD_COLUMNS
