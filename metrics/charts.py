@@ -50,6 +50,8 @@ def light_matrix(frame: pl.DataFrame, title: str = "任务 × 责任单位 红�
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
+    # Every unit gets its label (plotly would skip some when they are dense).
+    fig.update_xaxes(dtick=1, tickangle=-90, tickfont={"size": 10}, automargin=True)
     return _layout(fig, title, "责任单位", "重点任务", height=max(380, 28 * len(tasks) + 160))
 
 
@@ -70,6 +72,7 @@ def deadline_timeline(tasks: pl.DataFrame, as_of: dt.date, title: str = "任务�
                   line={"color": "#333", "dash": "dash"})
     fig.add_annotation(x=as_of, y=1, yref="paper", text=f"考评日 {_date_text(as_of)}", showarrow=False,
                        yanchor="bottom")
+    fig.update_xaxes(tickformat="%Y年%m月")
     return _layout(fig, title, "完成时限", "重点任务", height=max(380, 30 * dated.height + 160))
 
 

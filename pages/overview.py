@@ -18,10 +18,12 @@ figures = cache.view("headline", scope, as_of)
 for start in range(0, len(figures), 4):
     for col, item in zip(st.columns(4), figures[start:start + 4], strict=False):
         if item["kind"] == "rate":
-            col.metric(item["label"], fmt.fmt_pct(item["value"]), fmt.fmt_delta_pct(item["change"]))
+            col.metric(item["label"], fmt.fmt_pct(item["value"]), fmt.fmt_delta_pct(item["change"]),
+                       delta_arrow=fmt.delta_arrow(item["change"], 4))
         else:
             col.metric(item["label"], f"{item['value']:,}", fmt.fmt_delta(item["change"]),
-                       delta_color="inverse" if item["label"].startswith("红灯") else "normal")
+                       delta_color="inverse" if item["label"].startswith("红灯") else "normal",
+                       delta_arrow=fmt.delta_arrow(item["change"]))
 
 st.subheader("工作目标完成情况")
 status = cache.view("milestones", scope, as_of)

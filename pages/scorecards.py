@@ -49,7 +49,8 @@ if card.get("suggestion"):
     st.info(f"考评建议：{card['suggestion']}")
 
 rows = cache.view("indicator_rows", scope, as_of, unit_id)
-st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators")
+st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators",
+             column_config={"计算方法": st.column_config.TextColumn(width="large")})
 
 with st.expander("查看指标背后的数据"):
     labels = {k.label: k.code for k in KPIS}
@@ -58,7 +59,7 @@ with st.expander("查看指标背后的数据"):
     if behind.is_empty():
         st.info("该指标截至考评日没有相关记录。")
     else:
-        st.dataframe(fmt.table(behind), hide_index=True, width="stretch", key="scorecards_behind")
+        st.dataframe(fmt.table(behind), hide_index=True, width="stretch", key="scorecards_behind", placeholder="")
 
 trend = cache.view("unit_trend", scope, as_of, unit_id)
 widgets.show_figure(

@@ -109,15 +109,24 @@ def fmt_delta_pct(value: float | None) -> str | None:
     """Change of a rate in percentage points, for st.metric's delta (None: no arrow)."""
     if value is None:
         return None
-    return f"{_round(value * 100, 2):+.2f} 个百分点"
+    points = _round(value * 100, 2)
+    return "持平" if points == 0 else f"{points:+.2f} 个百分点"
+
+
+def delta_arrow(value: float | int | None, digits: int = 2) -> str:
+    """'off' for a change that reads as zero once rounded (no green or red arrow for 持平)."""
+    if value is None or _round(float(value), digits) == 0:
+        return "off"
+    return "auto"
 
 
 def fmt_delta(value: float | int | None, unit: str = "") -> str | None:
     if value is None:
         return None
     if isinstance(value, int):
-        return f"{value:+d}{unit}"
-    return f"{_round(value, 2):+.2f}{unit}"
+        return "持平" if value == 0 else f"{value:+d}{unit}"
+    shown = _round(value, 2)
+    return "持平" if shown == 0 else f"{shown:+.2f}{unit}"
 
 
 def _round(value: float, digits: int) -> float:

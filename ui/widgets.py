@@ -53,7 +53,7 @@ def show_table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[s
     if frame.is_empty():
         st.info(empty)
         return
-    st.dataframe(fmt.table(frame, rates, scores, labels), hide_index=True, width="stretch", key=key)
+    st.dataframe(fmt.table(frame, rates, scores, labels), hide_index=True, width="stretch", key=key, placeholder="")
 
 
 def show_figure(fig: go.Figure, key: str | None = None) -> None:

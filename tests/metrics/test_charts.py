@@ -23,6 +23,7 @@ def test_light_matrix_cells_and_colours():
     assert colours == {"#d9534f", "#f0ad4e", "#5cb85c"}
     assert fig.layout.title.text == "任务 × 责任单位 红黄绿灯"
     assert fig.layout.xaxis.title.text == "责任单位" and fig.layout.yaxis.title.text == "重点任务"
+    assert fig.layout.xaxis.dtick == 1                              # every unit labelled
 
 
 def test_deadline_timeline_groups_by_light_and_marks_the_date():
@@ -36,6 +37,7 @@ def test_deadline_timeline_groups_by_light_and_marks_the_date():
     assert list(fig.data[0].y) == ["任务2 明确职责"] and fig.data[0].marker.color == "#d9534f"
     assert fig.layout.shapes[0].x0 == dt.date(2023, 7, 1)
     assert fig.layout.annotations[0].text == "考评日 2023年7月1日"
+    assert fig.layout.xaxis.tickformat == "%Y年%m月" and fig.layout.xaxis.title.text == "完成时限"
 
 
 def test_ranking_bar_coloured_by_grade():

@@ -20,7 +20,7 @@ def test_headline_figures_and_changes(county):
     assert shown["已发布目录（条）"] == ("5", "+1")
     assert shown["已挂接目录（条）"] == ("2", "+1")
     assert shown["本月收到共享申请（件）"] == ("4", "+1")
-    assert shown["已明确分管领导和经办人的单位"] == ("2", "+0")   # the office and 县委办
+    assert shown["已明确分管领导和经办人的单位"] == ("2", "持平")   # the office and 县委办
     # Review on time 3 of 5 now, 2 of 2 (R1, R5) at the end of September: −40 points.
     assert shown["初审按时率（全县）"] == ("60.00%", "-40.00 个百分点")
     assert "2023年9月30日" in texts(at)

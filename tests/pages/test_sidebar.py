@@ -66,6 +66,8 @@ def test_formats():
     assert fmt.fmt_score(64.935) == "64.94" and fmt.fmt_score(None) == "不适用"
     assert fmt.fmt_delta_pct(-0.4) == "-40.00 个百分点" and fmt.fmt_delta_pct(None) is None
     assert fmt.fmt_delta(3) == "+3" and fmt.fmt_delta(-1.25, " 分") == "-1.25 分"
+    assert fmt.fmt_delta(0) == "持平" and fmt.fmt_delta(0.001) == "持平" and fmt.fmt_delta_pct(-0.00001) == "持平"
+    assert fmt.delta_arrow(0.001) == "off" and fmt.delta_arrow(-2) == "auto" and fmt.delta_arrow(None) == "off"
     table = fmt.table(
         pl.DataFrame({"unit": ["县委办"], "rate": [0.125], "composite": [None], "due_date": [dt.date(2023, 6, 10)],
                       "verified": [False]}, schema_overrides={"composite": pl.Float64}),
