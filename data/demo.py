@@ -776,10 +776,7 @@ def _requests(
         .then(None)
         .otherwise(pl.col("received_on") + _days(pl.when(u(422) < 0.6).then(365).otherwise(730))),
     )
-    # Sorted by the primary key (see _coded): DuckDB builds the index faster from ordered keys.
-    req = _coded(req, "SQ", "received_on", 6, by_county=counties > 1)
-    return req.select(
-        "code",
+    columns = [
         pl.col("requester_id").cast(pl.Int32),
         pl.col("provider_id").cast(pl.Int32),
         "catalog_code",
@@ -793,7 +790,11 @@ def _requests(
         "reply_result",
         "legal_basis",
         "refusal_reason",
-    )
+    ]
+    # Sorted by the primary key (see _coded): DuckDB builds the index faster from ordered keys.
+    # Helper columns are dropped first so the sort moves only what is stored.
+    req = _coded(req.select("_i", "county", *columns), "SQ", "received_on", 6, by_county=counties > 1)
+    return req.select("code", *[c if isinstance(c, str) else c.meta.output_name() for c in columns])
 
 
 # -- tasks -----------------------------------------------------------------------------------
