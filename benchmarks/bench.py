@@ -1,8 +1,8 @@
 """KPI engine benchmark: `python -m benchmarks.bench [--quick] [--keep DIR]`.
 
 For each size (county ×1, ×2, ×4, then province = 100 counties) it builds a temporary database
-with the deterministic demo data (data.demo.generate_demo), then, in a fresh process so that the
-peak memory belongs to that size alone, measures:
+with the deterministic demo data (data.demo.generate_demo) in one process, then, in a fresh
+process so that the peak memory is the engine's for that size alone, measures:
 - the data sizes (units, catalog items, requests, progress reports, assignments);
 - load: data.facts.load_facts from the database (cold);
 - scorecard: metrics.scorecard.scorecard as of one date with the facts already loaded (the first
@@ -34,18 +34,25 @@ PROVINCE_TARGET_S = 3.0
 RUNS = 5
 
 
-def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dict:
-    """Run in a child process: generate, load, time; return the figures."""
+def generate(db_path: str, scale: str, multiplier: int) -> dict:
+    """Run in a child process: fill a new database with the demo data."""
     from data.db import get_db
     from data.demo import generate_demo
+
+    started = time.perf_counter()
+    counts = generate_demo(get_db(db_path), scale=scale, seed=1, multiplier=multiplier, today=AS_OF, force=True)
+    return {"demo_rows": sum(counts.values()), "generate_s": time.perf_counter() - started}
+
+
+def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dict:
+    """Run in another child process (so its peak memory is the engine's, not the generator's):
+    load, time the scorecard and the trend; return the figures."""
+    from data.db import get_db
     from data.facts import load_facts
     from metrics.scorecard import scorecard
     from metrics.trend import monthly_trend
 
     db = get_db(db_path)
-    started = time.perf_counter()
-    counts = generate_demo(db, scale=scale, seed=1, multiplier=multiplier, today=AS_OF, force=True)
-    generate_s = time.perf_counter() - started
 
     started = time.perf_counter()
     facts = load_facts(db)
@@ -72,8 +79,6 @@ def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dic
         "requests": facts.requests.height,
         "reports": facts.reports.height,
         "assignments": facts.assignments.height,
-        "demo_rows": sum(counts.values()),
-        "generate_s": generate_s,
         "load_s": load_s,
         "scorecard_first_s": first_s,
         "scorecard_s": statistics.median(runs),
@@ -90,13 +95,16 @@ def run_child(folder: Path, scale: str, multiplier: int, trend_months: int) -> d
     db_path = folder / f"bench-{scale}-{multiplier}.duckdb"
     for stale in (db_path, Path(str(db_path) + ".wal")):
         stale.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "benchmarks.bench", "--child", str(db_path), scale, str(multiplier),
-           str(trend_months)]
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmark child failed ({scale} ×{multiplier}):\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict = {}
+    for step in ("--generate", "--measure"):
+        cmd = [sys.executable, "-m", "benchmarks.bench", step, str(db_path), scale, str(multiplier),
+               str(trend_months)]
+        root = Path(__file__).resolve().parents[1]
+        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmark child failed ({scale} ×{multiplier}):\n{done.stderr}")
+        figures.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    return figures
 
 
 def report(rows: list[dict]) -> str:
@@ -112,7 +120,7 @@ def report(rows: list[dict]) -> str:
         )
     lines.append("")
     lines.append(f"score s = median of {RUNS} scorecard runs with the facts loaded; trend = {rows[0]['trend_months']}"
-                 " month-end scorecards; peak MB = max RSS of the process for that size.")
+                 " month-end scorecards; peak MB = max RSS of the measuring process (load + scorecards + trend).")
     county = [r for r in rows if r["scale"] == "county"]
     if county:
         base = county[0]
@@ -135,9 +143,11 @@ def report(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    if args and args[0] == "--child":
+    if args and args[0] in ("--generate", "--measure"):
         db_path, scale, multiplier, months = args[1], args[2], int(args[3]), int(args[4])
-        print(json.dumps(measure(db_path, scale, multiplier, months)))
+        out = generate(db_path, scale, multiplier) if args[0] == "--generate" else \
+            measure(db_path, scale, multiplier, months)
+        print(json.dumps(out))
         return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="county sizes only (skip the province, ~2 min)")
