@@ -139,3 +139,46 @@ def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS) -> Path:
 
 def safe_name(text: str) -> str:
     return re.sub(r"[^\w\u4e00-\u9fff-]+", "_", text).strip("_") or "page"
+
+
+def metric_value(page: Page, label: str) -> str:
+    """The value text of the st.metric whose label is `label`."""
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    ).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def metric_int(page: Page, label: str) -> int:
+    digits = re.sub(r"[^\d-]", "", metric_value(page, label))
+    return int(digits)
+
+
+def choose(page: Page, label: str, option: str, scope: Locator | None = None) -> None:
+    """Pick the first option containing `option` in the st.selectbox labelled `label`.
+
+    Streamlit 1.67's selectbox is a react-aria combobox: typing filters and opens the list."""
+    root = scope or page.locator('[data-testid="stMain"]')
+    box = root.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)
+    ).first
+    field = box.locator('input[role="combobox"]').first
+    field.click()
+    field.fill(option)
+    listed = page.locator('[role="option"]').filter(has_text=option)
+    listed.first.wait_for(timeout=10_000)
+    rerun_and_wait(page, listed.first.click)
+
+
+def fill_date(page: Page, field: Locator, day) -> None:
+    """Type a date into a Streamlit 1.67 date field (one spin button per part)."""
+    for part, text in (("year", f"{day.year:04d}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
+        field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
+        page.keyboard.type(text, delay=30)
+    page.keyboard.press("Enter")
+
+
+def upload_file(page: Page, path: Path) -> None:
+    """Hand `path` to the page's st.file_uploader and wait for the validation run."""
+    chooser = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
+    rerun_and_wait(page, lambda: chooser.set_input_files(str(path)), timeout=120)

@@ -201,3 +201,31 @@ def copy_db(template: Path, dest: Path) -> Path:
     if wal.exists():
         shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
     return dest
+
+
+_LIGHTS_SCRIPT = """
+import datetime as dt, json, sys
+import polars as pl
+from data.db import Database
+from data.facts import load_facts
+from metrics.tasks import assignment_status
+db = Database(sys.argv[1])
+try:
+    uid = db.scalar("SELECT unit_id FROM units WHERE name = ?", [sys.argv[2]])
+    s = assignment_status(load_facts(db), dt.date.fromisoformat(sys.argv[3])).filter(pl.col("unit_id") == uid)
+    print(json.dumps(dict(zip(s["task_no"].to_list(), s["light"].to_list()))))
+finally:
+    db.close()
+"""
+
+
+def task_lights(db: Path, unit: str, as_of) -> dict[int, str]:
+    """{task_no: light} of `unit`'s assignments as the engine sees them (for choosing a fixture)."""
+    import json
+
+    proc = subprocess.run(
+        [PYTHON, "-c", _LIGHTS_SCRIPT, str(db), unit, as_of.isoformat()],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {int(k): v for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
