@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import polars as pl
+
 Unit = Literal["rate", "flag", "count", "score"]
 
 
@@ -142,7 +144,7 @@ def decimals(code: str) -> int:
 
 def setting(facts, key: str):
     """A setting from facts.settings, falling back to the plan's default."""
-    from data.plan import DEFAULT_SETTINGS
+    from data.plan import DEFAULT_SETTINGS  # lazily: the registry itself is plain declarations
 
     value = (facts.settings or {}).get(key)
     return DEFAULT_SETTINGS[key] if value is None else value
@@ -150,8 +152,6 @@ def setting(facts, key: str):
 
 def office_unit_id(facts) -> int | None:
     """unit_id of the office (县大数据发展中心), which alone is judged on initial review."""
-    import polars as pl
-
     from data.plan import OFFICE
 
     ids = facts.units.filter(pl.col("name") == OFFICE)["unit_id"]
@@ -160,6 +160,4 @@ def office_unit_id(facts) -> int | None:
 
 def filled(col: str):
     """A text column holds something other than blanks."""
-    import polars as pl
-
     return pl.col(col).is_not_null() & (pl.col(col).cast(pl.String).str.strip_chars() != "")

@@ -78,6 +78,8 @@ class WorkdayIndex:
 
 
 def _rules(sla: pl.DataFrame) -> list[tuple[dt.date, int, int, str]]:
+    """The SLA rules, oldest first: a handful of settings rows (not data rows), read as tuples to
+    build one expression."""
     return sla.sort("effective_from").select("effective_from", "review_days", "reply_days", "name").rows()
 
 
