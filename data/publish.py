@@ -159,6 +159,22 @@ def diff_published(db: Database, month: str, current_frame: pl.DataFrame) -> pl.
     )
 
 
+def changes_since_published(db: Database, month: str) -> pl.DataFrame:
+    """Why a recomputation differs: the writes logged after the month was published (imports with
+    their per-sheet counts, progress reports and verifications, settings and calendar edits), with
+    Chinese columns 时间, 用户, 操作, 对象, 说明. Reads and logins are left out."""
+    if not _is_published(db.rows, month):
+        raise PublishError(f"{_cn_month(month)}尚未发布。")
+    # The audit entry of this publication marks the moment (timestamps have one-second resolution).
+    since = db.scalar("SELECT max(id) FROM audit_log WHERE action = '发布月度' AND target = ?", [month]) or 0
+    return db.frame(
+        "SELECT logged_at AS 时间, username AS 用户, action AS 操作, target AS 对象, detail AS 说明 "
+        "FROM audit_log WHERE id > ? AND action NOT IN ('登录', '退出登录', '账号锁定', '备份', "
+        "'发布月度', '撤销发布', '用户管理') ORDER BY id",
+        [since],
+    )
+
+
 def unpublish_month(db: Database, scope: Scope, month: str) -> None:
     """Remove a month's frozen results (office only, audited)."""
     from data.audit import record

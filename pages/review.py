@@ -7,7 +7,14 @@ import streamlit as st
 
 from data.db import get_db
 from data.facts import load_facts
-from data.publish import PublishError, diff_published, publish_month, published_months, unpublish_month
+from data.publish import (
+    PublishError,
+    changes_since_published,
+    diff_published,
+    publish_month,
+    published_months,
+    unpublish_month,
+)
 from metrics.bulletin import bulletin_text
 from metrics.excel import ranking_frame, review_workbook, suggestion_frame
 from metrics.monthly import month_bounds
@@ -85,6 +92,8 @@ if published.height:
         st.dataframe(diff.select("unit", "label", "old", "new").rename(
             {"unit": "单位名称", "label": "项目", "old": "已发布", "new": "重新计算"}), hide_index=True,
             width="stretch", key="review_diff")
+        st.caption("发布之后记录的数据变更（差异的来源）：")
+        st.dataframe(changes_since_published(db, month), hide_index=True, width="stretch", key="review_changes")
     else:
         st.success("按当前数据重新计算，结果与已发布的一致。")
     if scope.is_admin:

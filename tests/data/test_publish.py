@@ -87,3 +87,17 @@ def test_only_the_office_publishes_and_unpublishes(loaded):
         unpublish_month(loaded, OFFICE, "2023-09")
     # and it can be published again
     assert publish_month(loaded, OFFICE, "2023-09", today=TODAY) > 0
+
+
+def test_changes_since_publication_explain_a_difference(loaded):
+    from data.publish import changes_since_published
+
+    publish_month(loaded, OFFICE, "2023-09", today=TODAY)
+    assert changes_since_published(loaded, "2023-09").height == 0
+    rows = {"业务专网": [["专网名称", "单位名称", "是否涉密", "是否已迁移", "迁移日期"],
+                     ["政务专网", "县公安局", "否", "是", "2023-08-01"]]}
+    import_workbook(loaded, workbook_bytes(rows), "专网.xlsx", today=TODAY)
+    changes = changes_since_published(loaded, "2023-09")
+    assert changes.columns == ["时间", "用户", "操作", "对象", "说明"]
+    assert changes.select("用户", "操作", "对象").rows() == [("system", "导入", "专网.xlsx")]
+    assert changes["说明"][0].startswith("「业务专网」：共 1 行，新增 1 行，更新 0 行；SHA-256 ")

@@ -39,3 +39,22 @@ def test_a_unit_user_cannot_open_it(county):
     at = run_page("review", UNIT2, AS_OF)
     assert not at.exception
     assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
+
+
+def test_a_correction_after_publishing_shows_the_difference_and_its_source(county):
+    from data.importer import import_workbook
+    from data.publish import publish_month
+    from data.scope import Scope
+    from tests.fixtures.workbooks import workbook_bytes
+
+    publish_month(county, Scope(username="office", role="管理员"), "2023-10")
+    # 县政府办 names its 经办人 on 2023-07-02: contacts_named 0 -> 1 for October
+    rows = {"责任人": [["单位名称", "角色", "姓名", "明确日期"], ["县政府办", "经办人", "周九", "2023-07-02"]]}
+    assert import_workbook(county, workbook_bytes(rows), "补报.xlsx").ok
+    at = run_page("review", ADMIN, AS_OF)
+    assert not at.exception
+    diff = at.dataframe[2].value
+    row = diff[(diff["单位名称"] == "县政府办") & (diff["项目"] == "明确分管领导和经办人")]
+    assert row[["已发布", "重新计算"]].values.tolist() == [["0", "1"]]
+    changes = at.dataframe[3].value
+    assert changes[["操作", "对象"]].values.tolist() == [["导入", "补报.xlsx"]]
