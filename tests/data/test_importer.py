@@ -168,7 +168,19 @@ def test_every_error_is_listed_not_just_the_first(db):
     assert result.errors["值"].to_list() == ["每两月", "2023-02-30", "99"]
 
 
+def _plain_zip() -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("word/document.xml", "<w/>")
+    return buf.getvalue()
+
+
 UNREADABLE = [
+    ("a zip that is no workbook", _plain_zip(), "改名的文档.xlsx", "文件不是有效的 Excel 工作簿（.xlsx），无法读取。"),
+    ("binary named csv", bytes(range(128, 256)) * 4, "共享申请.csv",
+     "CSV 文件的编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV。"),
     ("old xls by name", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "旧表.xls",
      "不支持旧版 Excel（.xls）格式：请在 Excel 中“另存为”.xlsx 格式后再导入。"),
     ("xls renamed xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "改名.xlsx",
