@@ -278,3 +278,58 @@ def test_demo_prints_counts_and_is_audited(tmp_path):
     assert "演示数据已生成" in result.stdout and "共享申请" in result.stdout
     assert count(db, "SELECT count(*) FROM share_requests") > 0
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = '演示数据'") == 1
+
+
+# -- the password on a terminal --------------------------------------------------------------
+def _run_on_terminal(args, answers: list[bytes], timeout: float = 60.0) -> tuple[str, int]:
+    """Run the CLI with a pseudo-terminal as its controlling terminal; type `answers` at the
+    prompts. Returns everything the terminal showed and the exit code."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the CLI
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "data", *map(str, args)])
+    shown = b""
+    deadline = time.time() + timeout
+    pending = list(answers)
+    prompts_seen = 0
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if pending and shown.count(b"assword: ") > prompts_seen:  # Password: / Repeat password:
+            prompts_seen += 1
+            os.write(fd, pending.pop(0))
+    else:
+        os.kill(pid, 9)  # stuck at a prompt: fail the test instead of hanging
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return shown.decode("utf-8", errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal test needs Linux")
+def test_password_typed_on_a_terminal_is_asked_twice_and_not_echoed(tmp_path):
+    db = tmp_path / "tty.duckdb"
+    shown, code = _run_on_terminal(
+        ["user", "add", "ttyuser", "--role", "领导", "--db", db], [b"Terminal2024pw\n", b"Terminal2024pw\n"]
+    )
+    assert code == 0, shown
+    assert "密码 / Password:" in shown and "再次输入密码 / Repeat password:" in shown
+    assert "Terminal2024pw" not in shown  # no echo
+    assert "账号 ttyuser（领导）已创建" in shown
+
+    shown, code = _run_on_terminal(
+        ["user", "add", "ttyuser2", "--role", "领导", "--db", db], [b"Terminal2024pw\n", b"Terminal2024px\n"]
+    )
+    assert code == 1, shown
+    assert "两次输入的密码不一致" in shown
+    assert count(db, "SELECT count(*) FROM users") == 1
