@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -57,6 +58,27 @@ def test_init_twice_exits_0_and_leaves_no_duplicates(tmp_path):
     assert count(db, "SELECT count(*) FROM units") == 46
     assert count(db, "SELECT count(*) FROM tasks") == 15
     assert count(db, "SELECT count(*) FROM task_assignments") == 356
+
+
+def test_init_keeps_office_edits_and_restores_missing_plan_rows(tmp_path):
+    db_path = tmp_path / "edit.duckdb"
+    assert run("init", db=db_path).returncode == 0
+    db = get_db(db_path)
+    with db.transaction() as cur:
+        cur.execute("UPDATE tasks SET due_date = DATE '2024-03-31', deadline_text = '2024年3月底' WHERE task_no = 7")
+        cur.execute("DELETE FROM milestones WHERE code = 'M4'")
+    close_db(db_path)
+    result = run("init", db=db_path)
+    assert result.returncode == 0, result.stderr
+    db = get_db(db_path)
+    try:
+        assert db.rows("SELECT due_date, deadline_text FROM tasks WHERE task_no = 7") == [
+            (dt.date(2024, 3, 31), "2024年3月底")
+        ]
+        assert db.scalar("SELECT count(*) FROM milestones") == 4  # the deleted plan row is back
+        assert db.scalar("SELECT count(*) FROM audit_log WHERE action = '初始化'") == 1
+    finally:
+        close_db(db_path)
 
 
 def test_db_option_before_the_command_and_env_fallback(tmp_path):
