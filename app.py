@@ -6,12 +6,16 @@ shared sidebar is ui/sidebar.py, and every page checks the role again itself.
 
 import streamlit as st
 
-from data.db import get_db
+from data.db import DatabaseLockedError, get_db
 from ui import auth, navigation
 
 st.set_page_config(page_title="政务数据共享督查考评看板", page_icon="📊", layout="wide")
 
-db = get_db()
+try:
+    db = get_db()
+except DatabaseLockedError as exc:  # the CLI holds the file read-write
+    st.error(str(exc))
+    st.stop()
 scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
 
 try:
