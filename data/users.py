@@ -34,9 +34,16 @@ ACTION = "用户管理"
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。"
 _USERNAME = re.compile(r"^[\w.\-@\u4e00-\u9fff]{2,32}$")
 
-# A valid hash of a random secret, checked against when the username is unknown so that a
-# wrong username costs as much time as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=4))
+# Valid hashes of a random secret, checked against when the username is unknown so that a
+# wrong username costs as much time as a wrong password (same work factor as real hashes).
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    rounds = BCRYPT_ROUNDS
+    if rounds not in _dummy_hashes:
+        _dummy_hashes[rounds] = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    return _dummy_hashes[rounds]
 
 
 class UserError(ValueError):
@@ -362,7 +369,7 @@ def attempt_login(
     now = now or dt.datetime.now()
     name = normalize_username(username)
     if not name or not db.rows("SELECT 1 FROM users WHERE username = ?", [name]):
-        verify_password(password, _DUMMY_HASH.decode("ascii"))
+        verify_password(password, _dummy_hash())
         return _unknown_attempt(name, now)
     with db.transaction() as cur:
         row = _user_row(cur, name)

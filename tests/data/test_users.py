@@ -211,3 +211,10 @@ def test_cookie_key_generated_once_and_kept(db_path, db):
     reopened = Database(db_path)
     assert users.cookie_key(reopened) == key
     reopened.close()
+
+
+def test_unknown_username_costs_a_bcrypt_check_of_the_same_work_factor(monkeypatch):
+    # "$2b$04$": an unknown name is checked against a hash as expensive as real ones
+    assert users._dummy_hash()[:7] == users.hash_password(GOOD)[:7] == "$2b$04$"
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 5)
+    assert users._dummy_hash()[:7] == "$2b$05$"
