@@ -223,11 +223,20 @@ def task_list(scope: Scope, db: Database) -> pl.DataFrame:
 
 
 def assignment_lights(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
-    """Each assignment's status and light as of D with unit name/kind and task title; 单位: own."""
+    """Each assignment's status and light as of D with unit name/kind and task title; 单位: own.
+    Units with the most red lights come first (then yellow), so a cut-off list shows the laggards."""
     tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text")
     frame = _with_name(_own(scope, _assignments(db, as_of)), db).join(tasks, on="task_no", how="left")
     kinds = _names(db).select("unit_id", "unit_kind")
-    return frame.join(kinds, on="unit_id", how="left")
+    return (
+        frame.join(kinds, on="unit_id", how="left")
+        .with_columns(
+            _red=(pl.col("light") == "red").sum().over("unit_id"),
+            _yellow=(pl.col("light") == "yellow").sum().over("unit_id"),
+        )
+        .sort(["_red", "_yellow", "unit_id", "task_no"], descending=[True, True, False, False])
+        .drop("_red", "_yellow")
+    )
 
 
 def report_history(scope: Scope, db: Database, as_of: dt.date, task_no: int | None = None,

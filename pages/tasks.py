@@ -27,7 +27,12 @@ if lights.is_empty():
 
 st.subheader("任务 × 责任单位")
 shown = widgets.unit_filters(lights, "tasks_matrix")
-widgets.show_figure(charts.light_matrix(shown), key="tasks_matrix_fig")
+MATRIX_UNITS = 120  # a wider matrix is unreadable and slow to draw
+drawn = shown["unit"].unique(maintain_order=True)
+if drawn.len() > MATRIX_UNITS:
+    st.caption(f"单位较多，图中只显示红灯、黄灯最多的前{MATRIX_UNITS}个单位；请用单位类别或查找缩小范围。")
+    drawn = drawn.head(MATRIX_UNITS)
+widgets.show_figure(charts.light_matrix(shown.filter(shown["unit"].is_in(drawn.implode()))), key="tasks_matrix_fig")
 
 st.subheader("完成时限")
 widgets.show_figure(charts.deadline_timeline(cache.view("task_timeline", scope, as_of), as_of), key="tasks_timeline")

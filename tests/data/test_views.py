@@ -152,3 +152,11 @@ def test_demo_marker(county):
 def test_calendar_coverage(county):
     assert views.calendar_covered(county, dt.date(2024, 5, 1))
     assert not views.calendar_covered(county, dt.date(2041, 5, 1))
+
+
+def test_assignment_lights_put_the_laggards_first(county):
+    lights = views.assignment_lights(LEADER, county, sc.AS_OF)
+    # The office carries 6 red lights at 2023-10-31, more than any other unit (scorecard red_lights).
+    assert lights["unit_id"][0] == sc.OFFICE
+    reds = lights.group_by("unit_id", maintain_order=True).agg((pl.col("light") == "red").sum())["light"]
+    assert reds.to_list() == sorted(reds.to_list(), reverse=True)
