@@ -36,9 +36,20 @@ class CliError(Exception):
 
 
 # -- argument parsing ------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with the usage line, then the error in Chinese and in English; exit 2."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(
+            EXIT_UNREADABLE,
+            f"命令或参数有误，请用 {self.prog} -h 查看用法。\n{self.prog}: error: {message}\n",
+        )
+
+
 def _common() -> argparse.ArgumentParser:
     # SUPPRESS: an option given before the command is not reset by the subcommand's default.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--db", metavar="PATH", default=argparse.SUPPRESS,
         help="数据库文件（默认 $DASHBOARD_DB，否则 data/dashboard.duckdb）",
@@ -51,7 +62,7 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m data",
         description="政务数据共享督查考评看板：数据库维护命令",
         parents=[common],

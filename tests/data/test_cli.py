@@ -108,6 +108,7 @@ def test_unknown_command_exits_2_with_argparse_usage(tmp_path):
     result = run("frobnicate", db=tmp_path / "x.duckdb")
     assert result.returncode == 2
     assert "usage:" in result.stderr and "invalid choice" in result.stderr
+    assert "命令或参数有误" in result.stderr  # the Chinese line before argparse's English one
     assert not (tmp_path / "x.duckdb").exists()  # nothing opened for a usage error
 
 
