@@ -124,7 +124,11 @@ def get_db(path: str | os.PathLike | None = None, *, prepare: bool = True) -> Da
             if prepare:
                 from data.schema import prepare_database
 
-                prepare_database(db)
+                try:
+                    prepare_database(db)
+                except BaseException:
+                    db.close()  # do not keep the file locked by a Database nobody can reach
+                    raise
             _open[resolved] = db
         return db
 
