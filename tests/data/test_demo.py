@@ -18,7 +18,7 @@ from data.calendar import calendar_table, working_calendar
 from data.db import close_db, get_db
 from data.demo import FACT_TABLES, DemoRefusedError, clear_demo, demo_info, generate_demo
 from data.plan import PLAN_UNITS
-from metrics.workdays import add_workday_deadline
+from metrics.workdays import add_workday_deadline, workdays_between
 
 TODAY = dt.date(2026, 11, 25)
 # 2023-04-01 … 2026-11-25 is 1,335 days: 20,000 a year gives round(20000 * 1335 / 365.25) = 73,101.
@@ -257,6 +257,29 @@ def steps(county):
         review=status("reviewed_on", "review_deadline"),
         reply=pl.when(pl.col("reply_start").is_not_null()).then(status("replied_on", "reply_deadline")),
     )
+
+
+def test_steps_follow_the_official_working_day_calendar(county):
+    """Done dates sit k working days after their start under the real calendar (调休 included):
+    review 1–9, forwarding 0–1, reply 1–30; none falls on a day off, some on a make-up Sunday
+    or Saturday."""
+    db, _, _ = county
+    cal = working_calendar(calendar_table(db))
+    req = db.frame("SELECT received_on, reviewed_on, forwarded_on, replied_on FROM share_requests").with_columns(
+        reply_start=pl.coalesce("forwarded_on", "reviewed_on")
+    )
+    req = workdays_between(req, "received_on", "reviewed_on", cal, "k_review")
+    req = workdays_between(req, "reviewed_on", "forwarded_on", cal, "k_forward")
+    req = workdays_between(req, "reply_start", "replied_on", cal, "k_reply")
+    # (workdays_between gives 0, not null, when the end is missing: look at done steps only.)
+    assert req.filter(pl.col("reviewed_on").is_not_null())["k_review"].is_between(1, 9).all()
+    assert req.filter(pl.col("forwarded_on").is_not_null())["k_forward"].is_between(0, 1).all()
+    assert req.filter(pl.col("replied_on").is_not_null())["k_reply"].is_between(1, 30).all()
+    assert req.filter(pl.col("k_review") == 9).height > 0 and req.filter(pl.col("k_reply") == 30).height > 0
+    done = pl.concat([req["reviewed_on"], req["forwarded_on"], req["replied_on"]]).drop_nulls().to_frame("day")
+    done = done.join(cal.select("day", "is_workday"), on="day", how="left")
+    assert done["is_workday"].all()
+    assert (done["day"].dt.weekday() >= 6).any()  # e.g. Saturday 2023-10-07, Sunday 2024-02-04
 
 
 def test_review_steps_of_every_status(steps):
