@@ -109,10 +109,15 @@ def trend_lines(frame: pl.DataFrame, series: dict[str, str], title: str, y_title
     return _layout(fig, title, "月份", y_title)
 
 
-def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_title: str) -> go.Figure:
+def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_title: str,
+              limit: int | None = None) -> go.Figure:
     """Horizontal bars of one rate (0–1) per label, drawn as percentages; red below 60%,
-    yellow below 90%, green otherwise (the grade bands of the scorecard)."""
-    ordered = frame.filter(pl.col(rate_col).is_not_null()).sort(rate_col)
+    yellow below 90%, green otherwise (the grade bands of the scorecard). With `limit`, only the
+    `limit` lowest rates are drawn (the title says so when that cuts anything)."""
+    ordered = frame.filter(pl.col(rate_col).is_not_null()).sort(rate_col, label_col)
+    if limit is not None and ordered.height > limit:
+        ordered = ordered.head(limit)
+        title = f"{title}（最低的{limit}个）"
     pct_col = pl.col(rate_col) * 100
     coloured = ordered.select(
         pct=pct_col,
@@ -126,12 +131,16 @@ def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_
     return _layout(fig, title, x_title, "", height=max(320, 22 * ordered.height + 140))
 
 
-def share_mix(frame: pl.DataFrame, title: str = "各单位目录共享类型构成") -> go.Figure:
-    """Stacked bars. `frame`: unit, share_type, items."""
+def share_mix(frame: pl.DataFrame, title: str = "各单位目录共享类型构成", limit: int | None = None) -> go.Figure:
+    """Stacked bars. `frame`: unit, share_type, items. With `limit`, only the `limit` units with
+    the most items are drawn."""
     wide = frame.pivot(on="share_type", index="unit", values="items", aggregate_function="sum").fill_null(0)
     wide = wide.with_columns(
         [pl.lit(0).alias(t) for t in SHARE_COLORS if t not in wide.columns]
-    ).with_columns(_total=pl.sum_horizontal(list(SHARE_COLORS))).sort("_total")
+    ).with_columns(_total=pl.sum_horizontal(list(SHARE_COLORS))).sort("_total", "unit")
+    if limit is not None and wide.height > limit:
+        wide = wide.tail(limit)
+        title = f"{title}（目录最多的{limit}个单位）"
     units = wide["unit"].to_list()
     fig = go.Figure()
     for share_type, colour in SHARE_COLORS.items():

@@ -32,11 +32,11 @@ widgets.show_table(
 mix = cache.view("share_mix", scope, as_of)
 mix = mix.filter(mix["unit"].is_in(by_unit["unit"].implode()))
 if mix.height:
-    widgets.show_figure(charts.share_mix(mix), key="catalog_mix")
-    widgets.show_figure(charts.rate_bars(by_unit, "unit", "catalog_mounted_rate", "各单位目录挂接率", "挂接率"),
-                        key="catalog_mounted")
+    widgets.show_figure(charts.share_mix(mix, limit=widgets.CHART_UNITS), key="catalog_mix")
+    widgets.show_figure(charts.rate_bars(by_unit, "unit", "catalog_mounted_rate", "各单位目录挂接率", "挂接率",
+                                         limit=widgets.CHART_UNITS), key="catalog_mounted")
     widgets.show_figure(charts.rate_bars(by_unit, "unit", "catalog_fresh_rate", "各单位目录更新及时率",
-                                         "更新及时率"), key="catalog_fresh")
+                                         "更新及时率", limit=widgets.CHART_UNITS), key="catalog_fresh")
 else:
     st.info("截至考评日，所选单位还没有发布目录。")
 

@@ -30,7 +30,7 @@ widgets.show_table(
 )
 if by_unit.height:
     widgets.show_figure(charts.rate_bars(by_unit, "unit", "systems_connected_rate", "各单位信息系统接入率",
-                                         "接入率"), key="infra_connected")
+                                         "接入率", limit=widgets.CHART_UNITS), key="infra_connected")
 
 st.subheader("村村通：行政村接入电子政务外网")
 coverage = cache.view("village_coverage", scope, as_of)
@@ -40,8 +40,8 @@ else:
     widgets.show_table(coverage.select("unit", "counted_on", "villages", "connected", "coverage_rate"),
                        rates=("coverage_rate",), labels={"unit": "乡镇（街道）", "connected": "已接入村数"},
                        key="infra_coverage")
-    widgets.show_figure(charts.rate_bars(coverage, "unit", "coverage_rate", "各乡镇（街道）村村通覆盖率", "覆盖率"),
-                        key="infra_coverage_fig")
+    widgets.show_figure(charts.rate_bars(coverage, "unit", "coverage_rate", "各乡镇（街道）村村通覆盖率", "覆盖率",
+                                         limit=widgets.CHART_UNITS), key="infra_coverage_fig")
 
 with st.expander("信息系统与业务专网清单"):
     systems = cache.view("systems", scope, as_of)

@@ -30,8 +30,8 @@ widgets.show_table(providers.select("unit", "unit_kind", "judged", "on_time", "l
                                             "overdue": "逾期未办", "rate": "答复按时率"},
                    empty="截至考评日没有已到期或已办结的答复环节。", key="requests_provider_table")
 if providers.height:
-    widgets.show_figure(charts.rate_bars(providers, "unit", "rate", "各提供单位答复按时率", "答复按时率"),
-                        key="requests_provider_fig")
+    widgets.show_figure(charts.rate_bars(providers, "unit", "rate", "各提供单位答复按时率", "答复按时率",
+                                         limit=widgets.CHART_UNITS), key="requests_provider_fig")
 
 
 def steps_table(frame, extra):

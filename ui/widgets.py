@@ -10,6 +10,9 @@ from data.scope import Scope
 from ui import fmt
 
 ALL_KINDS = "全部类别"
+# Bar charts draw at most this many units (the lowest rates): beyond it a chart is unreadable and
+# slow to send at prefecture or province scale; the tables keep every unit.
+CHART_UNITS = 60
 
 
 def page_scope(page_file: str) -> Scope:

@@ -77,3 +77,13 @@ def test_share_mix_stacks_every_share_type():
     assert list(fig.data[0].y) == ["甲", "乙"]                    # fewest items first
     assert [list(t.x) for t in fig.data] == [[2, 0], [0, 5], [1, 0]]
     assert fig.layout.barmode == "stack"
+
+
+def test_limits_keep_the_lowest_rates_and_the_largest_catalogs():
+    frame = pl.DataFrame({"unit": ["甲", "乙", "丙", "丁"], "rate": [0.95, 0.59, 0.9, 0.2]})
+    fig = charts.rate_bars(frame, "unit", "rate", "挂接率", "挂接率", limit=2)
+    assert list(fig.data[0].y) == ["丁", "乙"] and fig.layout.title.text == "挂接率（最低的2个）"
+    assert charts.rate_bars(frame, "unit", "rate", "挂接率", "挂接率", limit=4).layout.title.text == "挂接率"
+    mix = pl.DataFrame({"unit": ["甲", "乙", "丙"], "share_type": ["无条件共享"] * 3, "items": [5, 1, 3]})
+    fig = charts.share_mix(mix, limit=2)
+    assert list(fig.data[0].y) == ["丙", "甲"] and "目录最多的2个单位" in fig.layout.title.text
