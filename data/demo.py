@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -31,6 +32,7 @@ DEMO_START = dt.date(2023, 4, 1)  # first request
 PLAN_START = dt.date(2023, 5, 1)  # first progress report month
 REQUESTS_PER_YEAR = 20_000  # per county
 SCALES = {"county": 1, "province": 100}  # counties per multiplier unit
+REQUEST_CHUNK_COUNTIES = 20  # requests are built and inserted this many counties at a time
 
 # Seconds per phase of the last generate_demo call in this process (benchmarks print them).
 LAST_TIMINGS: dict[str, float] = {}
@@ -245,7 +247,7 @@ def generate_demo(
             "contacts": lambda: _contacts(units, rng),
             "catalog_items": lambda: _catalog_for_db(catalog),
             "demands": lambda: _demands(units, catalog, rng, today),
-            "share_requests": lambda: _requests(units, catalog, cal, rng, today, counties),
+            "share_requests": lambda: _request_chunks(units, catalog, cal, rng, today, counties),
             "progress_reports": lambda: _reports(units, assignments, rng, today),
             "systems": lambda: _systems(units, rng, today),
             "networks": lambda: _networks(units, rng, today),
@@ -255,14 +257,18 @@ def generate_demo(
         }
         # One table at a time: build, insert, let go (the province's requests are ~1 GB).
         for table, build in builders.items():
+            timings[f"build {table}"] = timings[f"insert {table}"] = 0.0
+            counts[table] = 0
             step = time.perf_counter()
-            frame = build()
-            built = time.perf_counter()
-            _insert(cur, table, frame)
-            counts[table] = len(frame)
-            del frame
-            timings[f"build {table}"] = built - step
-            timings[f"insert {table}"] = time.perf_counter() - built
+            built = build()
+            for frame in [built] if isinstance(built, pl.DataFrame) else built:
+                ready = time.perf_counter()
+                timings[f"build {table}"] += ready - step
+                _insert(cur, table, frame)
+                counts[table] += len(frame)
+                del frame
+                step = time.perf_counter()
+                timings[f"insert {table}"] += step - ready
         marker = {
             "scale": scale,
             "seed": seed,
@@ -628,8 +634,24 @@ def _coded(
 # -- share requests --------------------------------------------------------------------------
 
 
-def _requests(
+def _request_chunks(
     units: pl.DataFrame, catalog: pl.DataFrame, cal: pl.DataFrame, rng: _Rng, today: dt.date, counties: int
+) -> Iterator[pl.DataFrame]:
+    """The requests of REQUEST_CHUNK_COUNTIES counties at a time (bounded memory at province
+    scale). Draws are keyed by the global row number, so chunking does not change the data."""
+    for first in range(0, counties, REQUEST_CHUNK_COUNTIES):
+        yield _requests(units, catalog, cal, rng, today, counties, first, min(first + REQUEST_CHUNK_COUNTIES, counties))
+
+
+def _requests(
+    units: pl.DataFrame,
+    catalog: pl.DataFrame,
+    cal: pl.DataFrame,
+    rng: _Rng,
+    today: dt.date,
+    counties: int,
+    first: int = 0,
+    last: int | None = None,
 ) -> pl.DataFrame:
     """Share requests, ~20,000 a year per county, with their review and reply steps.
 
@@ -639,7 +661,7 @@ def _requests(
     (reply) exactly as the engine judges it. Lookups are positional gathers, not joins: this
     frame has millions of rows at province scale."""
     per_county = round(REQUESTS_PER_YEAR * ((today - DEMO_START).days + 1) / 365.25)
-    n = per_county * counties
+    last = counties if last is None else last
     workdays = cal.filter(pl.col("is_workday")).sort("day")
     wd0 = int(workdays["wd_index"][0])
     wd_day = workdays["day"]  # position p holds the working day with index wd0 + p
@@ -662,7 +684,7 @@ def _requests(
 
     u = rng.u
     req = (
-        pl.DataFrame({"_i": pl.int_range(n, eager=True, dtype=pl.Int64)})
+        pl.DataFrame({"_i": pl.int_range(first * per_county, last * per_county, eager=True, dtype=pl.Int64)})
         .with_columns(county=(pl.col("_i") // per_county))
         .with_columns(
             _ioff=at(per_county_items["_ioff"], pl.col("county")),

@@ -525,6 +525,22 @@ def test_multiplier_adds_whole_counties(county, tmp_path):
         close_db(tmp_path / "double.duckdb")
 
 
+def test_building_requests_in_chunks_changes_nothing(tmp_path, monkeypatch):
+    import data.demo as demo
+
+    whole = get_db(tmp_path / "whole.duckdb")
+    chunked = get_db(tmp_path / "chunked.duckdb")
+    try:
+        generate_demo(whole, seed=4, multiplier=3, today=dt.date(2024, 3, 31))
+        monkeypatch.setattr(demo, "REQUEST_CHUNK_COUNTIES", 2)  # chunks of 2 + 1 counties
+        generate_demo(chunked, seed=4, multiplier=3, today=dt.date(2024, 3, 31))
+        assert table(whole, "share_requests").equals(table(chunked, "share_requests"))
+        assert count(chunked, "SELECT count(DISTINCT substr(code, 7, 3)) FROM share_requests") == 3
+    finally:
+        close_db(tmp_path / "whole.duckdb")
+        close_db(tmp_path / "chunked.duckdb")
+
+
 def test_county_generation_is_quick(county):
     _, _, elapsed = county
     assert elapsed < 20  # about 1 s on the 2-core machine; generous for a loaded CI box
