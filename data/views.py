@@ -195,17 +195,22 @@ def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: 
 def unit_trend(scope: Scope, db: Database, as_of: dt.date, unit_id: int, months: int = 12) -> pl.DataFrame:
     """Month-end composite (and KPIs) of one unit over the last `months` months."""
     scope.require_unit(unit_id)
+    return _trend(db, as_of, months).filter(pl.col("unit_id") == int(unit_id))
+
+
+def _trend(db: Database, as_of: dt.date, months: int) -> pl.DataFrame:
+    """Every unit's month-end scorecards (the costly part of both trends, computed once)."""
     from metrics.trend import monthly_trend
 
-    trend = _engine(db, as_of, f"trend{months}", lambda f, d: monthly_trend(f, d, months=months))
-    return trend.filter(pl.col("unit_id") == int(unit_id))
+    return _engine(db, as_of, f"trend{months}", lambda f, d: monthly_trend(f, d, months=months))
 
 
 def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -> pl.DataFrame:
     _require_overview(scope)
     from metrics.trend import county_trend as _county_trend
 
-    return _engine(db, as_of, f"county{months}", lambda f, d: _county_trend(f, d, months=months))
+    trend = _trend(db, as_of, months)
+    return _engine(db, as_of, f"county{months}", lambda f, d: _county_trend(f, d, months=months, trend=trend))
 
 
 def milestones(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:

@@ -160,3 +160,16 @@ def test_assignment_lights_put_the_laggards_first(county):
     assert lights["unit_id"][0] == sc.OFFICE
     reds = lights.group_by("unit_id", maintain_order=True).agg((pl.col("light") == "red").sum())["light"]
     assert reds.to_list() == sorted(reds.to_list(), reverse=True)
+
+
+def test_trends_are_the_engines(county):
+    from polars.testing import assert_frame_equal
+
+    from data.facts import load_facts
+    from metrics.trend import county_trend, monthly_trend
+
+    facts = load_facts(county)
+    assert_frame_equal(views.county_trend(LEADER, county, sc.AS_OF), county_trend(facts, sc.AS_OF))
+    mine = monthly_trend(facts, sc.AS_OF).filter(pl.col("unit_id") == sc.WEIBAN)
+    assert_frame_equal(views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN), mine)
+    assert views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN).height == 12
