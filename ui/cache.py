@@ -15,7 +15,7 @@ import streamlit as st
 
 from data import views
 from data.db import Database, get_db
-from data.scope import Scope
+from data.scope import PermissionDenied, Scope
 
 
 def db() -> Database:
@@ -37,7 +37,13 @@ def _call(name: str, db_path: str, version: int, scope_key: tuple, args: tuple) 
 
 def view(name: str, scope: Scope, *args: Any) -> Any:
     """views.<name>(scope, db, *args), cached per (db, data version, scope, args).
-    Dates among `args` are passed as ISO strings to keep the key small."""
+    Dates among `args` are passed as ISO strings to keep the key small. A view refusing the
+    scope (PermissionDenied) stops the page with its Chinese message."""
     database = db()
     key_args = tuple(f"date:{a.isoformat()}" if isinstance(a, dt.date) else a for a in args)
-    return _call(name, str(database.path), database.version, _scope_key(scope), key_args)
+    try:
+        return _call(name, str(database.path), database.version, _scope_key(scope), key_args)
+    except PermissionDenied as exc:
+        # However the page was reached or what it passed: a Chinese refusal, nothing else.
+        st.error(str(exc))
+        st.stop()

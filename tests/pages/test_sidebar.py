@@ -81,3 +81,27 @@ def test_indicator_values_by_unit():
     frame = pl.DataFrame({"kind": ["rate", "flag", "flag", "count", "score", "rate"],
                           "value": [0.5, 1.0, 0.0, 2.0, 85.0, None]})
     assert frame.select(fmt.indicator_values(frame))[:, 0].to_list() == ["50.00%", "是", "否", "2", "85.00", "不适用"]
+
+
+def _ask_for_another_unit():
+    import streamlit as st
+
+    from ui import cache
+    from ui.session import current_as_of, current_scope
+
+    card = cache.view("unit_scorecard", current_scope(), current_as_of(), st.session_state["asked_unit"])
+    st.markdown(f"composite={card['composite']}")
+
+
+def test_a_view_refusing_the_scope_stops_the_page_in_chinese(county):
+    from tests.pages.small_county import UNIT2, WEIBAN, ZHENGFUBAN
+
+    for unit, refused in ((WEIBAN, False), (ZHENGFUBAN, True)):
+        at = AppTest.from_function(_ask_for_another_unit, default_timeout=30)
+        at.session_state["scope"] = UNIT2
+        at.session_state["as_of"] = "2023-10-31"
+        at.session_state["asked_unit"] = unit
+        at.run()
+        assert not at.exception
+        assert ("无权查看或修改其他单位的数据" in texts(at)) is refused
+        assert ("composite=" in texts(at)) is not refused
