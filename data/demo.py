@@ -9,8 +9,9 @@ units without contacts, unconnected systems, township coverage growing over time
 Determinism: every random draw is a hash of (seed, salt, row key) computed by Polars
 (`Expr.hash(seed)`), so the same seed gives the same rows (Polars guarantees the hash within one
 version, and the version is pinned). Nothing loops over rows in Python: frames are built
-set-wise (explode per-unit counts, cross joins with months, calendar joins); the only Python
-loops run over counties (to name units) and over tables.
+set-wise (explode per-unit counts, cross joins with months, positional lookups on the
+working-day index); the only Python loops run over counties (to name units), over chunks of
+20 counties (requests) and over tables.
 
 docs/demo-data.md explains every knob and every planted case.
 """
