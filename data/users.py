@@ -191,11 +191,12 @@ def has_users(db: Database) -> bool:
 
 
 def list_users(db: Database) -> pl.DataFrame:
-    """Every login with its unit name and lock state; never the password hash."""
+    """Every login with its unit name and lock state, office first; never the password hash."""
     return db.frame(
         "SELECT u.username, u.display_name, u.role, u.unit_id, n.name AS unit_name, u.disabled, "
         "u.failed_attempts, u.locked_until, u.created_at "
-        "FROM users u LEFT JOIN units n ON n.unit_id = u.unit_id ORDER BY u.role, u.username"
+        "FROM users u LEFT JOIN units n ON n.unit_id = u.unit_id "
+        "ORDER BY CASE u.role WHEN '管理员' THEN 1 WHEN '领导' THEN 2 ELSE 3 END, n.sort_order, u.username"
     )
 
 
