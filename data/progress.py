@@ -79,8 +79,8 @@ def submit_report(
     verified = scope.is_admin
     today = today or dt.date.today()
     task_no, unit_id = int(task_no), int(unit_id)
-    if percent is None and status == "已完成":
-        percent = 100
+    if status == "已完成":
+        percent = 100  # a completed assignment is complete, whatever the progress field said
     with db.transaction() as cur:
         validate_report(cur, task_no, unit_id, reported_on, status, percent, completed_on, today)
         before = _counts(cur, task_no, unit_id)

@@ -79,6 +79,8 @@ def test_office_records_and_verifies(county):
     at.button[0].click().run()
     assert not at.exception
     assert "已录入县政府办任务2的进展" in texts(at)
+    assert county.rows("SELECT percent, verified FROM progress_reports WHERE task_no = 2 AND unit_id = 3 "
+                       "AND reported_on = '2023-10-30'") == [(100, True)]     # the form said 50
     # The cache key moved with the data version: the light turned yellow (逾期完成).
     assert _status_table(at).loc["县政府办", "状态"] == "逾期完成"
     # The 县政府办 report on task 6 waits; the office verifies it.
