@@ -12,6 +12,7 @@ from kpi_fixtures import D, make_facts, task
 from polars.testing import assert_frame_equal
 
 from metrics.registry import KPI_BY_CODE, KPIS
+from metrics.requests import refusals, request_indicators, request_steps
 from metrics.scorecard import effective_weights, indicators, scorecard, weights_of
 
 UNIT_IDS = [1, 2, 3, 4, 5]
@@ -190,3 +191,25 @@ def test_renormalised_weights_sum_to_100(parts, as_of, weights):
     none_apply = frame.filter(~pl.any_horizontal([pl.col(KPI_BY_CODE[c].code).is_not_null()
                                                   for c in weights_of(facts)]))["unit_id"]
     assert card.filter(pl.col("unit_id").is_in(none_apply.implode()))["composite"].null_count() == len(none_apply)
+
+
+@PROPS
+@given(parts=base_facts, as_of=as_of_days)
+def test_request_rates_equal_the_steps_behind_them(parts, as_of):
+    """The scorecard's fast counts agree with the step frame the pages and rows_behind show."""
+    facts = build(parts)
+    steps = request_steps(facts, as_of).filter(pl.col("status") != "pending")
+    office = int(facts.units.filter(pl.col("name") == "县大数据发展中心")["unit_id"][0])
+    review = steps.filter(pl.col("step") == "review")
+    review_rate = (review["status"] == "on_time").mean() if review.height else None
+    reply = steps.filter(pl.col("step") == "reply").group_by("responsible_id").agg(
+        (pl.col("status") == "on_time").mean().alias("reply_ontime_rate")).rename({"responsible_id": "unit_id"})
+    refusal = refusals(facts, as_of).group_by("provider_id").agg(pl.col("complete").mean().alias("refusal_basis_rate"))
+    expected = (
+        facts.units.select(pl.col("unit_id").cast(pl.Int64))
+        .with_columns(review_ontime_rate=pl.when(pl.col("unit_id") == office).then(pl.lit(review_rate, pl.Float64)))
+        .join(reply, on="unit_id", how="left")
+        .join(refusal.select(pl.col("provider_id").cast(pl.Int64).alias("unit_id"), "refusal_basis_rate"),
+              on="unit_id", how="left")
+    )
+    assert_frame_equal(request_indicators(facts, as_of), expected)
