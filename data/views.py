@@ -148,6 +148,15 @@ def ranking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return board.select(cols).join(change, on="unit_id", how="left")
 
 
+def scorecard_workbook(scope: Scope, db: Database, as_of: dt.date) -> bytes:
+    """The printable scorecard of every unit (.xlsx). Every unit's every indicator is in it, so
+    only 管理员/领导 may have it; a 单位 reads its own detail on the page."""
+    _require_overview(scope)
+    from metrics.excel import scorecard_workbook as build
+
+    return build(_scorecard(db, as_of), as_of)
+
+
 def _change(facts, as_of: dt.date) -> pl.DataFrame:
     from metrics.trend import change_since_last_month
 

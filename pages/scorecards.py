@@ -24,6 +24,12 @@ widgets.show_table(
     shown.select(columns), scores=("composite", "composite_change"),
     labels={"composite_change": "得分较上月", "rank_change": "名次较上月（正数为上升）"},
 )
+if scope.sees_all:
+    st.download_button(
+        "下载记分卡（Excel，A4横向打印）", cache.view("scorecard_workbook", scope, as_of),
+        file_name=f"记分卡_{as_of.isoformat()}.xlsx", key="scorecards_download",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 kinds = shown["unit_kind"].unique(maintain_order=True).to_list()
 if len(kinds) == 1 and shown.height:
     widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名"), key="scorecards_bar")

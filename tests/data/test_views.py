@@ -173,3 +173,17 @@ def test_trends_are_the_engines(county):
     mine = monthly_trend(facts, sc.AS_OF).filter(pl.col("unit_id") == sc.WEIBAN)
     assert_frame_equal(views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN), mine)
     assert views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN).height == 12
+
+
+def test_the_scorecard_workbook_is_for_leaders_and_the_office(county):
+    import io
+
+    from openpyxl import load_workbook
+
+    data = views.scorecard_workbook(LEADER, county, sc.AS_OF)
+    sheet = load_workbook(io.BytesIO(data)).active
+    names = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+    # Every unit of the ranking is in the printed scorecard.
+    assert set(views.ranking(LEADER, county, sc.AS_OF)["unit"]) <= names
+    with pytest.raises(PermissionDenied):
+        views.scorecard_workbook(UNIT2, county, sc.AS_OF)
