@@ -13,6 +13,7 @@ from pathlib import Path
 
 from e2e_harness import SCREENSHOTS, Account
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 BUSY_STATES = {"initial", "running", "rerunRequested", "stopRequested"}
 APP = '[data-testid="stApp"]'
@@ -37,11 +38,28 @@ def wait_idle(page: Page, timeout: float = 60.0, settle: float = 0.25, stable_ch
         page.wait_for_timeout(settle * 1000)
 
 
-def rerun_and_wait(page: Page, action, timeout: float = 45.0) -> None:
-    """Do `action()` (a click, a fill+Enter) and wait for the rerun it starts to finish."""
+# Counts changes of the script-run state from now on: a rerun that starts and ends between two
+# polls is still seen, so a wait cannot return before the run the action caused has even begun.
+WATCH_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__e2eRuns = 0;
+    if (window.__e2eObserver) window.__e2eObserver.disconnect();
+    window.__e2eObserver = new MutationObserver((records) => { window.__e2eRuns += records.length; });
+    window.__e2eObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+RAN = "() => (window.__e2eRuns || 0) > 0"
+
+
+def rerun_and_wait(page: Page, action, timeout: float = 60.0, start_timeout: float = 15.0) -> None:
+    """Do `action()` (a click, a key) and wait for the script run it causes to finish.
+
+    If no run starts within `start_timeout` (an action that changes nothing), just wait idle."""
+    page.evaluate(WATCH_RUNS)
     action()
-    # Give the frontend a moment to send the rerun request before we poll for "not running".
-    page.wait_for_timeout(200)
+    try:
+        page.wait_for_function(RAN, timeout=start_timeout * 1000, polling=50)
+    except PlaywrightTimeout:
+        pass
     wait_idle(page, timeout=timeout)
 
 
@@ -178,7 +196,16 @@ def fill_date(page: Page, field: Locator, day) -> None:
     page.keyboard.press("Enter")
 
 
-def upload_file(page: Page, path: Path) -> None:
-    """Hand `path` to the page's st.file_uploader and wait for the validation run."""
+def upload_file(page: Page, path: Path, timeout: float = 180.0) -> None:
+    """Hand `path` to the page's st.file_uploader and wait until the page has judged it (数据导入
+    shows 检查结果 for a readable file, 无法读取 for one it cannot read)."""
     chooser = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
-    rerun_and_wait(page, lambda: chooser.set_input_files(str(path)), timeout=120)
+    chooser.set_input_files(str(path))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait_idle(page, timeout=timeout)
+        text = main_text(page)
+        if "检查结果" in text or "无法读取" in text or page.locator('[data-testid="stException"]').count():
+            return
+        page.wait_for_timeout(300)
+    raise TimeoutError(f"no verdict on {path.name} after {timeout}s")

@@ -108,3 +108,79 @@ def test_cli_refuses_broken_file(kind, fresh_county_db, tmp_path):
     assert "Traceback" not in proc.stderr
     assert any("\u4e00" <= ch <= "\u9fff" for ch in proc.stderr), proc.stderr
     assert cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db) == before
+
+
+# -- through the browser ---------------------------------------------------------------------------
+PAGE_KILL_ROWS = 3_000
+
+
+@pytest.mark.parametrize("when", ["wal", "after-click"])
+def test_server_killed_during_a_page_import_is_all_or_nothing(when, page, server_factory, fresh_county_db, tmp_path):
+    """Upload, confirm, SIGKILL the server (at the commit, or a moment after the click), restart it:
+    the rows are all there or none is, and the dashboard works again."""
+    from e2e_browser import assert_no_exception, goto_nav, login, main_text, upload_file
+    from e2e_harness import ADMIN
+
+    db = fresh_county_db
+    wal = db.with_name(db.name + ".wal")
+    book = requests_workbook(tmp_path / "共享申请.xlsx", PAGE_KILL_ROWS, prefix="PKILL")
+    before = db_values(db, "SELECT count(*) FROM share_requests")[0]
+    server = server_factory(db, f"page-kill-{when}")
+    login(page, server.url, ADMIN)
+    goto_nav(page, "数据导入")
+    upload_file(page, book)
+    assert "检查通过" in main_text(page)
+    wal_before = wal.stat().st_size if wal.exists() else -1
+    page.get_by_role("button", name="确认导入").click()
+    if when == "wal":
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            size = wal.stat().st_size if wal.exists() else -1
+            if size != wal_before and size > 0:
+                break
+            time.sleep(0.002)
+    else:
+        time.sleep(1.0)
+    server.kill()
+
+    imported = _count_prefix(db, "PKILL")
+    total = db_values(db, "SELECT count(*) FROM share_requests")[0]
+    assert imported in (0, PAGE_KILL_ROWS), f"kill ({when}) left {imported} of {PAGE_KILL_ROWS} rows"
+    assert total == before + imported
+    print(f"\n[e2e-faults] page import of {PAGE_KILL_ROWS} rows, SIGKILL at {when}: "
+          f"{'after' if imported else 'before'}")
+
+    server.start()
+    page.context.clear_cookies()
+    login(page, server.url, ADMIN)
+    goto_nav(page, "总览")
+    assert_no_exception(page, "after restart")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "renamed_binary", "empty", "huge"])
+def test_broken_upload_gets_a_clear_message_and_the_server_stays_up(kind, page, county_server, tmp_path):
+    import e2e_workbooks as wbs
+    from e2e_browser import assert_no_exception, goto_nav, login, main_text, screenshot, upload_file
+    from e2e_harness import ADMIN
+
+    make = {"truncated": wbs.truncated_xlsx, "renamed_binary": wbs.renamed_binary, "empty": wbs.empty_file,
+            "huge": wbs.huge_sheet}[kind]
+    path = make(tmp_path / f"{kind}.xlsx")
+    login(page, county_server.url, ADMIN)
+    goto_nav(page, "数据导入")
+    started = time.monotonic()
+    upload_file(page, path)
+    seconds = time.monotonic() - started
+    text = main_text(page)
+    screenshot(page, f"fault_{kind}")
+    assert_no_exception(page, f"upload of a {kind} file")
+    assert county_server.alive() and county_server.healthy()
+    alerts = " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    if kind == "huge":
+        # Either refused with a reason, or read and checked like any workbook: never a hang.
+        assert "无法读取" in alerts or "检查通过" in text or "错误" in alerts, text[:600]
+    else:
+        assert "无法读取" in alerts, text[:600]
+        assert {"truncated": "损坏", "renamed_binary": "不是有效的 Excel", "empty": "为空"}[kind] in alerts, alerts
+    assert "确认导入" not in text or kind == "huge"
+    print(f"\n[e2e-faults] {kind} upload answered in {seconds:.1f} s: {alerts[:120]}")
