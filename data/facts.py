@@ -18,6 +18,7 @@ _QUERIES = {
     "contacts": "SELECT unit_id, role, name, title, phone, named_on FROM contacts",
     "catalog": "SELECT code, name, unit_id, summary, format, share_type, share_condition, nonshare_basis, "
     "open_type, update_cycle, published_on, last_updated_on, mounted_on, item_count FROM catalog_items",
+    "catalog_updates": "SELECT code, updated_on FROM catalog_updates",
     "demands": "SELECT code, unit_id, content, target_code, raised_on, matched_on FROM demands",
     "requests": "SELECT code, requester_id, provider_id, catalog_code, purpose, received_on, reviewed_on, "
     "review_result, forwarded_on, replied_on, reply_result, legal_basis, refusal_reason FROM share_requests",

@@ -234,6 +234,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "catalog update history",
+        [
+            # Every known update of a catalog item (catalog_items.last_updated_on keeps the latest),
+            # so freshness as of a past date sees the update that was the latest then.
+            """CREATE TABLE catalog_updates (
+                code       VARCHAR NOT NULL,
+                updated_on DATE NOT NULL,
+                PRIMARY KEY (code, updated_on)
+            )""",
+            """INSERT INTO catalog_updates (code, updated_on)
+                SELECT code, last_updated_on FROM catalog_items WHERE last_updated_on IS NOT NULL""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -19,15 +19,27 @@ def catalog_items_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         {"update_cycle": list(CYCLE_DAYS), "cycle_days": list(CYCLE_DAYS.values())},
         schema={"update_cycle": pl.String, "cycle_days": pl.Int32},
     )
+    # The latest update on or before D from the update history (updates after D are invisible).
+    history = (
+        facts.catalog_updates.filter(pl.col("updated_on") <= d)
+        .group_by("code")
+        .agg(pl.col("updated_on").max().alias("_history_last"))
+    )
     return (
         facts.catalog.filter(pl.col("published_on") <= d)
         .join(cycles, on="update_cycle", how="left")
+        .join(history, on="code", how="left")
         .with_columns(
             unit_id=pl.col("unit_id").cast(pl.Int64),
-            # An update after D is invisible; the item then stands as last touched when published.
-            last_touched_on=pl.when(pl.col("last_updated_on") <= d)
-            .then(pl.col("last_updated_on"))
-            .otherwise(pl.col("published_on")),
+            # Last update as of D: the history's latest ≤ D, else last_updated_on if ≤ D (a database
+            # whose history lacks it), else the publish date. Both known ≤ D: the later one.
+            last_touched_on=pl.coalesce(
+                pl.max_horizontal(
+                    "_history_last",
+                    pl.when(pl.col("last_updated_on") <= d).then(pl.col("last_updated_on")),
+                ),
+                pl.col("published_on"),
+            ),
             metadata_complete=filled("summary")
             & filled("open_type")
             & (pl.col("item_count").fill_null(0) > 0)
@@ -38,6 +50,7 @@ def catalog_items_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             nonshare=pl.col("share_type") == "不予共享",
             nonshare_with_basis=(pl.col("share_type") == "不予共享") & filled("nonshare_basis"),
         )
+        .drop("_history_last")
         .with_columns(
             age_days=(d - pl.col("last_touched_on")).dt.total_days(),
         )

@@ -33,3 +33,13 @@ class Facts:
     calendar: pl.DataFrame      # day, is_workday, source ('chinese_calendar'|'office'|'fallback'), wd_index
     sla: pl.DataFrame           # effective_from, review_days, reply_days, name
     settings: dict = field(default_factory=dict)  # see data.plan.DEFAULT_SETTINGS
+    # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
+    # empty by default so hand-built fixtures without a history keep working.
+    catalog_updates: pl.DataFrame = field(default_factory=lambda: empty_catalog_updates())
+
+
+CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
+
+
+def empty_catalog_updates() -> pl.DataFrame:
+    return pl.DataFrame(schema=CATALOG_UPDATES_SCHEMA)
