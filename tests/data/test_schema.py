@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from data import backup as bk
+from data import schema
 from data.db import close_db, get_db
 from data.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 
@@ -14,7 +17,7 @@ EXPECTED_TABLES = {
     "assignment_groups", "task_assignments", "progress_reports", "milestones", "systems", "networks",
     "security_assessments", "quality_checks", "village_coverage", "settings", "sla_rules",
     "calendar_days", "users", "audit_log", "import_log", "published_months", "published_scores",
-    "meta", "schema_version",
+    "meta", "schema_version", "catalog_updates",
 }
 
 
@@ -94,3 +97,50 @@ def test_failed_write_rolls_back(db):
         cur.execute("INSERT INTO units (unit_id, name, kind) VALUES (9999, '测试单位', '县直部门')")
     assert db.scalar("SELECT count(*) FROM units") == before + 1
     assert db.version != version
+
+
+def _version_1_database(path, monkeypatch):
+    """A database as the release before migration 2 left it, with two catalog items."""
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", MIGRATIONS[:1])
+        m.setattr(schema, "LATEST_VERSION", 1)
+        db = get_db(path)
+    assert current_version(db) == 1
+    assert "catalog_updates" not in _tables(db)
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO catalog_items (code, name, unit_id, format, share_type, update_cycle, published_on, "
+            "last_updated_on) VALUES ('C1', '户籍人口', 2, '库表', '无条件共享', '每月', DATE '2023-08-01', "
+            "DATE '2023-09-15'), ('C2', '婚姻登记', 2, '库表', '无条件共享', '每月', DATE '2023-08-01', NULL)")
+    return db
+
+
+def test_migration_2_back_fills_an_existing_database(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    db = _version_1_database(path, monkeypatch)
+    try:
+        assert migrate(db) == 2
+        # C1's latest update becomes its history; C2, never updated, has none
+        assert db.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
+        assert db.rows("SELECT last_updated_on FROM catalog_items WHERE code = 'C1'") == [(dt.date(2023, 9, 15),)]
+        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+    finally:
+        close_db(path)
+
+
+def test_restoring_a_version_1_backup_brings_it_to_the_current_schema(tmp_path, monkeypatch):
+    old = tmp_path / "old.duckdb"
+    db = _version_1_database(old, monkeypatch)
+    try:
+        archive = bk.backup(db, tmp_path / "bk")
+    finally:
+        close_db(old)
+    live = tmp_path / "live.duckdb"
+    get_db(live)
+    bk.restore(archive, live)
+    restored = get_db(live)
+    try:
+        assert current_version(restored) == LATEST_VERSION
+        assert restored.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
+    finally:
+        close_db(live)
