@@ -873,6 +873,28 @@ def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Sc
     return len(inserts), len(updates)
 
 
+def _write_catalog_updates(cur, recs: list[dict]) -> None:
+    """Record every 最近更新日期 of the sheet in the update history (catalog_updates), set-wise.
+
+    Unchanged rows too, so a history that lacks a date gains it; a pair already known is left
+    alone, so importing the same workbook again adds nothing. The sheet's counts stay those of
+    catalog_items (the history is a by-product, not rows of the sheet)."""
+    pairs = pl.DataFrame(
+        [(rec["code"], rec["last_updated_on"]) for rec in recs if rec.get("last_updated_on") is not None],
+        schema={"code": pl.String, "updated_on": pl.Date},
+        orient="row",
+    ).unique()
+    if pairs.is_empty():
+        return
+    cur.register("_import_updates", pairs.to_arrow())
+    try:
+        cur.execute(
+            "INSERT INTO catalog_updates (code, updated_on) SELECT u.code, u.updated_on FROM _import_updates AS u "
+            "WHERE NOT EXISTS (SELECT 1 FROM catalog_updates AS c WHERE c.code = u.code AND c.updated_on = u.updated_on)")
+    finally:
+        cur.unregister("_import_updates")
+
+
 _POLARS_TYPES = {"VARCHAR": pl.String, "INTEGER": pl.Int64, "BIGINT": pl.Int64, "DATE": pl.Date,
                  "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "TIMESTAMP": pl.Datetime("us")}
 
@@ -940,6 +962,8 @@ def import_workbook(
                     expand_assignments(cur)
             else:
                 ins, upd = _write_rows(cur, sheet, recs, fields, scope)
+                if sheet.table == "catalog_items" and "last_updated_on" in fields:
+                    _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
         import_id = read("SELECT nextval('import_seq')", None)[0][0]
         for sheet_name in result.counts:

@@ -273,6 +273,44 @@ def test_changed_row_updates_and_absent_columns_are_kept(loaded):
         ("户籍人口（新）", "户籍信息", 20)]
 
 
+CATALOG_HEADER = ["目录编码", "资源名称", "提供单位", "资源格式", "共享类型", "更新周期", "发布日期", "最近更新日期"]
+
+
+def _history(db):
+    return db.rows("SELECT code, updated_on FROM catalog_updates ORDER BY ALL")
+
+
+def test_each_update_date_joins_the_catalog_history(loaded):
+    # the example workbook: GA-001 updated 2023-08-01, GA-002 never
+    assert _history(loaded) == [("GA-001", dt.date(2023, 8, 1))]
+    # a later workbook reports GA-001 updated again on 2023-09-01: the item keeps only the latest,
+    # the history keeps both
+    rows = {"数据目录": [CATALOG_HEADER,
+                     ["GA-001", "户籍人口", "县公安局", "库表", "有条件共享", "每月", "2023-06-01", "2023-09-01"]]}
+    data = workbook_bytes(rows)
+    result = import_workbook(loaded, data, "更新.xlsx", today=TODAY)
+    assert result.inserted == {"数据目录": 0} and result.updated == {"数据目录": 1}
+    assert loaded.scalar("SELECT last_updated_on FROM catalog_items WHERE code = 'GA-001'") == dt.date(2023, 9, 1)
+    assert _history(loaded) == [("GA-001", dt.date(2023, 8, 1)), ("GA-001", dt.date(2023, 9, 1))]
+    # the same workbook again: nothing inserted or updated, nothing added to the history
+    again = import_workbook(loaded, data, "更新.xlsx", today=TODAY)
+    assert again.inserted == {"数据目录": 0} and again.updated == {"数据目录": 0}
+    assert _history(loaded) == [("GA-001", dt.date(2023, 8, 1)), ("GA-001", dt.date(2023, 9, 1))]
+    # and the engine sees the update that was the latest then: as of 2023-08-31, 2023-08-01
+    from data.facts import load_facts
+    from metrics.catalog import catalog_items_as_of
+
+    items = catalog_items_as_of(load_facts(loaded), dt.date(2023, 8, 31)).filter(code="GA-001")
+    assert items.select("last_touched_on", "age_days", "fresh").rows() == [(dt.date(2023, 8, 1), 30, True)]
+
+
+def test_a_sheet_without_update_dates_leaves_the_history_alone(loaded):
+    rows = {"数据目录": [CATALOG_HEADER[:-1],
+                     ["GA-003", "居住证", "县公安局", "库表", "无条件共享", "每月", "2023-06-01"]]}
+    assert import_workbook(loaded, workbook_bytes(rows), "新.xlsx", today=TODAY).inserted == {"数据目录": 1}
+    assert _history(loaded) == [("GA-001", dt.date(2023, 8, 1))]
+
+
 def test_unit_names_match_after_normalisation_and_aliases(loaded):
     rows = {"责任人": [["单位名称", "角色", "姓名", "明确日期"],
                     [" 县 公安局 ", "经办人", "赵六", "2023-05-22"],      # spaces
