@@ -41,6 +41,7 @@ LAST_TIMINGS: dict[str, float] = {}
 # Fact tables the demo owns (emptied before a run and by clear_demo).
 FACT_TABLES = [
     "contacts",
+    "catalog_updates",  # before catalog_items: clearing demo rows finds the codes through it
     "catalog_items",
     "demands",
     "share_requests",
@@ -247,6 +248,7 @@ def generate_demo(
         builders = {
             "contacts": lambda: _contacts(units, rng),
             "catalog_items": lambda: _catalog_for_db(catalog),
+            "catalog_updates": lambda: _catalog_update_chunks(catalog),
             "demands": lambda: _demands(units, catalog, rng, today),
             "share_requests": lambda: _request_chunks(units, catalog, cal, rng, today, counties),
             "progress_reports": lambda: _reports(units, assignments, rng, today),
@@ -313,6 +315,8 @@ def _clear(cur, wipe_facts: bool | None = None) -> dict[str, int]:
     for table in FACT_TABLES:
         if wipe:
             _recreate(cur, table, deleted)
+        elif table == "catalog_updates":
+            delete(table, f"WHERE code IN (SELECT code FROM catalog_items WHERE unit_id IN ({demo_units}))")
         elif table == "quality_checks":
             delete(table, f"WHERE catalog_code IN (SELECT code FROM catalog_items WHERE unit_id IN ({demo_units}))")
         elif table == "share_requests":
@@ -518,7 +522,8 @@ def _catalog(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
         .otherwise(_pick(u(214), [("无条件开放", 0.2), ("有条件开放", 0.4), ("不予开放", 0.4)])),
         update_cycle=_pick(
             u(215),
-            [("实时", 5), ("每日", 10), ("每周", 10), ("每月", 30), ("每季度", 20), ("每半年", 8), ("每年", 10), ("不定期", 7)],
+            # 实时/每日 items are kept few: their update history holds a row per day (docs/demo-data.md).
+            [("实时", 2), ("每日", 3), ("每周", 10), ("每月", 33), ("每季度", 24), ("每半年", 9), ("每年", 11), ("不定期", 8)],
         ),
         # First wave (70 %) within 40 days of the unit's start, the rest spread up to today.
         published_on=pl.when(u(216) < 0.7)
@@ -550,15 +555,62 @@ def _catalog(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
         .otherwise(pl.max_horizontal(pl.lit(today) - _days(lag), pl.col("published_on"))),
     )
     items = items.with_columns(_clip_today("mounted_on", today))
+    # Planted lapses in the update history: some items (more of them at laggard units) stop being
+    # updated for a while, [lapse_from, lapse_to), somewhere between publication and today.
+    span = (pl.lit(today) - pl.col("published_on")).dt.total_days()
+    lapse_days = pl.max_horizontal(cycle * (2 + rng.k(233, 4)), 60 + rng.k(234, 360))
+    lapse_from = pl.col("published_on") + _days((u(235) * span).cast(pl.Int64))
+    items = items.with_columns(
+        lapse_from=pl.when(u(232) < 0.2 + 0.7 * (1 - q)).then(lapse_from),
+    ).with_columns(lapse_to=pl.col("lapse_from") + _days(lapse_days))
     return items.select(
         "code", "name", "unit_id", "summary", "format", "share_type", "share_condition", "nonshare_basis",
         "open_type", "update_cycle", "published_on", "last_updated_on", "mounted_on", "item_count",
-        "county", "q",
+        "county", "q", "lapse_from", "lapse_to",
     )
 
 
 def _catalog_for_db(catalog: pl.DataFrame) -> pl.DataFrame:
-    return catalog.drop("county", "q")
+    return catalog.drop("county", "q", "lapse_from", "lapse_to")
+
+
+UPDATE_CHUNK_ITEMS = 50_000  # catalog items whose update history is built and inserted at a time
+IRREGULAR_STEP_DAYS = 200  # 不定期 items: an update every 200 days, back from the latest
+
+
+def _catalog_update_chunks(catalog: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The update history (catalog_updates) of UPDATE_CHUNK_ITEMS items at a time."""
+    for first in range(0, len(catalog), UPDATE_CHUNK_ITEMS):
+        yield _catalog_updates(catalog.slice(first, UPDATE_CHUNK_ITEMS))
+
+
+def _catalog_updates(catalog: pl.DataFrame) -> pl.DataFrame:
+    """Every update of each item: back from its last_updated_on (the latest, kept always) one cycle
+    at a time down to its publication, less the updates inside its lapse. Never-updated items have
+    none. Deterministic: the dates follow from the catalog columns alone."""
+    cycle = pl.col("update_cycle").replace_strict(CYCLE_DAYS, default=IRREGULAR_STEP_DAYS, return_dtype=pl.Int32)
+    last = pl.col("last_updated_on").cast(pl.Int32)
+    return (
+        catalog.filter(pl.col("last_updated_on").is_not_null())
+        .select(
+            "code",
+            last.alias("_last"),
+            cycle.alias("_cycle"),
+            pl.col("lapse_from").cast(pl.Int32).alias("_from"),
+            pl.col("lapse_to").cast(pl.Int32).alias("_to"),
+            ((last - pl.col("published_on").cast(pl.Int32)) // cycle + 1).alias("_n"),
+        )
+        .with_columns(_m=pl.int_ranges(0, "_n", dtype=pl.Int32))
+        .explode("_m")
+        .with_columns(_day=pl.col("_last") - pl.col("_m") * pl.col("_cycle"))
+        .filter(
+            (pl.col("_m") == 0)
+            | pl.col("_from").is_null()
+            | (pl.col("_day") < pl.col("_from"))
+            | (pl.col("_day") >= pl.col("_to"))
+        )
+        .select("code", pl.col("_day").cast(pl.Date).alias("updated_on"))
+    )
 
 
 # -- demands ---------------------------------------------------------------------------------
