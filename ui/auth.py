@@ -138,6 +138,9 @@ def login_gate(db: Database) -> Scope:
                 auth.cookie_controller.set_cookie()
             return scope
 
+    # Until st.navigation runs, Streamlit would list the pages/ files in the sidebar to a visitor.
+    st.html("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+            "{display:none}</style>")
     if not users.has_users(db):
         _setup_form(db)
         st.stop()
