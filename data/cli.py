@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", choices=("county", "province"), default="county", help="county（默认）或 province")
     p.add_argument("--seed", type=int, default=1, help="随机种子（默认 1；同一种子生成相同数据）")
     p.add_argument("--force", action="store_true", help="数据库中已有导入的真实数据时仍然覆盖")
+    p.add_argument("--clear", action="store_true", help="删除演示数据（方案中的单位、任务和设置保留），上线前执行")
 
     p = sub.add_parser("import", parents=[common], help="校验并导入 Excel 工作簿或 CSV 文件")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -241,6 +242,16 @@ def cmd_demo(args) -> int:
     except ModuleNotFoundError as exc:
         raise _missing_module(exc, "data.demo", "演示数据") from exc
     db = get_db(args.db)
+    if args.clear:
+        from data.audit import record
+        from data.demo import clear_demo
+        from data.scope import SYSTEM
+
+        removed = clear_demo(db)
+        with db.transaction() as cur:
+            record(cur, SYSTEM, "演示数据", "清除", "删除演示数据", before=removed)
+        _print_counts("演示数据已删除：", removed)
+        return EXIT_OK
     kwargs = {"force": True} if args.force else {}
     try:
         counts = generate_demo(db, scale=args.scale, seed=args.seed, **kwargs)

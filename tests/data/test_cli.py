@@ -302,6 +302,13 @@ def test_demo_prints_counts_and_is_audited(tmp_path):
     assert count(db, "SELECT count(*) FROM share_requests") > 0
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = '演示数据'") == 1
 
+    cleared = run("demo", "--clear", db=db)
+    assert cleared.returncode == 0, cleared.stderr
+    assert "演示数据已删除" in cleared.stdout
+    assert count(db, "SELECT count(*) FROM share_requests") == 0
+    assert count(db, "SELECT count(*) FROM tasks") == 15  # the plan stays
+    assert count(db, "SELECT count(*) FROM meta WHERE key = 'demo'") == 0
+
 
 # -- the password on a terminal --------------------------------------------------------------
 def _run_on_terminal(args, answers: list[bytes], timeout: float = 60.0) -> tuple[str, int]:
