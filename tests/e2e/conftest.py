@@ -72,8 +72,8 @@ def server_factory(e2e_dir) -> Iterator:
     servers: list[StreamlitServer] = []
     counter = iter(range(1000))
 
-    def start(db: Path, name: str | None = None) -> StreamlitServer:
-        server = StreamlitServer(db, e2e_dir, name or f"server{next(counter)}")
+    def start(db: Path, name: str | None = None, memory_mb: int | None = None) -> StreamlitServer:
+        server = StreamlitServer(db, e2e_dir, name or f"server{next(counter)}", memory_mb=memory_mb)
         servers.append(server)
         return server.start()
 

@@ -102,6 +102,8 @@ def login(page: Page, base_url: str, account: Account) -> None:
     while login_form_visible(page) and time.monotonic() < deadline:
         page.wait_for_timeout(300)
     assert not login_form_visible(page), f"still on the login form as {account.username}:\n{main_text(page)[:800]}"
+    # The app draws its menu on the run after the login (st.rerun): wait for it.
+    page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]').first.wait_for(timeout=60_000)
     wait_idle(page)
 
 

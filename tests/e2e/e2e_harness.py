@@ -56,7 +56,22 @@ ACCOUNTS = {"管理员": ADMIN, "领导": LEADER, "单位": UNIT_USER}
 
 
 # -- command line ------------------------------------------------------------------------------
-def cli(*args: str, db: Path, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def memory_cap(megabytes: int | None):
+    """A preexec_fn limiting the child's address space: a runaway reader then gets MemoryError
+    instead of taking the whole (shared) machine down."""
+    if not megabytes:
+        return None
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
+
+    return limit
+
+
+def cli(*args: str, db: Path, stdin: str | None = None, timeout: float = 300,
+        memory_mb: int | None = None) -> subprocess.CompletedProcess:
     """Run `python -m <args>` against `db` from the repository root; never raises on exit codes."""
     env = {**os.environ, "DASHBOARD_DB": str(db), "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
@@ -67,6 +82,7 @@ def cli(*args: str, db: Path, stdin: str | None = None, timeout: float = 300) ->
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=memory_cap(memory_mb),
     )
 
 
@@ -95,8 +111,9 @@ def free_port() -> int:
 class StreamlitServer:
     """`python -m streamlit run app.py` on a free port against one database file."""
 
-    def __init__(self, db: Path, log_dir: Path, name: str = "server"):
+    def __init__(self, db: Path, log_dir: Path, name: str = "server", memory_mb: int | None = None):
         self.db = db
+        self.memory_mb = memory_mb
         self.log_path = log_dir / f"{name}.log"
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -122,6 +139,7 @@ class StreamlitServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=memory_cap(self.memory_mb),
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -94,18 +94,40 @@ def test_backup_restores_an_identical_scorecard(fresh_county_db, tmp_path):
     assert db_values(db, "SELECT count(*) FROM catalog_items WHERE code LIKE 'BKUP-%'") == [0]
 
 
-@pytest.mark.parametrize("kind", ["truncated", "renamed_binary", "empty"])
-def test_cli_refuses_broken_file(kind, fresh_county_db, tmp_path):
-    """The command line says in Chinese what is wrong, exits 2, and writes nothing."""
+HUGE_BUG = (
+    "bug in data/importer.py _xlsx_sheets: openpyxl's read-only iter_rows pads every row to the sheet's "
+    "claimed used range, so one formatted cell at XFD1048576 makes it build ~1M rows x 16,384 columns: "
+    "MemoryError (uncaught, no Chinese message) under a memory cap, the whole machine's memory without one"
+)
+BROKEN = [
+    "truncated",
+    "renamed_binary",
+    "empty",
+    pytest.param("huge", marks=pytest.mark.xfail(strict=True, reason=HUGE_BUG)),
+]
+MESSAGES = {"truncated": "损坏", "renamed_binary": "不是有效的 Excel", "empty": "为空", "huge": ""}
+
+
+def _broken(kind: str, folder: Path) -> Path:
     import e2e_workbooks as wbs
 
-    make = {"truncated": wbs.truncated_xlsx, "renamed_binary": wbs.renamed_binary, "empty": wbs.empty_file}[kind]
-    path = make(tmp_path / f"{kind}.xlsx")
+    make = {"truncated": wbs.truncated_xlsx, "renamed_binary": wbs.renamed_binary, "empty": wbs.empty_file,
+            "huge": wbs.huge_sheet}[kind]
+    return make(folder / f"{kind}.xlsx")
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_cli_refuses_broken_file(kind, fresh_county_db, tmp_path):
+    """The command line says in Chinese what is wrong, exits 2 (unreadable) or 1 (invalid rows),
+    and writes nothing. Run under a 3 GB memory cap so a runaway reader cannot hurt the machine."""
+    path = _broken(kind, tmp_path)
     db = fresh_county_db
     before = cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db)
-    proc = cli("data", "import", str(path), "--db", str(db), db=db)
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    proc = cli("data", "import", str(path), "--db", str(db), db=db, memory_mb=3000, timeout=300)
     assert "Traceback" not in proc.stderr
+    assert "MemoryError" not in proc.stderr + proc.stdout, proc.stderr
+    assert proc.returncode in (1, 2) if kind == "huge" else proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert MESSAGES[kind] in proc.stderr + proc.stdout, proc.stderr
     assert any("\u4e00" <= ch <= "\u9fff" for ch in proc.stderr), proc.stderr
     assert cli_ok("metrics", "scorecard", "--as-of", AS_OF, "--db", str(db), db=db) == before
 
@@ -157,30 +179,36 @@ def test_server_killed_during_a_page_import_is_all_or_nothing(when, page, server
     assert_no_exception(page, "after restart")
 
 
-@pytest.mark.parametrize("kind", ["truncated", "renamed_binary", "empty", "huge"])
-def test_broken_upload_gets_a_clear_message_and_the_server_stays_up(kind, page, county_server, tmp_path):
-    import e2e_workbooks as wbs
+@pytest.fixture(scope="module")
+def capped_server(county_template, e2e_dir, server_factory):
+    """A server under a 4 GB address-space cap, for uploads that might make a reader run away."""
+    db = copy_db(county_template, e2e_dir / "broken-uploads.duckdb")
+    return server_factory(db, "broken-uploads", memory_mb=4000)
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_broken_upload_gets_a_clear_message_and_the_server_stays_up(kind, page, capped_server, tmp_path):
     from e2e_browser import assert_no_exception, goto_nav, login, main_text, screenshot, upload_file
     from e2e_harness import ADMIN
 
-    make = {"truncated": wbs.truncated_xlsx, "renamed_binary": wbs.renamed_binary, "empty": wbs.empty_file,
-            "huge": wbs.huge_sheet}[kind]
-    path = make(tmp_path / f"{kind}.xlsx")
-    login(page, county_server.url, ADMIN)
+    path = _broken(kind, tmp_path)
+    login(page, capped_server.url, ADMIN)
     goto_nav(page, "数据导入")
     started = time.monotonic()
     upload_file(page, path)
     seconds = time.monotonic() - started
     text = main_text(page)
     screenshot(page, f"fault_{kind}")
-    assert_no_exception(page, f"upload of a {kind} file")
-    assert county_server.alive() and county_server.healthy()
     alerts = " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    print(f"\n[e2e-faults] {kind} upload answered in {seconds:.1f} s: {alerts[-160:]!r}")
+    assert capped_server.alive() and capped_server.healthy(), "the server died"
+    assert_no_exception(page, f"upload of a {kind} file")
     if kind == "huge":
-        # Either refused with a reason, or read and checked like any workbook: never a hang.
-        assert "无法读取" in alerts or "检查通过" in text or "错误" in alerts, text[:600]
+        # Refused with a reason, or read and checked like any workbook: never a hang or a crash.
+        assert "无法读取" in alerts or "检查结果" in text, text[:600]
     else:
-        assert "无法读取" in alerts, text[:600]
-        assert {"truncated": "损坏", "renamed_binary": "不是有效的 Excel", "empty": "为空"}[kind] in alerts, alerts
-    assert "确认导入" not in text or kind == "huge"
-    print(f"\n[e2e-faults] {kind} upload answered in {seconds:.1f} s: {alerts[:120]}")
+        assert "无法读取" in alerts and MESSAGES[kind] in alerts, alerts
+        assert "确认导入" not in text
+    # The server still serves other pages.
+    goto_nav(page, "总览")
+    assert_no_exception(page, "总览 after a broken upload")
