@@ -152,7 +152,7 @@ def scorecard_workbook(scope: Scope, db: Database, as_of: dt.date) -> bytes:
     """The printable scorecard of every unit (.xlsx). Every unit's every indicator is in it, so
     only 管理员/领导 may have it; a 单位 reads its own detail on the page."""
     _require_overview(scope)
-    from metrics.excel import scorecard_workbook as build
+    from reports.excel import scorecard_workbook as build
 
     return build(_scorecard(db, as_of), as_of)
 

@@ -60,7 +60,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         raise CliError(f"输出文件须为 .csv 或 .xlsx：{out}", f"--out must end in .csv or .xlsx: {out}")
     frame = scorecard(_facts(args.db), as_of)
     if out and out.lower().endswith(".xlsx"):
-        from metrics.excel import scorecard_workbook
+        from reports.excel import scorecard_workbook
 
         _write(out, scorecard_workbook(frame, as_of))
     elif out:
@@ -74,7 +74,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     month = _month(args.month)
     if Path(args.out).suffix.lower() != ".xlsx":
         raise CliError(f"输出文件须为 .xlsx：{args.out}", f"--out must end in .xlsx: {args.out}")
-    from metrics.excel import review_workbook
+    from reports.excel import review_workbook
 
     _write(args.out, review_workbook(_facts(args.db), month))
     return 0

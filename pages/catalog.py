@@ -3,8 +3,8 @@ and their basis, and demand matching."""
 
 import streamlit as st
 
-from metrics import charts
 from metrics.registry import KPI_BY_CODE
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

@@ -3,8 +3,8 @@ extranet coverage by township, security measures, data quality scores and fix ra
 
 import streamlit as st
 
-from metrics import charts
 from metrics.registry import KPI_BY_CODE
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

@@ -3,7 +3,7 @@ since last month; the county's 12-month trend; the best and worst units of each 
 
 import streamlit as st
 
-from metrics import charts
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

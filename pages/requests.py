@@ -3,8 +3,8 @@ warning lists; refusals lacking a basis or reason; the monthly view."""
 
 import streamlit as st
 
-from metrics import charts
 from metrics.registry import STATUS_LABELS, STEP_LABELS
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

@@ -15,10 +15,10 @@ from data.publish import (
     published_months,
     unpublish_month,
 )
-from metrics.bulletin import bulletin_text
-from metrics.excel import ranking_frame, review_workbook, suggestion_frame
 from metrics.monthly import month_bounds
 from metrics.scorecard import scorecard
+from reports.bulletin import bulletin_text
+from reports.excel import ranking_frame, review_workbook, suggestion_frame
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from metrics import charts
 from metrics.registry import KPIS
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

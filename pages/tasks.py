@@ -7,7 +7,7 @@ import streamlit as st
 
 from data.progress import STATUSES, ReportError, submit_report, verify_report
 from data.scope import PermissionDenied
-from metrics import charts
+from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from data.facts import load_facts
-from metrics.bulletin import bulletin_text
+from reports.bulletin import bulletin_text
 from tests.pages.conftest import run_page, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from metrics import charts
+from reports import charts
 
 
 def test_light_matrix_cells_and_colours():

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from metrics.excel import PERCENT, REVIEW_SHEETS, review_workbook, scorecard_workbook
 from metrics.scorecard import SCORECARD_COLUMNS
+from reports.excel import PERCENT, REVIEW_SHEETS, review_workbook, scorecard_workbook
 
 AS_OF = dt.date(2023, 9, 30)
 
@@ -155,7 +155,7 @@ def test_review_timeliness_and_ranking(facts):
 
 
 def test_bulletin_names_the_overdue_request(facts):
-    from metrics.bulletin import bulletin_text
+    from reports.bulletin import bulletin_text
 
     text = bulletin_text(facts, "2023-09")
     lines = text.splitlines()

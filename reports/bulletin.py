@@ -62,11 +62,11 @@ def _weak_points(card: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
 
 def bulletin_text(facts, month: str) -> str:
     """The 通报 draft for `month` ('YYYY-MM'), judged as of the month's last day."""
-    from metrics.excel import overdue_frame
     from metrics.milestones import milestone_status
     from metrics.monthly import month_bounds
     from metrics.scorecard import scorecard
     from metrics.trend import change_since_last_month
+    from reports.excel import overdue_frame
 
     _first, as_of = month_bounds(month)
     card = scorecard(facts, as_of)

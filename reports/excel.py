@@ -406,8 +406,8 @@ REVIEW_SHEETS = ["排名汇总", "单位记分卡", "任务台账", "逾期清�
 
 def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
     """The monthly review (月度考评) as of the month's last day; `bulletin` is the office's edited
-    通报 text (default: metrics.bulletin.bulletin_text)."""
-    from metrics.bulletin import bulletin_text
+    通报 text (default: reports.bulletin.bulletin_text)."""
+    from reports.bulletin import bulletin_text
 
     as_of = _month_end(month)
     label = f"{cn_month(month)}（截至{cn_date(as_of)}）"
