@@ -319,15 +319,30 @@ def _xlsx_sheets(data: bytes) -> list[tuple[str, list[tuple]]]:
     except Exception as exc:  # openpyxl raises KeyError/InvalidFileException/… on non-workbooks
         raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。") from exc
     try:
-        out = []
-        for ws in wb.worksheets:
-            rows = [tuple(_cell_value(v) for v in row) for row in ws.iter_rows(values_only=True)]
-            out.append((ws.title, rows))
-        return out
+        return [(ws.title, _sheet_rows(ws)) for ws in wb.worksheets]
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
         raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
     finally:
         wb.close()
+
+
+def _sheet_rows(ws) -> list[tuple]:
+    """The cell values of a read-only sheet, row by row, without trailing empty cells or rows.
+
+    The sheet's stored used range is ignored: a careless export that formats one empty cell at
+    XFD1048576 claims a million rows of 16,384 columns, and openpyxl would pad every row to that
+    (memory exhaustion). Rows keep their position, so row numbers stay Excel's."""
+    ws.reset_dimensions()
+    rows: list[tuple] = []
+    last = 0
+    for raw in ws.iter_rows(values_only=True):
+        width = len(raw)
+        while width and (raw[width - 1] is None or raw[width - 1] == ""):
+            width -= 1
+        rows.append(tuple(_cell_value(v) for v in raw[:width]))
+        if width:
+            last = len(rows)
+    return rows[:last]
 
 
 def _csv_rows(data: bytes) -> list[tuple]:

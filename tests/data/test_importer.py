@@ -448,3 +448,19 @@ def test_command_exit_codes(db, tmp_path, monkeypatch):
     out = io.StringIO()
     assert run_import_command(db, [good], out=out, err=err) == 0
     assert "  「共享申请」：共 1 行，新增 1 行，更新 0 行" in out.getvalue().splitlines()
+
+
+def test_a_stray_formatted_cell_at_the_grid_end_does_not_blow_up_the_read(loaded):
+    # A careless export formats one empty cell at XFD1048576: the sheet then claims a million rows
+    # of 16,384 columns, and padding rows to that range exhausted memory (found by the e2e suite).
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.styles import PatternFill
+
+    wb = load_workbook(io.BytesIO(workbook_bytes(full_workbook_rows())))
+    wb["数据目录"].cell(row=1_048_576, column=16_384).fill = PatternFill("solid", fgColor="FFFF00")
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    assert isinstance(wb, Workbook)
+    result = validate_workbook(loaded, buffer.getvalue(), "带格式的空单元格.xlsx", today=TODAY)
+    assert result.fatal is None and result.errors.is_empty()
+    assert result.counts == FULL_COUNTS
