@@ -281,3 +281,56 @@ def _parse_day(text: str) -> dt.date:
 def office_days(db: Database) -> pl.DataFrame:
     """Days the office entered or corrected (they win over the package)."""
     return db.frame("SELECT day, is_workday, note FROM calendar_days WHERE source = 'office' ORDER BY day")
+
+
+# -- group words of annex 2 (任务分工) -------------------------------------------------------------
+
+UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
+
+
+def assignment_groups(db: Database) -> pl.DataFrame:
+    """Each group word of annex 2, the unit kinds it expands to and how many assignments it made."""
+    return db.frame(
+        "SELECT g.group_word, string_agg(g.unit_kind, '、' ORDER BY g.unit_kind) AS unit_kinds, "
+        "(SELECT count(*) FROM task_assignments a WHERE a.origin = g.group_word) AS assignments "
+        "FROM assignment_groups g GROUP BY g.group_word ORDER BY g.group_word"
+    )
+
+
+def set_group_kinds(db: Database, actor: Scope, group_word: str, kinds: list[str]) -> dict[str, int]:
+    """Change which unit kinds a group word expands to, then re-expand the assignments.
+
+    Assignments the word no longer implies are removed, except where the unit has already reported
+    progress on that task: those are kept (history is never dropped silently) and counted."""
+    _require_admin(actor)
+    from data.plan import PLAN_GROUPS, expand_assignments
+
+    if group_word not in {word for word, _kind in PLAN_GROUPS}:
+        raise SettingsError(f"「{group_word}」不是任务分工表中的单位统称。")
+    kinds = [k for k in UNIT_KINDS if k in set(kinds)]
+    if not kinds:
+        raise SettingsError("请至少选择一种单位类型。")
+    with db.transaction() as cur:
+        before = cur.execute("SELECT count(*) FROM task_assignments").fetchone()[0]
+        old = [r[0] for r in cur.execute(
+            "SELECT unit_kind FROM assignment_groups WHERE group_word = ? ORDER BY unit_kind", [group_word]
+        ).fetchall()]
+        cur.execute("DELETE FROM assignment_groups WHERE group_word = ?", [group_word])
+        cur.executemany("INSERT INTO assignment_groups VALUES (?, ?)", [[group_word, k] for k in kinds])
+        stale = (
+            "FROM task_assignments a JOIN units u USING (unit_id) WHERE a.origin = ? "
+            "AND u.kind NOT IN (SELECT unit_kind FROM assignment_groups WHERE group_word = ?)"
+        )
+        reported = "EXISTS (SELECT 1 FROM progress_reports p WHERE p.task_no = a.task_no AND p.unit_id = a.unit_id)"
+        kept = cur.execute(f"SELECT count(*) {stale} AND {reported}", [group_word, group_word]).fetchone()[0]
+        cur.execute(
+            "DELETE FROM task_assignments WHERE (task_no, unit_id) IN "
+            f"(SELECT a.task_no, a.unit_id {stale} AND NOT {reported})",
+            [group_word, group_word],
+        )
+        removed = before - cur.execute("SELECT count(*) FROM task_assignments").fetchone()[0]
+        added = expand_assignments(cur)
+        after = cur.execute("SELECT count(*) FROM task_assignments").fetchone()[0]
+        _record(cur, actor, f"任务分工：{group_word}", f"{'、'.join(old)} → {'、'.join(kinds)}",
+                {"任务分工": before}, {"任务分工": after})
+    return {"added": added, "removed": removed, "kept": kept}

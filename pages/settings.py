@@ -35,7 +35,8 @@ def _save(action, *args, done: str) -> None:
     st.rerun()
 
 
-weights_tab, grades_tab, sla_tab, calendar_tab = st.tabs(["指标权重", "等次与预警", "时限规则", "工作日历"])
+weights_tab, grades_tab, sla_tab, calendar_tab, groups_tab = st.tabs(
+    ["指标权重", "等次与预警", "时限规则", "工作日历", "任务分工"])
 
 with weights_tab, st.form("settings_weights"):
     st.caption("权重之和须为100。权重为0的指标只展示、不计分；不适用于某单位的指标不计入，其余权重按比例折算。")
@@ -135,3 +136,15 @@ with calendar_tab:
             ),
             hide_index=True, width="stretch", key="settings_office_days",
         )
+
+with groups_tab:
+    st.caption("任务分工表中的“县直各单位”等统称，按单位类型展开到每个单位；修改后立即重新展开。"
+               "不再适用的分工将删除，但已有进展报送的保留。")
+    groups = store.assignment_groups(db)
+    st.dataframe(groups.rename({"group_word": "统称", "unit_kinds": "展开到的单位类型", "assignments": "分工条数"}),
+                 hide_index=True, width="stretch", key="settings_groups_table")
+    with st.form("settings_groups"):
+        word = st.selectbox("统称", groups["group_word"].to_list(), key="settings_group_word")
+        kinds = st.multiselect("展开到的单位类型", store.UNIT_KINDS, key="settings_group_kinds")
+        if st.form_submit_button("保存并重新展开"):
+            _save(store.set_group_kinds, word, kinds, done=f"「{word}」的展开范围已保存，任务分工已重新展开。")

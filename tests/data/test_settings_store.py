@@ -132,3 +132,41 @@ def test_parse_day_list_reads_dates_and_ranges():
         store.parse_day_list("明年元旦")
     with pytest.raises(SettingsError, match="结束早于开始"):
         store.parse_day_list("2027-02-12至2027-02-10")
+
+
+def test_group_words_re_expand_and_keep_reported_assignments(db):
+    # Two townships: one has reported on task 3, the other has not.
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO units (unit_id, name, kind) VALUES (901, '示例甲镇', '乡镇（街道）'), "
+                    "(902, '示例乙乡', '乡镇（街道）')")
+        from data.plan import expand_assignments
+
+        expand_assignments(cur)
+        cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status) "
+                    "VALUES (3, 901, DATE '2023-07-01', '推进中')")
+    departments = db.scalar("SELECT count(*) FROM units WHERE kind = '县直部门'")
+    assert db.scalar("SELECT count(*) FROM task_assignments WHERE unit_id IN (901, 902)") == 2  # task 3 each
+
+    # 各乡镇（街道） narrowed to 县直部门 only: 902's task 3 goes, 901's stays (it reported), and the
+    # departments gain task 3 through this word only where another word did not assign it already.
+    result = store.set_group_kinds(db, SYSTEM, "各乡镇（街道）", ["县直部门"])
+    assert result == {"added": 0, "removed": 1, "kept": 1}
+    assert db.rows("SELECT unit_id FROM task_assignments WHERE unit_id IN (901, 902)") == [(901,)]
+
+    # 县直各单位 widened to the public-service companies: tasks 2, 4, 6–10 reach the 7 companies.
+    companies = db.scalar("SELECT count(*) FROM units WHERE kind = '公共服务企业'")
+    result = store.set_group_kinds(db, SYSTEM, "县直各单位", ["县直部门", "公共服务企业"])
+    assert result == {"added": 7 * companies, "removed": 0, "kept": 0}
+    assert departments == 38
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE target LIKE '任务分工：%'") == 2
+    groups = store.assignment_groups(db)
+    assert groups.filter(groups["group_word"] == "县直各单位")["unit_kinds"][0] == "公共服务企业、县直部门"
+
+
+def test_group_words_refuse_unknown_words_empty_kinds_and_non_admins(db):
+    with pytest.raises(SettingsError, match="不是任务分工表中的单位统称"):
+        store.set_group_kinds(db, SYSTEM, "全县各单位", ["县直部门"])
+    with pytest.raises(SettingsError, match="至少选择一种"):
+        store.set_group_kinds(db, SYSTEM, "县直各单位", [])
+    with pytest.raises(PermissionDenied):
+        store.set_group_kinds(db, Scope("leader", "领导"), "县直各单位", ["县直部门"])

@@ -118,3 +118,15 @@ def test_a_leader_is_refused(app_db):
     at = open_page(LEADER)
     assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
     assert at.number_input == []
+
+
+def test_group_word_widened_on_the_page_reaches_the_assignments(app_db):
+    at = open_page()
+    before = app_db.scalar("SELECT count(*) FROM task_assignments")
+    at.selectbox(key="settings_group_word").set_value("县直各单位")
+    at.multiselect(key="settings_group_kinds").set_value(["县直部门", "公共服务企业"])
+    at.button(key="FormSubmitter:settings_groups-保存并重新展开").click().run()
+    assert not at.exception
+    assert "「县直各单位」的展开范围已保存，任务分工已重新展开。" in [s.value for s in at.success]
+    # Tasks 2, 4, 6–10 now reach the 7 public-service companies of the plan.
+    assert app_db.scalar("SELECT count(*) FROM task_assignments") == before + 7 * 7
