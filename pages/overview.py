@@ -28,11 +28,12 @@ for start in range(0, len(figures), 4):
 st.subheader("工作目标完成情况")
 status = cache.view("milestones", scope, as_of)
 gaps = cache.view("milestone_gaps", scope, as_of)
-ICON = {"已达成": "✅", "未达成": "❌", "未到期": "⏳"}
+# Streamlit's bundled Material icons: emoji need a colour-emoji font the office PCs may lack.
+ICON = {"已达成": ":material/check_circle:", "未达成": ":material/cancel:", "未到期": ":material/schedule:"}
 for m in status.iter_rows(named=True):
-    head = (f"{ICON.get(m['status'], '')} {m['code']} {m['title']}（{fmt.fmt_date(m['due_date'])}）："
+    head = (f"{m['code']} {m['title']}（{fmt.fmt_date(m['due_date'])}）："
             f"{m['status']}" + (f"，{m['units_missing']}个单位尚有缺项" if m["units_missing"] else ""))
-    with st.expander(head, expanded=m["status"] == "未达成"):
+    with st.expander(head, expanded=m["status"] == "未达成", icon=ICON.get(m["status"])):
         st.markdown(f"**要求**：{m['requirement']}")
         mine = gaps.filter(gaps["code"] == m["code"])
         if mine.is_empty():
