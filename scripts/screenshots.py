@@ -24,11 +24,11 @@ MAX_BYTES = 300_000
 
 # docs name -> screenshot written by the e2e run
 MAIN = {
-    "login.png": "01_登录.png",
-    "overview.png": "管理员_01_总览.png",
-    "scorecards.png": "管理员_02_单位考评.png",
-    "tasks.png": "管理员_03_任务督办.png",
-    "requests.png": "管理员_04_共享申请.png",
+    "login.png": "登录.png",
+    "overview.png": "管理员_总览.png",
+    "scorecards.png": "管理员_单位考评.png",
+    "tasks.png": "管理员_任务督办.png",
+    "requests.png": "管理员_共享申请.png",
 }
 
 

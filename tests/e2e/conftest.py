@@ -47,10 +47,7 @@ def browser_context_args(browser_context_args):
 # -- session fixtures --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def e2e_dir(tmp_path_factory) -> Path:
-    # The folder holds this run's pictures only (page numbers shift as pages are added).
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
     return tmp_path_factory.mktemp("e2e")
 
 

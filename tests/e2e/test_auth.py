@@ -55,7 +55,7 @@ def test_first_start_setup_creates_the_first_admin(page, server_factory, tmp_pat
     wait_idle(page)
     text = main_text(page)
     assert "初始化管理员" in text and "还没有任何账号" in text
-    screenshot(page, "00_首次启动_初始化管理员")
+    screenshot(page, "首次启动_初始化管理员")
 
     form = page.locator('[data-testid="stForm"]')
     inputs = form.locator("input")
@@ -130,7 +130,7 @@ def test_logout_then_reload_shows_the_login(page, county_server):
     page.wait_for_timeout(800)  # the cookie component answers on a second run
     wait_idle(page)
     assert login_form_visible(page), "a reload after logout logged the user back in"
-    screenshot(page, "01_登录")
+    screenshot(page, "登录")
 
 
 def test_lockout_after_five_failures_survives_a_restart(page, server_factory, fresh_county_db):

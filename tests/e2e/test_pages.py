@@ -1,7 +1,7 @@
 """Every page of every role's menu renders at county scale, with a screenshot of each; the as-of date
 in the sidebar changes the figures shown.
 
-Screenshots go to test-artifacts/screenshots/<role>_<nn>_<title>.png (git-ignored); the main ones
+Screenshots go to test-artifacts/screenshots/<role>_<title>.png (git-ignored); the main ones
 are copied into docs/screenshots/ by scripts/screenshots.py.
 """
 
@@ -32,11 +32,11 @@ def test_every_page_of_the_menu_renders(role, page, county_server):
     titles = [label for label, _ in nav_links(page)]
     assert titles, "empty navigation"
     problems = []
-    for n, title in enumerate(titles, start=1):
+    for title in titles:
         started = time.monotonic()
         goto_nav(page, title)
         PAGE_TIMES.setdefault(role, []).append(time.monotonic() - started)
-        shot = screenshot(page, f"{role}_{n:02d}_{title}")
+        shot = screenshot(page, f"{role}_{title}")
         try:
             assert_no_exception(page, f"{role} / {title}")
         except AssertionError as exc:
