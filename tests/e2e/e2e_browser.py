@@ -191,11 +191,11 @@ def choose(page: Page, label: str, option: str, scope: Locator | None = None) ->
 
 
 def fill_date(page: Page, field: Locator, day) -> None:
-    """Type a date into a Streamlit 1.67 date field (one spin button per part)."""
+    """Type a date into a Streamlit 1.67 date field (one spin button per part). The field commits
+    when focus leaves it (the next click); Enter is not pressed: it makes the field skip that blur."""
     for part, text in (("year", f"{day.year:04d}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
         field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
         page.keyboard.type(text, delay=30)
-    page.keyboard.press("Enter")
 
 
 def upload_file(page: Page, path: Path, timeout: float = 180.0) -> None:

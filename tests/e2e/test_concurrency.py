@@ -157,8 +157,7 @@ async def choose(page, label: str, option: str) -> None:
 async def fill_date(page, field_, day: dt.date) -> None:
     for part, text in (("year", f"{day.year:04d}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
         await field_.locator(f'[role="spinbutton"][data-type="{part}"]').click()
-        await page.keyboard.type(text, delay=20)
-    await page.keyboard.press("Enter")
+        await page.keyboard.type(text, delay=20)  # committed by the blur of the next click
 
 
 async def headline(page) -> dict[str, str]:
@@ -269,13 +268,14 @@ async def run_load(url: str, writers: dict[Account, list], book, tally: Tally, r
             except Exception as exc:  # a session that could not even log in is an error of the run
                 tally.error(f"session {n}", repr(exc))
 
+        # Writers first (they bound the run), then the import, then the readers.
+        work = [asyncio.create_task(later(n, writer(browser, url, acc, acc.username, tally, plan)))
+                for n, (acc, plan) in enumerate(writers.items())]
+        work.append(asyncio.create_task(later(len(work), importer(browser, url, book, "office-import",
+                                                                   tally, result))))
         jobs = [(reader, (browser, url, LEADER, f"leader{i}", tally, done)) for i in range(LEADER_SESSIONS)]
         jobs.append((reader, (browser, url, ADMIN, "office-reader", tally, done)))
-        readers = [asyncio.create_task(later(n, fn(*args))) for n, (fn, args) in enumerate(jobs)]
-        work = [asyncio.create_task(later(len(jobs) + n, writer(browser, url, acc, acc.username, tally, plan)))
-                for n, (acc, plan) in enumerate(writers.items())]
-        work.append(asyncio.create_task(later(len(jobs) + len(work), importer(browser, url, book, "office-import",
-                                                                               tally, result))))
+        readers = [asyncio.create_task(later(len(work) + n, fn(*args))) for n, (fn, args) in enumerate(jobs)]
         try:
             await asyncio.wait_for(asyncio.gather(*work), timeout=WALL_LIMIT)
         except TimeoutError:

@@ -56,19 +56,16 @@ def test_every_page_of_the_menu_renders(role, page, county_server):
 def _set_as_of(page, day: str) -> None:
     """Type an ISO date into the sidebar's 考评日期（截至） field and commit it.
 
-    Streamlit 1.67 draws a react-aria date field: one spin button per year / month / day part."""
+    Streamlit 1.67 draws a react-aria date field: one spin button per year / month / day part. It
+    commits on blur (a click outside); Enter does not commit and makes the field skip the next
+    blur, so it is not pressed."""
     field = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"]').first
     year, month, dd = day.split("-")
-    field.locator('[role="spinbutton"][data-type="year"]').click()
-    page.keyboard.type(year, delay=30)
-    field.locator('[role="spinbutton"][data-type="month"]').click()
-    page.keyboard.type(month, delay=30)
-    field.locator('[role="spinbutton"][data-type="day"]').click()
-    page.keyboard.type(dd, delay=30)
-    rerun_and_wait(page, lambda: page.keyboard.press("Enter"))
+    for part, text in (("year", year), ("month", month), ("day", dd)):
+        field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
+        page.keyboard.type(text, delay=30)
     if day.replace("-", "/") not in field.inner_text().replace("\n", ""):
         raise AssertionError(f"the date field shows {field.inner_text()!r}, not {day}")
-    # Blur commits on versions that ignore Enter.
     rerun_and_wait(page, lambda: page.locator('[data-testid="stMain"] h1').first.click())
 
 
