@@ -23,12 +23,15 @@ def db() -> Database:
 
 
 def _scope_key(scope: Scope) -> tuple:
-    return (scope.username, scope.role, scope.unit_id, scope.display_name)
+    # What a read may return depends on the role and the bound unit only (data.views never reads
+    # the user's name), so every leader shares one cached result, every user of one unit another.
+    return (scope.role, scope.unit_id)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _call(name: str, db_path: str, version: int, scope_key: tuple, args: tuple) -> Any:
-    scope = Scope(*scope_key)
+    role, unit_id = scope_key
+    scope = Scope(username=f"{role}:{unit_id}", role=role, unit_id=unit_id)
     database = get_db(db_path)
     args = tuple(dt.date.fromisoformat(a[5:]) if isinstance(a, str) and a.startswith("date:") else a
                  for a in args)
