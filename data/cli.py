@@ -235,39 +235,29 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from data.audit import record
     from data.db import get_db
+    from data.demo import DemoRefusedError, clear_demo, generate_demo
+    from data.scope import SYSTEM
 
-    try:
-        from data.demo import generate_demo
-    except ModuleNotFoundError as exc:
-        raise _missing_module(exc, "data.demo", "演示数据") from exc
     db = get_db(args.db)
     if args.clear:
-        from data.audit import record
-        from data.demo import clear_demo
-        from data.scope import SYSTEM
-
         removed = clear_demo(db)
-        with db.transaction() as cur:
-            record(cur, SYSTEM, "演示数据", "清除", "删除演示数据", before=removed)
-        _print_counts("演示数据已删除：", removed)
-        return EXIT_OK
-    kwargs = {"force": True} if args.force else {}
-    try:
-        counts = generate_demo(db, scale=args.scale, seed=args.seed, **kwargs)
-    except Exception as exc:
-        if type(exc).__name__ == "DemoRefusedError":
+        target, detail, before, after = "清除", "删除演示数据", removed, None
+        heading = "演示数据已删除："
+    else:
+        try:
+            after = generate_demo(db, scale=args.scale, seed=args.seed, force=args.force)
+        except DemoRefusedError as exc:
             raise CliError(
                 "数据库中已有导入的真实数据，生成演示数据会将其覆盖；如确需覆盖，请加 --force 重新执行。",
                 "The database holds real (imported) data that demo data would replace; add --force to do so.",
             ) from exc
-        raise
-    from data.audit import record
-    from data.scope import SYSTEM
-
+        target, detail, before = f"{args.scale}（种子 {args.seed}）", "生成演示数据", None
+        heading = f"演示数据已生成（规模 {args.scale}，种子 {args.seed}）："
     with db.transaction() as cur:
-        record(cur, SYSTEM, "演示数据", f"{args.scale}（种子 {args.seed}）", "生成演示数据", after=counts)
-    _print_counts(f"演示数据已生成（规模 {args.scale}，种子 {args.seed}）：", counts)
+        record(cur, SYSTEM, "演示数据", target, detail, before=before, after=after)
+    _print_counts(heading, removed if args.clear else after)
     return EXIT_OK
 
 

@@ -61,14 +61,21 @@ def network_rows(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+def _latest_by_unit(frame: pl.DataFrame, date_col: str, as_of: dt.date) -> pl.DataFrame:
+    """Per unit, the row with the latest `date_col` on or before D."""
+    return (
+        _by_unit(frame)
+        .filter(pl.col(date_col) <= pl.lit(as_of))
+        .sort(date_col)
+        .group_by("unit_id")
+        .agg(pl.all().last())
+    )
+
+
 def latest_security(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """The latest assessment dated <= D per unit, with the share of measures in place."""
     return (
-        _by_unit(facts.security)
-        .filter(pl.col("assessed_on") <= pl.lit(as_of))
-        .sort("assessed_on")
-        .group_by("unit_id")
-        .agg(pl.all().last())
+        _latest_by_unit(facts.security, "assessed_on", as_of)
         .with_columns(
             measures=pl.sum_horizontal(*[pl.col(m).fill_null(False).cast(pl.Int32) for m in SECURITY_MEASURES])
         )
@@ -87,13 +94,7 @@ def quality_rows(facts: Facts, as_of: dt.date) -> pl.DataFrame:
 
 def coverage_rows(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """The latest village count dated <= D per township."""
-    return (
-        _by_unit(facts.coverage)
-        .filter(pl.col("counted_on") <= pl.lit(as_of))
-        .sort("counted_on")
-        .group_by("unit_id")
-        .agg(pl.all().last())
-    )
+    return _latest_by_unit(facts.coverage, "counted_on", as_of)
 
 
 def infra_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
