@@ -1,0 +1,177 @@
+"""Page benchmark: `bash scripts/cli benchmarks.pages [--scale county|province] [--db FILE] [--pages …]`.
+
+Each page runs in its own fresh process (empty caches, as after a restart) under Streamlit's
+AppTest as the office (管理员), on deterministic demo data (seed 4, up to `--today`):
+- first:   the first run at as-of 2025-06-30 (facts loaded, every cache cold);
+- new date: the next run at a new as-of date, 2025-03-31 (a change of 考评日期 in the sidebar);
+- warm:    the same run again (what every further user and rerun pays);
+- filter:  a page-specific filter change where the page has one (月度考评: the previous month);
+- peak MB: the process's maximum resident set size after all runs.
+A page that raises shows its exception instead of figures. The data sizes and the machine load are
+printed with the figures, so a README line can say what was measured.
+
+Without `--db` the demo database is generated into a temporary folder first (county: seconds;
+province: one to two minutes and about 1 GB of disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST = dt.date(2025, 6, 30)
+SECOND = dt.date(2025, 3, 31)
+ADMIN = {"username": "bench", "role": "管理员", "unit_id": None, "display_name": "办公室"}
+# page file stem -> (session-state key, value) of a filter change worth timing
+FILTERS = {"review": ("review_month", "2025-02")}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed_run(at) -> tuple[float, str | None]:
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    error = None
+    if at.exception:
+        error = str(at.exception[0].value)[:300]
+    return elapsed, error
+
+
+def measure_page(db_path: str, page: str) -> dict:
+    """In a child process: time one page as described in the module docstring."""
+    os.environ["DASHBOARD_DB"] = db_path
+    import requests  # noqa: F401  (pages/requests.py must not shadow the library; see tests/pages)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=1800)
+    at.session_state["scope"] = ADMIN
+    at.session_state["as_of"] = FIRST.isoformat()
+    out: dict = {"page": page}
+    out["first_s"], error = _timed_run(at)
+    if error is None and not (at.metric or at.dataframe or at.table):
+        error = "page drew no figures or tables: " + "; ".join(str(w.value) for w in (*at.warning, *at.error))
+    if error is None:
+        at.session_state["as_of"] = SECOND.isoformat()
+        out["new_date_s"], error = _timed_run(at)
+    if error is None:
+        out["warm_s"], error = _timed_run(at)
+    if error is None and page in FILTERS:
+        key, value = FILTERS[page]
+        at.session_state[key] = value
+        out["filter_s"], error = _timed_run(at)
+    out["error"] = error
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def ensure_login(db) -> None:
+    """Pages re-check the session's user against the users table: create the office login."""
+    from data.scope import SYSTEM
+    from data.users import add_user, list_users
+
+    if ADMIN["username"] not in list_users(db)["username"].to_list():
+        add_user(db, SYSTEM, ADMIN["username"], "bench-password-2025", "管理员", display_name=ADMIN["display_name"])
+
+
+def sizes(db_path: str) -> dict:
+    from data.db import get_db
+
+    db = get_db(db_path)
+    ensure_login(db)
+    return {
+        table: int(db.scalar(f"SELECT count(*) FROM {table}"))
+        for table in ("units", "catalog_items", "share_requests", "progress_reports", "catalog_updates")
+    }
+
+
+def generate(db_path: str, scale: str, today: dt.date) -> None:
+    from data.db import get_db
+    from data.demo import generate_demo
+
+    generate_demo(get_db(db_path), scale=scale, seed=4, today=today, force=True)
+
+
+def _child(*args: str) -> dict | None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.pages", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child {args} failed:\n{done.stderr[-3000:]}")
+    lines = done.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else None
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def report(scale: str, data: dict, rows: list[dict], load: tuple[float, float]) -> str:
+    lines = [
+        f"scale {scale}: {data['units']:,} units, {data['catalog_items']:,} catalog items, "
+        f"{data['share_requests']:,} requests, {data['progress_reports']:,} progress reports, "
+        f"{data['catalog_updates']:,} catalog updates",
+        f"{'page':<12}{'first s':>9}{'new date s':>12}{'warm s':>9}{'filter s':>10}{'peak MB':>9}  error",
+    ]
+    for r in rows:
+        lines.append(f"{r['page']:<12}{_fmt(r.get('first_s')):>9}{_fmt(r.get('new_date_s')):>12}"
+                     f"{_fmt(r.get('warm_s')):>9}{_fmt(r.get('filter_s')):>10}{r['peak_rss_mb']:>9.0f}  "
+                     f"{r.get('error') or ''}")
+    lines.append(f"first = first run at {FIRST}, new date = then at {SECOND}, warm = the same run again; "
+                 "each page in its own process as 管理员")
+    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} at the start, {load[1]:.1f} at the end")
+    return "\n".join(lines)
+
+
+DEFAULT_PAGES = ("overview", "scorecards", "review", "requests", "catalog", "infra", "tasks")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if args and args[0] == "--child-page":
+        print(json.dumps(measure_page(args[1], args[2]), ensure_ascii=False))
+        return 0
+    if args and args[0] == "--child-generate":
+        generate(args[1], args[2], dt.date.fromisoformat(args[3]))
+        print(json.dumps(sizes(args[1])))
+        return 0
+    if args and args[0] == "--child-sizes":
+        print(json.dumps(sizes(args[1])))
+        return 0
+    parser = argparse.ArgumentParser(prog="benchmarks.pages", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=("county", "province"), default="county")
+    parser.add_argument("--db", help="an existing demo database to measure (default: generate one)")
+    parser.add_argument("--today", default=dt.date.today().isoformat(), help="demo data end date")
+    parser.add_argument("--pages", nargs="*", default=list(DEFAULT_PAGES))
+    parser.add_argument("--json", action="store_true")
+    opts = parser.parse_args(args)
+    start_load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
+        db_path = opts.db or str(Path(tmp) / f"pages-{opts.scale}.duckdb")
+        if opts.db:
+            data = _child("--child-sizes", db_path)
+        else:
+            print(f"… generating {opts.scale} demo data", file=sys.stderr, flush=True)
+            data = _child("--child-generate", db_path, opts.scale, opts.today)
+        rows = []
+        for page in opts.pages:
+            print(f"… {page}", file=sys.stderr, flush=True)
+            rows.append(_child("--child-page", db_path, page))
+    print(report(opts.scale, data, rows, (start_load, os.getloadavg()[0])))
+    if opts.json:
+        print(json.dumps({"sizes": data, "pages": rows}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
