@@ -9,7 +9,7 @@ from data import users, views
 from data.db import get_db
 from data.scope import PermissionDenied
 from ui.auth import page_scope
-from ui.fmt import fmt_date
+from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/users.py"))
@@ -21,7 +21,7 @@ st.caption("账号只保存在本系统数据库中，密码以 bcrypt 摘要保
            f"从同一地址连续{limits['login_free_attempts']:g}次输错密码后，该地址每次再试须等待，等待时间逐次加倍，"
            "在“解除登录限制”中可立即解除，重置密码也会解除。停用、重置密码或变更角色后，该用户须重新登录。")
 if flash := st.session_state.pop("users_flash", None):
-    st.success(flash)
+    st.success(md_escape(flash))
 
 accounts = users.list_users(db)
 table = accounts.select(
@@ -45,7 +45,7 @@ def _apply(action, *args, done: str) -> None:
     try:
         action(db, scope, *args)
     except (users.UserError, PermissionDenied) as exc:
-        st.error(getattr(exc, "message_cn", str(exc)))
+        st.error(md_escape(getattr(exc, "message_cn", str(exc))))
         return
     st.session_state["users_flash"] = done
     st.rerun()

@@ -20,6 +20,7 @@ from streamlit_authenticator.controllers import AuthenticationController
 from data import users
 from data.db import Database
 from data.scope import Scope
+from ui.fmt import md_escape
 from ui.session import current_scope, set_scope
 
 COOKIE_NAME = "yushan_dashboard_auth"
@@ -147,7 +148,7 @@ def _setup_form(db: Database) -> None:
     try:
         scope = users.create_first_admin(db, username, password, display)
     except users.UserError as exc:
-        st.error(exc.message_cn)
+        st.error(md_escape(exc.message_cn))
         return
     _start_session(scope)
     st.session_state[_SET_COOKIE] = True
