@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.controllers import AuthenticationController
@@ -20,10 +21,11 @@ from streamlit_authenticator.controllers import AuthenticationController
 from data import users
 from data.db import Database
 from data.scope import Scope
+from ui import cookie_server
 from ui.fmt import md_escape
 from ui.session import current_scope, set_scope
 
-COOKIE_NAME = "yushan_dashboard_auth"
+COOKIE_NAME = cookie_server.COOKIE_NAME
 COOKIE_EXPIRY_DAYS = 1.0
 LOGIN_FORM_KEY = "Login"
 LOGIN_FIELDS = {"Form name": "用户登录", "Username": "用户名", "Password": "密码", "Login": "登录"}
@@ -119,6 +121,21 @@ def _check_running_session(db: Database, username: str) -> Scope | None:
     return checked.scope
 
 
+def _write_cookie(db: Database, username: str, issued_at: float) -> None:
+    """Have the server set the login cookie, HttpOnly (ui/cookie_server.py): the library's own
+    set_cookie writes it from page script, where it can never be HttpOnly. The token is the one
+    the library reads back: HS256 over {username, exp_date} with the cookie key."""
+    exp = issued_at + COOKIE_EXPIRY_DAYS * 86400
+    token = jwt.encode({"username": username, "exp_date": exp}, users.cookie_key(db), algorithm="HS256")
+    nonce = cookie_server.issue_nonce(token, max_age=int(exp - users.clock()))
+    st.html(cookie_server.browser_call(cookie_server.SET_PATH, nonce), unsafe_allow_javascript=True)
+
+
+def _clear_cookie() -> None:
+    st.html(cookie_server.browser_call(cookie_server.CLEAR_PATH, cookie_server.issue_nonce(None)),
+            unsafe_allow_javascript=True)
+
+
 def authenticator(db: Database) -> stauth.Authenticate:
     """A fresh Authenticate for this run (the cookie component must be rendered on every run)."""
     credentials = users.credentials_for_authenticator(db)
@@ -166,7 +183,7 @@ def login_gate(db: Database) -> Scope:
         if scope is not None:
             set_scope(scope)  # a name or unit change applies on the next rerun
             if st.session_state.pop(_SET_COOKIE, False):
-                auth.cookie_controller.set_cookie()
+                _write_cookie(db, scope.username, st.session_state.get(_ISSUED_AT, users.clock()))
             return scope
 
     # Until st.navigation runs, Streamlit would list the pages/ files in the sidebar to a visitor.
@@ -180,7 +197,7 @@ def login_gate(db: Database) -> Scope:
     st.caption("玉山县政务数据共享工作领导小组办公室")
     auth.login(location="main", fields=LOGIN_FIELDS, key=LOGIN_FORM_KEY)
     if st.session_state.pop(_DROP_COOKIE, False):
-        auth.cookie_controller.delete_cookie()  # hygiene: the server no longer honours it anyway
+        _clear_cookie()  # hygiene: the server no longer honours it anyway
     if st.session_state.get("authentication_status"):
         # Logged in by a valid cookie (a refresh or a new tab), or by the form just now.
         if st.session_state.get(_SET_COOKIE):

@@ -121,6 +121,17 @@ def test_refresh_on_a_sub_page_keeps_the_user_there(page, county_server):
     assert_no_exception(page, "after refresh")
 
 
+def test_the_login_cookie_is_httponly_and_invisible_to_page_script(page, county_server):
+    login(page, county_server.url, ADMIN)
+    page.wait_for_timeout(800)  # the server answers the page's cookie request
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    cookie = cookies.get("yushan_dashboard_auth")
+    assert cookie is not None, cookies
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert cookie["secure"] is False  # plain HTTP here; Secure is set when served over HTTPS
+    assert "yushan_dashboard_auth" not in page.evaluate("document.cookie")
+
+
 def test_logout_then_reload_shows_the_login(page, county_server):
     login(page, county_server.url, LEADER)
     logout(page)
