@@ -192,7 +192,7 @@ def _user_table(frame):
     if "locked_until" in cols:
         state = (
             pl.when(pl.col("locked_until").is_not_null() & (pl.col("locked_until") > now))
-            .then(pl.lit("锁定至 ") + pl.col("locked_until").dt.strftime("%Y年%-m月%-d日 %H:%M"))
+            .then(pl.lit("登录须等待至 ") + pl.col("locked_until").dt.strftime("%Y年%-m月%-d日 %H:%M:%S"))
             .otherwise(state)
         )
     if "disabled" in cols:
