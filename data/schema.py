@@ -261,6 +261,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 source          VARCHAR NOT NULL,
                 failures        INTEGER NOT NULL,
                 next_allowed_at TIMESTAMP,
+                last_failed_at  TIMESTAMP NOT NULL,
                 PRIMARY KEY (username, source)
             )""",
         ],

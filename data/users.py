@@ -377,10 +377,14 @@ def _wait_message(until: dt.datetime, now: dt.datetime) -> str:
             "如忘记密码，请联系领导小组办公室重置密码或解除限制。")
 
 
+# Failures older than this are forgotten (and their rows pruned), so that a wrong password now and
+# then over months never adds up to a delay.
+FORGET_AFTER = dt.timedelta(days=1)
+
 # Failed attempts on usernames that do not exist, so that they are delayed exactly like real ones
 # and the messages cannot tell which usernames exist. In memory and bounded: it only has to hide
 # existence, not to survive a restart.
-_unknown_failures: dict[tuple[str, str], tuple[int, dt.datetime | None]] = {}
+_unknown_failures: dict[tuple[str, str], tuple[int, dt.datetime | None, dt.datetime]] = {}
 _unknown_lock = threading.Lock()
 _UNKNOWN_MAX = 10_000
 
@@ -388,7 +392,9 @@ _UNKNOWN_MAX = 10_000
 def _unknown_attempt(db: Database, name: str, password: str, source: str, now: dt.datetime) -> LoginResult:
     limits = auth_settings(db)
     with _unknown_lock:
-        count, until = _unknown_failures.get((name, source), (0, None))
+        count, until, last = _unknown_failures.get((name, source), (0, None, now))
+    if last < now - FORGET_AFTER and (until is None or until <= now):
+        count, until = 0, None
     if until is not None and until > now:
         return LoginResult(None, _wait_message(until, now))
     verify_password(password, _dummy_hash())  # the same cost as a real wrong password
@@ -398,14 +404,16 @@ def _unknown_attempt(db: Database, name: str, password: str, source: str, now: d
     with _unknown_lock:
         if len(_unknown_failures) >= _UNKNOWN_MAX:
             _unknown_failures.clear()
-        _unknown_failures[(name, source)] = (count, until)
+        _unknown_failures[(name, source)] = (count, until, now)
     return LoginResult(None, _wait_message(until, now) if until else LOGIN_FAILED_MESSAGE)
 
 
-def _throttle(cur, name: str, source: str) -> tuple[int, dt.datetime | None]:
-    row = cur.execute("SELECT failures, next_allowed_at FROM login_throttle WHERE username = ? AND source = ?",
-                      [name, source]).fetchone()
-    return (int(row[0]), row[1]) if row else (0, None)
+def _throttle(cur, name: str, source: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    row = cur.execute("SELECT failures, next_allowed_at, last_failed_at FROM login_throttle "
+                      "WHERE username = ? AND source = ?", [name, source]).fetchone()
+    if row is None or (row[2] < now - FORGET_AFTER and (row[1] is None or row[1] <= now)):
+        return 0, None
+    return int(row[0]), row[1]
 
 
 def _sync_user_summary(cur, name: str) -> None:
@@ -435,7 +443,7 @@ def attempt_login(
         return _unknown_attempt(db, name, password, source, now)
     limits = auth_settings(db)
     with db.transaction() as cur:
-        failures, until = _throttle(cur, name, source)
+        failures, until = _throttle(cur, name, source, now)
         if until is not None and until > now:
             return LoginResult(None, _wait_message(until, now))
         row = _user_row(cur, name)
@@ -450,10 +458,13 @@ def attempt_login(
         failures += 1
         delay = login_delay(failures, limits)
         until = now + dt.timedelta(seconds=delay) if delay else None
+        cur.execute("DELETE FROM login_throttle WHERE last_failed_at < ? AND coalesce(next_allowed_at, "
+                    "last_failed_at) <= ?", [now - FORGET_AFTER, now])
         cur.execute(
-            "INSERT INTO login_throttle VALUES (?, ?, ?, ?) ON CONFLICT (username, source) "
-            "DO UPDATE SET failures = excluded.failures, next_allowed_at = excluded.next_allowed_at",
-            [name, source, failures, until],
+            "INSERT INTO login_throttle VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, source) "
+            "DO UPDATE SET failures = excluded.failures, next_allowed_at = excluded.next_allowed_at, "
+            "last_failed_at = excluded.last_failed_at",
+            [name, source, failures, until, now],
         )
         _sync_user_summary(cur, name)
         if failures == int(limits["login_free_attempts"]):  # logged once per run of failures

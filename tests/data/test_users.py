@@ -148,6 +148,19 @@ def test_the_rightful_user_is_not_kept_out_by_failures_from_elsewhere(db):
     assert "来自203.0.113.7的连续5次密码错误" in audit_rows(db, "账号锁定")[0][2]
 
 
+def test_failures_a_day_old_are_forgotten(db):
+    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    monday = dt.datetime(2026, 11, 23, 9, 0)
+    for _ in range(4):
+        users.attempt_login(db, "wang", "wrongpass99", monday)
+    tuesday = monday + dt.timedelta(days=1, minutes=1)
+    assert users.attempt_login(db, "wang", "wrongpass99", tuesday).message == "用户名或密码错误。"  # 1, not 5
+    assert db.scalar("SELECT failures FROM login_throttle WHERE username = 'wang'") == 1
+    for _ in range(4):  # an unknown name alike
+        users.attempt_login(db, "ghost", "wrongpass99", monday)
+    assert users.attempt_login(db, "ghost", "wrongpass99", tuesday).message == "用户名或密码错误。"
+
+
 def test_thresholds_are_settings(db):
     users.add_user(db, SYSTEM, "wang", GOOD, "领导")
     db.rows("INSERT INTO settings VALUES ('login_free_attempts', '2'), ('login_delay_seconds', '10') "
