@@ -250,6 +250,6 @@ def page_scope(roles: Iterable[str]) -> Scope:
     st.session_state.setdefault(_ISSUED_AT, users.clock())
     fresh = _check_running_session(get_db(), scope.username)
     if fresh is None:
-        st.warning(f"{st.session_state.get(_MESSAGE) or '登录已失效，请重新登录。'}请刷新页面后重新登录。")
+        st.warning(f"{st.session_state.get(_MESSAGE) or '登录已失效，请重新登录。'}刷新页面即可看到登录框。")
         st.stop()
     return require_role(fresh, roles)
