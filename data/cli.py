@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--display", metavar="显示名", help="显示名（默认与账号相同）")
     q = user_sub.add_parser("reset", parents=[common], help="重置密码（新密码从标准输入读取）")
     q.add_argument("name", metavar="NAME")
+    q = user_sub.add_parser("unlock", parents=[common], help="解除登录限制（清除密码错误次数和等待时间）")
+    q.add_argument("name", metavar="NAME")
     q = user_sub.add_parser("disable", parents=[common], help="停用账号")
     q.add_argument("name", metavar="NAME")
     user_sub.add_parser("list", parents=[common], help="列出账号和角色")
@@ -190,7 +192,7 @@ def _user_table(frame):
     if "locked_until" in cols:
         state = (
             pl.when(pl.col("locked_until").is_not_null() & (pl.col("locked_until") > now))
-            .then(pl.lit("锁定至 ") + pl.col("locked_until").dt.strftime("%Y年%-m月%-d日 %H:%M"))
+            .then(pl.lit("登录须等待至 ") + pl.col("locked_until").dt.strftime("%Y年%-m月%-d日 %H:%M:%S"))
             .otherwise(state)
         )
     if "disabled" in cols:
@@ -348,6 +350,9 @@ def cmd_user(args) -> int:
             password = read_password(confirm=True)
             users.reset_password(db, SYSTEM, args.name, password)
             print(f"账号 {args.name} 的密码已重置。")
+        elif action == "unlock":
+            lifted = users.unlock_user(db, SYSTEM, args.name)
+            print(f"账号 {args.name} 的登录限制已解除。" if lifted else f"账号 {args.name} 没有登录限制，无需解除。")
         elif action == "disable":
             users.disable_user(db, SYSTEM, args.name)
             print(f"账号 {args.name} 已停用。")

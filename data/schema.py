@@ -249,6 +249,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 SELECT code, last_updated_on FROM catalog_items WHERE last_updated_on IS NOT NULL""",
         ],
     ),
+    (
+        5,
+        "login throttle per account and source",
+        [
+            # Consecutive failed logins per (username, client address): after the free attempts each
+            # further attempt from that source waits an increasing delay (data/users.py). Kept per
+            # source so that someone guessing elsewhere cannot keep the rightful user out.
+            """CREATE TABLE login_throttle (
+                username        VARCHAR NOT NULL,
+                source          VARCHAR NOT NULL,
+                failures        INTEGER NOT NULL,
+                next_allowed_at TIMESTAMP,
+                last_failed_at  TIMESTAMP NOT NULL,
+                PRIMARY KEY (username, source)
+            )""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,7 +1,7 @@
-"""Logins: bcrypt hashes, password policy, persistent lockout, cookie revocation.
+"""Logins: bcrypt hashes, password policy, login delays, session limits, cookie revocation.
 
 Users live in the `users` table only. streamlit-authenticator is handed the dict that
-`credentials_for_authenticator` builds from that table and never sees a file. Lockout, disabled
+`credentials_for_authenticator` builds from that table and never sees a file. Login delays, disabled
 logins and cookie revocation are enforced here, not by the library (its own attempt counter lives
 in memory and resets on restart). docs/security.md explains the whole login path.
 """
@@ -9,9 +9,12 @@ in memory and resets on restart). docs/security.md explains the whole login path
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 
 import bcrypt
@@ -22,8 +25,14 @@ from data.db import Database
 from data.plan import normalize_name
 from data.scope import ROLES, SYSTEM, PermissionDenied, Scope
 
-MAX_FAILED_ATTEMPTS = 5
-LOCK_MINUTES = 15
+# Login and session limits; the office may override each in the `settings` table (JSON numbers).
+AUTH_DEFAULTS: dict[str, float] = {
+    "login_free_attempts": 5,          # wrong passwords in a row (per account and source) before delays
+    "login_delay_seconds": 30,         # the first delay; each further failure doubles it ...
+    "login_max_delay_seconds": 900,    # ... up to this
+    "session_idle_minutes": 30,        # a session unused this long ends
+    "session_max_hours": 12,           # a session (and its cookie) ends this long after the login
+}
 MIN_PASSWORD_LENGTH = 10
 # bcrypt 5 refuses passwords longer than 72 bytes instead of silently truncating them.
 MAX_PASSWORD_BYTES = 72
@@ -31,6 +40,8 @@ MAX_PASSWORD_BYTES = 72
 BCRYPT_ROUNDS = 12
 
 ACTION = "用户管理"
+# The time source of logins and sessions (unix seconds); tests replace it with a fake clock.
+clock = time.time
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。"
 _USERNAME = re.compile(r"^[\w.\-@\u4e00-\u9fff]{2,32}$")
 
@@ -160,7 +171,7 @@ def _revoke_key(username: str) -> str:
 
 def _revoke_sessions(cur, username: str, now: dt.datetime | None = None) -> None:
     """Every login cookie and session of `username` issued before now becomes invalid."""
-    stamp = (now or dt.datetime.now()).timestamp()
+    stamp = now.timestamp() if now else clock()
     cur.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [_revoke_key(username), repr(stamp)],
@@ -282,6 +293,7 @@ def reset_password(db: Database, actor: Scope, username: str, password: str) -> 
             "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
             [hash_password(password), row["username"]],
         )
+        cur.execute("DELETE FROM login_throttle WHERE username = ?", [row["username"]])
         _revoke_sessions(cur, row["username"])
         detail = "修改本人密码" if row["username"] == actor.username else "重置密码并解除锁定"
         _record(cur, actor, ACTION, row["username"], detail)
@@ -328,86 +340,221 @@ def change_role(db: Database, actor: Scope, username: str, role: str, unit_name:
                 _public(row), {**_public(row), "role": role, "unit_id": unit_id})
 
 
-# -- login ---------------------------------------------------------------------------------------
-# Failed attempts on usernames that do not exist, so that they lock exactly like real ones and
-# the lock message cannot be used to tell which usernames exist. In memory and bounded: it only
-# has to hide existence, not to survive a restart.
-_unknown_failures: dict[str, tuple[int, dt.datetime | None]] = {}
+# -- login throttle ------------------------------------------------------------------------------
+# After `login_free_attempts` wrong passwords in a row for one account from one source (the client's
+# address), each further attempt from that source must wait a delay that doubles, from
+# `login_delay_seconds` up to `login_max_delay_seconds`. The account is never locked for everyone:
+# someone guessing from another address does not delay the rightful user, and a 管理员 can lift the
+# delay at once (用户管理 page or `python -m data user unlock`). State per (username, source) lives
+# in the login_throttle table, so a restart does not reset it.
+def auth_settings(db_or_cur) -> dict:
+    """The login and session limits: AUTH_DEFAULTS overridden by the `settings` table."""
+    values = dict(AUTH_DEFAULTS)
+    rows = _rows(db_or_cur, "SELECT key, value FROM settings WHERE key IN ({})".format(
+        ", ".join("?" * len(AUTH_DEFAULTS))), list(AUTH_DEFAULTS))
+    for key, raw in rows:
+        try:
+            value = json.loads(raw)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            values[key] = value
+    return values
+
+
+def login_delay(failures: int, limits: dict) -> float:
+    """Seconds the next attempt must wait after `failures` consecutive failures (0 while free)."""
+    extra = failures - int(limits["login_free_attempts"])
+    if extra < 0:
+        return 0.0
+    return float(min(limits["login_delay_seconds"] * 2 ** min(extra, 30), limits["login_max_delay_seconds"]))
+
+
+def _wait_message(until: dt.datetime, now: dt.datetime) -> str:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    wait = f"{seconds}秒" if seconds < 60 else f"{math.ceil(seconds / 60)}分钟"
+    return (f"登录失败次数过多，请于{wait}后（{until:%H:%M:%S}以后）再试；"
+            "如忘记密码，请联系领导小组办公室重置密码或解除限制。")
+
+
+# Failures older than this are forgotten (and their rows pruned), so that a wrong password now and
+# then over months never adds up to a delay.
+FORGET_AFTER = dt.timedelta(days=1)
+
+# Failed attempts on usernames that do not exist, so that they are delayed exactly like real ones
+# and the messages cannot tell which usernames exist. In memory and bounded: it only has to hide
+# existence, not to survive a restart.
+_unknown_failures: dict[tuple[str, str], tuple[int, dt.datetime | None, dt.datetime]] = {}
 _unknown_lock = threading.Lock()
 _UNKNOWN_MAX = 10_000
 
 
-def _locked_message(until: dt.datetime) -> str:
-    return (
-        f"连续{MAX_FAILED_ATTEMPTS}次登录失败，该账号已被锁定{LOCK_MINUTES}分钟，"
-        f"请于{until:%H:%M}后再试，或联系管理员重置密码。"
+def _unknown_attempt(db: Database, name: str, password: str, source: str, now: dt.datetime) -> LoginResult:
+    limits = auth_settings(db)
+    with _unknown_lock:
+        count, until, last = _unknown_failures.get((name, source), (0, None, now))
+    if last < now - FORGET_AFTER and (until is None or until <= now):
+        count, until = 0, None
+    if until is not None and until > now:
+        return LoginResult(None, _wait_message(until, now))
+    verify_password(password, _dummy_hash())  # the same cost as a real wrong password
+    count += 1
+    delay = login_delay(count, limits)
+    until = now + dt.timedelta(seconds=delay) if delay else None
+    with _unknown_lock:
+        if len(_unknown_failures) >= _UNKNOWN_MAX:
+            _unknown_failures.clear()
+        _unknown_failures[(name, source)] = (count, until, now)
+    return LoginResult(None, _wait_message(until, now) if until else LOGIN_FAILED_MESSAGE)
+
+
+def _throttle(cur, name: str, source: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    row = cur.execute("SELECT failures, next_allowed_at, last_failed_at FROM login_throttle "
+                      "WHERE username = ? AND source = ?", [name, source]).fetchone()
+    if row is None or (row[2] < now - FORGET_AFTER and (row[1] is None or row[1] <= now)):
+        return 0, None
+    return int(row[0]), row[1]
+
+
+def _sync_user_summary(cur, name: str) -> None:
+    """users.failed_attempts / locked_until summarise the throttle rows (the lists show them)."""
+    cur.execute(
+        "UPDATE users SET failed_attempts = coalesce((SELECT sum(failures) FROM login_throttle t "
+        "WHERE t.username = users.username), 0), locked_until = (SELECT max(next_allowed_at) "
+        "FROM login_throttle t WHERE t.username = users.username) WHERE username = ?",
+        [name],
     )
 
 
-def _unknown_attempt(name: str, now: dt.datetime) -> LoginResult:
-    with _unknown_lock:
-        count, until = _unknown_failures.get(name, (0, None))
-        if until is not None and until > now:
-            return LoginResult(None, _locked_message(until))
-        count += 1
-        if count >= MAX_FAILED_ATTEMPTS:
-            until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            _unknown_failures[name] = (0, until)
-            return LoginResult(None, _locked_message(until))
-        if len(_unknown_failures) >= _UNKNOWN_MAX:
-            _unknown_failures.clear()
-        _unknown_failures[name] = (count, None)
-    return LoginResult(None, LOGIN_FAILED_MESSAGE)
-
-
 def attempt_login(
-    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录"
+    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录",
+    source: str = "",
 ) -> LoginResult:
-    """Check a login; count failures and lock for 15 minutes after 5 in a row (persisted).
+    """Check a login from `source` (the client's address; "" when unknown). Wrong passwords are
+    counted per (account, source); past the free attempts, each further attempt from that source
+    must wait the delay of `login_delay` (persisted), and is refused unchecked until then.
 
-    The messages never say whether the username exists: an unknown username fails, and locks,
-    exactly like a wrong password."""
-    now = now or dt.datetime.now()
+    The messages never say whether the username exists: an unknown username fails, and is
+    delayed, exactly like a wrong password."""
+    now = now or dt.datetime.fromtimestamp(clock())
     name = normalize_username(username)
+    source = str(source or "")[:64]
     if not name or not db.rows("SELECT 1 FROM users WHERE username = ?", [name]):
-        verify_password(password, _dummy_hash())
-        return _unknown_attempt(name, now)
+        return _unknown_attempt(db, name, password, source, now)
+    limits = auth_settings(db)
     with db.transaction() as cur:
+        failures, until = _throttle(cur, name, source, now)
+        if until is not None and until > now:
+            return LoginResult(None, _wait_message(until, now))
         row = _user_row(cur, name)
-        if row["locked_until"] is not None and row["locked_until"] > now:
-            return LoginResult(None, _locked_message(row["locked_until"]))
         if verify_password(password, row["hash"]):
             if row["disabled"]:
                 return LoginResult(None, "该账号已停用，请联系领导小组办公室。")
-            cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
+            cur.execute("DELETE FROM login_throttle WHERE username = ? AND source = ?", [name, source])
+            _sync_user_summary(cur, name)
             scope = Scope(username=name, role=row["role"], unit_id=row["unit_id"], display_name=row["display_name"])
             _record(cur, scope, "登录", name, purpose)
             return LoginResult(scope)
-        failed = row["failed_attempts"] + 1
-        if failed >= MAX_FAILED_ATTEMPTS:
-            until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            cur.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", [until, name])
+        failures += 1
+        delay = login_delay(failures, limits)
+        until = now + dt.timedelta(seconds=delay) if delay else None
+        cur.execute("DELETE FROM login_throttle WHERE last_failed_at < ? AND coalesce(next_allowed_at, "
+                    "last_failed_at) <= ?", [now - FORGET_AFTER, now])
+        cur.execute(
+            "INSERT INTO login_throttle VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, source) "
+            "DO UPDATE SET failures = excluded.failures, next_allowed_at = excluded.next_allowed_at, "
+            "last_failed_at = excluded.last_failed_at",
+            [name, source, failures, until, now],
+        )
+        _sync_user_summary(cur, name)
+        if failures == int(limits["login_free_attempts"]):  # logged once per run of failures
             _record(cur, SYSTEM, "账号锁定", name,
-                    f"连续{MAX_FAILED_ATTEMPTS}次密码错误，锁定至{until:%Y-%m-%d %H:%M}")
-            return LoginResult(None, _locked_message(until))
-        cur.execute("UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?", [failed, name])
-        return LoginResult(None, LOGIN_FAILED_MESSAGE)
+                    f"来自{source or '未知地址'}的连续{failures}次密码错误，此后该来源每次尝试须等待，"
+                    f"等待时间逐次加倍，最长{_duration(limits['login_max_delay_seconds'])}")
+        if until is None:
+            return LoginResult(None, LOGIN_FAILED_MESSAGE)
+        return LoginResult(None, _wait_message(until, now))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}分钟"
+    return f"{seconds}秒"
+
+
+def unlock_user(db: Database, actor: Scope, username: str) -> bool:
+    """Lift every login delay of `username` (all sources). Office only; audited. False when the
+    account had no failed attempts to clear."""
+    _require_admin(actor)
+    with db.transaction() as cur:
+        row = _require_user(cur, username)
+        had = cur.execute("SELECT count(*) FROM login_throttle WHERE username = ?", [row["username"]]).fetchone()[0]
+        cur.execute("DELETE FROM login_throttle WHERE username = ?", [row["username"]])
+        cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [row["username"]])
+        if had or row["failed_attempts"] or row["locked_until"] is not None:
+            _record(cur, actor, ACTION, row["username"], "解除登录限制（清除密码错误次数和等待时间）")
+            return True
+    return False
 
 
 def check_login(
-    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录"
+    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录",
+    source: str = "",
 ) -> Scope | None:
     """The Scope of a good login, None otherwise (attempt_login says why, in Chinese)."""
-    return attempt_login(db, username, password, now, purpose).scope
+    return attempt_login(db, username, password, now, purpose, source).scope
 
 
-def session_scope(db: Database, username: str, issued_at: float) -> Scope | None:
-    """The current Scope for a session or cookie issued at `issued_at` (unix time), or None when
-    the user is gone, disabled, or signed out / reset / changed role after it was issued."""
+REVOKED_MESSAGE = "登录已失效（账号被停用、密码被重置、角色变更或已在别处退出），请重新登录。"
+
+# The last time each user was seen by this server process (unix seconds), so that a login cookie
+# brought back by a new browser tab is held to the idle limit too. In memory: after a restart a
+# cookie counts as idle from the time it was issued.
+_last_seen: dict[str, float] = {}
+_last_seen_lock = threading.Lock()
+
+
+def touch_session(username: str, at: float | None = None) -> None:
+    """Note that `username` used the dashboard at `at` (default now)."""
+    with _last_seen_lock:
+        _last_seen[normalize_username(username)] = clock() if at is None else at
+
+
+def check_session(
+    db: Database, username: str, issued_at: float, last_seen: float | None = None, now: float | None = None,
+) -> LoginResult:
+    """Whether a session (or login cookie) issued at `issued_at` (unix time) may go on at `now`.
+
+    Refused, with the Chinese reason, when the user is gone, disabled, or signed out / reset /
+    changed role after it was issued (revocation), when it was last used more than
+    `session_idle_minutes` ago (`last_seen`; for a cookie without a session, the user's last
+    activity on this server, or the issue time), or when it is older than `session_max_hours`."""
+    now = clock() if now is None else now
     scope = scope_of(db, username)
     if scope is None or issued_at < revoked_at(db, username):
-        return None
-    return scope
+        return LoginResult(None, REVOKED_MESSAGE)
+    limits = auth_settings(db)
+    if now - issued_at > limits["session_max_hours"] * 3600:
+        return LoginResult(None, f"登录已超过{_duration(limits['session_max_hours'] * 3600)}，"
+                                 "为安全起见请重新登录。")
+    if last_seen is None:
+        with _last_seen_lock:
+            last_seen = max(_last_seen.get(scope.username, 0.0), issued_at)
+    if now - last_seen > limits["session_idle_minutes"] * 60:
+        return LoginResult(None, f"超过{_duration(limits['session_idle_minutes'] * 60)}未操作，"
+                                 "登录已超时，请重新登录。")
+    return LoginResult(scope)
+
+
+def session_scope(
+    db: Database, username: str, issued_at: float, last_seen: float | None = None, now: float | None = None,
+) -> Scope | None:
+    """The current Scope for a session or cookie issued at `issued_at` (unix time), or None when
+    check_session refuses it."""
+    return check_session(db, username, issued_at, last_seen, now).scope
 
 
 def logout(db: Database, username: str) -> None:

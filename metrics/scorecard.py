@@ -12,6 +12,7 @@ from metrics.infra import infra_indicators
 from metrics.registry import CSV_COLUMNS, CSV_KPI_CODES, KPI_BY_CODE, KPIS, UNIT_KINDS, decimals, setting
 from metrics.requests import request_indicators
 from metrics.tasks import assignment_status, task_indicators
+from reports.csv_export import frame_to_csv
 
 ALL_KPI_CODES = [k.code for k in KPIS]
 SCORECARD_COLUMNS = ["unit_id", *CSV_COLUMNS, "red_lights", "suggestion"]
@@ -131,11 +132,15 @@ def _fixed(expr: pl.Expr, places: int) -> pl.Expr:
     return pl.concat_str([whole, pl.lit("."), frac])
 
 
+# The scorecard CSV's free-text columns: the only ones the CSV neutralisation applies to.
+SCORECARD_TEXT_COLUMNS = ("unit", "unit_kind", "grade")
+
+
 def scorecard_text(frame: pl.DataFrame) -> pl.DataFrame:
     """The CSV columns as text formatted per interfaces.md (null stays null = empty cell)."""
     exprs = []
     for col in CSV_COLUMNS:
-        if col in ("unit", "unit_kind", "grade"):
+        if col in SCORECARD_TEXT_COLUMNS:
             exprs.append(pl.col(col).cast(pl.String))
         elif col == "rank":
             exprs.append(pl.col(col).cast(pl.String))
@@ -146,5 +151,7 @@ def scorecard_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def scorecard_csv(frame: pl.DataFrame) -> str:
-    """Exactly the scorecard CSV of interfaces.md: columns, order, number formats, n/a empty."""
-    return scorecard_text(frame).write_csv(null_value="")
+    """Exactly the scorecard CSV of interfaces.md: columns, order, number formats, n/a empty, and
+    the text cells (unit, unit_kind, grade) neutralised against formula injection; the figures,
+    though written as text, are numbers and never prefixed."""
+    return frame_to_csv(scorecard_text(frame), columns=SCORECARD_TEXT_COLUMNS)

@@ -5,16 +5,17 @@ import streamlit as st
 from data import users
 from data.db import get_db
 from ui.auth import page_scope, renew_session
+from ui.fmt import md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/account.py"))
 db = get_db()
 
 st.title("修改密码")
-st.caption(f"当前账号：{scope.username}（{scope.role}）。新密码至少10个字符，须同时包含字母和数字；"
+st.caption(f"当前账号：{md_escape(scope.username)}（{scope.role}）。新密码至少10个字符，须同时包含字母和数字；"
            "修改后，该账号在其他浏览器上的登录将失效。")
 if flash := st.session_state.pop("account_flash", None):
-    st.success(flash)
+    st.success(md_escape(flash))
 
 with st.form("account_password", clear_on_submit=True):
     old = st.text_input("原密码", type="password", key="account_old")
@@ -30,7 +31,7 @@ with st.form("account_password", clear_on_submit=True):
             try:
                 users.reset_password(db, scope, scope.username, new)
             except users.UserError as exc:
-                st.error(exc.message_cn)
+                st.error(md_escape(exc.message_cn))
             else:
                 renew_session()
                 st.session_state["account_flash"] = "密码已修改。"

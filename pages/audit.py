@@ -7,6 +7,7 @@ import streamlit as st
 
 from data import audit, users
 from data.db import get_db
+from reports.csv_export import frame_to_csv_bytes
 from ui.auth import page_scope
 from ui.fmt import fmt_date
 from ui.navigation import roles_for
@@ -40,6 +41,6 @@ if log.is_empty():
 
 shown = log.with_columns(pl.col("时间").dt.strftime("%Y-%m-%d %H:%M:%S"))
 st.dataframe(shown, hide_index=True, width="stretch", key="audit_table")
-# UTF-8 with a byte-order mark, so Excel on a Chinese Windows desktop opens it without mojibake.
-st.download_button("下载CSV", shown.write_csv().encode("utf-8-sig"),
+# UTF-8 with a byte-order mark for Excel; text cells neutralised against formula injection.
+st.download_button("下载CSV", frame_to_csv_bytes(shown),
                    file_name=f"操作日志_{since:%Y%m%d}-{until:%Y%m%d}.csv", mime="text/csv", key="audit_download")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from data.importer import import_workbook, upload_limit_mb, validate_workbook
 from data.template import template_bytes
+from reports.csv_export import frame_to_csv_bytes
 from ui import cache, widgets
 
 scope = widgets.page_scope("pages/import.py")
@@ -46,7 +47,7 @@ if result.warnings.height:
 if not result.ok:
     st.error(f"发现 {result.errors.height} 处错误，未导入任何数据。请修改后重新上传。")
     st.dataframe(result.errors, hide_index=True, width="stretch", key="import_errors")
-    st.download_button("下载错误清单（CSV）", result.errors.write_csv().encode("utf-8-sig"),
+    st.download_button("下载错误清单（CSV）", frame_to_csv_bytes(result.errors),
                        file_name=f"导入错误_{upload.name}.csv", mime="text/csv", key="import_errors_csv")
     st.stop()
 

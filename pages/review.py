@@ -61,7 +61,7 @@ published = published_months(db)
 published = published.filter(published["month"] == month)
 if published.height:
     row = published.row(0, named=True)
-    st.info(f"本月结果已于{fmt.fmt_date(row['published_at'].date())}由 {row['published_by']} 发布，发布后的数据更正不会改变已发布结果。")
+    st.info(f"本月结果已于{fmt.fmt_date(row['published_at'].date())}由 {fmt.md_escape(row['published_by'])} 发布，发布后的数据更正不会改变已发布结果。")
 
 st.subheader("排名汇总")
 widgets.show_table(
@@ -107,7 +107,7 @@ elif scope.is_admin:
         try:
             publish_month(db, scope, month)
         except PublishError as exc:
-            st.error(str(exc))
+            st.error(fmt.md_escape(str(exc)))
         else:
             st.rerun()
 else:

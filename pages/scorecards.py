@@ -52,7 +52,7 @@ c2.metric("等次", card["grade"] or fmt.NA)
 c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else f"第{card['rank']}名")
 c4.metric("红灯任务", f"{card['red_lights']}个")
 if card.get("suggestion"):
-    st.info(f"考评建议：{card['suggestion']}")
+    st.info(f"考评建议：{fmt.md_escape(card['suggestion'])}")
 
 rows = cache.view("indicator_rows", scope, as_of, unit_id)
 st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators",

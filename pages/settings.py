@@ -12,7 +12,7 @@ from data.db import get_db
 from data.scope import PermissionDenied
 from metrics.registry import KPIS
 from ui.auth import page_scope
-from ui.fmt import fmt_date
+from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/settings.py"))
@@ -22,14 +22,14 @@ current = store.current_settings(db)
 st.title("系统设置")
 st.caption("修改后立即保存并记入操作日志，所有页面在下一次刷新时按新设置计算。")
 if flash := st.session_state.pop("settings_flash", None):
-    st.success(flash)
+    st.success(md_escape(flash))
 
 
 def _save(action, *args, done: str) -> None:
     try:
         action(db, scope, *args)
     except (store.SettingsError, PermissionDenied) as exc:
-        st.error(getattr(exc, "message_cn", str(exc)))
+        st.error(md_escape(getattr(exc, "message_cn", str(exc))))
         return
     st.session_state["settings_flash"] = done
     st.rerun()
@@ -122,7 +122,7 @@ with calendar_tab:
             try:
                 off, on = store.parse_day_list(holidays), store.parse_day_list(makeup)
             except store.SettingsError as exc:
-                st.error(exc.message_cn)
+                st.error(md_escape(exc.message_cn))
             else:
                 _save(store.add_year, int(year), off, on, done=f"{int(year)}年工作日历已保存（放假{len(off)}天，调休上班{len(on)}天）。")
     changed = store.office_days(db)

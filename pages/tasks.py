@@ -18,7 +18,7 @@ st.title("任务督办")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。红灯：逾期未完成（持续性任务连续两个月未报送）；"
            "黄灯：逾期完成或15天内到期未完成；绿灯：其他。只有办公室核验过的进展计入考评。")
 if flash := st.session_state.pop("tasks_flash", None):
-    st.success(flash)
+    st.success(fmt.md_escape(flash))
 
 lights = cache.view("assignment_lights", scope, as_of)
 if lights.is_empty():
@@ -43,10 +43,10 @@ task_nos = sorted(lights["task_no"].unique().to_list())
 titles = {n: f"任务{n} {t}" for n, t in tasks.select("task_no", "title").iter_rows() if n in task_nos}
 task_no = st.selectbox("选择任务", task_nos, format_func=titles.get, key="tasks_task")
 task = tasks.filter(tasks["task_no"] == task_no).row(0, named=True)
-st.markdown(f"**工作目标**：{task['goal']}")
-st.markdown(f"**完成时限**：{task['deadline_text']}"
+st.markdown(f"**工作目标**：{fmt.md_escape(task['goal'])}")
+st.markdown(f"**完成时限**：{fmt.md_escape(task['deadline_text'])}"
             + (f"（按{fmt.fmt_date(task['due_date'])}考核）" if task["due_date"] else "（持续性任务，按月报送进展）")
-            + f"　**责任单位**：{task['units_text']}")
+            + f"　**责任单位**：{fmt.md_escape(task['units_text'])}")
 mine = shown.filter(shown["task_no"] == task_no)
 widgets.show_table(
     mine.select("unit", "status", "light", "completed_on", "last_report_on", "percent")
@@ -81,7 +81,7 @@ if submitted:
         verified = submit_report(cache.db(), scope, task_no, unit_id, reported_on, status, int(percent),
                                  completed_on, note)
     except (ReportError, PermissionDenied) as exc:
-        st.error(str(exc))
+        st.error(fmt.md_escape(str(exc)))
     else:
         st.session_state["tasks_flash"] = (f"已录入{unit}任务{task_no}的进展。" if verified
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
@@ -103,7 +103,7 @@ if scope.is_admin:
         try:
             verify_report(cache.db(), scope, *keys[choice])
         except (ReportError, PermissionDenied) as exc:
-            st.error(str(exc))
+            st.error(fmt.md_escape(str(exc)))
         else:
             st.session_state["tasks_flash"] = "已核验，该进展从现在起计入考评。"
             st.rerun()

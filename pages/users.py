@@ -1,5 +1,7 @@
 """用户管理 (管理员 only): add logins, disable/enable, reset passwords, change role or unit."""
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
@@ -7,17 +9,19 @@ from data import users, views
 from data.db import get_db
 from data.scope import PermissionDenied
 from ui.auth import page_scope
-from ui.fmt import fmt_date
+from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/users.py"))
 db = get_db()
 
 st.title("用户管理")
+limits = users.auth_settings(db)
 st.caption("账号只保存在本系统数据库中，密码以 bcrypt 摘要保存。密码至少10个字符，须同时包含字母和数字；"
-           "连续5次输错密码将锁定15分钟，重置密码即解除锁定。停用、重置密码或变更角色后，该用户须重新登录。")
+           f"从同一地址连续{limits['login_free_attempts']:g}次输错密码后，该地址每次再试须等待，等待时间逐次加倍，"
+           "在“解除登录限制”中可立即解除，重置密码也会解除。停用、重置密码或变更角色后，该用户须重新登录。")
 if flash := st.session_state.pop("users_flash", None):
-    st.success(flash)
+    st.success(md_escape(flash))
 
 accounts = users.list_users(db)
 table = accounts.select(
@@ -26,8 +30,9 @@ table = accounts.select(
     pl.col("role").alias("角色"),
     pl.col("unit_name").fill_null("—").alias("所属单位"),
     pl.when(pl.col("disabled")).then(pl.lit("已停用")).otherwise(pl.lit("启用")).alias("状态"),
-    pl.col("locked_until").map_elements(
-        lambda t: f"{fmt_date(t.date())} {t:%H:%M}", return_dtype=pl.String).fill_null("").alias("锁定至"),
+    pl.when(pl.col("locked_until") > dt.datetime.fromtimestamp(users.clock())).then(pl.col("locked_until"))
+    .map_elements(lambda t: f"{fmt_date(t.date())} {t:%H:%M:%S}", return_dtype=pl.String).fill_null("")
+    .alias("登录须等待至"),
     pl.col("created_at").map_elements(lambda t: fmt_date(t.date()), return_dtype=pl.String).alias("创建日期"),
 )
 st.dataframe(table, hide_index=True, width="stretch", key="users_table")
@@ -40,13 +45,14 @@ def _apply(action, *args, done: str) -> None:
     try:
         action(db, scope, *args)
     except (users.UserError, PermissionDenied) as exc:
-        st.error(getattr(exc, "message_cn", str(exc)))
+        st.error(md_escape(getattr(exc, "message_cn", str(exc))))
         return
     st.session_state["users_flash"] = done
     st.rerun()
 
 
-add_tab, state_tab, reset_tab, role_tab = st.tabs(["新增用户", "停用 / 启用", "重置密码", "修改角色或单位"])
+add_tab, state_tab, reset_tab, unlock_tab, role_tab = st.tabs(
+    ["新增用户", "停用 / 启用", "重置密码", "解除登录限制", "修改角色或单位"])
 
 with add_tab, st.form("users_add", clear_on_submit=False):
     username = st.text_input("用户名", key="users_add_name", help="2至32个字符，登录时不区分大小写。")
@@ -83,6 +89,14 @@ with reset_tab, st.form("users_reset"):
             st.error("两次输入的密码不一致。")
         else:
             _apply(users.reset_password, target, password, done=f"已重置“{target}”的密码并解除锁定。")
+
+with unlock_tab, st.form("users_unlock"):
+    target = st.selectbox("用户", names, index=None, key="users_unlock_name", placeholder="选择用户")
+    if st.form_submit_button("解除登录限制"):
+        if not target:
+            st.error("请先选择用户。")
+        else:
+            _apply(users.unlock_user, target, done=f"已解除“{target}”的登录限制，可立即登录。")
 
 with role_tab, st.form("users_role"):
     target = st.selectbox("用户", names, index=None, key="users_role_name", placeholder="选择用户")

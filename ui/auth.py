@@ -2,16 +2,18 @@
 
 The library is handed a credentials dict built from the `users` table (auto_hash=False) and never
 a file. Its password check and its in-memory attempt counter are replaced by data.users.attempt_login
-(bcrypt, 5 failures -> 15 minutes locked, persisted); its JWT cookie is honoured only when
-data.users.session_scope agrees (the user is active and has not logged out, been reset, disabled or
-changed role since the cookie was issued). docs/security.md describes the whole path.
+(bcrypt; past 5 failures from one source, increasing delays for that source, persisted); its JWT
+cookie is honoured only when data.users.check_session agrees (the user is active, has not logged
+out, been reset, disabled or changed role since the cookie was issued, and the session is within
+its idle and absolute limits). Every run re-checks the same. docs/security.md describes the whole
+path.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.controllers import AuthenticationController
@@ -19,15 +21,18 @@ from streamlit_authenticator.controllers import AuthenticationController
 from data import users
 from data.db import Database
 from data.scope import Scope
+from ui import cookie_server
+from ui.fmt import md_escape
 from ui.session import current_scope, set_scope
 
-COOKIE_NAME = "yushan_dashboard_auth"
+COOKIE_NAME = cookie_server.COOKIE_NAME
 COOKIE_EXPIRY_DAYS = 1.0
 LOGIN_FORM_KEY = "Login"
 LOGIN_FIELDS = {"Form name": "用户登录", "Username": "用户名", "Password": "密码", "Login": "登录"}
 
 _MESSAGE = "_auth_message"       # Chinese message for the login form
 _ISSUED_AT = "_auth_issued_at"   # unix time the session (or its cookie) was issued
+_LAST_SEEN = "_auth_last_seen"   # unix time of this session's last run (the idle limit)
 _SET_COOKIE = "_auth_set_cookie"  # write the cookie on the next complete run
 _DROP_COOKIE = "_auth_drop_cookie"
 _LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles")
@@ -39,7 +44,10 @@ def _start_session(scope: Scope, issued_at: float | None = None) -> None:
     st.session_state["name"] = scope.display_name or scope.username
     st.session_state["roles"] = [scope.role]
     st.session_state["logout"] = None
-    st.session_state[_ISSUED_AT] = issued_at if issued_at is not None else time.time()
+    now = users.clock()
+    st.session_state[_ISSUED_AT] = issued_at if issued_at is not None else now
+    st.session_state[_LAST_SEEN] = now
+    users.touch_session(scope.username, now)
     st.session_state.pop(_MESSAGE, None)
     set_scope(scope)
 
@@ -49,6 +57,7 @@ def _end_session(message: str | None = None) -> None:
         st.session_state[key] = None
     st.session_state["logout"] = True  # the library then ignores the cookie in this session
     st.session_state.pop(_ISSUED_AT, None)
+    st.session_state.pop(_LAST_SEEN, None)
     set_scope(None)
     if message:
         st.session_state[_MESSAGE] = message
@@ -65,17 +74,19 @@ class _DatabaseLogin(AuthenticationController):
               token=None, single_session=False, callback=None, captcha=False, entered_captcha=None):
         if token:  # the re-login cookie; the library has checked its signature and expiry
             issued_at = float(token["exp_date"]) - COOKIE_EXPIRY_DAYS * 86400
-            scope = users.session_scope(self._db, token.get("username", ""), issued_at)
-            if scope is None:
+            checked = users.check_session(self._db, token.get("username", ""), issued_at)
+            if checked.scope is None:
                 st.session_state[_DROP_COOKIE] = True
+                if checked.message != users.REVOKED_MESSAGE:  # timed out: say so on the form
+                    st.session_state[_MESSAGE] = checked.message
                 return None
-            _start_session(scope, issued_at)
+            _start_session(checked.scope, issued_at)
             return None
         if not username or not password:
             st.session_state["authentication_status"] = False
             st.session_state[_MESSAGE] = "请输入用户名和密码。"
             return False
-        result = users.attempt_login(self._db, username, password)
+        result = users.attempt_login(self._db, username, password, source=client_source())
         if result.scope is None:
             st.session_state["authentication_status"] = False
             st.session_state[_MESSAGE] = result.message
@@ -83,6 +94,46 @@ class _DatabaseLogin(AuthenticationController):
         _start_session(result.scope)
         st.session_state[_SET_COOKIE] = True
         return True
+
+
+def client_source() -> str:
+    """The address the browser connects from ("" on this machine or when unknown): login delays
+    are kept per account and source. Behind a reverse proxy every user shares the proxy's address."""
+    try:
+        return st.context.ip_address or ""
+    except Exception:  # no client context (a test harness)
+        return ""
+
+
+def _check_running_session(db: Database, username: str) -> Scope | None:
+    """The session's Scope if it may go on (revocation, idle and absolute limits, checked on the
+    server at every run), noting this run as its last activity; otherwise ends it with the reason."""
+    now = users.clock()
+    issued_at = st.session_state.get(_ISSUED_AT, 0.0)
+    checked = users.check_session(db, username, issued_at, last_seen=st.session_state.get(_LAST_SEEN, issued_at),
+                                  now=now)
+    if checked.scope is None:
+        _end_session(checked.message)
+        st.session_state[_DROP_COOKIE] = True
+        return None
+    st.session_state[_LAST_SEEN] = now
+    users.touch_session(checked.scope.username, now)
+    return checked.scope
+
+
+def _write_cookie(db: Database, username: str, issued_at: float) -> None:
+    """Have the server set the login cookie, HttpOnly (ui/cookie_server.py): the library's own
+    set_cookie writes it from page script, where it can never be HttpOnly. The token is the one
+    the library reads back: HS256 over {username, exp_date} with the cookie key."""
+    exp = issued_at + COOKIE_EXPIRY_DAYS * 86400
+    token = jwt.encode({"username": username, "exp_date": exp}, users.cookie_key(db), algorithm="HS256")
+    nonce = cookie_server.issue_nonce(token, max_age=int(exp - users.clock()))
+    st.html(cookie_server.browser_call(cookie_server.SET_PATH, nonce), unsafe_allow_javascript=True)
+
+
+def _clear_cookie() -> None:
+    st.html(cookie_server.browser_call(cookie_server.CLEAR_PATH, cookie_server.issue_nonce(None)),
+            unsafe_allow_javascript=True)
 
 
 def authenticator(db: Database) -> stauth.Authenticate:
@@ -114,7 +165,7 @@ def _setup_form(db: Database) -> None:
     try:
         scope = users.create_first_admin(db, username, password, display)
     except users.UserError as exc:
-        st.error(exc.message_cn)
+        st.error(md_escape(exc.message_cn))
         return
     _start_session(scope)
     st.session_state[_SET_COOKIE] = True
@@ -128,14 +179,11 @@ def login_gate(db: Database) -> Scope:
     chosen, so st.navigation still sees the sub-page of the URL."""
     auth = authenticator(db)
     if st.session_state.get("authentication_status") and st.session_state.get("username"):
-        scope = users.session_scope(db, st.session_state["username"], st.session_state.get(_ISSUED_AT, 0.0))
-        if scope is None:
-            _end_session("登录已失效（账号被停用、密码被重置、角色变更或已在别处退出），请重新登录。")
-            st.session_state[_DROP_COOKIE] = True
-        else:
+        scope = _check_running_session(db, st.session_state["username"])
+        if scope is not None:
             set_scope(scope)  # a name or unit change applies on the next rerun
             if st.session_state.pop(_SET_COOKIE, False):
-                auth.cookie_controller.set_cookie()
+                _write_cookie(db, scope.username, st.session_state.get(_ISSUED_AT, users.clock()))
             return scope
 
     # Until st.navigation runs, Streamlit would list the pages/ files in the sidebar to a visitor.
@@ -149,7 +197,7 @@ def login_gate(db: Database) -> Scope:
     st.caption("玉山县政务数据共享工作领导小组办公室")
     auth.login(location="main", fields=LOGIN_FIELDS, key=LOGIN_FORM_KEY)
     if st.session_state.pop(_DROP_COOKIE, False):
-        auth.cookie_controller.delete_cookie()  # hygiene: the server no longer honours it anyway
+        _clear_cookie()  # hygiene: the server no longer honours it anyway
     if st.session_state.get("authentication_status"):
         # Logged in by a valid cookie (a refresh or a new tab), or by the form just now.
         if st.session_state.get(_SET_COOKIE):
@@ -163,7 +211,7 @@ def login_gate(db: Database) -> Scope:
 def renew_session() -> None:
     """After the user's own password change (which revokes every older session and cookie):
     this session continues, with a fresh cookie."""
-    st.session_state[_ISSUED_AT] = time.time()
+    st.session_state[_ISSUED_AT] = users.clock()
     st.session_state[_SET_COOKIE] = True
 
 
@@ -198,9 +246,10 @@ def page_scope(roles: Iterable[str]) -> Scope:
     scope = current_scope()
     from data.db import get_db
 
-    fresh = users.session_scope(get_db(), scope.username, st.session_state.get(_ISSUED_AT, 0.0))
+    # A page run on its own (a test harness) has a scope but no login time: its session starts now.
+    st.session_state.setdefault(_ISSUED_AT, users.clock())
+    fresh = _check_running_session(get_db(), scope.username)
     if fresh is None:
-        _end_session("登录已失效，请重新登录。")
-        st.warning("登录已失效，请刷新页面后重新登录。")
+        st.warning(f"{st.session_state.get(_MESSAGE) or '登录已失效，请重新登录。'}刷新页面即可看到登录框。")
         st.stop()
     return require_role(fresh, roles)

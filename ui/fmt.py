@@ -7,10 +7,28 @@ captions all format the same way and tests can call them directly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
 NA = "不适用"
+
+# Characters that Streamlit's markdown (CommonMark + GFM, math, :color[...] / :material/...: /
+# :emoji: directives) gives a meaning: escaped, user text reads as typed. `.` and `@` are escaped
+# so that www.example / name@example are not turned into links by GFM's autolinks; `:` so that
+# http:// is not either.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\](){}#+\-!<>|~$:.@=&])")
+
+
+def md_escape(text) -> str:
+    """User text (a unit name, a file name, a display name, a typed note) made safe to show through
+    st.markdown / st.caption / st.success / st.info / st.warning / st.error: no link, image,
+    heading, emphasis or directive is rendered; it reads exactly as typed. Line breaks become
+    spaces (a message is one line)."""
+    if text is None:
+        return ""
+    flat = re.sub(r"[\r\n]+", " ", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 # Column codes of the engine's frames and the Chinese headers users read.
 COLUMN_LABELS = {

@@ -10,7 +10,7 @@ import streamlit as st
 from data import views
 from data.db import Database
 from data.scope import Scope
-from ui.fmt import fmt_date
+from ui.fmt import fmt_date, md_escape
 from ui.session import current_as_of, set_as_of
 
 PICKER_KEY = "_as_of_picker"
@@ -34,7 +34,7 @@ def render_sidebar(db: Database, scope: Scope) -> dt.date:
                       help="所有页面的数字都按截至这一天的数据计算；月度考评选当月最后一天。")
         st.caption(f"当前考评日：{fmt_date(as_of)}")
         if scope.display_name or scope.username:
-            st.caption(f"当前用户：{scope.display_name or scope.username}（{scope.role}）")
+            st.caption(f"当前用户：{md_escape(scope.display_name or scope.username)}（{scope.role}）")
     set_as_of(as_of)
     demo = views.demo_info(db)
     if demo:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from data.scope import Scope
+from reports.csv_export import frame_to_csv_bytes
 from ui import fmt
 
 ALL_KINDS = "全部类别"
@@ -52,11 +55,31 @@ def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", uni
 
 
 def show_table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[str, ...] = (),
-               labels: dict[str, str] | None = None, empty: str = "没有符合条件的记录。", key: str | None = None) -> None:
+               labels: dict[str, str] | None = None, empty: str = "没有符合条件的记录。", key: str | None = None,
+               file_name: str = "表格数据.csv") -> None:
+    """The table as users read it, and a 下载CSV button for exactly that table, neutralised.
+
+    Streamlit's own CSV download in the table toolbar is switched off (client.disableDataExport
+    in .streamlit/config.toml) because it writes unit names and typed notes as they are, formulas
+    included; this button writes them by the rule of docs/security.md (CSV exports)."""
     if frame.is_empty():
         st.info(empty)
         return
-    st.dataframe(fmt.table(frame, rates, scores, labels), hide_index=True, width="stretch", key=key, placeholder="")
+    shown = fmt.table(frame, rates, scores, labels)
+    st.dataframe(shown, hide_index=True, width="stretch", key=key, placeholder="")
+    csv_download(shown, key=f"{key}_csv" if key else _table_key(shown, empty), file_name=file_name)
+
+
+def _table_key(shown: pl.DataFrame, empty: str) -> str:
+    """A widget key for a table's download that stays the same across reruns of the page."""
+    digest = hashlib.sha1("\x1f".join([*shown.columns, empty]).encode("utf-8")).hexdigest()[:12]
+    return f"csv_{digest}"
+
+
+def csv_download(shown: pl.DataFrame, key: str, file_name: str = "表格数据.csv", label: str = "下载CSV") -> None:
+    """A download of `shown` as a neutralised CSV; the file is built only when clicked."""
+    st.download_button(label, lambda: frame_to_csv_bytes(shown), file_name=file_name, mime="text/csv",
+                       key=key, on_click="ignore", type="tertiary", icon=":material/download:")
 
 
 def show_figure(fig: go.Figure, key: str | None = None) -> None:

@@ -105,32 +105,94 @@ def test_good_and_bad_login(db):
     assert users.attempt_login(db, "nobody", "wrongpass99").message == "用户名或密码错误。"
 
 
-def test_lockout_after_five_failures_persists_across_a_new_database_object(db_path, db):
+def test_delays_after_five_failures_double_up_to_a_cap_and_persist(db_path, db):
     users.add_user(db, SYSTEM, "wang", GOOD, "领导")
     now = dt.datetime(2026, 11, 25, 9, 0)
     for attempt in range(1, 5):
-        assert users.attempt_login(db, "wang", "wrongpass99", now).message == "用户名或密码错误。"
+        assert users.attempt_login(db, "wang", "wrongpass99", now, source="10.0.0.9").message == "用户名或密码错误。"
         assert db.scalar("SELECT failed_attempts FROM users") == attempt
-    fifth = users.attempt_login(db, "wang", "wrongpass99", now)
-    assert "已被锁定15分钟" in fifth.message and "09:15" in fifth.message
+    fifth = users.attempt_login(db, "wang", "wrongpass99", now, source="10.0.0.9")
+    assert fifth.message.startswith("登录失败次数过多，请于30秒后（09:00:30以后）再试")
     db.close()
 
-    reopened = Database(db_path)  # a restart does not unlock
-    assert reopened.scalar("SELECT locked_until FROM users") == dt.datetime(2026, 11, 25, 9, 15)
-    # even the right password is refused while locked
-    locked = users.attempt_login(reopened, "wang", GOOD, now + dt.timedelta(minutes=14))
-    assert locked.scope is None and "已被锁定" in locked.message
-    # after 15 minutes it works again and the counters are cleared
-    assert users.check_login(reopened, "wang", GOOD, now + dt.timedelta(minutes=15, seconds=1)) is not None
+    reopened = Database(db_path)  # a restart does not lift the delay
+    # even the right password is refused, unchecked, while the delay runs
+    early = users.attempt_login(reopened, "wang", GOOD, now + dt.timedelta(seconds=29), source="10.0.0.9")
+    assert early.scope is None and "请于1秒后" in early.message
+    # each further failure doubles the wait: 60 s, 120 s, ... and never more than 15 minutes
+    at, waits = now + dt.timedelta(seconds=30), []
+    for _ in range(7):
+        result = users.attempt_login(reopened, "wang", "wrongpass99", at, source="10.0.0.9")
+        until = reopened.scalar("SELECT next_allowed_at FROM login_throttle WHERE username = 'wang'")
+        waits.append(int((until - at).total_seconds()))
+        assert result.scope is None and "登录失败次数过多" in result.message
+        at = until
+    assert waits == [60, 120, 240, 480, 900, 900, 900]
+    # after the wait the rightful user gets in, and the counters are cleared
+    assert users.check_login(reopened, "wang", GOOD, at, source="10.0.0.9") is not None
     assert reopened.rows("SELECT failed_attempts, locked_until FROM users") == [(0, None)]
+    assert reopened.scalar("SELECT count(*) FROM login_throttle") == 0
     assert [r[1] for r in audit_rows(reopened, "账号锁定")] == ["wang"]
     reopened.close()
 
 
-def test_unknown_usernames_lock_like_real_ones(db):
-    messages = [users.attempt_login(db, "ghost", "wrongpass99").message for _ in range(6)]
-    assert messages[:4] == ["用户名或密码错误。"] * 4
-    assert "已被锁定15分钟" in messages[4] and "已被锁定15分钟" in messages[5]
+def test_the_rightful_user_is_not_kept_out_by_failures_from_elsewhere(db):
+    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
+    now = dt.datetime(2026, 11, 25, 9, 0)
+    for _ in range(20):  # someone guessing from another address
+        users.attempt_login(db, "admin", "wrongpass99", now, source="203.0.113.7")
+    assert "登录失败次数过多" in users.attempt_login(db, "admin", GOOD, now, source="203.0.113.7").message
+    assert users.check_login(db, "admin", GOOD, now, source="10.0.0.2") == Scope("admin", "管理员", None, "admin")
+    # one audit row for the run of failures, not one per guess
+    assert [r[1] for r in audit_rows(db, "账号锁定")] == ["admin"]
+    assert "来自203.0.113.7的连续5次密码错误" in audit_rows(db, "账号锁定")[0][2]
+
+
+def test_failures_a_day_old_are_forgotten(db):
+    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    monday = dt.datetime(2026, 11, 23, 9, 0)
+    for _ in range(4):
+        users.attempt_login(db, "wang", "wrongpass99", monday)
+    tuesday = monday + dt.timedelta(days=1, minutes=1)
+    assert users.attempt_login(db, "wang", "wrongpass99", tuesday).message == "用户名或密码错误。"  # 1, not 5
+    assert db.scalar("SELECT failures FROM login_throttle WHERE username = 'wang'") == 1
+    for _ in range(4):  # an unknown name alike
+        users.attempt_login(db, "ghost", "wrongpass99", monday)
+    assert users.attempt_login(db, "ghost", "wrongpass99", tuesday).message == "用户名或密码错误。"
+
+
+def test_thresholds_are_settings(db):
+    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    db.rows("INSERT INTO settings VALUES ('login_free_attempts', '2'), ('login_delay_seconds', '10') "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    now = dt.datetime(2026, 11, 25, 9, 0)
+    assert users.attempt_login(db, "wang", "wrongpass99", now).message == "用户名或密码错误。"
+    assert "请于10秒后" in users.attempt_login(db, "wang", "wrongpass99", now).message
+
+
+def test_unlock_lifts_every_delay_and_is_audited(db):
+    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
+    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    now = dt.datetime(2026, 11, 25, 9, 0)
+    for _ in range(8):
+        users.attempt_login(db, "wang", "wrongpass99", now, source="10.0.0.9")
+    assert users.list_users(db).filter(username="wang")["locked_until"][0] > now
+    with pytest.raises(PermissionDenied):
+        users.unlock_user(db, Scope("li", "领导", None, "李"), "wang")
+    assert users.unlock_user(db, users.scope_of(db, "admin"), "wang") is True
+    assert db.rows("SELECT failed_attempts, locked_until FROM users WHERE username = 'wang'") == [(0, None)]
+    assert users.check_login(db, "wang", GOOD, now, source="10.0.0.9") is not None
+    assert [r[2] for r in audit_rows(db, "用户管理")][-1] == "解除登录限制（清除密码错误次数和等待时间）"
+    assert users.unlock_user(db, users.scope_of(db, "admin"), "wang") is False  # nothing to lift
+
+
+def test_unknown_usernames_are_delayed_like_real_ones(db):
+    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    now = dt.datetime(2026, 11, 25, 9, 0)
+    ghost = [users.attempt_login(db, "ghost", "wrongpass99", now).message for _ in range(6)]
+    real = [users.attempt_login(db, "wang", "wrongpass99", now).message for _ in range(6)]
+    assert ghost == real
+    assert ghost[:4] == ["用户名或密码错误。"] * 4 and "请于30秒后" in ghost[4] and "请于30秒后" in ghost[5]
 
 
 def test_disabled_user_cannot_log_in_and_is_not_handed_to_the_library(db):
@@ -176,7 +238,9 @@ def test_change_role_to_unit_and_back(db):
 
 def test_reset_password_unlocks_and_revokes_sessions(db):
     users.add_user(db, SYSTEM, "wang", GOOD, "领导")
-    db.rows("UPDATE users SET failed_attempts = 0, locked_until = ?", [dt.datetime.now() + dt.timedelta(minutes=10)])
+    for _ in range(6):
+        users.attempt_login(db, "wang", "wrongpass99")
+    assert "登录失败次数过多" in users.attempt_login(db, "wang", GOOD).message
     issued = dt.datetime.now().timestamp() - 1
     assert users.session_scope(db, "wang", issued) is not None
     users.reset_password(db, SYSTEM, "wang", "newpassw0rd")

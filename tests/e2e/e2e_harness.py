@@ -109,7 +109,8 @@ def free_port() -> int:
 
 # -- the server --------------------------------------------------------------------------------
 class StreamlitServer:
-    """`python -m streamlit run app.py` on a free port against one database file."""
+    """`python -m streamlit run serve.py` (app.py with the cookie routes) on a free port against one
+    database file."""
 
     def __init__(self, db: Path, log_dir: Path, name: str = "server", memory_mb: int | None = None):
         self.db = db
@@ -127,7 +128,7 @@ class StreamlitServer:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [
-                PYTHON, "-m", "streamlit", "run", "app.py",
+                PYTHON, "-m", "streamlit", "run", "serve.py",
                 "--server.port", str(self.port),
                 "--server.address", "127.0.0.1",
                 "--server.headless", "true",

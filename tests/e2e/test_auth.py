@@ -121,6 +121,17 @@ def test_refresh_on_a_sub_page_keeps_the_user_there(page, county_server):
     assert_no_exception(page, "after refresh")
 
 
+def test_the_login_cookie_is_httponly_and_invisible_to_page_script(page, county_server):
+    login(page, county_server.url, ADMIN)
+    page.wait_for_timeout(800)  # the server answers the page's cookie request
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    cookie = cookies.get("yushan_dashboard_auth")
+    assert cookie is not None, cookies
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert cookie["secure"] is False  # plain HTTP here; Secure is set when served over HTTPS
+    assert "yushan_dashboard_auth" not in page.evaluate("document.cookie")
+
+
 def test_logout_then_reload_shows_the_login(page, county_server):
     login(page, county_server.url, LEADER)
     logout(page)
@@ -133,25 +144,31 @@ def test_logout_then_reload_shows_the_login(page, county_server):
     screenshot(page, "登录")
 
 
-def test_lockout_after_five_failures_survives_a_restart(page, server_factory, fresh_county_db):
+def test_login_delay_after_five_failures_survives_a_restart(page, server_factory, fresh_county_db):
+    from data.db import Database
+
+    db = Database(fresh_county_db)  # a first wait of 10 minutes, so that the restart falls inside it
+    db.rows("INSERT INTO settings VALUES ('login_delay_seconds', '600') "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    db.close()
     server = server_factory(fresh_county_db, "lockout")
     page.goto(server.url)
     wait_idle(page)
     for _ in range(5):
         fill_login(page, UNIT_USER.username, "NotMyPass2023")
-    assert "锁定" in main_text(page)
-    # The right password no longer helps…
+    assert "登录失败次数过多" in main_text(page)
+    # The right password does not help during the wait…
     fill_login(page, UNIT_USER.username, UNIT_USER.password)
     assert login_form_visible(page)
-    assert "锁定" in main_text(page)
-    # …nor does a restart of the server: the lock is in the database.
+    assert "登录失败次数过多" in main_text(page)
+    # …nor does a restart of the server: the wait is in the database.
     server.stop()
     server.start()
     page.goto(server.url)
     wait_idle(page)
     fill_login(page, UNIT_USER.username, UNIT_USER.password)
     assert login_form_visible(page)
-    assert re.search(r"锁定\d+分钟", main_text(page))
+    assert re.search(r"请于\d+(秒|分钟)后", main_text(page))
     # Other users are not affected.
     login(page, server.url, ADMIN)
 

@@ -41,6 +41,22 @@ def test_scorecard_to_stdout_on_a_new_database(db_file):
     assert done.stdout == expected
 
 
+def test_scorecard_csv_neutralises_hostile_unit_names(db_file):
+    db = get_db(db_file)
+    try:
+        with db.transaction() as cur:
+            first = cur.execute("SELECT unit_id, name FROM units ORDER BY unit_id LIMIT 2").fetchall()
+            cur.execute("UPDATE units SET name = ? WHERE unit_id = ?", ["=cmd|'/Ccalc'!A0", first[0][0]])
+            cur.execute("UPDATE units SET name = ? WHERE unit_id = ?", ["-1+1", first[1][0]])
+    finally:
+        close_db(db_file)
+    done = run("scorecard", "--as-of", "2024-01-31", "--db", str(db_file))
+    assert done.returncode == 0, done.stderr
+    names = [line.split(",")[0] for line in done.stdout.splitlines()[1:]]
+    assert "'=cmd|'/Ccalc'!A0" in names and "'-1+1" in names
+    assert "=cmd|'/Ccalc'!A0" not in names and "-1+1" not in names
+
+
 def test_scorecard_out_csv_and_xlsx(db_file, tmp_path):
     csv_path, xlsx_path = tmp_path / "card.csv", tmp_path / "card.xlsx"
     assert run("scorecard", "--as-of", "2023-09-30", "--db", str(db_file), "--out", str(csv_path)).returncode == 0

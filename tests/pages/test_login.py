@@ -3,7 +3,6 @@ logout, cookie re-login and revocation, and each role's menu."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -25,6 +24,28 @@ SUBMIT = f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录"
 def fast_bcrypt(monkeypatch):
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
     users._unknown_failures.clear()
+    users._last_seen.clear()
+
+
+class FakeClock:
+    """The time source of logins and sessions, moved by hand (starts at the real time so that the
+    library's own cookie expiry check agrees)."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(users, "clock", fake)
+    return fake
 
 
 @pytest.fixture
@@ -60,7 +81,8 @@ def rerun_app(at: AppTest) -> AppTest:
     """The next run of app.py in the same browser session. (AppTest itself reruns only the page
     script once st.navigation has chosen one, so the session is carried into a new AppTest.)"""
     nxt = new_app()
-    for key in ("scope", "authentication_status", "username", "name", "roles", "logout", "_auth_issued_at"):
+    for key in ("scope", "authentication_status", "username", "name", "roles", "logout", "_auth_issued_at",
+                "_auth_last_seen"):
         if key in at.session_state:
             nxt.session_state[key] = at.session_state[key]
     return nxt.run()
@@ -100,24 +122,72 @@ def test_bad_login_says_so_without_naming_the_user(staffed):
     assert errors(at) == ["用户名或密码错误。"]
 
 
-def test_lockout_after_five_failures_then_expiry(staffed):
+def test_delay_after_five_failures_then_the_right_password_works(staffed, clock):
     at = new_app().run()
     for _ in range(4):
         at = login(at, "leader", "wrongpass99")
         assert errors(at) == ["用户名或密码错误。"]
     at = login(at, "leader", "wrongpass99")
-    assert "连续5次登录失败，该账号已被锁定15分钟" in errors(at)[0]
-    at = login(at, "leader", PASSWORD)  # the right password does not help while locked
-    assert "已被锁定" in errors(at)[0] and logged_in(at) is None
+    assert errors(at)[0].startswith("登录失败次数过多，请于30秒后")
+    at = login(at, "leader", PASSWORD)  # the right password does not help during the delay
+    assert "登录失败次数过多" in errors(at)[0] and logged_in(at) is None
 
-    # the lock is in the database: a new browser session is refused too ...
+    # the delay is in the database: a new browser session from the same place waits too ...
     at = login(new_app().run(), "leader", PASSWORD)
-    assert "已被锁定" in errors(at)[0]
-    # ... until locked_until has passed
-    staffed.rows("UPDATE users SET locked_until = ? WHERE username = 'leader'",
-                 [dt.datetime.now() - dt.timedelta(seconds=1)])
+    assert "登录失败次数过多" in errors(at)[0]
+    # ... until it has passed: then the rightful user gets in
+    clock.advance(31)
     at = login(new_app().run(), "leader", PASSWORD)
     assert errors(at) == [] and logged_in(at)["role"] == "领导"
+
+
+def test_the_last_admin_is_never_locked_out_for_good(staffed, clock):
+    at = new_app().run()
+    for _ in range(30):  # far more guesses than before: still only a capped delay
+        users.attempt_login(staffed, "admin", "wrongpass99")
+    clock.advance(15 * 60 + 1)
+    at = login(at, "admin", PASSWORD)
+    assert errors(at) == [] and logged_in(at)["role"] == "管理员"
+
+
+def test_an_idle_session_ends_on_the_server(staffed, clock):
+    at = login(new_app().run(), "leader", PASSWORD)
+    assert logged_in(at)["username"] == "leader"
+    clock.advance(20 * 60)
+    at = rerun_app(at)  # used within 30 minutes: still in
+    assert logged_in(at)["username"] == "leader"
+    clock.advance(20 * 60)
+    at = rerun_app(at)  # 40 minutes after the login, but never 30 idle
+    assert logged_in(at)["username"] == "leader"
+    clock.advance(30 * 60 + 1)
+    at = rerun_app(at)
+    assert logged_in(at) is None
+    assert errors(at) == ["超过30分钟未操作，登录已超时，请重新登录。"]
+    assert [t.label for t in at.text_input] == ["用户名", "密码"]
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(staffed, clock):
+    staffed.rows("INSERT INTO settings VALUES ('session_max_hours', '1') "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    at = login(new_app().run(), "admin", PASSWORD)
+    for _ in range(3):
+        clock.advance(20 * 60)
+        at = rerun_app(at)
+        assert logged_in(at)["username"] == "admin"
+    clock.advance(60)
+    at = rerun_app(at)
+    assert logged_in(at) is None
+    assert errors(at) == ["登录已超过1小时，为安全起见请重新登录。"]
+
+
+def test_a_page_run_checks_the_limits_too(staffed, clock):
+    at = login(new_app().run(), "admin", PASSWORD)
+    at = at.switch_page("pages/users.py").run()
+    assert [t.value for t in at.title] == ["用户管理"]
+    clock.advance(31 * 60)
+    at = at.run()  # AppTest reruns only the page script here
+    assert "超过30分钟未操作，登录已超时" in at.warning[0].value
+    assert [t.value for t in at.title] == []
 
 
 def test_first_run_setup_creates_the_first_admin_once(app_db):
@@ -183,6 +253,29 @@ def test_after_logout_the_old_cookie_shows_the_login_form(staffed, monkeypatch):
     at = _app_with_cookie(monkeypatch, token).run()
     assert logged_in(at) is None
     assert [t.label for t in at.text_input] == ["用户名", "密码"]
+
+
+def test_a_cookie_older_than_the_absolute_limit_is_refused(staffed, monkeypatch, clock):
+    at = _app_with_cookie(monkeypatch, _cookie_for(staffed, "leader", clock.now - 13 * 3600)).run()
+    assert logged_in(at) is None
+    assert errors(at) == ["登录已超过12小时，为安全起见请重新登录。"]
+
+
+def test_a_cookie_of_an_idle_user_is_refused(staffed, monkeypatch, clock):
+    token = _cookie_for(staffed, "leader", clock.now)
+    clock.advance(31 * 60)  # nobody used this login since it was issued
+    at = _app_with_cookie(monkeypatch, token).run()
+    assert logged_in(at) is None
+    assert errors(at) == ["超过30分钟未操作，登录已超时，请重新登录。"]
+
+
+def test_a_cookie_of_a_user_active_in_another_tab_is_honoured(staffed, monkeypatch, clock):
+    token = _cookie_for(staffed, "leader", clock.now)
+    clock.advance(25 * 60)
+    users.touch_session("leader")  # the same user clicked in another tab just now
+    clock.advance(25 * 60)
+    at = _app_with_cookie(monkeypatch, token).run()
+    assert logged_in(at)["username"] == "leader"
 
 
 def test_a_disabled_user_is_signed_out_on_the_next_rerun(staffed):

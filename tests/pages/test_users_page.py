@@ -53,7 +53,7 @@ def test_table_lists_logins_in_chinese(app_db):
     assert not at.exception
     assert [t.value for t in at.title] == ["用户管理"]
     frame = table(at)
-    assert list(frame.columns) == ["用户名", "显示名称", "角色", "所属单位", "状态", "锁定至", "创建日期"]
+    assert list(frame.columns) == ["用户名", "显示名称", "角色", "所属单位", "状态", "登录须等待至", "创建日期"]
     assert frame[["用户名", "角色", "所属单位", "状态"]].values.tolist() == [
         ["admin", "管理员", "—", "启用"],
         ["finance", "单位", "县财政局", "启用"],
@@ -124,3 +124,21 @@ def test_a_disabled_admin_session_is_stopped(app_db):
     users.disable_user(app_db, SYSTEM, "admin2")
     at = open_page({"username": "admin2", "role": "管理员", "unit_id": None, "display_name": "admin2"})
     assert at.dataframe == [] and "登录已失效" in at.warning[0].value
+
+
+def test_the_office_lifts_a_login_delay_while_the_dashboard_runs(app_db):
+    for _ in range(7):  # someone kept guessing the last admin's password
+        users.attempt_login(app_db, "admin", "wrongpass99", source="203.0.113.7")
+    assert "登录失败次数过多" in users.attempt_login(app_db, "admin", PASSWORD, source="203.0.113.7").message
+    at = open_page(ADMIN)
+    waiting = table(at).set_index("用户名")["登录须等待至"]
+    assert waiting["admin"] != "" and waiting["finance"] == ""
+    at.selectbox(key="users_unlock_name").select("admin")
+    at = at.button(key="FormSubmitter:users_unlock-解除登录限制").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["已解除“admin”的登录限制，可立即登录。"]
+    assert table(at).set_index("用户名")["登录须等待至"]["admin"] == ""
+    assert users.check_login(app_db, "admin", PASSWORD, source="203.0.113.7") is not None
+    details = app_db.rows("SELECT username, target, detail FROM audit_log WHERE action = '用户管理' "
+                          "ORDER BY id DESC LIMIT 1")
+    assert details == [("admin", "admin", "解除登录限制（清除密码错误次数和等待时间）")]
