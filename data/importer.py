@@ -26,6 +26,7 @@ import polars as pl
 
 from data.db import Database
 from data.plan import PLAN_TASKS, normalize_name
+from data.progress import report_rule_problems
 from data.scope import Scope
 
 UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
@@ -669,6 +670,40 @@ def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) ->
     raise AssertionError(col.kind)
 
 
+def request_step_problems(rec: dict) -> list[tuple[str, Any, str]]:
+    """Every step of a share request in order, as (column label, value, problem).
+
+    提交 ≤ 初审 ≤ 转送 ≤ 答复; 使用期限至 not before 提交日期; 初审结果 only with 初审日期; nothing
+    after 退回 (no 转送, no 答复); no request to oneself. The one checker for requests: any form
+    that writes a request must call it too."""
+    out: list[tuple[str, Any, str]] = []
+    received, reviewed, forwarded, replied = (rec.get(k) for k in (
+        "received_on", "reviewed_on", "forwarded_on", "replied_on"))
+    if rec.get("requester_id") is not None and rec.get("requester_id") == rec.get("provider_id"):
+        out.append(("提供单位", rec["provider_id"], "与申请单位相同：单位不能向本单位申请共享"))
+    use_until = rec.get("use_until")
+    if use_until and received and use_until < received:
+        out.append(("使用期限至", use_until, f"早于提交日期（{cn_date(received)}）"))
+    # Each step against the latest earlier step that is filled.
+    earlier = [("提交日期", received)]
+    for label, day in (("初审日期", reviewed), ("转送日期", forwarded), ("答复日期", replied)):
+        if day:
+            prev_label, prev = next(((pl_, d) for pl_, d in reversed(earlier) if d), ("", None))
+            if prev and day < prev:
+                out.append((label, day, f"早于{prev_label}（{cn_date(prev)}）"))
+        earlier.append((label, day))
+    if rec.get("review_result") and not reviewed:
+        out.append(("初审结果", rec["review_result"], "已填初审结果但没有初审日期"))
+    if rec.get("review_result") == "退回":
+        for label, field_name in (("转送日期", "forwarded_on"), ("答复日期", "replied_on"),
+                                  ("答复结果", "reply_result")):
+            if rec.get(field_name):
+                out.append((label, rec[field_name], "初审结果为退回，退回后不应再有转送或答复"))
+    if rec.get("reply_result") and not replied:
+        out.append(("答复结果", rec["reply_result"], "已填答复结果但没有答复日期"))
+    return out
+
+
 def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_catalog, wb_catalog,
                issues: _Issues) -> bool:
     """Cross-column and cross-sheet consistency: errors return False, warnings are recorded."""
@@ -687,16 +722,8 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
                 code not in db_catalog and code not in wb_catalog):
             issues.error(n, row_no, label(f), code, "不是已有的目录编码（数据库和本工作簿的「数据目录」中都没有）")
     if n == "共享申请":
-        received, reviewed, forwarded, replied = (rec.get(k) for k in (
-            "received_on", "reviewed_on", "forwarded_on", "replied_on"))
-        if reviewed and received and reviewed < received:
-            issues.error(n, row_no, "初审日期", reviewed, f"早于提交日期（{cn_date(received)}）")
-        start = forwarded or reviewed
-        if replied and start and replied < start:
-            which = "转送日期" if forwarded else "初审日期"
-            issues.error(n, row_no, "答复日期", replied, f"早于{which}（{cn_date(start)}）")
-        if rec.get("reply_result") and not replied:
-            issues.error(n, row_no, "答复结果", rec["reply_result"], "已填答复结果但没有答复日期")
+        for column, value, problem in request_step_problems(rec):
+            issues.error(n, row_no, column, value, problem)
         if rec.get("reply_result") in ("不同意", "部分同意"):
             for f in ("legal_basis", "refusal_reason"):
                 if not rec.get(f):
@@ -712,12 +739,9 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
                 rec["unit_id"] not in new_units
                 or (rec["task_no"], "kind:" + new_units[rec["unit_id"]]) not in assignments):
             issues.error(n, row_no, "单位名称", rec["unit_id"], f"不是任务 {rec['task_no']} 的责任单位")
-        if rec.get("status") == "已完成":
-            done = rec.get("completed_on")
-            if not done:
-                issues.error(n, row_no, "完成日期", "", "状态为已完成，但没有完成日期")
-            elif done > rec["reported_on"]:
-                issues.error(n, row_no, "完成日期", done, f"晚于报送日期（{cn_date(rec['reported_on'])}）")
+        for f, problem in report_rule_problems(rec.get("status"), rec.get("reported_on"), rec.get("percent"),
+                                               rec.get("completed_on")):
+            issues.error(n, row_no, label(f), rec.get(f), problem)
     elif n == "质量检查":
         found, fixed = rec.get("issues_found"), rec.get("issues_fixed")
         if fixed is not None and found is not None and fixed > found:

@@ -78,9 +78,9 @@ CASES = [
     ("fixed more than found", _mutated("质量检查", 2, "已整改数", 4),
      ["「质量检查」第 2 行「已整改数」：4 大于发现问题数（3）"]),
     ("done without completion date", _mutated("任务进展", 2, "完成日期", None),
-     ["「任务进展」第 2 行「完成日期」：状态为已完成，但没有完成日期"]),
+     ["「任务进展」第 2 行「完成日期」：状态为“已完成”时须填写完成日期"]),
     ("completion after the report", _mutated("任务进展", 2, "完成日期", "2023-06-06"),
-     ["「任务进展」第 2 行「完成日期」：2023年6月6日 晚于报送日期（2023年6月5日）"]),
+     ["「任务进展」第 2 行「完成日期」：2023年6月6日 完成日期不能晚于报送日期"]),
     ("unknown catalog code", _mutated("共享申请", 2, "目录编码", "GA-999"),
      ["「共享申请」第 2 行「目录编码」：GA-999 不是已有的目录编码（数据库和本工作簿的「数据目录」中都没有）"]),
     ("unknown unit", _mutated("责任人", 3, "单位名称", "县不存在局"),
@@ -106,6 +106,43 @@ CASES = [
     ("number in a date column", _mutated("责任人", 2, "明确日期", 45077),
      ["「责任人」第 2 行「明确日期」：45077 不是有效日期"]),
 ]
+
+
+def _mutated_many(sheet, row, cells):
+    rows = copy.deepcopy(full_workbook_rows())
+    for label, value in cells.items():
+        _set(rows, sheet, row, label, value)
+    return rows
+
+
+# Every step in order (one checker, data.importer.request_step_problems), and the progress rule
+# the 进展报送 form applies (data.progress.report_rule_problems).
+CASES += [
+    ("forwarded before reviewed", _mutated("共享申请", 2, "转送日期", "2023-07-04"),
+     ["「共享申请」第 2 行「转送日期」：2023年7月4日 早于初审日期（2023年7月5日）"]),
+    ("reply before receipt without other steps",
+     _mutated_many("共享申请", 2, {"初审日期": None, "初审结果": None, "转送日期": None, "答复日期": "2023-06-24"}),
+     ["「共享申请」第 2 行「答复日期」：2023年6月24日 早于提交日期（2023年7月3日）"]),
+    ("use until before submission", _mutated("共享申请", 2, "使用期限至", "2023-07-01"),
+     ["「共享申请」第 2 行「使用期限至」：2023年7月1日 早于提交日期（2023年7月3日）"]),
+    ("forwarded and answered after 退回", _mutated("共享申请", 2, "初审结果", "退回"),
+     ["「共享申请」第 2 行「转送日期」：2023年7月5日 初审结果为退回，退回后不应再有转送或答复",
+      "「共享申请」第 2 行「答复日期」：2023年7月12日 初审结果为退回，退回后不应再有转送或答复",
+      "「共享申请」第 2 行「答复结果」：同意 初审结果为退回，退回后不应再有转送或答复"]),
+    ("review result without review date", _mutated("共享申请", 2, "初审日期", None),
+     ["「共享申请」第 2 行「初审结果」：通过 已填初审结果但没有初审日期"]),
+    ("request to oneself", _mutated("共享申请", 2, "申请单位", "县公安局"),
+     ["「共享申请」第 2 行「提供单位」：县公安局 与申请单位相同：单位不能向本单位申请共享"]),
+    ("in progress with a completion date", _mutated("任务进展", 2, "状态", "推进中"),
+     ["「任务进展」第 2 行「完成日期」：2023年6月1日 只有状态为“已完成”时才填写完成日期"]),
+]
+
+
+def test_the_form_and_the_import_share_one_progress_rule(monkeypatch):
+    import data.importer as importer
+    import data.progress as progress
+
+    assert importer.report_rule_problems is progress.report_rule_problems
 
 
 def _missing_column():
