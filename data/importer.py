@@ -13,8 +13,11 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import re
+import stat
 import sys
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +28,8 @@ from typing import Any
 import polars as pl
 
 from data.db import Database
-from data.plan import PLAN_TASKS, normalize_name
+from data.identity import clean_text, code_key, normalize_code, normalize_name, strip_invisible
+from data.plan import PLAN_TASKS
 from data.progress import report_rule_problems
 from data.scope import Scope
 
@@ -229,6 +233,16 @@ class ValidationResult:
     records: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     present: dict[str, set[str]] = field(default_factory=dict, repr=False)
     sha256: str = ""
+    error_total: int = 0              # errors found; only the first import_max_errors are listed
+    warning_total: int = 0
+
+    @property
+    def errors_not_listed(self) -> int:
+        return max(self.error_total - self.errors.height, 0)
+
+    @property
+    def warnings_not_listed(self) -> int:
+        return max(self.warning_total - self.warnings.height, 0)
 
     @property
     def ok(self) -> bool:
@@ -276,25 +290,105 @@ class ImportResult:
         ]
 
 
-# -- reading files ----------------------------------------------------------------------------
+# -- limits -----------------------------------------------------------------------------------
+MB = 1024 * 1024
+INT32_MAX = 2**31 - 1
+CSV_FIELD_LIMIT = 131_072   # the csv module's default field limit, kept: a longer field is refused
+NAME_MAX_CHARS = 2_000      # names and codes
+TEXT_MAX_CHARS = 10_000     # every other text cell
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Caps checked before (or while) a file is parsed; each is a setting (docs/security.md)."""
+
+    upload_mb: float = float(DEFAULT_UPLOAD_LIMIT_MB)   # settings.upload_limit_mb
+    max_uncompressed_mb: float = 100.0           # settings.import_max_uncompressed_mb (xlsx zip members)
+    max_rows: int = 100_000                      # settings.import_max_rows (data rows per sheet)
+    max_columns: int = 64                        # settings.import_max_columns
+    max_errors: int = 200                        # settings.import_max_errors (errors listed)
+    timeout_seconds: float = 60.0                # settings.import_timeout_seconds
+
+
+LIMIT_SETTINGS = {
+    "upload_mb": "upload_limit_mb",
+    "max_uncompressed_mb": "import_max_uncompressed_mb",
+    "max_rows": "import_max_rows",
+    "max_columns": "import_max_columns",
+    "max_errors": "import_max_errors",
+    "timeout_seconds": "import_timeout_seconds",
+}
+
+
+def import_limits(db: Database) -> ImportLimits:
+    """The limits in force: each setting when it is a positive number, else the default."""
+    stored = dict(db.rows("SELECT key, value FROM settings WHERE key IN ("
+                          + ", ".join("?" for _ in LIMIT_SETTINGS) + ")", list(LIMIT_SETTINGS.values())))
+    values = {}
+    for attr, key in LIMIT_SETTINGS.items():
+        default = getattr(ImportLimits, attr)
+        try:
+            number = float(json.loads(stored[key])) if key in stored else default
+        except (TypeError, ValueError):
+            number = default
+        if not math.isfinite(number) or number <= 0:
+            number = default
+        values[attr] = int(number) if isinstance(default, int) else number
+    return ImportLimits(**values)
+
+
 def upload_limit_mb(db: Database) -> float:
-    raw = db.scalar("SELECT value FROM settings WHERE key = 'upload_limit_mb'")
-    try:
-        return float(json.loads(raw)) if raw else DEFAULT_UPLOAD_LIMIT_MB
-    except (TypeError, ValueError):
-        return DEFAULT_UPLOAD_LIMIT_MB
+    return import_limits(db).upload_mb
 
 
-def _read_bytes(path_or_bytes: str | Path | bytes) -> bytes:
+class ValidationTimeout(UnreadableFile):
+    """The check ran past import_timeout_seconds (exit code 2)."""
+
+
+class _Deadline:
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise ValidationTimeout(
+                f"检查超过 {show(float(self.seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。")
+
+
+DAMAGED = "文件已损坏或不完整（可能上传中断），无法读取。"
+
+
+# -- reading files ----------------------------------------------------------------------------
+def _read_bytes(path_or_bytes: str | Path | bytes, limit_mb: float | None = None) -> bytes:
+    """The file's bytes; a path must name a regular file no larger than the upload limit, checked
+    before a byte is read (a device, a FIFO or a directory is refused, never opened)."""
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         return bytes(path_or_bytes)
     path = Path(path_or_bytes)
     try:
-        return path.read_bytes()
+        info = path.stat()
     except FileNotFoundError as exc:
         raise UnreadableFile(f"找不到文件：{path}") from exc
     except OSError as exc:
         raise UnreadableFile(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        what = "文件夹" if stat.S_ISDIR(info.st_mode) else "设备、管道或其他特殊文件"
+        raise UnreadableFile(f"{path} 是{what}，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。")
+    if limit_mb is not None and info.st_size > limit_mb * MB:
+        raise UnreadableFile(_too_big(info.st_size, limit_mb))
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(int(limit_mb * MB) + 1 if limit_mb is not None else -1)
+    except OSError as exc:
+        raise UnreadableFile(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+    if limit_mb is not None and len(data) > limit_mb * MB:   # grew while being read
+        raise UnreadableFile(_too_big(len(data), limit_mb))
+    return data
+
+
+def _too_big(size: int, limit_mb: float) -> str:
+    return f"文件大小 {size / MB:.1f} MB，超过上限 {show(float(limit_mb))} MB。"
 
 
 def _cell_value(value: Any) -> Any:
@@ -305,48 +399,87 @@ def _cell_value(value: Any) -> Any:
     return str(text if text is not None else value)
 
 
-def _xlsx_sheets(data: bytes) -> list[tuple[str, list[tuple]]]:
+@dataclass
+class RawSheet:
+    title: str
+    rows: list[tuple]          # cell values, Excel's row numbers kept (rows[0] is row 1)
+    state: str = "visible"     # visible / hidden / veryHidden
+
+
+def _xlsx_sheets(data: bytes, limits: ImportLimits, deadline: _Deadline) -> list[RawSheet]:
     from openpyxl import load_workbook
 
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableFile("这是旧版 Excel（.xls）或加密的工作簿，不能直接导入：请在 Excel 中“另存为”.xlsx 格式后再导入。")
     if not data.startswith(b"PK"):
         raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。")
+    # The zip's members are sized before anything is inflated: a few MB can expand to gigabytes.
+    # zipfile never inflates a member past its declared size (a lying header is a damaged file).
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+        raise UnreadableFile(DAMAGED) from exc
+    if inflated > limits.max_uncompressed_mb * MB:
+        raise UnreadableFile(
+            f"文件解压后有 {inflated / MB:.0f} MB，超过上限 {show(float(limits.max_uncompressed_mb))} MB"
+            "（可能是异常构造的文件），未读取。")
     try:
         # data_only=False: a formula is read as its text and never evaluated.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+        raise UnreadableFile(DAMAGED) from exc
     except Exception as exc:  # openpyxl raises KeyError/InvalidFileException/… on non-workbooks
         raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。") from exc
     try:
-        return [(ws.title, _sheet_rows(ws)) for ws in wb.worksheets]
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
-        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+        return [RawSheet(ws.title, _sheet_rows(wb, ws, limits, deadline), ws.sheet_state) for ws in wb.worksheets]
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # a bad shared-string index, an overflowing date, broken XML, …
+        raise UnreadableFile(DAMAGED) from exc
     finally:
         wb.close()
 
 
-def _sheet_rows(ws) -> list[tuple]:
+def _sheet_rows(wb, ws, limits: ImportLimits, deadline: _Deadline) -> list[tuple]:
     """The cell values of a read-only sheet, row by row, without trailing empty cells or rows.
 
-    The sheet's stored used range is ignored: a careless export that formats one empty cell at
-    XFD1048576 claims a million rows of 16,384 columns, and openpyxl would pad every row to that
-    (memory exhaustion). Rows keep their position, so row numbers stay Excel's."""
-    ws.reset_dimensions()
-    rows: list[tuple] = []
-    last = 0
-    for raw in ws.iter_rows(values_only=True):
-        width = len(raw)
-        while width and (raw[width - 1] is None or raw[width - 1] == ""):
-            width -= 1
-        rows.append(tuple(_cell_value(v) for v in raw[:width]))
-        if width:
-            last = len(rows)
-    return rows[:last]
+    The sheet's XML is parsed directly, cell by cell, and only cells holding a value are kept:
+    the stored used range is ignored (a careless export that formats one empty cell at XFD1048576
+    claims a million rows of 16,384 columns, and padding every row to that exhausted memory). Rows
+    keep their position, so row numbers stay Excel's. A value beyond the row or column limit stops
+    the read."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    cells_by_row: list[tuple[int, dict[int, Any]]] = []
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=False, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for count, (row_no, cells) in enumerate(parser.parse()):
+            if count % 500 == 0:
+                deadline.check()
+            values = {c["column"]: c["value"] for c in cells
+                      if c["value"] is not None and c["value"] != ""}
+            if not values:
+                continue
+            if row_no > limits.max_rows + 1:
+                raise UnreadableFile(
+                    f"工作表「{ws.title}」超过 {limits.max_rows} 行数据的上限（第 {row_no} 行仍有内容），未读取："
+                    "请拆分后分批导入。")
+            widest = max(values)
+            if widest > limits.max_columns:
+                raise UnreadableFile(
+                    f"工作表「{ws.title}」第 {row_no} 行超过 {limits.max_columns} 列的上限，未读取。")
+            cells_by_row.append((row_no, values))
+    if not cells_by_row:
+        return []
+    rows: list[tuple] = [()] * cells_by_row[-1][0]
+    for row_no, values in cells_by_row:
+        rows[row_no - 1] = tuple(_cell_value(values.get(i)) for i in range(1, max(values) + 1))
+    return rows
 
 
-def _csv_rows(data: bytes) -> list[tuple]:
+def _csv_rows(data: bytes, limits: ImportLimits, deadline: _Deadline, title: str) -> list[tuple]:
     for encoding in ("utf-8-sig", "gbk"):
         try:
             text = data.decode(encoding)
@@ -357,20 +490,56 @@ def _csv_rows(data: bytes) -> list[tuple]:
         raise UnreadableFile("CSV 文件的编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV。")
     if "\x00" in text:
         raise UnreadableFile("文件不是文本格式的 CSV，无法读取。")
-    return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""))]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple] = []
+    try:
+        for row in reader:
+            if reader.line_num % 500 == 0:
+                deadline.check()
+            width = len(row)
+            while width and not row[width - 1].strip():
+                width -= 1
+            if width and len(rows) > limits.max_rows:
+                raise UnreadableFile(
+                    f"工作表「{title}」超过 {limits.max_rows} 行数据的上限，未读取：请拆分后分批导入。")
+            if width > limits.max_columns:
+                raise UnreadableFile(f"工作表「{title}」第 {len(rows) + 1} 行超过 {limits.max_columns} 列的上限，未读取。")
+            rows.append(tuple(row[:width]))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise UnreadableFile(
+                f"CSV 第 {reader.line_num} 行有一个单元格超过 {CSV_FIELD_LIMIT:,} 个字符，未读取：请检查文件"
+                "（可能缺少配对的引号）。") from exc
+        raise UnreadableFile(f"CSV 第 {reader.line_num} 行格式有误（{_csv_problem(exc)}），无法读取。") from exc
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
-def read_sheets(data: bytes, file_name: str) -> list[tuple[str, list[tuple]]]:
-    """(sheet name, rows of cell values) for every sheet; raises UnreadableFile."""
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "NUL" in text:
+        return "含有空字符"
+    if "EOF" in text or "quote" in text.lower():
+        return "引号不配对"
+    return "无法解析"
+
+
+def read_sheets(data: bytes, file_name: str, limits: ImportLimits | None = None,
+                deadline: _Deadline | None = None) -> list[RawSheet]:
+    """Every sheet of the file with its state; raises UnreadableFile."""
+    limits = limits or ImportLimits()
+    deadline = deadline or _Deadline(None)
     if not data:
         raise UnreadableFile("文件为空（0 字节），无法读取。")
     suffix = Path(file_name).suffix.lower()
     if suffix == ".xls":
         raise UnreadableFile("不支持旧版 Excel（.xls）格式：请在 Excel 中“另存为”.xlsx 格式后再导入。")
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_sheets(data)
+        return _xlsx_sheets(data, limits, deadline)
     if suffix == ".csv":
-        return [(unicodedata.normalize("NFKC", Path(file_name).stem).strip(), _csv_rows(data))]
+        title = clean_text(Path(file_name).stem)
+        return [RawSheet(title, _csv_rows(data, limits, deadline, title))]
     raise UnreadableFile(f"不支持的文件类型「{suffix or file_name}」：请导入 .xlsx 工作簿或 .csv 文件。")
 
 
@@ -407,7 +576,7 @@ def show(value: Any) -> str:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not strip_invisible(value).strip())
 
 
 def parse_date(value: Any) -> dt.date:
@@ -452,6 +621,8 @@ def parse_number(value: Any, integer: bool) -> float | int:
         if not _NUM.match(text):
             raise _Bad("不是整数" if integer else "不是数字")
         number = float(text)
+    if isinstance(number, float) and not math.isfinite(number):
+        raise _Bad("不是有效数字（超出可表示的范围）")
     if integer:
         if float(number) != int(number):
             raise _Bad("不是整数")
@@ -465,7 +636,7 @@ def _text(value: Any) -> str:
         return show(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return strip_invisible(str(value)).strip()
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -477,16 +648,33 @@ def _norm_header(label: Any) -> str:
 Reader = Callable[[str, Sequence[Any] | None], list[tuple]]
 
 
+SHOWN_VALUE_CHARS = 200   # a cell quoted in a message is cut to this length
+
+
+def _quote(value: Any) -> str:
+    text = show(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + f"…（共 {len(text):,} 个字符）"
+
+
 class _Issues:
-    def __init__(self):
+    """Errors and warnings; only the first `cap` of each are kept, the rest are counted."""
+
+    def __init__(self, cap: int = ImportLimits.max_errors):
+        self.cap = cap
         self.errors: list[tuple] = []
         self.warnings: list[tuple] = []
+        self.error_count = 0
+        self.warning_count = 0
 
     def error(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
-        self.errors.append((sheet, row, column, show(value), problem))
+        self.error_count += 1
+        if len(self.errors) < self.cap:
+            self.errors.append((sheet, row, column, _quote(value), problem))
 
     def warn(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
-        self.warnings.append((sheet, row, column, show(value), problem))
+        self.warning_count += 1
+        if len(self.warnings) < self.cap:
+            self.warnings.append((sheet, row, column, _quote(value), problem))
 
 
 def _unit_lookup(read: Reader) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
@@ -513,11 +701,13 @@ def _today() -> dt.date:
 
 def _validate_sheets(
     read: Reader,
-    sheets: list[tuple[str, list[tuple]]],
+    sheets: list[RawSheet],
     scope: Scope,
     issues: _Issues,
     today: dt.date,
+    deadline: _Deadline | None = None,
 ) -> tuple[dict[str, int], dict[str, list[dict]], dict[str, set[str]]]:
+    deadline = deadline or _Deadline(None)
     names, kinds, _ids = _unit_lookup(read)
     own_name = next((n for n, i in _ids.items() if i == scope.unit_id), None) if scope.unit_id else None
     tasks = {r[0] for r in read("SELECT task_no FROM tasks", None)}
@@ -530,17 +720,34 @@ def _validate_sheets(
             for kind in group_kinds.get(word, []):
                 assignments.add((no, "kind:" + kind))
     db_catalog = dict(read("SELECT c.code, u.name FROM catalog_items c JOIN units u USING (unit_id)", None))
+    # Codes match case-folded and after NFKC: code_key -> the spelling stored, per table.
+    codes = {t: {code_key(c): c for (c,) in read(f"SELECT code FROM {t}", None)}
+             for t in ("catalog_items", "demands", "share_requests")}
 
     by_name: dict[str, list[tuple]] = {}
-    for title, rows in sheets:
-        norm = unicodedata.normalize("NFKC", title).strip()
-        match = next((s for s in SHEETS if unicodedata.normalize("NFKC", s.name) == norm), None)
+    titles: dict[str, str] = {}
+    wanted_sheets = {normalize_name(s.name): s for s in SHEETS}
+    for raw in sheets:
+        norm = normalize_name(raw.title)
+        match = wanted_sheets.get(norm)
         if match is None:
             if norm not in IGNORED_SHEETS:
-                issues.warn(title, None, "", "", "不是导入模板中的工作表，已忽略")
+                hidden = "（隐藏的工作表）" if raw.state != "visible" else ""
+                issues.warn(raw.title, None, "", "", f"不是导入模板中的工作表{hidden}，已忽略")
             continue
-        by_name[match.name] = rows
-    if not by_name:
+        if match.name in titles:
+            issues.error(raw.title, None, "", "",
+                         f"与工作表「{titles[match.name]}」名称相同（忽略空格、全角半角后都是「{match.name}」），"
+                         "请合并为一个工作表")
+            continue
+        titles[match.name] = raw.title
+        if raw.state != "visible":
+            how = "深度隐藏（只能用宏取消）" if raw.state == "veryHidden" else "隐藏"
+            issues.error(raw.title, None, "", "",
+                         f"是{how}的工作表：隐藏的数据不会导入，请在 Excel 中取消隐藏并核对后重新上传，或删除该工作表")
+            continue
+        by_name[match.name] = raw.rows
+    if not by_name and not issues.error_count:
         issues.error("", None, "", "", "文件中没有可导入的工作表（工作表名称应为：" + "、".join(s.name for s in SHEETS) + "）")
 
     counts: dict[str, int] = {}
@@ -576,6 +783,8 @@ def _validate_sheets(
         seen: dict[tuple, int] = {}
         count = 0
         for row_no, row in enumerate(rows[1:], start=2):
+            if row_no % 500 == 0:
+                deadline.check()
             if all(_blank(v) for v in row):
                 continue
             cells = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
@@ -585,7 +794,7 @@ def _validate_sheets(
             count += 1
             if missing:
                 continue
-            rec = _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today)
+            rec = _parse_row(sheet, row_no, cells, names, codes, issues, today)
             if rec is None:
                 continue
             key = tuple(rec.get(k) for k in sheet.key)
@@ -607,12 +816,13 @@ def _validate_sheets(
                 names.setdefault(normalize_name(rec["name"]), rec["name"])
             if sheet.name == "数据目录":
                 wb_catalog[rec["code"]] = rec["unit_id"]
+                codes["catalog_items"].setdefault(code_key(rec["code"]), rec["code"])
         counts[sheet.name] = count
         records[sheet.name] = out
     return counts, records, present
 
 
-def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> dict | None:
+def _parse_row(sheet, row_no, cells, names, codes, issues, today) -> dict | None:
     rec: dict[str, Any] = {}
     good = True
     for col in sheet.columns:
@@ -621,12 +831,16 @@ def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> 
         raw = cells[col.field]
         if _blank(raw):
             if col.required:
-                issues.error(sheet.name, row_no, col.label, "", "必填项为空")
+                hint = "（只有空格或不可见字符）" if raw is not None and str(raw) != "" and str(raw).strip() else ""
+                issues.error(sheet.name, row_no, col.label, "", "必填项为空" + hint)
                 good = False
             rec[col.field] = None
             continue
         try:
             rec[col.field] = _parse_cell(col, raw, names, today)
+            if col.field == "code" or col.kind == "catalog":
+                table = "catalog_items" if col.kind == "catalog" else sheet.table
+                rec[col.field] = codes[table].get(code_key(rec[col.field]), rec[col.field])
         except _Bad as bad:
             issues.error(sheet.name, row_no, col.label, raw, bad.problem)
             good = False
@@ -638,11 +852,20 @@ def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> 
     return rec
 
 
+def _limited(col: Column, text: str) -> str:
+    limit = NAME_MAX_CHARS if col.field in ("name", "code") or col.kind in ("unit", "catalog") else TEXT_MAX_CHARS
+    if len(text) > limit:
+        raise _Bad(f"超过 {limit:,} 个字符的长度上限（共 {len(text):,} 个字符）")
+    return text
+
+
 def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) -> Any:
-    if col.kind == "text" or col.kind == "catalog":
-        return _text(raw)
+    if col.kind == "text" and col.field == "code" or col.kind == "catalog":
+        return normalize_code(_limited(col, _text(raw)))
+    if col.kind == "text":
+        return _limited(col, _text(raw))
     if col.kind == "unit":
-        name = names.get(normalize_name(_text(raw)))
+        name = names.get(normalize_name(_limited(col, _text(raw))))
         if name is None:
             raise _Bad("不是已登记的单位名称（新单位请先在「单位」工作表中填写）")
         return name
@@ -662,9 +885,15 @@ def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) ->
         return day
     if col.kind in ("int", "score"):
         number = parse_number(raw, integer=col.kind == "int")
-        if col.low is not None and number < col.low or col.high is not None and number > col.high:
+        # INTEGER columns are 32-bit in the database: a larger count is refused here, not at commit.
+        high = col.high if col.high is not None else (INT32_MAX if col.kind == "int" else None)
+        if col.low is not None and number < col.low:
             if col.high is None:
                 raise _Bad(f"不能小于 {show(float(col.low))}")
+            raise _Bad(f"超出范围（应在 {show(float(col.low))}–{show(float(col.high))} 之间）")
+        if high is not None and number > high:
+            if col.high is None:
+                raise _Bad(f"超过上限 {high}")
             raise _Bad(f"超出范围（应在 {show(float(col.low))}–{show(float(col.high))} 之间）")
         return number
     raise AssertionError(col.kind)
@@ -708,7 +937,7 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
                issues: _Issues) -> bool:
     """Cross-column and cross-sheet consistency: errors return False, warnings are recorded."""
     n = sheet.name
-    errors_before = len(issues.errors)
+    errors_before = issues.error_count
 
     def label(f):
         return sheet.column(f).label
@@ -759,7 +988,7 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
             if day in rec or flag in rec:
                 if rec.get(flag) is None:
                     rec[flag] = rec.get(day) is not None
-    return len(issues.errors) == errors_before
+    return issues.error_count == errors_before
 
 
 def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues) -> bool:
@@ -808,22 +1037,25 @@ def validate_workbook(
     scope.require_write()
     if file_name is None:
         file_name = Path(str(path_or_bytes)).name if not isinstance(path_or_bytes, bytes) else "upload.xlsx"
-    issues = _Issues()
+    limits = import_limits(db)
+    deadline = _Deadline(limits.timeout_seconds)
+    issues = _Issues(limits.max_errors)
     empty = ValidationResult(file_name, {}, _issues_frame([]), _issues_frame([]))
     try:
-        data = _read_bytes(path_or_bytes)
-        limit = upload_limit_mb(db)
-        if len(data) > limit * 1024 * 1024:
-            raise UnreadableFile(f"文件大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 {show(float(limit))} MB。")
-        sheets = read_sheets(data, file_name)
+        data = _read_bytes(path_or_bytes, limits.upload_mb)
+        if len(data) > limits.upload_mb * MB:
+            raise UnreadableFile(_too_big(len(data), limits.upload_mb))
+        sheets = read_sheets(data, file_name, limits, deadline)
+        counts, records, present = _validate_sheets(_db_reader(db), sheets, scope, issues, today or _today(),
+                                                    deadline)
     except UnreadableFile as exc:
         empty.fatal = str(exc)
         empty.errors = _issues_frame([("", None, "", file_name, str(exc))])
+        empty.error_total = 1
         return empty
-    counts, records, present = _validate_sheets(_db_reader(db), sheets, scope, issues, today or _today())
     return ValidationResult(
         file_name, counts, _issues_frame(issues.errors), _issues_frame(issues.warnings), None,
-        records, present, hashlib.sha256(data).hexdigest(),
+        records, present, hashlib.sha256(data).hexdigest(), issues.error_count, issues.warning_count,
     )
 
 

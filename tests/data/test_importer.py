@@ -21,6 +21,8 @@ from tests.fixtures.workbooks import (
     TODAY,
     fingerprint,
     full_workbook_rows,
+    patch_member,
+    with_sheet_states,
     workbook_bytes,
 )
 
@@ -501,3 +503,157 @@ def test_a_stray_formatted_cell_at_the_grid_end_does_not_blow_up_the_read(loaded
     result = validate_workbook(loaded, buffer.getvalue(), "带格式的空单元格.xlsx", today=TODAY)
     assert result.fatal is None and result.errors.is_empty()
     assert result.counts == FULL_COUNTS
+
+
+# -- sheets: one name, visible ------------------------------------------------------------------
+def test_two_sheets_whose_names_normalise_alike_are_an_error_naming_both(loaded):
+    before = fingerprint(loaded)
+    rows = full_workbook_rows()
+    sheets = {"共享申请": rows["共享申请"], "共享申请 ": [rows["共享申请"][0],
+                                                   ["SQ-2"] + rows["共享申请"][1][1:]]}
+    result = import_workbook(loaded, workbook_bytes(sheets), "两张表.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        "「共享申请 」：与工作表「共享申请」名称相同（忽略空格、全角半角后都是「共享申请」），请合并为一个工作表"]
+    assert not result.ok and fingerprint(loaded) == before
+
+
+@pytest.mark.parametrize("state,how", [("hidden", "隐藏"), ("veryHidden", "深度隐藏（只能用宏取消）")])
+def test_hidden_data_sheets_are_refused(loaded, state, how):
+    before = fingerprint(loaded)
+    rows = full_workbook_rows()
+    data = with_sheet_states(workbook_bytes({"责任人": rows["责任人"], "共享申请": rows["共享申请"]}),
+                             {"共享申请": state})
+    result = import_workbook(loaded, data, "隐藏.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        f"「共享申请」：是{how}的工作表：隐藏的数据不会导入，请在 Excel 中取消隐藏并核对后重新上传，或删除该工作表"]
+    assert fingerprint(loaded) == before
+
+
+# -- bounded inputs -----------------------------------------------------------------------------
+def _setting(db, key, value):
+    db.rows("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, str(value)])
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(loaded):
+    import zipfile
+
+    buffer = io.BytesIO(workbook_bytes({"责任人": full_workbook_rows()["责任人"]}))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (101 * 1024 * 1024))
+    data = buffer.getvalue()
+    assert len(data) < 1024 * 1024
+    result = validate_workbook(loaded, data, "炸弹.xlsx", today=TODAY)
+    assert result.fatal == "文件解压后有 101 MB，超过上限 100 MB（可能是异常构造的文件），未读取。"
+
+
+def test_rows_and_columns_are_capped_by_settings(loaded):
+    _setting(loaded, "import_max_rows", 5)
+    contacts = [["单位名称", "角色", "姓名", "明确日期"]] + [["县公安局", "经办人", f"人{i}", "2023-05-21"]
+                                                      for i in range(7)]
+    result = validate_workbook(loaded, workbook_bytes({"责任人": contacts}), "多.xlsx", today=TODAY)
+    assert result.fatal == "工作表「责任人」超过 5 行数据的上限（第 7 行仍有内容），未读取：请拆分后分批导入。"
+    _setting(loaded, "import_max_columns", 10)
+    result = validate_workbook(loaded, workbook_bytes({"数据目录": full_workbook_rows()["数据目录"]}), "宽.xlsx",
+                               today=TODAY)
+    assert result.fatal == "工作表「数据目录」第 1 行超过 10 列的上限，未读取。"
+
+
+def test_the_error_list_is_capped_with_a_count_of_the_rest(loaded):
+    contacts = [["单位名称", "角色", "姓名", "明确日期"]] + [["县公安局", "经办人", f"人{i}", "2023-02-30"]
+                                                      for i in range(250)]
+    result = validate_workbook(loaded, workbook_bytes({"责任人": contacts}), "错.xlsx", today=TODAY)
+    assert result.errors.height == 200
+    assert result.error_total == 250 and result.errors_not_listed == 50
+
+
+def test_a_validation_past_its_time_limit_stops_with_a_message(loaded, monkeypatch):
+    import itertools
+
+    import data.importer as importer
+
+    _setting(loaded, "import_timeout_seconds", 30)
+    clock = itertools.count(0, 100)   # every look at the clock is 100 s later: no real waiting
+    monkeypatch.setattr(importer.time, "monotonic", lambda: next(clock))
+    result = validate_workbook(loaded, workbook_bytes(full_workbook_rows()), "慢.xlsx", today=TODAY)
+    assert result.fatal == "检查超过 30 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。"
+
+
+def test_counts_beyond_int32_are_refused_at_validation_not_at_commit(loaded):
+    before = fingerprint(loaded)
+    rows = _mutated("数据目录", 2, "信息项数", 2**40)
+    result = import_workbook(loaded, workbook_bytes(rows), "大数.xlsx", today=TODAY)
+    assert result.validation.error_messages() == ["「数据目录」第 2 行「信息项数」：1099511627776 超过上限 2147483647"]
+    assert fingerprint(loaded) == before
+
+
+@pytest.mark.parametrize("sheet,label", [("数据目录", "信息项数"), ("质量检查", "完整性")])
+def test_infinite_numbers_are_refused(loaded, sheet, label):
+    data = workbook_bytes(_mutated(sheet, 2, label, 987654321))
+    data = patch_member(data, "xl/worksheets/", b"<v>987654321</v>", b"<v>1E400</v>")
+    result = validate_workbook(loaded, data, "无穷.xlsx", today=TODAY)
+    assert result.error_messages() == [f"「{sheet}」第 2 行「{label}」：inf 不是有效数字（超出可表示的范围）"]
+
+
+def test_a_bad_shared_string_index_is_a_damaged_file(loaded):
+    data = workbook_bytes({"责任人": full_workbook_rows()["责任人"]})
+    header_cell = b't="inlineStr"><is><t>&#21333;&#20301;&#21517;&#31216;</t></is>'   # 单位名称
+    data = patch_member(data, "xl/worksheets/", header_cell, b't="s"><v>99999</v>')
+    result = validate_workbook(loaded, data, "坏索引.xlsx", today=TODAY)
+    assert result.fatal == "文件已损坏或不完整（可能上传中断），无法读取。"
+
+
+def test_cell_length_is_limited(loaded):
+    before = fingerprint(loaded)
+    rows = _mutated("安全措施", 2, "备注", "PLACEHOLDER")
+    _set(rows, "业务专网", 2, "专网名称", "网" * 2_001)
+    # openpyxl cuts what it writes to Excel's 32,767 characters: a hostile file is written by hand.
+    data = patch_member(workbook_bytes(rows), "xl/worksheets/", b"PLACEHOLDER", "长".encode() * 1_000_000)
+    result = import_workbook(loaded, data, "长.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        "「业务专网」第 2 行「专网名称」：" + "网" * 200 + "…（共 2,001 个字符） 超过 2,000 个字符的长度上限（共 2,001 个字符）",
+        "「安全措施」第 2 行「备注」：" + "长" * 200 + "…（共 1,000,000 个字符） 超过 10,000 个字符的长度上限（共 1,000,000 个字符）",
+    ]
+    assert fingerprint(loaded) == before
+
+
+def test_a_csv_field_over_the_csv_limit_is_a_chinese_error(loaded):
+    text = "单位名称,评估日期,数据脱敏,数据加密,访问认证,备注\n县公安局,2023-11-02,是,是,是," + "x" * 131_073 + "\n"
+    result = validate_workbook(loaded, text.encode("utf-8"), "安全措施.csv", today=TODAY)
+    assert result.fatal == "CSV 第 2 行有一个单元格超过 131,072 个字符，未读取：请检查文件（可能缺少配对的引号）。"
+
+
+def test_a_path_that_is_not_a_regular_file_is_refused_unread(loaded, tmp_path):
+    result = validate_workbook(loaded, "/dev/zero", today=TODAY)
+    assert result.fatal == "/dev/zero 是设备、管道或其他特殊文件，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。"
+    result = validate_workbook(loaded, tmp_path, today=TODAY)
+    assert result.fatal == f"{tmp_path} 是文件夹，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。"
+
+
+# -- identity normalisation ---------------------------------------------------------------------
+def test_look_alike_identities_find_the_unit_and_the_record_they_look_like(loaded):
+    units_before = loaded.scalar("SELECT count(*) FROM units")
+    requests_before = loaded.rows("SELECT code FROM share_requests ORDER BY code")
+    rows = {
+        "单位": [["单位名称", "单位类型"], ["县\u200b公安\u202e局", "县直部门"], ["\u200b\u2066 ", "县直部门"]],
+        "责任人": [["单位名称", "角色", "姓名", "明确日期"], ["県公安局", "经办人", "王五", "2023-05-21"]],
+        "共享申请": [["申请编号", "申请单位", "提供单位", "目录编码", "用途", "提交日期"],
+                 ["sq－1", "县民政局\ufeff", "县公安局", "ｇａ－００１", "低保核查（改）", "2023-07-03"]],
+    }
+    result = validate_workbook(loaded, workbook_bytes(rows), "相似.xlsx", today=TODAY)
+    assert result.error_messages() == ["「单位」第 3 行「单位名称」：必填项为空（只有空格或不可见字符）"]
+    del rows["单位"][2]
+    result = import_workbook(loaded, workbook_bytes(rows), "相似.xlsx", today=TODAY)
+    assert result.ok, result.validation.error_messages()
+    assert result.inserted == {"单位": 0, "责任人": 0, "共享申请": 0}
+    assert loaded.scalar("SELECT count(*) FROM units") == units_before
+    assert loaded.rows("SELECT code FROM share_requests ORDER BY code") == requests_before
+    assert loaded.rows("SELECT catalog_code, purpose FROM share_requests") == [("GA-001", "低保核查（改）")]
+
+
+def test_new_codes_are_stored_in_one_case():
+    from data.identity import code_key, normalize_code, normalize_name
+
+    assert normalize_code(" ｇａ－００１\u200b ") == "GA-001"
+    assert code_key("ga-001") == code_key("GA-001")
+    assert normalize_name("ＡＢ県\u2067测试局 (街道)") == "AB县测试局（街道）"
