@@ -17,10 +17,14 @@ import math
 import re
 import stat
 import sys
+import threading
 import time
 import unicodedata
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1057,6 +1061,45 @@ def validate_workbook(
         file_name, counts, _issues_frame(issues.errors), _issues_frame(issues.warnings), None,
         records, present, hashlib.sha256(data).hexdigest(), issues.error_count, issues.warning_count,
     )
+
+
+# -- the page's entry point: once per file, off the script thread, with a time limit ------------
+_VALIDATIONS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-check")
+_CACHE: OrderedDict[tuple, ValidationResult] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def validate_upload(
+    db: Database, data: bytes, file_name: str, scope: Scope, *, today: dt.date | None = None,
+) -> ValidationResult:
+    """`validate_workbook` for the 数据导入 page: run on a worker thread (at most two at a time in
+    the process, so one hostile file cannot starve everyone's pages) and stopped at
+    import_timeout_seconds; the result is kept per (file SHA-256, name, user, data version, day),
+    so a rerun of the page does not check the same file again."""
+    today = today or _today()
+    key = (hashlib.sha256(data).hexdigest(), file_name, scope, str(db.path), db.version, today)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    limits = import_limits(db)
+    future = _VALIDATIONS.submit(validate_workbook, db, data, file_name, scope, today=today)
+    try:
+        # The check stops itself at the deadline; the margin covers a queue behind another file.
+        result = future.result(timeout=2 * limits.timeout_seconds + 5)
+    except FutureTimeout:
+        message = str(ValidationTimeout(
+            f"检查超过 {show(float(limits.timeout_seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。"))
+        result = ValidationResult(file_name, {}, _issues_frame([("", None, "", file_name, message)]),
+                                  _issues_frame([]), message, error_total=1)
+        return result
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
 
 
 # -- writing ----------------------------------------------------------------------------------

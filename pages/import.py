@@ -8,9 +8,10 @@ import hashlib
 
 import streamlit as st
 
-from data.importer import import_workbook, upload_limit_mb, validate_workbook
+from data.importer import import_workbook, upload_limit_mb, validate_upload
 from data.template import template_bytes
 from ui import cache, widgets
+from ui.fmt import md_escape
 
 scope = widgets.page_scope("pages/import.py")
 db = cache.db()
@@ -33,18 +34,23 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-result = validate_workbook(db, data, upload.name, scope)
+name = md_escape(upload.name)   # a file name is user text: never markdown
+with st.spinner("正在检查文件…"):
+    result = validate_upload(db, data, upload.name, scope)
 if result.fatal:
-    st.error(f"无法读取「{upload.name}」：{result.fatal}")
+    st.error(f"无法读取「{name}」：{md_escape(result.fatal)}")
     st.stop()
 
 st.subheader("检查结果")
 st.dataframe(result.counts_frame(), hide_index=True, key="import_counts")
 if result.warnings.height:
-    st.warning(f"有 {result.warnings.height} 条提示（不影响导入）：")
+    more = f"，以下仅列出前 {result.warnings.height} 条" if result.warnings_not_listed else ""
+    st.warning(f"有 {result.warning_total} 条提示（不影响导入）{more}：")
     st.dataframe(result.warnings, hide_index=True, width="stretch", key="import_warnings")
 if not result.ok:
-    st.error(f"发现 {result.errors.height} 处错误，未导入任何数据。请修改后重新上传。")
+    st.error(f"发现 {result.error_total} 处错误，未导入任何数据。请修改后重新上传。")
+    if result.errors_not_listed:
+        st.caption(f"以下仅列出前 {result.errors.height} 处错误，其余 {result.errors_not_listed} 处未列出。")
     st.dataframe(result.errors, hide_index=True, width="stretch", key="import_errors")
     st.download_button("下载错误清单（CSV）", result.errors.write_csv().encode("utf-8-sig"),
                        file_name=f"导入错误_{upload.name}.csv", mime="text/csv", key="import_errors_csv")

@@ -185,3 +185,22 @@ def indicator_table(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("formula").alias("计算方法"),
         pl.col("na_rule").alias("不适用情形"),
     )
+
+
+_MD_SPECIAL = "\\`*_{}[]()<>#+-.!|~$:="
+
+
+def md_escape(text: str) -> str:
+    """User text (a file name, a unit name, a note) made inert for st.markdown and for the
+    messages of st.error/st.warning/st.success/st.info, which render markdown: every character
+    markdown, Streamlit's :color[…] / :emoji: directives, LaTeX ($) or an autolink could use is
+    backslash-escaped, and line breaks become spaces (no headings, lists or tables)."""
+    out = []
+    for ch in str(text):
+        if ch in "\r\n":
+            out.append(" ")
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.fixtures.workbooks import workbook_bytes
-from tests.pages.conftest import run_page, texts
+from tests.pages.conftest import run_page
+from tests.pages.conftest import texts as raw_texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTACTS = ["单位名称", "角色", "姓名", "明确日期"]
 LEADER_REFUSAL = "您的账号无权打开此页面。如需使用，请联系领导小组办公室。"
+
+
+def texts(at) -> str:
+    """The messages as a reader sees them: markdown escapes rendered away."""
+    return re.sub(r"\\(.)", r"\1", raw_texts(at))
 
 
 def _upload(at, name, data):
@@ -63,3 +71,45 @@ def test_leader_cannot_open_the_page(county):
     assert not at.exception
     assert len(at.file_uploader) == 0
     assert [e.value for e in at.error] == [LEADER_REFUSAL]
+
+
+HOSTILE_NAME = "![图](http://evil.example/a.png)[点此](http://evil.example) **粗** :red[红].xls"
+
+
+def test_a_file_name_never_renders_as_markdown(county):
+    at = _upload(run_page("import", ADMIN, AS_OF), HOSTILE_NAME, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    message = at.error[0].value
+    # Every markdown character of the name is escaped: no image, link, bold or colour directive.
+    assert "\\!\\[图\\]\\(http\\:" in message and "\\*\\*粗\\*\\*" in message and "\\:red\\[红\\]" in message
+    assert re.search(r"(?<!\\)[\[\]()*:!]", message.split("「", 1)[1].split("」", 1)[0]) is None
+    assert f"无法读取「{HOSTILE_NAME}」" in texts(at)
+
+
+def test_md_escape_makes_user_text_inert():
+    from ui.fmt import md_escape
+
+    assert md_escape("[a](http://x.example)\n# 标题 $x$ <b>") == \
+        "\\[a\\]\\(http\\://x\\.example\\) \\# 标题 \\$x\\$ \\<b\\>"
+
+
+def test_errors_beyond_the_cap_are_counted_not_listed(county):
+    rows = [CONTACTS] + [["县政府办", "经办人", f"人{i}", "2023-02-30"] for i in range(230)]
+    at = _upload(run_page("import", ADMIN, AS_OF), "很多错误.xlsx", workbook_bytes({"责任人": rows}))
+    assert not at.exception
+    assert "发现 230 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
+    assert "以下仅列出前 200 处错误，其余 30 处未列出。" in texts(at)
+    assert len(at.dataframe[1].value) == 200
+
+
+def test_a_file_is_checked_once_however_often_the_page_reruns(county, monkeypatch):
+    import data.importer as importer
+
+    calls = []
+    real = importer.validate_workbook
+    monkeypatch.setattr(importer, "validate_workbook", lambda *a, **k: calls.append(1) or real(*a, **k))
+    data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-02-30"]]})
+    at = _upload(run_page("import", ADMIN, AS_OF), "一次.xlsx", data)
+    at.run()
+    at.run()
+    assert "发现 1 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
+    assert len(calls) == 1
