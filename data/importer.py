@@ -271,10 +271,11 @@ class ImportResult:
     updated: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
     backup_path: str | None = None
+    batch_id: int | None = None       # a 单位 user's submission, waiting for the office
 
     @property
     def ok(self) -> bool:
-        return self.validation.ok and self.import_id is not None
+        return self.validation.ok and (self.import_id is not None or self.batch_id is not None)
 
     def summary_frame(self) -> pl.DataFrame:
         """工作表, 数据行数, 新增, 更新: what an import did."""
@@ -287,6 +288,8 @@ class ImportResult:
         }, schema={"工作表": pl.String, "数据行数": pl.Int64, "新增": pl.Int64, "更新": pl.Int64})
 
     def summary_lines(self) -> list[str]:
+        if self.batch_id is not None:
+            return [f"「{sheet}」：共 {self.validation.counts.get(sheet, 0)} 行" for sheet in self.validation.counts]
         return [
             f"「{sheet}」：共 {self.validation.counts.get(sheet, 0)} 行，新增 {self.inserted.get(sheet, 0)} 行，"
             f"更新 {self.updated.get(sheet, 0)} 行"
@@ -727,6 +730,7 @@ def _validate_sheets(
     # Codes match case-folded and after NFKC: code_key -> the spelling stored, per table.
     codes = {t: {code_key(c): c for (c,) in read(f"SELECT code FROM {t}", None)}
              for t in ("catalog_items", "demands", "share_requests")}
+    stored_cache: dict[str, dict[str, dict]] = {}
 
     by_name: dict[str, list[tuple]] = {}
     titles: dict[str, str] = {}
@@ -811,7 +815,7 @@ def _validate_sheets(
                               db_catalog, wb_catalog, issues):
                 continue
             if scope.role == "单位" and not _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog,
-                                                   read, issues):
+                                                   read, issues, positions, stored_cache):
                 continue
             rec["_row"] = row_no
             out.append(rec)
@@ -995,31 +999,86 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
     return issues.error_count == errors_before
 
 
-def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues) -> bool:
-    """A 单位 user may write only its own unit's rows, and may not take over another unit's."""
-    if sheet.name == "单位":
-        issues.error(sheet.name, row_no, "单位名称", rec["name"], "单位名单只能由领导小组办公室导入")
+# -- column ownership for 单位 users (docs/security.md "Column ownership per sheet") -------------
+# office: only the leading-group office writes it; unit: the unit named in the sheet's owner
+# column; requester / provider: the unit that is the request's 申请单位 / 提供单位.
+_OFFICE_SHEETS = {"单位": "单位名单只能由领导小组办公室导入",
+                  "质量检查": "数据质量检查由领导小组办公室组织并导入，单位账号不能导入"}
+_SPECIAL_OWNERS = {
+    "需求清单": {"matched_on": "office"},
+    "共享申请": {
+        "code": "requester", "requester_id": "requester", "provider_id": "requester",
+        "catalog_code": "requester", "purpose": "requester", "use_until": "requester",
+        "received_on": "requester",
+        "reviewed_on": "office", "review_result": "office", "forwarded_on": "office",
+        "replied_on": "provider", "reply_result": "provider", "legal_basis": "provider",
+        "refusal_reason": "provider",
+    },
+}
+_NOT_YOURS = {
+    "office": "由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改",
+    "requester": "由申请单位填写，本单位作为提供单位不能填写或修改",
+    "provider": "由提供单位答复，本单位作为申请单位不能填写或修改",
+}
+
+
+def column_owner(sheet: Sheet, field_name: str) -> str:
+    """Who may write a column when a 单位 user imports: office, unit, requester or provider."""
+    if sheet.name in _OFFICE_SHEETS:
+        return "office"
+    return _SPECIAL_OWNERS.get(sheet.name, {}).get(field_name, "unit")
+
+
+def _stored_rows(read: Reader, sheet: Sheet, cache: dict) -> dict[str, dict]:
+    """code -> the stored row (unit columns as names), read once per sheet."""
+    if sheet.table not in cache:
+        fields = [c.field for c in sheet.columns]
+        units = {c.field for c in sheet.columns if c.kind == "unit"}
+        select = ", ".join(f"(SELECT name FROM units u WHERE u.unit_id = t.{f})" if f in units else f"t.{f}"
+                           for f in fields)
+        cache[sheet.table] = {r[0]: dict(zip(fields, r, strict=True))
+                              for r in read(f"SELECT {select} FROM {sheet.table} t", None)}
+    return cache[sheet.table]
+
+
+def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues, present, cache) -> bool:
+    """A 单位 user may write only its own unit's rows and, in them, only the columns it owns."""
+    if sheet.name in _OFFICE_SHEETS:
+        first = sheet.owner or sheet.columns[0].field
+        issues.error(sheet.name, row_no, sheet.column(first).label, rec[first], _OFFICE_SHEETS[sheet.name])
         return False
-    if sheet.owner is None:  # 质量检查: the catalog item's provider
-        unit = wb_catalog.get(rec["catalog_code"], db_catalog.get(rec["catalog_code"]))
-        label = "目录编码"
-        value = rec["catalog_code"]
+    stored = _stored_rows(read, sheet, cache).get(rec["code"]) if "code" in rec else None
+    if sheet.table == "share_requests":
+        parties = stored or rec
+        roles = {"requester": parties["requester_id"] == own_name, "provider": parties["provider_id"] == own_name}
+        if not any(roles.values()):
+            issues.error(sheet.name, row_no, "申请编号", rec["code"],
+                         "不是本单位作为申请单位或提供单位的共享申请，单位账号不能导入")
+            return False
+        if stored is None and not roles["requester"]:
+            issues.error(sheet.name, row_no, "申请单位", rec["requester_id"],
+                         "新的共享申请只能由申请单位提交")
+            return False
     else:
-        unit = rec[sheet.owner]
-        label = sheet.column(sheet.owner).label
-        value = unit
-    if unit != own_name:
-        issues.error(sheet.name, row_no, label, value, "不是本单位的数据，单位账号只能导入本单位的数据")
-        return False
-    if sheet.table in ("catalog_items", "demands", "share_requests"):
-        owner_col = "provider_id" if sheet.table == "share_requests" else "unit_id"
-        stored = read(f"SELECT u.name FROM {sheet.table} t JOIN units u ON u.unit_id = t.{owner_col} "
-                      "WHERE t.code = ?", [rec["code"]])
-        if stored and stored[0][0] != own_name:
+        unit, label = rec[sheet.owner], sheet.column(sheet.owner).label
+        if unit != own_name:
+            issues.error(sheet.name, row_no, label, unit, "不是本单位的数据，单位账号只能导入本单位的数据")
+            return False
+        if stored is not None and stored[sheet.owner] != own_name:
             issues.error(sheet.name, row_no, sheet.column("code").label, rec["code"],
                          "已登记为其他单位的数据，单位账号不能修改")
             return False
-    return True
+        roles = {}
+    good = True
+    for col in sheet.columns:
+        owner = column_owner(sheet, col.field)
+        if col.field not in present or owner == "unit" or roles.get(owner):
+            continue
+        before = stored.get(col.field) if stored else None
+        if rec.get(col.field) != before:
+            issues.error(sheet.name, row_no, col.label, rec.get(col.field), _NOT_YOURS[owner])
+            good = False
+    return good
 
 
 def _db_reader(db: Database) -> Reader:
@@ -1134,7 +1193,8 @@ def _write_units(cur, recs: list[dict], fields: set[str]) -> tuple[int, int]:
     return inserted, updated
 
 
-def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Scope) -> tuple[int, int]:
+def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], submitter: str,
+                verifier: str | None) -> tuple[int, int]:
     ids = dict(cur.execute("SELECT name, unit_id FROM units").fetchall())
     unit_fields = {c.field for c in sheet.columns if c.kind == "unit"}
     data_fields = [c.field for c in sheet.columns if c.field in fields or c.field in sheet.key]
@@ -1160,7 +1220,7 @@ def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Sc
         old = existing.get(key)
         compare = list(values)
         old_compare = list(old[: len(data_fields)]) if old is not None else None
-        office = scope.is_admin
+        office = verifier is not None
         if extra and old is not None and office:
             # The office importing a report a unit submitted verifies it.
             compare.append(True)
@@ -1168,7 +1228,7 @@ def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Sc
         if old is not None and compare == old_compare:
             continue
         if extra:
-            values = values + [office, scope.username, scope.username if office else None, now if office else None]
+            values = values + [office, submitter, verifier, now if office else None]
         (inserts if old is None else updates).append(values)
     # Set-wise writes: one INSERT … SELECT and one UPDATE … FROM over a registered frame, not a
     # statement per row (a year of requests is 20,000 rows).
@@ -1250,8 +1310,9 @@ def import_workbook(
     today: dt.date | None = None,
     validation: ValidationResult | None = None,
 ) -> ImportResult:
-    """Validate, and when there is no error, back up and write every sheet in one transaction."""
-    from data.plan import expand_assignments
+    """Validate, and when there is no error: the office's import is backed up and written in one
+    transaction; a 单位 user's import is kept as a submission (import_batches, 待核验) and written
+    only when the office verifies it (data.import_batches.verify_batch)."""
     from data.scope import SYSTEM
 
     scope = scope or SYSTEM
@@ -1260,6 +1321,23 @@ def import_workbook(
     out = ImportResult(result)
     if not result.ok:
         return out
+    if not scope.is_admin:
+        from data.import_batches import submit_batch
+
+        content = _read_bytes(data, import_limits(db).upload_mb)
+        out.batch_id = submit_batch(db, scope, result, content)
+        return out
+    return write_validated(db, result, scope, submitter=scope.username)
+
+
+def write_validated(db: Database, result: ValidationResult, actor: Scope, *, submitter: str,
+                    action: str = "导入", note: str = "", inside=None) -> ImportResult:
+    """Back up, then write a validated file in one transaction with its import_log rows and its
+    audit entry; `inside(cur, import_id)` runs in the same transaction (a batch's status)."""
+    from data.plan import expand_assignments
+
+    actor.require_admin()
+    out = ImportResult(result)
     out.backup_path = _backup(db)
     with db.transaction() as cur:
         def read(sql, params):
@@ -1275,7 +1353,7 @@ def import_workbook(
                 if ins or upd:
                     expand_assignments(cur)
             else:
-                ins, upd = _write_rows(cur, sheet, recs, fields, scope)
+                ins, upd = _write_rows(cur, sheet, recs, fields, submitter, actor.username)
                 if sheet.table == "catalog_items" and "last_updated_on" in fields:
                     _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
@@ -1284,11 +1362,18 @@ def import_workbook(
             cur.execute(
                 "INSERT INTO import_log (id, username, file_name, file_sha256, sheet, inserted, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [import_id, scope.username, result.file_name, result.sha256, sheet_name,
+                [import_id, actor.username, result.file_name, result.sha256, sheet_name,
                  out.inserted.get(sheet_name, 0), out.updated.get(sheet_name, 0)])
+        if inside is not None:
+            inside(cur, import_id)
         after = table_counts(read)
-        detail = "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
-        _record_audit(cur, scope, result.file_name, detail, before, after)
+        detail = note + "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
+        if action == "导入":
+            _record_audit(cur, actor, result.file_name, detail, before, after)
+        else:
+            from data import audit
+
+            audit.record(cur, actor, action, result.file_name, detail, before, after)
         out.import_id = import_id
     return out
 

@@ -450,22 +450,143 @@ def test_unit_user_imports_only_its_own_rows(loaded):
         "「单位」第 2 行「单位名称」：县公安局 单位名单只能由领导小组办公室导入",
         "「责任人」第 3 行「单位名称」：县民政局 不是本单位的数据，单位账号只能导入本单位的数据",
         "「需求清单」第 2 行「需求编号」：XQ-1 已登记为其他单位的数据，单位账号不能修改",
+        "「质量检查」第 2 行「目录编码」：GA-001 数据质量检查由领导小组办公室组织并导入，单位账号不能导入",
     ]
     assert fingerprint(loaded) == before
 
 
 def test_progress_from_a_unit_waits_for_verification(loaded):
+    from data.import_batches import verify_batch
+
     scope = _unit_scope(loaded, "县公安局")
     rows = {"任务进展": [["任务序号", "单位名称", "报送日期", "状态", "完成比例"],
                      [6, "县公安局", "2023-08-31", "推进中", 60]]}
     result = import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", scope, today=TODAY)
-    assert result.inserted == {"任务进展": 1}
-    assert loaded.rows("SELECT verified, submitted_by FROM progress_reports WHERE task_no = 6") == [(False, "ga")]
-    # the office importing the same row verifies it
-    office = import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", today=TODAY)
-    assert office.updated == {"任务进展": 1}
-    assert loaded.rows("SELECT verified, verified_by FROM progress_reports WHERE task_no = 6") == [(True, "system")]
+    assert result.ok and result.batch_id is not None and result.inserted == {}
+    assert loaded.rows("SELECT * FROM progress_reports WHERE task_no = 6") == []   # held, not written
+    verified = verify_batch(loaded, Scope(username="office", role="管理员"), result.batch_id, today=TODAY)
+    assert verified.inserted == {"任务进展": 1}
+    assert loaded.rows("SELECT verified, submitted_by, verified_by FROM progress_reports WHERE task_no = 6") == [
+        (True, "ga", "office")]
     assert import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", today=TODAY).updated == {"任务进展": 0}
+
+
+# -- units write only their own facts, and only after the office verifies them --------------
+REQUEST_HEADER = ["申请编号", "申请单位", "提供单位", "目录编码", "用途", "使用期限至", "提交日期", "初审日期",
+                  "初审结果", "转送日期", "答复日期", "答复结果", "法律政策依据", "不予共享理由"]
+OFFICE = Scope(username="office", role="管理员")
+
+
+def test_a_unit_cannot_forge_the_office_steps_or_another_units_request(loaded):
+    police = _unit_scope(loaded, "县公安局")          # provider of SQ-1 (requested by 县民政局)
+    before, score_before = fingerprint(loaded), _scorecard_hash(loaded)
+    rows = {"共享申请": [REQUEST_HEADER,
+                     # its own reply as provider, but with the office's review moved late
+                     ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-20",
+                      "通过", "2023-07-20", "2023-07-21", "同意", None, None],
+                     # a new request "from" another unit to itself
+                     ["SQ-9", "县民政局", "县公安局", "GA-001", "伪造", None, "2023-08-01", None, None, None,
+                      None, None, None, None],
+                     # a request it makes, with the office's steps filled in by itself
+                     ["SQ-10", "县公安局", "县民政局", None, "治安管理", None, "2023-08-01", "2023-08-02", "通过",
+                      "2023-08-02", None, None, None, None]]}
+    result = import_workbook(loaded, workbook_bytes(rows), "伪造.xlsx", police, today=TODAY)
+    office_step = "由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改"
+    assert result.validation.error_messages() == [
+        f"「共享申请」第 2 行「初审日期」：2023年7月20日 {office_step}",
+        f"「共享申请」第 2 行「转送日期」：2023年7月20日 {office_step}",
+        "「共享申请」第 3 行「申请单位」：县民政局 新的共享申请只能由申请单位提交",
+        f"「共享申请」第 4 行「初审日期」：2023年8月2日 {office_step}",
+        f"「共享申请」第 4 行「初审结果」：通过 {office_step}",
+        f"「共享申请」第 4 行「转送日期」：2023年8月2日 {office_step}",
+    ]
+    assert not result.ok
+    assert fingerprint(loaded) == before and _scorecard_hash(loaded) == score_before
+
+
+def test_a_requester_cannot_answer_its_own_request_nor_set_a_demand_as_matched(loaded):
+    civil = _unit_scope(loaded, "县民政局")           # requester of SQ-1 and of demand XQ-1
+    rows = {
+        "需求清单": [["需求编号", "需求单位", "需求内容", "提出日期", "对接日期"],
+                 ["XQ-1", "县民政局", "低保核查用户籍", "2023-06-05", "2023-06-10"]],
+        "共享申请": [REQUEST_HEADER,
+                 ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-05",
+                  "通过", "2023-07-05", "2023-07-12", "部分同意", None, None]],
+    }
+    result = validate_workbook(loaded, workbook_bytes(rows), "民政.xlsx", civil, today=TODAY)
+    assert result.error_messages() == [
+        "「需求清单」第 2 行「对接日期」：2023年6月10日 由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改",
+        "「共享申请」第 2 行「答复结果」：部分同意 由提供单位答复，本单位作为申请单位不能填写或修改",
+    ]
+
+
+def test_a_units_own_facts_are_held_until_the_office_verifies_them(loaded):
+    from data.import_batches import list_batches, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    score_before = _scorecard_hash(loaded)
+    rows = {
+        # its reply as provider (the office's steps unchanged) and a system of its own
+        "共享申请": [REQUEST_HEADER,
+                 ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-05",
+                  "通过", "2023-07-05", "2023-07-10", "不同意", "《户籍管理办法》", "涉及个人隐私"]],
+        "信息系统": [["系统名称", "单位名称", "是否涉密", "注册日期"], ["指挥系统", "县公安局", "否", "2023-09-01"]],
+    }
+    result = import_workbook(loaded, workbook_bytes(rows), "公安.xlsx", police, today=TODAY)
+    assert result.ok and result.summary_lines() == ["「共享申请」：共 1 行", "「信息系统」：共 1 行"]
+    assert _scorecard_hash(loaded) == score_before
+    assert loaded.scalar("SELECT reply_result FROM share_requests WHERE code = 'SQ-1'") == "同意"
+    pending = list_batches(loaded, OFFICE, "待核验")
+    assert pending.select("单位", "提交人", "文件", "内容", "状态").rows() == [
+        ("县公安局", "ga", "公安.xlsx", "「共享申请」1 行；「信息系统」1 行", "待核验")]
+    verified = verify_batch(loaded, OFFICE, result.batch_id, today=TODAY)
+    assert verified.updated == {"共享申请": 1, "信息系统": 0} and verified.inserted == {"共享申请": 0, "信息系统": 1}
+    assert loaded.scalar("SELECT reply_result FROM share_requests WHERE code = 'SQ-1'") == "不同意"
+    assert _scorecard_hash(loaded) != score_before
+    assert list_batches(loaded, police).select("状态", "处理人").rows() == [("已核验", "office")]
+    actions = [r[0] for r in loaded.rows("SELECT action FROM audit_log ORDER BY logged_at, action")]
+    assert "提交导入" in actions and "核验导入" in actions
+
+
+def test_verification_is_the_offices_and_happens_once(loaded):
+    from data.import_batches import BatchError, list_batches, return_batch, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    rows = {"信息系统": [["系统名称", "单位名称", "是否涉密"], ["指挥系统", "县公安局", "否"]]}
+    first = import_workbook(loaded, workbook_bytes(rows), "一.xlsx", police, today=TODAY).batch_id
+    second = import_workbook(loaded, workbook_bytes(rows), "二.xlsx", police, today=TODAY).batch_id
+    with pytest.raises(PermissionDenied):
+        verify_batch(loaded, police, first, today=TODAY)
+    with pytest.raises(BatchError, match="退回时请填写退回原因。"):
+        return_batch(loaded, OFFICE, second, "  ")
+    return_batch(loaded, OFFICE, second, "与第一份重复")
+    with pytest.raises(BatchError, match="已退回，不能再处理"):
+        verify_batch(loaded, OFFICE, second, today=TODAY)
+    verify_batch(loaded, OFFICE, first, today=TODAY)
+    with pytest.raises(BatchError, match="已核验，不能再处理"):
+        verify_batch(loaded, OFFICE, first, today=TODAY)
+    assert list_batches(loaded, police).select("编号", "状态", "说明").rows() == [
+        (second, "已退回", "与第一份重复"), (first, "已核验", None)]
+
+
+def test_a_batch_that_no_longer_validates_is_not_written(loaded):
+    from data.import_batches import BatchError, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-10", "县公安局", "县民政局", None, "治安管理", None, "2023-08-01"]]}
+    batch = import_workbook(loaded, workbook_bytes(rows), "申请.xlsx", police, today=TODAY).batch_id
+    # meanwhile the office registers SQ-10 as another unit's request
+    office_rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-10", "县民政局", "县公安局", None, "其他", None, "2023-08-01"]]}
+    assert import_workbook(loaded, workbook_bytes(office_rows), "办.xlsx", today=TODAY).ok
+    before = fingerprint(loaded)
+    with pytest.raises(BatchError) as refused:
+        verify_batch(loaded, OFFICE, batch, today=TODAY)
+    assert refused.value.errors == [
+        "「共享申请」第 2 行「申请单位」：县公安局 由申请单位填写，本单位作为提供单位不能填写或修改",
+        "「共享申请」第 2 行「提供单位」：县民政局 由申请单位填写，本单位作为提供单位不能填写或修改",
+        "「共享申请」第 2 行「用途」：治安管理 由申请单位填写，本单位作为提供单位不能填写或修改",
+    ]
+    assert fingerprint(loaded) == before
 
 
 # -- command line ------------------------------------------------------------------------------

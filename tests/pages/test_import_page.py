@@ -60,7 +60,7 @@ def test_unreadable_file_is_refused_with_a_message(county):
 
 def test_unit_user_is_told_about_verification_and_limited_to_its_unit(county):
     at = run_page("import", UNIT2, AS_OF)
-    assert "单位账号只能导入本单位的数据；任务进展导入后须经领导小组办公室核实才计入考评。" in texts(at)
+    assert "单位账号只能导入本单位的数据；导入的数据须经领导小组办公室核验后才写入并计入考评。" in texts(at)
     data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-07-02"]]})
     at = _upload(at, "别人的.xlsx", data)
     assert "发现 1 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
@@ -113,3 +113,44 @@ def test_a_file_is_checked_once_however_often_the_page_reruns(county, monkeypatc
     at.run()
     assert "发现 1 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
     assert len(calls) == 1
+
+
+def test_a_units_import_waits_for_the_office_who_verifies_it_on_this_page(county):
+    handler = "SELECT name FROM contacts WHERE unit_id = ? AND role = '经办人'"
+    before = county.scalar(handler, [UNIT2["unit_id"]])
+    assert before != "周九"
+    at = run_page("import", UNIT2, AS_OF)
+    unit = county.scalar("SELECT name FROM units WHERE unit_id = ?", [UNIT2["unit_id"]])
+    data = workbook_bytes({"责任人": [CONTACTS, [unit, "经办人", "周九", "2023-07-02"]]})
+    at = _upload(at, "本单位.xlsx", data)
+    assert "检查通过，可以提交，待领导小组办公室核验。" in texts(at)
+    at.button(key=[b.key for b in at.button if b.label == "提交核验"][0]).click().run()
+    assert not at.exception
+    assert any(t.startswith("已提交第 ") and "待领导小组办公室核验后写入" in t for t in texts(at).splitlines())
+    assert county.scalar(handler, [UNIT2["unit_id"]]) == before          # held, not written
+    office = run_page("import", ADMIN, AS_OF)
+    assert "待核验的单位导入（1 份）" in texts(office)
+    assert office.dataframe[0].value[["单位", "文件", "内容", "状态"]].values.tolist() == [
+        [unit, "本单位.xlsx", "「责任人」1 行", "待核验"]]
+    office.button(key="import_batch_verify").click().run()
+    assert not office.exception
+    assert "导入完成：第 1 号核验通过；「责任人」：共 1 行，新增 0 行，更新 1 行" in texts(office)
+    assert county.scalar(handler, [UNIT2["unit_id"]]) == "周九"
+    assert "待核验的单位导入" not in texts(office)
+    mine = run_page("import", UNIT2, AS_OF)
+    assert mine.dataframe[0].value["状态"].tolist() == ["已核验"]
+
+
+def test_the_office_returns_a_submission_with_a_reason(county):
+    at = run_page("import", UNIT2, AS_OF)
+    unit = county.scalar("SELECT name FROM units WHERE unit_id = ?", [UNIT2["unit_id"]])
+    at = _upload(at, "退回的.xlsx", workbook_bytes({"责任人": [CONTACTS, [unit, "经办人", "周九", "2023-07-02"]]}))
+    at.button(key=[b.key for b in at.button if b.label == "提交核验"][0]).click().run()
+    office = run_page("import", ADMIN, AS_OF)
+    office.button(key="import_batch_return").click().run()
+    assert "退回时请填写退回原因。" in texts(office)
+    office.text_input(key="import_batch_reason").input("姓名有误").run()
+    office.button(key="import_batch_return").click().run()
+    assert "待核验的单位导入" not in texts(office)
+    mine = run_page("import", UNIT2, AS_OF)
+    assert mine.dataframe[0].value[["状态", "说明"]].values.tolist() == [["已退回", "姓名有误"]]
