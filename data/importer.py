@@ -311,7 +311,7 @@ class ImportLimits:
 
     upload_mb: float = float(DEFAULT_UPLOAD_LIMIT_MB)   # settings.upload_limit_mb
     max_uncompressed_mb: float = 100.0           # settings.import_max_uncompressed_mb (xlsx zip members)
-    max_rows: int = 100_000                      # settings.import_max_rows (data rows per sheet)
+    max_rows: int = 30_000                       # settings.import_max_rows (data rows per sheet)
     max_columns: int = 64                        # settings.import_max_columns
     max_errors: int = 200                        # settings.import_max_errors (errors listed)
     timeout_seconds: float = 60.0                # settings.import_timeout_seconds
