@@ -1070,13 +1070,16 @@ def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues, p
             return False
         roles = {}
     good = True
+    reviewed = bool(stored and stored.get("reviewed_on"))
     for col in sheet.columns:
         owner = column_owner(sheet, col.field)
-        if col.field not in present or owner == "unit" or roles.get(owner):
+        frozen = owner == "requester" and reviewed   # what was reviewed is what was received
+        if col.field not in present or owner == "unit" or (roles.get(owner) and not frozen):
             continue
         before = stored.get(col.field) if stored else None
         if rec.get(col.field) != before:
-            issues.error(sheet.name, row_no, col.label, rec.get(col.field), _NOT_YOURS[owner])
+            problem = "申请已经初审，申请内容和提交日期不能再由单位修改" if frozen and roles.get(owner) else _NOT_YOURS[owner]
+            issues.error(sheet.name, row_no, col.label, rec.get(col.field), problem)
             good = False
     return good
 

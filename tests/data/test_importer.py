@@ -518,6 +518,12 @@ def test_a_requester_cannot_answer_its_own_request_nor_set_a_demand_as_matched(l
         "「需求清单」第 2 行「对接日期」：2023年6月10日 由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改",
         "「共享申请」第 2 行「答复结果」：部分同意 由提供单位答复，本单位作为申请单位不能填写或修改",
     ]
+    # once the office has reviewed a request, its requester cannot move the date it was received
+    rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31",
+                                          "2023-07-01"]]}
+    result = validate_workbook(loaded, workbook_bytes(rows), "民政.xlsx", civil, today=TODAY)
+    assert result.error_messages() == [
+        "「共享申请」第 2 行「提交日期」：2023年7月1日 申请已经初审，申请内容和提交日期不能再由单位修改"]
 
 
 def test_a_units_own_facts_are_held_until_the_office_verifies_them(loaded):
