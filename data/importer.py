@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import math
 import re
 import stat
@@ -1132,6 +1133,11 @@ _CACHE_SIZE = 8
 _CACHE_LOCK = threading.Lock()
 
 
+def _fatal_result(file_name: str, message: str) -> ValidationResult:
+    return ValidationResult(file_name, {}, _issues_frame([("", None, "", file_name, message)]),
+                            _issues_frame([]), message, error_total=1)
+
+
 def validate_upload(
     db: Database, data: bytes, file_name: str, scope: Scope, *, today: dt.date | None = None,
 ) -> ValidationResult:
@@ -1152,11 +1158,11 @@ def validate_upload(
         # The check stops itself at the deadline; the margin covers a queue behind another file.
         result = future.result(timeout=2 * limits.timeout_seconds + 5)
     except FutureTimeout:
-        message = str(ValidationTimeout(
-            f"检查超过 {show(float(limits.timeout_seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。"))
-        result = ValidationResult(file_name, {}, _issues_frame([("", None, "", file_name, message)]),
-                                  _issues_frame([]), message, error_total=1)
-        return result
+        return _fatal_result(file_name, str(ValidationTimeout(
+            f"检查超过 {show(float(limits.timeout_seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。")))
+    except Exception:  # a defect of ours must not show the user a traceback; it is logged
+        logging.getLogger(__name__).exception("validation of %s failed", file_name)
+        return _fatal_result(file_name, "检查文件时出错，未导入任何数据：请把这个文件交给系统管理员查看。")
     with _CACHE_LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:

@@ -154,3 +154,16 @@ def test_the_office_returns_a_submission_with_a_reason(county):
     assert "待核验的单位导入" not in texts(office)
     mine = run_page("import", UNIT2, AS_OF)
     assert mine.dataframe[0].value[["状态", "说明"]].values.tolist() == [["已退回", "姓名有误"]]
+
+
+def test_a_defect_in_the_check_is_a_chinese_message_not_a_traceback(county, monkeypatch):
+    import data.importer as importer
+
+    def broken(*_a, **_k):
+        raise RuntimeError("SELECT * FROM secret")
+
+    monkeypatch.setattr(importer, "validate_workbook", broken)
+    at = _upload(run_page("import", ADMIN, AS_OF), "出错.xlsx", workbook_bytes({"责任人": [CONTACTS]}))
+    assert not at.exception
+    assert "无法读取「出错.xlsx」：检查文件时出错，未导入任何数据：请把这个文件交给系统管理员查看。" in texts(at)
+    assert "SELECT" not in raw_texts(at)
