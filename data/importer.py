@@ -13,11 +13,19 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
+import math
 import re
+import stat
 import sys
+import threading
+import time
 import unicodedata
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +33,9 @@ from typing import Any
 import polars as pl
 
 from data.db import Database
-from data.plan import PLAN_TASKS, normalize_name
+from data.identity import clean_text, code_key, normalize_code, normalize_name, strip_invisible
+from data.plan import PLAN_TASKS
+from data.progress import report_rule_problems
 from data.scope import Scope
 
 UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
@@ -228,6 +238,16 @@ class ValidationResult:
     records: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     present: dict[str, set[str]] = field(default_factory=dict, repr=False)
     sha256: str = ""
+    error_total: int = 0              # errors found; only the first import_max_errors are listed
+    warning_total: int = 0
+
+    @property
+    def errors_not_listed(self) -> int:
+        return max(self.error_total - self.errors.height, 0)
+
+    @property
+    def warnings_not_listed(self) -> int:
+        return max(self.warning_total - self.warnings.height, 0)
 
     @property
     def ok(self) -> bool:
@@ -252,10 +272,11 @@ class ImportResult:
     updated: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
     backup_path: str | None = None
+    batch_id: int | None = None       # a 单位 user's submission, waiting for the office
 
     @property
     def ok(self) -> bool:
-        return self.validation.ok and self.import_id is not None
+        return self.validation.ok and (self.import_id is not None or self.batch_id is not None)
 
     def summary_frame(self) -> pl.DataFrame:
         """工作表, 数据行数, 新增, 更新: what an import did."""
@@ -268,6 +289,8 @@ class ImportResult:
         }, schema={"工作表": pl.String, "数据行数": pl.Int64, "新增": pl.Int64, "更新": pl.Int64})
 
     def summary_lines(self) -> list[str]:
+        if self.batch_id is not None:
+            return [f"「{sheet}」：共 {self.validation.counts.get(sheet, 0)} 行" for sheet in self.validation.counts]
         return [
             f"「{sheet}」：共 {self.validation.counts.get(sheet, 0)} 行，新增 {self.inserted.get(sheet, 0)} 行，"
             f"更新 {self.updated.get(sheet, 0)} 行"
@@ -275,25 +298,105 @@ class ImportResult:
         ]
 
 
-# -- reading files ----------------------------------------------------------------------------
+# -- limits -----------------------------------------------------------------------------------
+MB = 1024 * 1024
+INT32_MAX = 2**31 - 1
+CSV_FIELD_LIMIT = 131_072   # the csv module's default field limit, kept: a longer field is refused
+NAME_MAX_CHARS = 2_000      # names and codes
+TEXT_MAX_CHARS = 10_000     # every other text cell
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Caps checked before (or while) a file is parsed; each is a setting (docs/security.md)."""
+
+    upload_mb: float = float(DEFAULT_UPLOAD_LIMIT_MB)   # settings.upload_limit_mb
+    max_uncompressed_mb: float = 100.0           # settings.import_max_uncompressed_mb (xlsx zip members)
+    max_rows: int = 30_000                       # settings.import_max_rows (data rows per sheet)
+    max_columns: int = 64                        # settings.import_max_columns
+    max_errors: int = 200                        # settings.import_max_errors (errors listed)
+    timeout_seconds: float = 60.0                # settings.import_timeout_seconds
+
+
+LIMIT_SETTINGS = {
+    "upload_mb": "upload_limit_mb",
+    "max_uncompressed_mb": "import_max_uncompressed_mb",
+    "max_rows": "import_max_rows",
+    "max_columns": "import_max_columns",
+    "max_errors": "import_max_errors",
+    "timeout_seconds": "import_timeout_seconds",
+}
+
+
+def import_limits(db: Database) -> ImportLimits:
+    """The limits in force: each setting when it is a positive number, else the default."""
+    stored = dict(db.rows("SELECT key, value FROM settings WHERE key IN ("
+                          + ", ".join("?" for _ in LIMIT_SETTINGS) + ")", list(LIMIT_SETTINGS.values())))
+    values = {}
+    for attr, key in LIMIT_SETTINGS.items():
+        default = getattr(ImportLimits, attr)
+        try:
+            number = float(json.loads(stored[key])) if key in stored else default
+        except (TypeError, ValueError):
+            number = default
+        if not math.isfinite(number) or number <= 0:
+            number = default
+        values[attr] = int(number) if isinstance(default, int) else number
+    return ImportLimits(**values)
+
+
 def upload_limit_mb(db: Database) -> float:
-    raw = db.scalar("SELECT value FROM settings WHERE key = 'upload_limit_mb'")
-    try:
-        return float(json.loads(raw)) if raw else DEFAULT_UPLOAD_LIMIT_MB
-    except (TypeError, ValueError):
-        return DEFAULT_UPLOAD_LIMIT_MB
+    return import_limits(db).upload_mb
 
 
-def _read_bytes(path_or_bytes: str | Path | bytes) -> bytes:
+class ValidationTimeout(UnreadableFile):
+    """The check ran past import_timeout_seconds (exit code 2)."""
+
+
+class _Deadline:
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise ValidationTimeout(
+                f"检查超过 {show(float(self.seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。")
+
+
+DAMAGED = "文件已损坏或不完整（可能上传中断），无法读取。"
+
+
+# -- reading files ----------------------------------------------------------------------------
+def _read_bytes(path_or_bytes: str | Path | bytes, limit_mb: float | None = None) -> bytes:
+    """The file's bytes; a path must name a regular file no larger than the upload limit, checked
+    before a byte is read (a device, a FIFO or a directory is refused, never opened)."""
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         return bytes(path_or_bytes)
     path = Path(path_or_bytes)
     try:
-        return path.read_bytes()
+        info = path.stat()
     except FileNotFoundError as exc:
         raise UnreadableFile(f"找不到文件：{path}") from exc
     except OSError as exc:
         raise UnreadableFile(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        what = "文件夹" if stat.S_ISDIR(info.st_mode) else "设备、管道或其他特殊文件"
+        raise UnreadableFile(f"{path} 是{what}，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。")
+    if limit_mb is not None and info.st_size > limit_mb * MB:
+        raise UnreadableFile(_too_big(info.st_size, limit_mb))
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(int(limit_mb * MB) + 1 if limit_mb is not None else -1)
+    except OSError as exc:
+        raise UnreadableFile(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+    if limit_mb is not None and len(data) > limit_mb * MB:   # grew while being read
+        raise UnreadableFile(_too_big(len(data), limit_mb))
+    return data
+
+
+def _too_big(size: int, limit_mb: float) -> str:
+    return f"文件大小 {size / MB:.1f} MB，超过上限 {show(float(limit_mb))} MB。"
 
 
 def _cell_value(value: Any) -> Any:
@@ -304,48 +407,87 @@ def _cell_value(value: Any) -> Any:
     return str(text if text is not None else value)
 
 
-def _xlsx_sheets(data: bytes) -> list[tuple[str, list[tuple]]]:
+@dataclass
+class RawSheet:
+    title: str
+    rows: list[tuple]          # cell values, Excel's row numbers kept (rows[0] is row 1)
+    state: str = "visible"     # visible / hidden / veryHidden
+
+
+def _xlsx_sheets(data: bytes, limits: ImportLimits, deadline: _Deadline) -> list[RawSheet]:
     from openpyxl import load_workbook
 
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableFile("这是旧版 Excel（.xls）或加密的工作簿，不能直接导入：请在 Excel 中“另存为”.xlsx 格式后再导入。")
     if not data.startswith(b"PK"):
         raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。")
+    # The zip's members are sized before anything is inflated: a few MB can expand to gigabytes.
+    # zipfile never inflates a member past its declared size (a lying header is a damaged file).
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+        raise UnreadableFile(DAMAGED) from exc
+    if inflated > limits.max_uncompressed_mb * MB:
+        raise UnreadableFile(
+            f"文件解压后有 {inflated / MB:.0f} MB，超过上限 {show(float(limits.max_uncompressed_mb))} MB"
+            "（可能是异常构造的文件），未读取。")
     try:
         # data_only=False: a formula is read as its text and never evaluated.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+        raise UnreadableFile(DAMAGED) from exc
     except Exception as exc:  # openpyxl raises KeyError/InvalidFileException/… on non-workbooks
         raise UnreadableFile("文件不是有效的 Excel 工作簿（.xlsx），无法读取。") from exc
     try:
-        return [(ws.title, _sheet_rows(ws)) for ws in wb.worksheets]
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
-        raise UnreadableFile("文件已损坏或不完整（可能上传中断），无法读取。") from exc
+        return [RawSheet(ws.title, _sheet_rows(wb, ws, limits, deadline), ws.sheet_state) for ws in wb.worksheets]
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # a bad shared-string index, an overflowing date, broken XML, …
+        raise UnreadableFile(DAMAGED) from exc
     finally:
         wb.close()
 
 
-def _sheet_rows(ws) -> list[tuple]:
+def _sheet_rows(wb, ws, limits: ImportLimits, deadline: _Deadline) -> list[tuple]:
     """The cell values of a read-only sheet, row by row, without trailing empty cells or rows.
 
-    The sheet's stored used range is ignored: a careless export that formats one empty cell at
-    XFD1048576 claims a million rows of 16,384 columns, and openpyxl would pad every row to that
-    (memory exhaustion). Rows keep their position, so row numbers stay Excel's."""
-    ws.reset_dimensions()
-    rows: list[tuple] = []
-    last = 0
-    for raw in ws.iter_rows(values_only=True):
-        width = len(raw)
-        while width and (raw[width - 1] is None or raw[width - 1] == ""):
-            width -= 1
-        rows.append(tuple(_cell_value(v) for v in raw[:width]))
-        if width:
-            last = len(rows)
-    return rows[:last]
+    The sheet's XML is parsed directly, cell by cell, and only cells holding a value are kept:
+    the stored used range is ignored (a careless export that formats one empty cell at XFD1048576
+    claims a million rows of 16,384 columns, and padding every row to that exhausted memory). Rows
+    keep their position, so row numbers stay Excel's. A value beyond the row or column limit stops
+    the read."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    cells_by_row: list[tuple[int, dict[int, Any]]] = []
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=False, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for count, (row_no, cells) in enumerate(parser.parse()):
+            if count % 500 == 0:
+                deadline.check()
+            values = {c["column"]: c["value"] for c in cells
+                      if c["value"] is not None and c["value"] != ""}
+            if not values:
+                continue
+            if row_no > limits.max_rows + 1:
+                raise UnreadableFile(
+                    f"工作表「{ws.title}」超过 {limits.max_rows} 行数据的上限（第 {row_no} 行仍有内容），未读取："
+                    "请拆分后分批导入。")
+            widest = max(values)
+            if widest > limits.max_columns:
+                raise UnreadableFile(
+                    f"工作表「{ws.title}」第 {row_no} 行超过 {limits.max_columns} 列的上限，未读取。")
+            cells_by_row.append((row_no, values))
+    if not cells_by_row:
+        return []
+    rows: list[tuple] = [()] * cells_by_row[-1][0]
+    for row_no, values in cells_by_row:
+        rows[row_no - 1] = tuple(_cell_value(values.get(i)) for i in range(1, max(values) + 1))
+    return rows
 
 
-def _csv_rows(data: bytes) -> list[tuple]:
+def _csv_rows(data: bytes, limits: ImportLimits, deadline: _Deadline, title: str) -> list[tuple]:
     for encoding in ("utf-8-sig", "gbk"):
         try:
             text = data.decode(encoding)
@@ -356,20 +498,56 @@ def _csv_rows(data: bytes) -> list[tuple]:
         raise UnreadableFile("CSV 文件的编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV。")
     if "\x00" in text:
         raise UnreadableFile("文件不是文本格式的 CSV，无法读取。")
-    return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""))]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple] = []
+    try:
+        for row in reader:
+            if reader.line_num % 500 == 0:
+                deadline.check()
+            width = len(row)
+            while width and not row[width - 1].strip():
+                width -= 1
+            if width and len(rows) > limits.max_rows:
+                raise UnreadableFile(
+                    f"工作表「{title}」超过 {limits.max_rows} 行数据的上限，未读取：请拆分后分批导入。")
+            if width > limits.max_columns:
+                raise UnreadableFile(f"工作表「{title}」第 {len(rows) + 1} 行超过 {limits.max_columns} 列的上限，未读取。")
+            rows.append(tuple(row[:width]))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise UnreadableFile(
+                f"CSV 第 {reader.line_num} 行有一个单元格超过 {CSV_FIELD_LIMIT:,} 个字符，未读取：请检查文件"
+                "（可能缺少配对的引号）。") from exc
+        raise UnreadableFile(f"CSV 第 {reader.line_num} 行格式有误（{_csv_problem(exc)}），无法读取。") from exc
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
-def read_sheets(data: bytes, file_name: str) -> list[tuple[str, list[tuple]]]:
-    """(sheet name, rows of cell values) for every sheet; raises UnreadableFile."""
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "NUL" in text:
+        return "含有空字符"
+    if "EOF" in text or "quote" in text.lower():
+        return "引号不配对"
+    return "无法解析"
+
+
+def read_sheets(data: bytes, file_name: str, limits: ImportLimits | None = None,
+                deadline: _Deadline | None = None) -> list[RawSheet]:
+    """Every sheet of the file with its state; raises UnreadableFile."""
+    limits = limits or ImportLimits()
+    deadline = deadline or _Deadline(None)
     if not data:
         raise UnreadableFile("文件为空（0 字节），无法读取。")
     suffix = Path(file_name).suffix.lower()
     if suffix == ".xls":
         raise UnreadableFile("不支持旧版 Excel（.xls）格式：请在 Excel 中“另存为”.xlsx 格式后再导入。")
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_sheets(data)
+        return _xlsx_sheets(data, limits, deadline)
     if suffix == ".csv":
-        return [(unicodedata.normalize("NFKC", Path(file_name).stem).strip(), _csv_rows(data))]
+        title = clean_text(Path(file_name).stem)
+        return [RawSheet(title, _csv_rows(data, limits, deadline, title))]
     raise UnreadableFile(f"不支持的文件类型「{suffix or file_name}」：请导入 .xlsx 工作簿或 .csv 文件。")
 
 
@@ -406,7 +584,7 @@ def show(value: Any) -> str:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not strip_invisible(value).strip())
 
 
 def parse_date(value: Any) -> dt.date:
@@ -451,6 +629,8 @@ def parse_number(value: Any, integer: bool) -> float | int:
         if not _NUM.match(text):
             raise _Bad("不是整数" if integer else "不是数字")
         number = float(text)
+    if isinstance(number, float) and not math.isfinite(number):
+        raise _Bad("不是有效数字（超出可表示的范围）")
     if integer:
         if float(number) != int(number):
             raise _Bad("不是整数")
@@ -464,7 +644,7 @@ def _text(value: Any) -> str:
         return show(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return strip_invisible(str(value)).strip()
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -476,16 +656,33 @@ def _norm_header(label: Any) -> str:
 Reader = Callable[[str, Sequence[Any] | None], list[tuple]]
 
 
+SHOWN_VALUE_CHARS = 200   # a cell quoted in a message is cut to this length
+
+
+def _quote(value: Any) -> str:
+    text = show(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + f"…（共 {len(text):,} 个字符）"
+
+
 class _Issues:
-    def __init__(self):
+    """Errors and warnings; only the first `cap` of each are kept, the rest are counted."""
+
+    def __init__(self, cap: int = ImportLimits.max_errors):
+        self.cap = cap
         self.errors: list[tuple] = []
         self.warnings: list[tuple] = []
+        self.error_count = 0
+        self.warning_count = 0
 
     def error(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
-        self.errors.append((sheet, row, column, show(value), problem))
+        self.error_count += 1
+        if len(self.errors) < self.cap:
+            self.errors.append((sheet, row, column, _quote(value), problem))
 
     def warn(self, sheet: str, row: int | None, column: str, value: Any, problem: str) -> None:
-        self.warnings.append((sheet, row, column, show(value), problem))
+        self.warning_count += 1
+        if len(self.warnings) < self.cap:
+            self.warnings.append((sheet, row, column, _quote(value), problem))
 
 
 def _unit_lookup(read: Reader) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
@@ -512,11 +709,13 @@ def _today() -> dt.date:
 
 def _validate_sheets(
     read: Reader,
-    sheets: list[tuple[str, list[tuple]]],
+    sheets: list[RawSheet],
     scope: Scope,
     issues: _Issues,
     today: dt.date,
+    deadline: _Deadline | None = None,
 ) -> tuple[dict[str, int], dict[str, list[dict]], dict[str, set[str]]]:
+    deadline = deadline or _Deadline(None)
     names, kinds, _ids = _unit_lookup(read)
     own_name = next((n for n, i in _ids.items() if i == scope.unit_id), None) if scope.unit_id else None
     tasks = {r[0] for r in read("SELECT task_no FROM tasks", None)}
@@ -529,17 +728,35 @@ def _validate_sheets(
             for kind in group_kinds.get(word, []):
                 assignments.add((no, "kind:" + kind))
     db_catalog = dict(read("SELECT c.code, u.name FROM catalog_items c JOIN units u USING (unit_id)", None))
+    # Codes match case-folded and after NFKC: code_key -> the spelling stored, per table.
+    codes = {t: {code_key(c): c for (c,) in read(f"SELECT code FROM {t}", None)}
+             for t in ("catalog_items", "demands", "share_requests")}
+    stored_cache: dict[str, dict[str, dict]] = {}
 
     by_name: dict[str, list[tuple]] = {}
-    for title, rows in sheets:
-        norm = unicodedata.normalize("NFKC", title).strip()
-        match = next((s for s in SHEETS if unicodedata.normalize("NFKC", s.name) == norm), None)
+    titles: dict[str, str] = {}
+    wanted_sheets = {normalize_name(s.name): s for s in SHEETS}
+    for raw in sheets:
+        norm = normalize_name(raw.title)
+        match = wanted_sheets.get(norm)
         if match is None:
             if norm not in IGNORED_SHEETS:
-                issues.warn(title, None, "", "", "不是导入模板中的工作表，已忽略")
+                hidden = "（隐藏的工作表）" if raw.state != "visible" else ""
+                issues.warn(raw.title, None, "", "", f"不是导入模板中的工作表{hidden}，已忽略")
             continue
-        by_name[match.name] = rows
-    if not by_name:
+        if match.name in titles:
+            issues.error(raw.title, None, "", "",
+                         f"与工作表「{titles[match.name]}」名称相同（忽略空格、全角半角后都是「{match.name}」），"
+                         "请合并为一个工作表")
+            continue
+        titles[match.name] = raw.title
+        if raw.state != "visible":
+            how = "深度隐藏（只能用宏取消）" if raw.state == "veryHidden" else "隐藏"
+            issues.error(raw.title, None, "", "",
+                         f"是{how}的工作表：隐藏的数据不会导入，请在 Excel 中取消隐藏并核对后重新上传，或删除该工作表")
+            continue
+        by_name[match.name] = raw.rows
+    if not by_name and not issues.error_count:
         issues.error("", None, "", "", "文件中没有可导入的工作表（工作表名称应为：" + "、".join(s.name for s in SHEETS) + "）")
 
     counts: dict[str, int] = {}
@@ -575,6 +792,8 @@ def _validate_sheets(
         seen: dict[tuple, int] = {}
         count = 0
         for row_no, row in enumerate(rows[1:], start=2):
+            if row_no % 500 == 0:
+                deadline.check()
             if all(_blank(v) for v in row):
                 continue
             cells = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
@@ -584,7 +803,7 @@ def _validate_sheets(
             count += 1
             if missing:
                 continue
-            rec = _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today)
+            rec = _parse_row(sheet, row_no, cells, names, codes, issues, today)
             if rec is None:
                 continue
             key = tuple(rec.get(k) for k in sheet.key)
@@ -597,7 +816,7 @@ def _validate_sheets(
                               db_catalog, wb_catalog, issues):
                 continue
             if scope.role == "单位" and not _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog,
-                                                   read, issues):
+                                                   read, issues, positions, stored_cache):
                 continue
             rec["_row"] = row_no
             out.append(rec)
@@ -606,12 +825,13 @@ def _validate_sheets(
                 names.setdefault(normalize_name(rec["name"]), rec["name"])
             if sheet.name == "数据目录":
                 wb_catalog[rec["code"]] = rec["unit_id"]
+                codes["catalog_items"].setdefault(code_key(rec["code"]), rec["code"])
         counts[sheet.name] = count
         records[sheet.name] = out
     return counts, records, present
 
 
-def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> dict | None:
+def _parse_row(sheet, row_no, cells, names, codes, issues, today) -> dict | None:
     rec: dict[str, Any] = {}
     good = True
     for col in sheet.columns:
@@ -620,12 +840,16 @@ def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> 
         raw = cells[col.field]
         if _blank(raw):
             if col.required:
-                issues.error(sheet.name, row_no, col.label, "", "必填项为空")
+                hint = "（只有空格或不可见字符）" if raw is not None and str(raw) != "" and str(raw).strip() else ""
+                issues.error(sheet.name, row_no, col.label, "", "必填项为空" + hint)
                 good = False
             rec[col.field] = None
             continue
         try:
             rec[col.field] = _parse_cell(col, raw, names, today)
+            if col.field == "code" or col.kind == "catalog":
+                table = "catalog_items" if col.kind == "catalog" else sheet.table
+                rec[col.field] = codes[table].get(code_key(rec[col.field]), rec[col.field])
         except _Bad as bad:
             issues.error(sheet.name, row_no, col.label, raw, bad.problem)
             good = False
@@ -637,11 +861,20 @@ def _parse_row(sheet, row_no, cells, names, kinds, new_units, issues, today) -> 
     return rec
 
 
+def _limited(col: Column, text: str) -> str:
+    limit = NAME_MAX_CHARS if col.field in ("name", "code") or col.kind in ("unit", "catalog") else TEXT_MAX_CHARS
+    if len(text) > limit:
+        raise _Bad(f"超过 {limit:,} 个字符的长度上限（共 {len(text):,} 个字符）")
+    return text
+
+
 def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) -> Any:
-    if col.kind == "text" or col.kind == "catalog":
-        return _text(raw)
+    if col.kind == "text" and col.field == "code" or col.kind == "catalog":
+        return normalize_code(_limited(col, _text(raw)))
+    if col.kind == "text":
+        return _limited(col, _text(raw))
     if col.kind == "unit":
-        name = names.get(normalize_name(_text(raw)))
+        name = names.get(normalize_name(_limited(col, _text(raw))))
         if name is None:
             raise _Bad("不是已登记的单位名称（新单位请先在「单位」工作表中填写）")
         return name
@@ -661,19 +894,59 @@ def _parse_cell(col: Column, raw: Any, names: dict[str, str], today: dt.date) ->
         return day
     if col.kind in ("int", "score"):
         number = parse_number(raw, integer=col.kind == "int")
-        if col.low is not None and number < col.low or col.high is not None and number > col.high:
+        # INTEGER columns are 32-bit in the database: a larger count is refused here, not at commit.
+        high = col.high if col.high is not None else (INT32_MAX if col.kind == "int" else None)
+        if col.low is not None and number < col.low:
             if col.high is None:
                 raise _Bad(f"不能小于 {show(float(col.low))}")
             raise _Bad(f"超出范围（应在 {show(float(col.low))}–{show(float(col.high))} 之间）")
+        if high is not None and number > high:
+            if col.high is None:
+                raise _Bad(f"超过上限 {high}")
+            raise _Bad(f"超出范围（应在 {show(float(col.low))}–{show(float(col.high))} 之间）")
         return number
     raise AssertionError(col.kind)
+
+
+def request_step_problems(rec: dict) -> list[tuple[str, Any, str]]:
+    """Every step of a share request in order, as (column label, value, problem).
+
+    提交 ≤ 初审 ≤ 转送 ≤ 答复; 使用期限至 not before 提交日期; 初审结果 only with 初审日期; nothing
+    after 退回 (no 转送, no 答复); no request to oneself. The one checker for requests: any form
+    that writes a request must call it too."""
+    out: list[tuple[str, Any, str]] = []
+    received, reviewed, forwarded, replied = (rec.get(k) for k in (
+        "received_on", "reviewed_on", "forwarded_on", "replied_on"))
+    if rec.get("requester_id") is not None and rec.get("requester_id") == rec.get("provider_id"):
+        out.append(("提供单位", rec["provider_id"], "与申请单位相同：单位不能向本单位申请共享"))
+    use_until = rec.get("use_until")
+    if use_until and received and use_until < received:
+        out.append(("使用期限至", use_until, f"早于提交日期（{cn_date(received)}）"))
+    # Each step against the latest earlier step that is filled.
+    earlier = [("提交日期", received)]
+    for label, day in (("初审日期", reviewed), ("转送日期", forwarded), ("答复日期", replied)):
+        if day:
+            prev_label, prev = next(((pl_, d) for pl_, d in reversed(earlier) if d), ("", None))
+            if prev and day < prev:
+                out.append((label, day, f"早于{prev_label}（{cn_date(prev)}）"))
+        earlier.append((label, day))
+    if rec.get("review_result") and not reviewed:
+        out.append(("初审结果", rec["review_result"], "已填初审结果但没有初审日期"))
+    if rec.get("review_result") == "退回":
+        for label, field_name in (("转送日期", "forwarded_on"), ("答复日期", "replied_on"),
+                                  ("答复结果", "reply_result")):
+            if rec.get(field_name):
+                out.append((label, rec[field_name], "初审结果为退回，退回后不应再有转送或答复"))
+    if rec.get("reply_result") and not replied:
+        out.append(("答复结果", rec["reply_result"], "已填答复结果但没有答复日期"))
+    return out
 
 
 def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_catalog, wb_catalog,
                issues: _Issues) -> bool:
     """Cross-column and cross-sheet consistency: errors return False, warnings are recorded."""
     n = sheet.name
-    errors_before = len(issues.errors)
+    errors_before = issues.error_count
 
     def label(f):
         return sheet.column(f).label
@@ -687,16 +960,8 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
                 code not in db_catalog and code not in wb_catalog):
             issues.error(n, row_no, label(f), code, "不是已有的目录编码（数据库和本工作簿的「数据目录」中都没有）")
     if n == "共享申请":
-        received, reviewed, forwarded, replied = (rec.get(k) for k in (
-            "received_on", "reviewed_on", "forwarded_on", "replied_on"))
-        if reviewed and received and reviewed < received:
-            issues.error(n, row_no, "初审日期", reviewed, f"早于提交日期（{cn_date(received)}）")
-        start = forwarded or reviewed
-        if replied and start and replied < start:
-            which = "转送日期" if forwarded else "初审日期"
-            issues.error(n, row_no, "答复日期", replied, f"早于{which}（{cn_date(start)}）")
-        if rec.get("reply_result") and not replied:
-            issues.error(n, row_no, "答复结果", rec["reply_result"], "已填答复结果但没有答复日期")
+        for column, value, problem in request_step_problems(rec):
+            issues.error(n, row_no, column, value, problem)
         if rec.get("reply_result") in ("不同意", "部分同意"):
             for f in ("legal_basis", "refusal_reason"):
                 if not rec.get(f):
@@ -712,12 +977,9 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
                 rec["unit_id"] not in new_units
                 or (rec["task_no"], "kind:" + new_units[rec["unit_id"]]) not in assignments):
             issues.error(n, row_no, "单位名称", rec["unit_id"], f"不是任务 {rec['task_no']} 的责任单位")
-        if rec.get("status") == "已完成":
-            done = rec.get("completed_on")
-            if not done:
-                issues.error(n, row_no, "完成日期", "", "状态为已完成，但没有完成日期")
-            elif done > rec["reported_on"]:
-                issues.error(n, row_no, "完成日期", done, f"晚于报送日期（{cn_date(rec['reported_on'])}）")
+        for f, problem in report_rule_problems(rec.get("status"), rec.get("reported_on"), rec.get("percent"),
+                                               rec.get("completed_on")):
+            issues.error(n, row_no, label(f), rec.get(f), problem)
     elif n == "质量检查":
         found, fixed = rec.get("issues_found"), rec.get("issues_fixed")
         if fixed is not None and found is not None and fixed > found:
@@ -735,34 +997,92 @@ def _check_row(sheet, row_no, rec, kinds, new_units, tasks, assignments, db_cata
             if day in rec or flag in rec:
                 if rec.get(flag) is None:
                     rec[flag] = rec.get(day) is not None
-    return len(issues.errors) == errors_before
+    return issues.error_count == errors_before
 
 
-def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues) -> bool:
-    """A 单位 user may write only its own unit's rows, and may not take over another unit's."""
-    if sheet.name == "单位":
-        issues.error(sheet.name, row_no, "单位名称", rec["name"], "单位名单只能由领导小组办公室导入")
+# -- column ownership for 单位 users (docs/security.md "Column ownership per sheet") -------------
+# office: only the leading-group office writes it; unit: the unit named in the sheet's owner
+# column; requester / provider: the unit that is the request's 申请单位 / 提供单位.
+_OFFICE_SHEETS = {"单位": "单位名单只能由领导小组办公室导入",
+                  "质量检查": "数据质量检查由领导小组办公室组织并导入，单位账号不能导入"}
+_SPECIAL_OWNERS = {
+    "需求清单": {"matched_on": "office"},
+    "共享申请": {
+        "code": "requester", "requester_id": "requester", "provider_id": "requester",
+        "catalog_code": "requester", "purpose": "requester", "use_until": "requester",
+        "received_on": "requester",
+        "reviewed_on": "office", "review_result": "office", "forwarded_on": "office",
+        "replied_on": "provider", "reply_result": "provider", "legal_basis": "provider",
+        "refusal_reason": "provider",
+    },
+}
+_NOT_YOURS = {
+    "office": "由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改",
+    "requester": "由申请单位填写，本单位作为提供单位不能填写或修改",
+    "provider": "由提供单位答复，本单位作为申请单位不能填写或修改",
+}
+
+
+def column_owner(sheet: Sheet, field_name: str) -> str:
+    """Who may write a column when a 单位 user imports: office, unit, requester or provider."""
+    if sheet.name in _OFFICE_SHEETS:
+        return "office"
+    return _SPECIAL_OWNERS.get(sheet.name, {}).get(field_name, "unit")
+
+
+def _stored_rows(read: Reader, sheet: Sheet, cache: dict) -> dict[str, dict]:
+    """code -> the stored row (unit columns as names), read once per sheet."""
+    if sheet.table not in cache:
+        fields = [c.field for c in sheet.columns]
+        units = {c.field for c in sheet.columns if c.kind == "unit"}
+        select = ", ".join(f"(SELECT name FROM units u WHERE u.unit_id = t.{f})" if f in units else f"t.{f}"
+                           for f in fields)
+        cache[sheet.table] = {r[0]: dict(zip(fields, r, strict=True))
+                              for r in read(f"SELECT {select} FROM {sheet.table} t", None)}
+    return cache[sheet.table]
+
+
+def _owned(sheet, row_no, rec, own_name, db_catalog, wb_catalog, read, issues, present, cache) -> bool:
+    """A 单位 user may write only its own unit's rows and, in them, only the columns it owns."""
+    if sheet.name in _OFFICE_SHEETS:
+        first = sheet.owner or sheet.columns[0].field
+        issues.error(sheet.name, row_no, sheet.column(first).label, rec[first], _OFFICE_SHEETS[sheet.name])
         return False
-    if sheet.owner is None:  # 质量检查: the catalog item's provider
-        unit = wb_catalog.get(rec["catalog_code"], db_catalog.get(rec["catalog_code"]))
-        label = "目录编码"
-        value = rec["catalog_code"]
+    stored = _stored_rows(read, sheet, cache).get(rec["code"]) if "code" in rec else None
+    if sheet.table == "share_requests":
+        parties = stored or rec
+        roles = {"requester": parties["requester_id"] == own_name, "provider": parties["provider_id"] == own_name}
+        if not any(roles.values()):
+            issues.error(sheet.name, row_no, "申请编号", rec["code"],
+                         "不是本单位作为申请单位或提供单位的共享申请，单位账号不能导入")
+            return False
+        if stored is None and not roles["requester"]:
+            issues.error(sheet.name, row_no, "申请单位", rec["requester_id"],
+                         "新的共享申请只能由申请单位提交")
+            return False
     else:
-        unit = rec[sheet.owner]
-        label = sheet.column(sheet.owner).label
-        value = unit
-    if unit != own_name:
-        issues.error(sheet.name, row_no, label, value, "不是本单位的数据，单位账号只能导入本单位的数据")
-        return False
-    if sheet.table in ("catalog_items", "demands", "share_requests"):
-        owner_col = "provider_id" if sheet.table == "share_requests" else "unit_id"
-        stored = read(f"SELECT u.name FROM {sheet.table} t JOIN units u ON u.unit_id = t.{owner_col} "
-                      "WHERE t.code = ?", [rec["code"]])
-        if stored and stored[0][0] != own_name:
+        unit, label = rec[sheet.owner], sheet.column(sheet.owner).label
+        if unit != own_name:
+            issues.error(sheet.name, row_no, label, unit, "不是本单位的数据，单位账号只能导入本单位的数据")
+            return False
+        if stored is not None and stored[sheet.owner] != own_name:
             issues.error(sheet.name, row_no, sheet.column("code").label, rec["code"],
                          "已登记为其他单位的数据，单位账号不能修改")
             return False
-    return True
+        roles = {}
+    good = True
+    reviewed = bool(stored and stored.get("reviewed_on"))
+    for col in sheet.columns:
+        owner = column_owner(sheet, col.field)
+        frozen = owner == "requester" and reviewed   # what was reviewed is what was received
+        if col.field not in present or owner == "unit" or (roles.get(owner) and not frozen):
+            continue
+        before = stored.get(col.field) if stored else None
+        if rec.get(col.field) != before:
+            problem = "申请已经初审，申请内容和提交日期不能再由单位修改" if frozen and roles.get(owner) else _NOT_YOURS[owner]
+            issues.error(sheet.name, row_no, col.label, rec.get(col.field), problem)
+            good = False
+    return good
 
 
 def _db_reader(db: Database) -> Reader:
@@ -784,23 +1104,70 @@ def validate_workbook(
     scope.require_write()
     if file_name is None:
         file_name = Path(str(path_or_bytes)).name if not isinstance(path_or_bytes, bytes) else "upload.xlsx"
-    issues = _Issues()
+    limits = import_limits(db)
+    deadline = _Deadline(limits.timeout_seconds)
+    issues = _Issues(limits.max_errors)
     empty = ValidationResult(file_name, {}, _issues_frame([]), _issues_frame([]))
     try:
-        data = _read_bytes(path_or_bytes)
-        limit = upload_limit_mb(db)
-        if len(data) > limit * 1024 * 1024:
-            raise UnreadableFile(f"文件大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 {show(float(limit))} MB。")
-        sheets = read_sheets(data, file_name)
+        data = _read_bytes(path_or_bytes, limits.upload_mb)
+        if len(data) > limits.upload_mb * MB:
+            raise UnreadableFile(_too_big(len(data), limits.upload_mb))
+        sheets = read_sheets(data, file_name, limits, deadline)
+        counts, records, present = _validate_sheets(_db_reader(db), sheets, scope, issues, today or _today(),
+                                                    deadline)
     except UnreadableFile as exc:
         empty.fatal = str(exc)
         empty.errors = _issues_frame([("", None, "", file_name, str(exc))])
+        empty.error_total = 1
         return empty
-    counts, records, present = _validate_sheets(_db_reader(db), sheets, scope, issues, today or _today())
     return ValidationResult(
         file_name, counts, _issues_frame(issues.errors), _issues_frame(issues.warnings), None,
-        records, present, hashlib.sha256(data).hexdigest(),
+        records, present, hashlib.sha256(data).hexdigest(), issues.error_count, issues.warning_count,
     )
+
+
+# -- the page's entry point: once per file, off the script thread, with a time limit ------------
+_VALIDATIONS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-check")
+_CACHE: OrderedDict[tuple, ValidationResult] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def _fatal_result(file_name: str, message: str) -> ValidationResult:
+    return ValidationResult(file_name, {}, _issues_frame([("", None, "", file_name, message)]),
+                            _issues_frame([]), message, error_total=1)
+
+
+def validate_upload(
+    db: Database, data: bytes, file_name: str, scope: Scope, *, today: dt.date | None = None,
+) -> ValidationResult:
+    """`validate_workbook` for the 数据导入 page: run on a worker thread (at most two at a time in
+    the process, so one hostile file cannot starve everyone's pages) and stopped at
+    import_timeout_seconds; the result is kept per (file SHA-256, name, user, data version, day),
+    so a rerun of the page does not check the same file again."""
+    today = today or _today()
+    key = (hashlib.sha256(data).hexdigest(), file_name, scope, str(db.path), db.version, today)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    limits = import_limits(db)
+    future = _VALIDATIONS.submit(validate_workbook, db, data, file_name, scope, today=today)
+    try:
+        # The check stops itself at the deadline; the margin covers a queue behind another file.
+        result = future.result(timeout=2 * limits.timeout_seconds + 5)
+    except FutureTimeout:
+        return _fatal_result(file_name, str(ValidationTimeout(
+            f"检查超过 {show(float(limits.timeout_seconds))} 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。")))
+    except Exception:  # a defect of ours must not show the user a traceback; it is logged
+        logging.getLogger(__name__).exception("validation of %s failed", file_name)
+        return _fatal_result(file_name, "检查文件时出错，未导入任何数据：请把这个文件交给系统管理员查看。")
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -835,7 +1202,8 @@ def _write_units(cur, recs: list[dict], fields: set[str]) -> tuple[int, int]:
     return inserted, updated
 
 
-def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Scope) -> tuple[int, int]:
+def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], submitter: str,
+                verifier: str | None) -> tuple[int, int]:
     ids = dict(cur.execute("SELECT name, unit_id FROM units").fetchall())
     unit_fields = {c.field for c in sheet.columns if c.kind == "unit"}
     data_fields = [c.field for c in sheet.columns if c.field in fields or c.field in sheet.key]
@@ -861,7 +1229,7 @@ def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Sc
         old = existing.get(key)
         compare = list(values)
         old_compare = list(old[: len(data_fields)]) if old is not None else None
-        office = scope.is_admin
+        office = verifier is not None
         if extra and old is not None and office:
             # The office importing a report a unit submitted verifies it.
             compare.append(True)
@@ -869,7 +1237,7 @@ def _write_rows(cur, sheet: Sheet, recs: list[dict], fields: set[str], scope: Sc
         if old is not None and compare == old_compare:
             continue
         if extra:
-            values = values + [office, scope.username, scope.username if office else None, now if office else None]
+            values = values + [office, submitter, verifier, now if office else None]
         (inserts if old is None else updates).append(values)
     # Set-wise writes: one INSERT … SELECT and one UPDATE … FROM over a registered frame, not a
     # statement per row (a year of requests is 20,000 rows).
@@ -951,8 +1319,9 @@ def import_workbook(
     today: dt.date | None = None,
     validation: ValidationResult | None = None,
 ) -> ImportResult:
-    """Validate, and when there is no error, back up and write every sheet in one transaction."""
-    from data.plan import expand_assignments
+    """Validate, and when there is no error: the office's import is backed up and written in one
+    transaction; a 单位 user's import is kept as a submission (import_batches, 待核验) and written
+    only when the office verifies it (data.import_batches.verify_batch)."""
     from data.scope import SYSTEM
 
     scope = scope or SYSTEM
@@ -961,6 +1330,23 @@ def import_workbook(
     out = ImportResult(result)
     if not result.ok:
         return out
+    if not scope.is_admin:
+        from data.import_batches import submit_batch
+
+        content = _read_bytes(data, import_limits(db).upload_mb)
+        out.batch_id = submit_batch(db, scope, result, content)
+        return out
+    return write_validated(db, result, scope, submitter=scope.username)
+
+
+def write_validated(db: Database, result: ValidationResult, actor: Scope, *, submitter: str,
+                    action: str = "导入", note: str = "", inside=None) -> ImportResult:
+    """Back up, then write a validated file in one transaction with its import_log rows and its
+    audit entry; `inside(cur, import_id)` runs in the same transaction (a batch's status)."""
+    from data.plan import expand_assignments
+
+    actor.require_admin()
+    out = ImportResult(result)
     out.backup_path = _backup(db)
     with db.transaction() as cur:
         def read(sql, params):
@@ -976,7 +1362,7 @@ def import_workbook(
                 if ins or upd:
                     expand_assignments(cur)
             else:
-                ins, upd = _write_rows(cur, sheet, recs, fields, scope)
+                ins, upd = _write_rows(cur, sheet, recs, fields, submitter, actor.username)
                 if sheet.table == "catalog_items" and "last_updated_on" in fields:
                     _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
@@ -985,11 +1371,18 @@ def import_workbook(
             cur.execute(
                 "INSERT INTO import_log (id, username, file_name, file_sha256, sheet, inserted, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [import_id, scope.username, result.file_name, result.sha256, sheet_name,
+                [import_id, actor.username, result.file_name, result.sha256, sheet_name,
                  out.inserted.get(sheet_name, 0), out.updated.get(sheet_name, 0)])
+        if inside is not None:
+            inside(cur, import_id)
         after = table_counts(read)
-        detail = "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
-        _record_audit(cur, scope, result.file_name, detail, before, after)
+        detail = note + "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
+        if action == "导入":
+            _record_audit(cur, actor, result.file_name, detail, before, after)
+        else:
+            from data import audit
+
+            audit.record(cur, actor, action, result.file_name, detail, before, after)
         out.import_id = import_id
     return out
 

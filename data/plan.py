@@ -215,15 +215,12 @@ def parse_deadline(text: str) -> dt.date | None:
 
 
 def normalize_name(name: str) -> str:
-    """Unit names compare after trimming and folding full-width letters, digits and spaces
-    (but the full-width brackets of 乡镇（街道） are kept: that is how the plan writes them)."""
-    import unicodedata
+    """Unit names compare after dropping invisible characters, NFKC, a small look-alike map and
+    removing spaces (the full-width brackets of 乡镇（街道） are kept: that is how the plan writes
+    them). One rule for every match: data.identity.normalize_name."""
+    from data.identity import normalize_name as identity_name
 
-    out = []
-    for ch in unicodedata.normalize("NFKC", str(name)):
-        out.append(ch)
-    folded = "".join(out).replace("(", "（").replace(")", "）")
-    return re.sub(r"\s+", "", folded)
+    return identity_name(name)
 
 
 def expand_assignments(cur) -> int:

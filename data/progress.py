@@ -34,6 +34,26 @@ def _target(cur, task_no: int, unit_id: int) -> str:
     return f"任务{task_no}·{name[0] if name else unit_id}"
 
 
+def report_rule_problems(
+    status: str | None, reported_on: dt.date | None, percent: int | None, completed_on: dt.date | None,
+) -> list[tuple[str, str]]:
+    """The one rule a progress report obeys, shared by the form and the import.
+
+    Returns (field, Chinese problem without final punctuation) pairs, in the order a reader
+    checks them; the form shows the first, the import lists each against its column."""
+    problems: list[tuple[str, str]] = []
+    if percent is not None and not 0 <= int(percent) <= 100:
+        problems.append(("percent", "完成进度须在0到100之间"))
+    if status == "已完成":
+        if completed_on is None:
+            problems.append(("completed_on", "状态为“已完成”时须填写完成日期"))
+        elif reported_on is not None and completed_on > reported_on:
+            problems.append(("completed_on", "完成日期不能晚于报送日期"))
+    elif completed_on is not None:
+        problems.append(("completed_on", "只有状态为“已完成”时才填写完成日期"))
+    return problems
+
+
 def validate_report(
     cur, task_no: int, unit_id: int, reported_on: dt.date, status: str, percent: int | None,
     completed_on: dt.date | None, today: dt.date,
@@ -43,15 +63,8 @@ def validate_report(
         raise ReportError(f"进展状态只能是{'、'.join(STATUSES)}。")
     if reported_on > today:
         raise ReportError("报送日期不能晚于今天。")
-    if percent is not None and not 0 <= int(percent) <= 100:
-        raise ReportError("完成进度须在0到100之间。")
-    if status == "已完成":
-        if completed_on is None:
-            raise ReportError("状态为“已完成”时须填写完成日期。")
-        if completed_on > reported_on:
-            raise ReportError("完成日期不能晚于报送日期。")
-    elif completed_on is not None:
-        raise ReportError("只有状态为“已完成”时才填写完成日期。")
+    for _field, problem in report_rule_problems(status, reported_on, percent, completed_on)[:1]:
+        raise ReportError(problem + "。")
     exists = cur.execute(
         "SELECT count(*) FROM task_assignments WHERE task_no = ? AND unit_id = ?", [task_no, unit_id]
     ).fetchone()[0]
@@ -122,4 +135,4 @@ def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
                      before, _counts(cur, task_no, unit_id))
 
 
-__all__ = ["STATUSES", "PermissionDenied", "ReportError", "submit_report", "verify_report"]
+__all__ = ["STATUSES", "PermissionDenied", "ReportError", "report_rule_problems", "submit_report", "verify_report"]

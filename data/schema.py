@@ -250,6 +250,30 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        4,
+        "unit import submissions held for the office's verification",
+        [
+            # A 单位 user's import is a submission: the validated file is kept here and written
+            # only when the office verifies it (data/import_batches.py, docs/security.md).
+            "CREATE SEQUENCE import_batch_seq START 1",
+            """CREATE TABLE import_batches (
+                id            INTEGER PRIMARY KEY,
+                unit_id       INTEGER NOT NULL,
+                submitted_by  VARCHAR NOT NULL,
+                submitted_at  TIMESTAMP NOT NULL,
+                file_name     VARCHAR NOT NULL,
+                file_sha256   VARCHAR NOT NULL,
+                content       BLOB NOT NULL,
+                summary       VARCHAR NOT NULL,
+                status        VARCHAR NOT NULL DEFAULT '待核验',   -- 待核验 / 已核验 / 已退回
+                decided_by    VARCHAR,
+                decided_at    TIMESTAMP,
+                decision_note VARCHAR,
+                import_id     BIGINT
+            )""",
+        ],
+    ),
+    (
         5,
         "login throttle per account and source",
         [

@@ -203,3 +203,4 @@ def indicator_table(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("formula").alias("计算方法"),
         pl.col("na_rule").alias("不适用情形"),
     )
+

@@ -21,6 +21,8 @@ from tests.fixtures.workbooks import (
     TODAY,
     fingerprint,
     full_workbook_rows,
+    patch_member,
+    with_sheet_states,
     workbook_bytes,
 )
 
@@ -78,9 +80,9 @@ CASES = [
     ("fixed more than found", _mutated("质量检查", 2, "已整改数", 4),
      ["「质量检查」第 2 行「已整改数」：4 大于发现问题数（3）"]),
     ("done without completion date", _mutated("任务进展", 2, "完成日期", None),
-     ["「任务进展」第 2 行「完成日期」：状态为已完成，但没有完成日期"]),
+     ["「任务进展」第 2 行「完成日期」：状态为“已完成”时须填写完成日期"]),
     ("completion after the report", _mutated("任务进展", 2, "完成日期", "2023-06-06"),
-     ["「任务进展」第 2 行「完成日期」：2023年6月6日 晚于报送日期（2023年6月5日）"]),
+     ["「任务进展」第 2 行「完成日期」：2023年6月6日 完成日期不能晚于报送日期"]),
     ("unknown catalog code", _mutated("共享申请", 2, "目录编码", "GA-999"),
      ["「共享申请」第 2 行「目录编码」：GA-999 不是已有的目录编码（数据库和本工作簿的「数据目录」中都没有）"]),
     ("unknown unit", _mutated("责任人", 3, "单位名称", "县不存在局"),
@@ -106,6 +108,43 @@ CASES = [
     ("number in a date column", _mutated("责任人", 2, "明确日期", 45077),
      ["「责任人」第 2 行「明确日期」：45077 不是有效日期"]),
 ]
+
+
+def _mutated_many(sheet, row, cells):
+    rows = copy.deepcopy(full_workbook_rows())
+    for label, value in cells.items():
+        _set(rows, sheet, row, label, value)
+    return rows
+
+
+# Every step in order (one checker, data.importer.request_step_problems), and the progress rule
+# the 进展报送 form applies (data.progress.report_rule_problems).
+CASES += [
+    ("forwarded before reviewed", _mutated("共享申请", 2, "转送日期", "2023-07-04"),
+     ["「共享申请」第 2 行「转送日期」：2023年7月4日 早于初审日期（2023年7月5日）"]),
+    ("reply before receipt without other steps",
+     _mutated_many("共享申请", 2, {"初审日期": None, "初审结果": None, "转送日期": None, "答复日期": "2023-06-24"}),
+     ["「共享申请」第 2 行「答复日期」：2023年6月24日 早于提交日期（2023年7月3日）"]),
+    ("use until before submission", _mutated("共享申请", 2, "使用期限至", "2023-07-01"),
+     ["「共享申请」第 2 行「使用期限至」：2023年7月1日 早于提交日期（2023年7月3日）"]),
+    ("forwarded and answered after 退回", _mutated("共享申请", 2, "初审结果", "退回"),
+     ["「共享申请」第 2 行「转送日期」：2023年7月5日 初审结果为退回，退回后不应再有转送或答复",
+      "「共享申请」第 2 行「答复日期」：2023年7月12日 初审结果为退回，退回后不应再有转送或答复",
+      "「共享申请」第 2 行「答复结果」：同意 初审结果为退回，退回后不应再有转送或答复"]),
+    ("review result without review date", _mutated("共享申请", 2, "初审日期", None),
+     ["「共享申请」第 2 行「初审结果」：通过 已填初审结果但没有初审日期"]),
+    ("request to oneself", _mutated("共享申请", 2, "申请单位", "县公安局"),
+     ["「共享申请」第 2 行「提供单位」：县公安局 与申请单位相同：单位不能向本单位申请共享"]),
+    ("in progress with a completion date", _mutated("任务进展", 2, "状态", "推进中"),
+     ["「任务进展」第 2 行「完成日期」：2023年6月1日 只有状态为“已完成”时才填写完成日期"]),
+]
+
+
+def test_the_form_and_the_import_share_one_progress_rule(monkeypatch):
+    import data.importer as importer
+    import data.progress as progress
+
+    assert importer.report_rule_problems is progress.report_rule_problems
 
 
 def _missing_column():
@@ -411,22 +450,149 @@ def test_unit_user_imports_only_its_own_rows(loaded):
         "「单位」第 2 行「单位名称」：县公安局 单位名单只能由领导小组办公室导入",
         "「责任人」第 3 行「单位名称」：县民政局 不是本单位的数据，单位账号只能导入本单位的数据",
         "「需求清单」第 2 行「需求编号」：XQ-1 已登记为其他单位的数据，单位账号不能修改",
+        "「质量检查」第 2 行「目录编码」：GA-001 数据质量检查由领导小组办公室组织并导入，单位账号不能导入",
     ]
     assert fingerprint(loaded) == before
 
 
 def test_progress_from_a_unit_waits_for_verification(loaded):
+    from data.import_batches import verify_batch
+
     scope = _unit_scope(loaded, "县公安局")
     rows = {"任务进展": [["任务序号", "单位名称", "报送日期", "状态", "完成比例"],
                      [6, "县公安局", "2023-08-31", "推进中", 60]]}
     result = import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", scope, today=TODAY)
-    assert result.inserted == {"任务进展": 1}
-    assert loaded.rows("SELECT verified, submitted_by FROM progress_reports WHERE task_no = 6") == [(False, "ga")]
-    # the office importing the same row verifies it
-    office = import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", today=TODAY)
-    assert office.updated == {"任务进展": 1}
-    assert loaded.rows("SELECT verified, verified_by FROM progress_reports WHERE task_no = 6") == [(True, "system")]
+    assert result.ok and result.batch_id is not None and result.inserted == {}
+    assert loaded.rows("SELECT * FROM progress_reports WHERE task_no = 6") == []   # held, not written
+    verified = verify_batch(loaded, Scope(username="office", role="管理员"), result.batch_id, today=TODAY)
+    assert verified.inserted == {"任务进展": 1}
+    assert loaded.rows("SELECT verified, submitted_by, verified_by FROM progress_reports WHERE task_no = 6") == [
+        (True, "ga", "office")]
     assert import_workbook(loaded, workbook_bytes(rows), "进展.xlsx", today=TODAY).updated == {"任务进展": 0}
+
+
+# -- units write only their own facts, and only after the office verifies them --------------
+REQUEST_HEADER = ["申请编号", "申请单位", "提供单位", "目录编码", "用途", "使用期限至", "提交日期", "初审日期",
+                  "初审结果", "转送日期", "答复日期", "答复结果", "法律政策依据", "不予共享理由"]
+OFFICE = Scope(username="office", role="管理员")
+
+
+def test_a_unit_cannot_forge_the_office_steps_or_another_units_request(loaded):
+    police = _unit_scope(loaded, "县公安局")          # provider of SQ-1 (requested by 县民政局)
+    before, score_before = fingerprint(loaded), _scorecard_hash(loaded)
+    rows = {"共享申请": [REQUEST_HEADER,
+                     # its own reply as provider, but with the office's review moved late
+                     ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-20",
+                      "通过", "2023-07-20", "2023-07-21", "同意", None, None],
+                     # a new request "from" another unit to itself
+                     ["SQ-9", "县民政局", "县公安局", "GA-001", "伪造", None, "2023-08-01", None, None, None,
+                      None, None, None, None],
+                     # a request it makes, with the office's steps filled in by itself
+                     ["SQ-10", "县公安局", "县民政局", None, "治安管理", None, "2023-08-01", "2023-08-02", "通过",
+                      "2023-08-02", None, None, None, None]]}
+    result = import_workbook(loaded, workbook_bytes(rows), "伪造.xlsx", police, today=TODAY)
+    office_step = "由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改"
+    assert result.validation.error_messages() == [
+        f"「共享申请」第 2 行「初审日期」：2023年7月20日 {office_step}",
+        f"「共享申请」第 2 行「转送日期」：2023年7月20日 {office_step}",
+        "「共享申请」第 3 行「申请单位」：县民政局 新的共享申请只能由申请单位提交",
+        f"「共享申请」第 4 行「初审日期」：2023年8月2日 {office_step}",
+        f"「共享申请」第 4 行「初审结果」：通过 {office_step}",
+        f"「共享申请」第 4 行「转送日期」：2023年8月2日 {office_step}",
+    ]
+    assert not result.ok
+    assert fingerprint(loaded) == before and _scorecard_hash(loaded) == score_before
+
+
+def test_a_requester_cannot_answer_its_own_request_nor_set_a_demand_as_matched(loaded):
+    civil = _unit_scope(loaded, "县民政局")           # requester of SQ-1 and of demand XQ-1
+    rows = {
+        "需求清单": [["需求编号", "需求单位", "需求内容", "提出日期", "对接日期"],
+                 ["XQ-1", "县民政局", "低保核查用户籍", "2023-06-05", "2023-06-10"]],
+        "共享申请": [REQUEST_HEADER,
+                 ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-05",
+                  "通过", "2023-07-05", "2023-07-12", "部分同意", None, None]],
+    }
+    result = validate_workbook(loaded, workbook_bytes(rows), "民政.xlsx", civil, today=TODAY)
+    assert result.error_messages() == [
+        "「需求清单」第 2 行「对接日期」：2023年6月10日 由领导小组办公室填写（初审、转送、对接），单位账号不能填写或修改",
+        "「共享申请」第 2 行「答复结果」：部分同意 由提供单位答复，本单位作为申请单位不能填写或修改",
+    ]
+    # once the office has reviewed a request, its requester cannot move the date it was received
+    rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31",
+                                          "2023-07-01"]]}
+    result = validate_workbook(loaded, workbook_bytes(rows), "民政.xlsx", civil, today=TODAY)
+    assert result.error_messages() == [
+        "「共享申请」第 2 行「提交日期」：2023年7月1日 申请已经初审，申请内容和提交日期不能再由单位修改"]
+
+
+def test_a_units_own_facts_are_held_until_the_office_verifies_them(loaded):
+    from data.import_batches import list_batches, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    score_before = _scorecard_hash(loaded)
+    rows = {
+        # its reply as provider (the office's steps unchanged) and a system of its own
+        "共享申请": [REQUEST_HEADER,
+                 ["SQ-1", "县民政局", "县公安局", "GA-001", "低保核查", "2025-12-31", "2023-07-03", "2023-07-05",
+                  "通过", "2023-07-05", "2023-07-10", "不同意", "《户籍管理办法》", "涉及个人隐私"]],
+        "信息系统": [["系统名称", "单位名称", "是否涉密", "注册日期"], ["指挥系统", "县公安局", "否", "2023-09-01"]],
+    }
+    result = import_workbook(loaded, workbook_bytes(rows), "公安.xlsx", police, today=TODAY)
+    assert result.ok and result.summary_lines() == ["「共享申请」：共 1 行", "「信息系统」：共 1 行"]
+    assert _scorecard_hash(loaded) == score_before
+    assert loaded.scalar("SELECT reply_result FROM share_requests WHERE code = 'SQ-1'") == "同意"
+    pending = list_batches(loaded, OFFICE, "待核验")
+    assert pending.select("单位", "提交人", "文件", "内容", "状态").rows() == [
+        ("县公安局", "ga", "公安.xlsx", "「共享申请」1 行；「信息系统」1 行", "待核验")]
+    verified = verify_batch(loaded, OFFICE, result.batch_id, today=TODAY)
+    assert verified.updated == {"共享申请": 1, "信息系统": 0} and verified.inserted == {"共享申请": 0, "信息系统": 1}
+    assert loaded.scalar("SELECT reply_result FROM share_requests WHERE code = 'SQ-1'") == "不同意"
+    assert _scorecard_hash(loaded) != score_before
+    assert list_batches(loaded, police).select("状态", "处理人").rows() == [("已核验", "office")]
+    actions = [r[0] for r in loaded.rows("SELECT action FROM audit_log ORDER BY logged_at, action")]
+    assert "提交导入" in actions and "核验导入" in actions
+
+
+def test_verification_is_the_offices_and_happens_once(loaded):
+    from data.import_batches import BatchError, list_batches, return_batch, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    rows = {"信息系统": [["系统名称", "单位名称", "是否涉密"], ["指挥系统", "县公安局", "否"]]}
+    first = import_workbook(loaded, workbook_bytes(rows), "一.xlsx", police, today=TODAY).batch_id
+    second = import_workbook(loaded, workbook_bytes(rows), "二.xlsx", police, today=TODAY).batch_id
+    with pytest.raises(PermissionDenied):
+        verify_batch(loaded, police, first, today=TODAY)
+    with pytest.raises(BatchError, match="退回时请填写退回原因。"):
+        return_batch(loaded, OFFICE, second, "  ")
+    return_batch(loaded, OFFICE, second, "与第一份重复")
+    with pytest.raises(BatchError, match="已退回，不能再处理"):
+        verify_batch(loaded, OFFICE, second, today=TODAY)
+    verify_batch(loaded, OFFICE, first, today=TODAY)
+    with pytest.raises(BatchError, match="已核验，不能再处理"):
+        verify_batch(loaded, OFFICE, first, today=TODAY)
+    assert list_batches(loaded, police).select("编号", "状态", "说明").rows() == [
+        (second, "已退回", "与第一份重复"), (first, "已核验", None)]
+
+
+def test_a_batch_that_no_longer_validates_is_not_written(loaded):
+    from data.import_batches import BatchError, verify_batch
+
+    police = _unit_scope(loaded, "县公安局")
+    rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-10", "县公安局", "县民政局", None, "治安管理", None, "2023-08-01"]]}
+    batch = import_workbook(loaded, workbook_bytes(rows), "申请.xlsx", police, today=TODAY).batch_id
+    # meanwhile the office registers SQ-10 as another unit's request
+    office_rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-10", "县民政局", "县公安局", None, "其他", None, "2023-08-01"]]}
+    assert import_workbook(loaded, workbook_bytes(office_rows), "办.xlsx", today=TODAY).ok
+    before = fingerprint(loaded)
+    with pytest.raises(BatchError) as refused:
+        verify_batch(loaded, OFFICE, batch, today=TODAY)
+    assert refused.value.errors == [
+        "「共享申请」第 2 行「申请单位」：县公安局 由申请单位填写，本单位作为提供单位不能填写或修改",
+        "「共享申请」第 2 行「提供单位」：县民政局 由申请单位填写，本单位作为提供单位不能填写或修改",
+        "「共享申请」第 2 行「用途」：治安管理 由申请单位填写，本单位作为提供单位不能填写或修改",
+    ]
+    assert fingerprint(loaded) == before
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -464,3 +630,157 @@ def test_a_stray_formatted_cell_at_the_grid_end_does_not_blow_up_the_read(loaded
     result = validate_workbook(loaded, buffer.getvalue(), "带格式的空单元格.xlsx", today=TODAY)
     assert result.fatal is None and result.errors.is_empty()
     assert result.counts == FULL_COUNTS
+
+
+# -- sheets: one name, visible ------------------------------------------------------------------
+def test_two_sheets_whose_names_normalise_alike_are_an_error_naming_both(loaded):
+    before = fingerprint(loaded)
+    rows = full_workbook_rows()
+    sheets = {"共享申请": rows["共享申请"], "共享申请 ": [rows["共享申请"][0],
+                                                   ["SQ-2"] + rows["共享申请"][1][1:]]}
+    result = import_workbook(loaded, workbook_bytes(sheets), "两张表.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        "「共享申请 」：与工作表「共享申请」名称相同（忽略空格、全角半角后都是「共享申请」），请合并为一个工作表"]
+    assert not result.ok and fingerprint(loaded) == before
+
+
+@pytest.mark.parametrize("state,how", [("hidden", "隐藏"), ("veryHidden", "深度隐藏（只能用宏取消）")])
+def test_hidden_data_sheets_are_refused(loaded, state, how):
+    before = fingerprint(loaded)
+    rows = full_workbook_rows()
+    data = with_sheet_states(workbook_bytes({"责任人": rows["责任人"], "共享申请": rows["共享申请"]}),
+                             {"共享申请": state})
+    result = import_workbook(loaded, data, "隐藏.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        f"「共享申请」：是{how}的工作表：隐藏的数据不会导入，请在 Excel 中取消隐藏并核对后重新上传，或删除该工作表"]
+    assert fingerprint(loaded) == before
+
+
+# -- bounded inputs -----------------------------------------------------------------------------
+def _setting(db, key, value):
+    db.rows("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, str(value)])
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(loaded):
+    import zipfile
+
+    buffer = io.BytesIO(workbook_bytes({"责任人": full_workbook_rows()["责任人"]}))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (101 * 1024 * 1024))
+    data = buffer.getvalue()
+    assert len(data) < 1024 * 1024
+    result = validate_workbook(loaded, data, "炸弹.xlsx", today=TODAY)
+    assert result.fatal == "文件解压后有 101 MB，超过上限 100 MB（可能是异常构造的文件），未读取。"
+
+
+def test_rows_and_columns_are_capped_by_settings(loaded):
+    _setting(loaded, "import_max_rows", 5)
+    contacts = [["单位名称", "角色", "姓名", "明确日期"]] + [["县公安局", "经办人", f"人{i}", "2023-05-21"]
+                                                      for i in range(7)]
+    result = validate_workbook(loaded, workbook_bytes({"责任人": contacts}), "多.xlsx", today=TODAY)
+    assert result.fatal == "工作表「责任人」超过 5 行数据的上限（第 7 行仍有内容），未读取：请拆分后分批导入。"
+    _setting(loaded, "import_max_columns", 10)
+    result = validate_workbook(loaded, workbook_bytes({"数据目录": full_workbook_rows()["数据目录"]}), "宽.xlsx",
+                               today=TODAY)
+    assert result.fatal == "工作表「数据目录」第 1 行超过 10 列的上限，未读取。"
+
+
+def test_the_error_list_is_capped_with_a_count_of_the_rest(loaded):
+    contacts = [["单位名称", "角色", "姓名", "明确日期"]] + [["县公安局", "经办人", f"人{i}", "2023-02-30"]
+                                                      for i in range(250)]
+    result = validate_workbook(loaded, workbook_bytes({"责任人": contacts}), "错.xlsx", today=TODAY)
+    assert result.errors.height == 200
+    assert result.error_total == 250 and result.errors_not_listed == 50
+
+
+def test_a_validation_past_its_time_limit_stops_with_a_message(loaded, monkeypatch):
+    import itertools
+
+    import data.importer as importer
+
+    _setting(loaded, "import_timeout_seconds", 30)
+    clock = itertools.count(0, 100)   # every look at the clock is 100 s later: no real waiting
+    monkeypatch.setattr(importer.time, "monotonic", lambda: next(clock))
+    result = validate_workbook(loaded, workbook_bytes(full_workbook_rows()), "慢.xlsx", today=TODAY)
+    assert result.fatal == "检查超过 30 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。"
+
+
+def test_counts_beyond_int32_are_refused_at_validation_not_at_commit(loaded):
+    before = fingerprint(loaded)
+    rows = _mutated("数据目录", 2, "信息项数", 2**40)
+    result = import_workbook(loaded, workbook_bytes(rows), "大数.xlsx", today=TODAY)
+    assert result.validation.error_messages() == ["「数据目录」第 2 行「信息项数」：1099511627776 超过上限 2147483647"]
+    assert fingerprint(loaded) == before
+
+
+@pytest.mark.parametrize("sheet,label", [("数据目录", "信息项数"), ("质量检查", "完整性")])
+def test_infinite_numbers_are_refused(loaded, sheet, label):
+    data = workbook_bytes(_mutated(sheet, 2, label, 987654321))
+    data = patch_member(data, "xl/worksheets/", b"<v>987654321</v>", b"<v>1E400</v>")
+    result = validate_workbook(loaded, data, "无穷.xlsx", today=TODAY)
+    assert result.error_messages() == [f"「{sheet}」第 2 行「{label}」：inf 不是有效数字（超出可表示的范围）"]
+
+
+def test_a_bad_shared_string_index_is_a_damaged_file(loaded):
+    data = workbook_bytes({"责任人": full_workbook_rows()["责任人"]})
+    header_cell = b't="inlineStr"><is><t>&#21333;&#20301;&#21517;&#31216;</t></is>'   # 单位名称
+    data = patch_member(data, "xl/worksheets/", header_cell, b't="s"><v>99999</v>')
+    result = validate_workbook(loaded, data, "坏索引.xlsx", today=TODAY)
+    assert result.fatal == "文件已损坏或不完整（可能上传中断），无法读取。"
+
+
+def test_cell_length_is_limited(loaded):
+    before = fingerprint(loaded)
+    rows = _mutated("安全措施", 2, "备注", "PLACEHOLDER")
+    _set(rows, "业务专网", 2, "专网名称", "网" * 2_001)
+    # openpyxl cuts what it writes to Excel's 32,767 characters: a hostile file is written by hand.
+    data = patch_member(workbook_bytes(rows), "xl/worksheets/", b"PLACEHOLDER", "长".encode() * 1_000_000)
+    result = import_workbook(loaded, data, "长.xlsx", today=TODAY)
+    assert result.validation.error_messages() == [
+        "「业务专网」第 2 行「专网名称」：" + "网" * 200 + "…（共 2,001 个字符） 超过 2,000 个字符的长度上限（共 2,001 个字符）",
+        "「安全措施」第 2 行「备注」：" + "长" * 200 + "…（共 1,000,000 个字符） 超过 10,000 个字符的长度上限（共 1,000,000 个字符）",
+    ]
+    assert fingerprint(loaded) == before
+
+
+def test_a_csv_field_over_the_csv_limit_is_a_chinese_error(loaded):
+    text = "单位名称,评估日期,数据脱敏,数据加密,访问认证,备注\n县公安局,2023-11-02,是,是,是," + "x" * 131_073 + "\n"
+    result = validate_workbook(loaded, text.encode("utf-8"), "安全措施.csv", today=TODAY)
+    assert result.fatal == "CSV 第 2 行有一个单元格超过 131,072 个字符，未读取：请检查文件（可能缺少配对的引号）。"
+
+
+def test_a_path_that_is_not_a_regular_file_is_refused_unread(loaded, tmp_path):
+    result = validate_workbook(loaded, "/dev/zero", today=TODAY)
+    assert result.fatal == "/dev/zero 是设备、管道或其他特殊文件，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。"
+    result = validate_workbook(loaded, tmp_path, today=TODAY)
+    assert result.fatal == f"{tmp_path} 是文件夹，不是普通文件：只能导入 .xlsx 工作簿或 .csv 文件。"
+
+
+# -- identity normalisation ---------------------------------------------------------------------
+def test_look_alike_identities_find_the_unit_and_the_record_they_look_like(loaded):
+    units_before = loaded.scalar("SELECT count(*) FROM units")
+    requests_before = loaded.rows("SELECT code FROM share_requests ORDER BY code")
+    rows = {
+        "单位": [["单位名称", "单位类型"], ["县\u200b公安\u202e局", "县直部门"], ["\u200b\u2066 ", "县直部门"]],
+        "责任人": [["单位名称", "角色", "姓名", "明确日期"], ["県公安局", "经办人", "王五", "2023-05-21"]],
+        "共享申请": [["申请编号", "申请单位", "提供单位", "目录编码", "用途", "提交日期"],
+                 ["sq－1", "县民政局\ufeff", "县公安局", "ｇａ－００１", "低保核查（改）", "2023-07-03"]],
+    }
+    result = validate_workbook(loaded, workbook_bytes(rows), "相似.xlsx", today=TODAY)
+    assert result.error_messages() == ["「单位」第 3 行「单位名称」：必填项为空（只有空格或不可见字符）"]
+    del rows["单位"][2]
+    result = import_workbook(loaded, workbook_bytes(rows), "相似.xlsx", today=TODAY)
+    assert result.ok, result.validation.error_messages()
+    assert result.inserted == {"单位": 0, "责任人": 0, "共享申请": 0}
+    assert loaded.scalar("SELECT count(*) FROM units") == units_before
+    assert loaded.rows("SELECT code FROM share_requests ORDER BY code") == requests_before
+    assert loaded.rows("SELECT catalog_code, purpose FROM share_requests") == [("GA-001", "低保核查（改）")]
+
+
+def test_new_codes_are_stored_in_one_case():
+    from data.identity import code_key, normalize_code, normalize_name
+
+    assert normalize_code(" ｇａ－００１\u200b ") == "GA-001"
+    assert code_key("ga-001") == code_key("GA-001")
+    assert normalize_name("ＡＢ県\u2067测试局 (街道)") == "AB县测试局（街道）"
