@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from data import backup as bk
-from data.db import close_db, get_db
+from data.db import close_db, get_db, scratch_dir
 
 D = dt.date
 
@@ -86,11 +86,15 @@ def test_keep_only_the_newest(db, tmp_path):
 
 def test_round_trip_restores_every_table_exactly(db, db_path, tmp_path):
     _fill(db)
+    with db.transaction() as cur:  # a few audit rows, so the sequence has moved
+        for i in range(3):
+            cur.execute("INSERT INTO audit_log (username, action, target) VALUES ('system', '修改设置', ?)", [str(i)])
     expected = _snapshot(db)
-    audit_before = db.rows("SELECT id, action FROM audit_log ORDER BY id")
+    audit_before = db.rows("SELECT id, action, target FROM audit_log ORDER BY id")
     path = bk.backup(db, tmp_path / "bk")
     audit_at_backup = db.rows("SELECT id, action, target FROM audit_log ORDER BY id")
-    assert len(audit_at_backup) == len(audit_before) + 1
+    # the 备份 row is written once the archive exists, so it is in the live log, not the archive
+    assert audit_at_backup == audit_before + [(audit_before[-1][0] + 1, "备份", path.name)]
 
     # the office then changes things, which the restore must undo
     with db.transaction() as cur:
@@ -104,10 +108,33 @@ def test_round_trip_restores_every_table_exactly(db, db_path, tmp_path):
     assert restored is not db  # the old shared Database was closed
     assert _snapshot(restored) == expected
     audit_after = restored.rows("SELECT id, action, target FROM audit_log ORDER BY id")
-    assert audit_after[:-1] == audit_at_backup
-    assert audit_after[-1][1:] == ("恢复", path.name)
-    # the sequence came back with the file: new audit rows get new ids
-    assert audit_after[-1][0] > audit_at_backup[-1][0]
+    assert audit_after[:-1] == audit_before
+    # the sequence came back with the file at its value at the snapshot: the next id follows on
+    assert audit_after[-1] == (audit_before[-1][0] + 1, "恢复", path.name)
+
+
+def test_snapshot_keeps_sequences_and_schema_version(db, tmp_path):
+    """The DuckDB-level copy keeps each sequence's current value (a used and an unused one) and the
+    schema version: the restored file hands out exactly the ids the live one would have."""
+    from data.schema import LATEST_VERSION
+
+    with db.transaction() as cur:
+        for i in range(5):
+            cur.execute("INSERT INTO audit_log (username, action, target) VALUES ('system', '修改设置', ?)", [str(i)])
+    path = bk.backup(db, tmp_path / "bk")
+    assert bk.read_manifest(path)["schema_version"] == LATEST_VERSION
+    other = tmp_path / "copy.duckdb"
+    bk.restore(path, other)
+    try:
+        copy = get_db(other)
+        assert copy.rows("SELECT version FROM schema_version ORDER BY version") == db.rows(
+            "SELECT version FROM schema_version ORDER BY version")
+        # restore wrote one audit row (id 6, after the 5 above); the live file wrote the 备份 row as 6
+        assert copy.scalar("SELECT max(id) FROM audit_log") == 6
+        assert copy.scalar("SELECT nextval('audit_seq')") == db.scalar("SELECT nextval('audit_seq')") == 7
+        assert copy.scalar("SELECT nextval('import_seq')") == db.scalar("SELECT nextval('import_seq')")
+    finally:
+        close_db(other)
 
 
 def test_restore_is_audited_with_counts(db, db_path, tmp_path):
@@ -161,7 +188,7 @@ def test_a_file_that_is_not_a_backup_changes_nothing(db, db_path, tmp_path):
     with pytest.raises(bk.BackupError, match="找不到"):
         bk.restore(tmp_path / "missing.zip", db_path)
     assert _snapshot(get_db(db_path)) == expected
-    assert not list(db_path.parent.glob(".t.duckdb.restore-*"))  # no temp files left behind
+    assert not list(scratch_dir(db_path).glob("*")) if scratch_dir(db_path).exists() else True  # no temp files
 
 
 def test_a_damaged_database_inside_the_archive_changes_nothing(db, db_path, tmp_path):
