@@ -32,6 +32,7 @@ from pathlib import Path
 from data import audit
 from data.db import (
     Database,
+    DatabaseLockedError,
     hold_lock,
     replace_file,
     resolve_path,
@@ -57,9 +58,10 @@ _backup_guard = threading.Lock()  # one backup at a time in a process
 class BackupError(RuntimeError):
     """A backup file that cannot be restored; the message is Chinese, `english` the English line."""
 
-    def __init__(self, message: str, english: str):
+    def __init__(self, message: str, english: str, kind: str = "archive"):
         super().__init__(message)
         self.english = english
+        self.kind = kind  # "archive": the file is not a usable backup; "space": the disk is (nearly) full
 
 
 def default_dir(db: Database) -> Path:
@@ -90,6 +92,7 @@ def _disk_full(what: str, path: Path) -> BackupError:
         f"磁盘空间不足，{what}没有完成（{path.parent}）：请清理磁盘空间后重试；已写入的临时文件已删除。",
         f"The disk is full: the {'backup' if what == '备份' else 'restore'} was not done ({path.parent}); "
         "free some space and try again. Partial files were removed.",
+        kind="space",
     )
 
 
@@ -109,6 +112,7 @@ def _check_space(needs: dict[Path, int], what: str) -> None:
                 f"只剩 {_mb(free)}。请清理磁盘空间（例如删除较早的备份）后重试。数据库未作任何改动。",
                 f"Not enough disk space to {'back up' if what == '备份' else 'restore'}: {folder} needs about "
                 f"{_mb(amount + SPACE_MARGIN)}, {_mb(free)} free. Free some space and try again; nothing was changed.",
+                kind="space",
             )
 
 
@@ -366,6 +370,8 @@ def _live_counts(target: Path) -> dict | None:
     if live is None:
         try:
             live = opened = Database(target)
+        except DatabaseLockedError:  # DuckDB's own lock: a process that does not take the lock file
+            raise
         except Exception:  # noqa: BLE001  a damaged live file is exactly what a restore is for
             return None
     try:
