@@ -452,3 +452,23 @@ def test_a_duckdb_lock_conflict_met_after_opening_exits_3(monkeypatch, capsys, t
     assert cli.main(["init", "--db", str(tmp_path / "x.duckdb")]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "占用" in err[0] and "locked by another process" in err[1]
+
+
+def test_backup_on_a_full_disk_exits_1_with_two_lines_and_leaves_nothing(monkeypatch, capsys, tmp_path):
+    import shutil
+    from collections import namedtuple
+
+    from data import cli
+
+    db = tmp_path / "full.duckdb"
+    get_db(db)
+    close_db(db)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 10**12 - 1024, 1024))
+    try:
+        assert cli.main(["backup", str(tmp_path / "bk"), "--db", str(db)]) == 1
+    finally:
+        close_db(db)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "磁盘空间不足" in err[0] and "Not enough disk space" in err[1], err
+    assert not list((tmp_path / "bk").glob("*"))
