@@ -413,6 +413,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # anything unforeseen: still two lines, the traceback on --debug
         if args.debug:
             traceback.print_exc()
+        english = getattr(exc, "english", None)
+        if english and getattr(exc, "kind", None) == "space":  # BackupError: the disk is full
+            _err(str(exc), english)
+            return EXIT_REFUSED
         path = resolve_path(args.db)
         if _is_lock_conflict(exc):  # DuckDB's own lock, met after the open (at a commit, say)
             _locked(DatabaseLockedError(path))

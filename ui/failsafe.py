@@ -30,6 +30,8 @@ def diagnose(exc: BaseException, path: Path | None = None) -> DatabaseUnavailabl
     """A DatabaseUnavailableError when `exc` means the database file is damaged, the disk full or
     the file unreadable; None for any other failure."""
     path = path or resolve_path()
+    if getattr(exc, "kind", None) == "space":  # data.backup.BackupError: the backup before a write
+        return DatabaseUnavailableError(path, "disk_full")
     found = classify_error(path, exc)
     if found is None:
         return None

@@ -74,11 +74,16 @@ def test_a_damaged_database_gives_the_restore_command(damage, db_file, monkeypat
     assert not at.text_input  # no login form over a broken database
 
 
-def test_a_full_disk_says_to_free_space(db_file, monkeypatch):
+@pytest.mark.parametrize("where", ["write", "backup before an import"])
+def test_a_full_disk_says_to_free_space(where, db_file, monkeypatch):
+    from data.backup import BackupError
+
     get_db(db_file)
 
     def disk_full(db):
-        raise duckdb.IOException('IO Error: Could not write file "dashboard.duckdb.wal": No space left on device')
+        if where == "write":
+            raise duckdb.IOException('IO Error: Could not write file "dashboard.duckdb.wal": No space left on device')
+        raise BackupError("磁盘空间不足，无法备份。", "Not enough disk space to back up.", kind="space")
 
     monkeypatch.setattr(auth, "login_gate", disk_full)
     at = new_app().run()
