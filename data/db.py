@@ -315,6 +315,14 @@ def replace_file(path: str | os.PathLike | None, new_file: Path) -> None:
         db = _open.pop(resolved, None)
         if db is not None:
             db.close()
+        with _held_guard:
+            held = _held.get(resolved)
+            others = held.count - 1 if held is not None else 0  # the caller's own hold is one
+        if others > 0:  # a Database opened directly (not through get_db) would write to the old file
+            raise RuntimeError(
+                f"数据库文件 {resolved} 在本进程中还有其他连接打开着，未替换。 / The database file is still open "
+                "elsewhere in this process; not replaced."
+            )
         # The old file's write-ahead log must not be replayed onto the new file.
         Path(str(resolved) + ".wal").unlink(missing_ok=True)
         os.replace(new_file, resolved)

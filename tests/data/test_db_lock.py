@@ -141,3 +141,16 @@ def test_restore_refuses_while_another_process_holds_the_database(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def test_restore_refuses_while_another_connection_of_the_process_has_the_file(db, db_path, tmp_path):
+    path = bk.backup(db, tmp_path / "bk")
+    direct = Database(db_path)  # not through get_db: restore cannot close it for its owner
+    try:
+        before = db_path.stat().st_ino
+        with pytest.raises(RuntimeError, match="其他连接"):
+            bk.restore(path, db_path)
+        assert db_path.stat().st_ino == before
+        assert direct.scalar("SELECT count(*) FROM units") == 46
+    finally:
+        direct.close()
