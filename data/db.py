@@ -81,7 +81,7 @@ def classify_error(path: Path, exc: BaseException) -> DatabaseUnavailableError |
         return exc
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DatabaseUnavailableError(path, "disk_full")
-    if not isinstance(exc, duckdb.Error | OSError):
+    if not isinstance(exc, duckdb.Error):  # another file's OSError is not the database's business
         return None
     text = str(exc).lower()
     if "no space left" in text or "disk is full" in text or "disk full" in text:
@@ -94,7 +94,7 @@ def classify_error(path: Path, exc: BaseException) -> DatabaseUnavailableError |
         return DatabaseUnavailableError(path, "damaged", str(exc)[:200])
     if "invalidated" in text:  # DuckDB refuses every further statement after a fatal error
         return DatabaseUnavailableError(path, "io", str(exc)[:200])
-    if isinstance(exc, duckdb.IOException | OSError) and "lock" not in text:
+    if isinstance(exc, duckdb.IOException) and "lock" not in text:
         return DatabaseUnavailableError(path, "io", str(exc)[:200])
     return None
 
