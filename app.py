@@ -1,33 +1,37 @@
 """Entry point: page config, login, the role-filtered page list, st.navigation(...).run().
 
 No queries and no KPIs here: the login gate is ui/auth.py, the menu is ui/navigation.py, the
-shared sidebar is ui/sidebar.py, and every page checks the role again itself.
+shared sidebar is ui/sidebar.py, and every page checks the role again itself. Everything runs
+inside ui/failsafe.guard(): a damaged database, a full disk or any unexpected error gives a
+Chinese page that says what to do, never a traceback.
 """
 
 import streamlit as st
 
 from data.db import DatabaseLockedError, get_db
-from ui import auth, navigation
+from ui import auth, failsafe, navigation
 
 st.set_page_config(page_title="政务数据共享督查考评看板", page_icon="📊", layout="wide")
+failsafe.install()
 
-try:
-    db = get_db()
-except DatabaseLockedError as exc:  # the CLI holds the file read-write
-    st.error(str(exc))
-    st.stop()
-scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
+with failsafe.guard():
+    try:
+        db = get_db()
+    except DatabaseLockedError as exc:  # the CLI holds the file read-write
+        st.error(str(exc).partition(" / ")[0])
+        st.stop()
+    scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
 
-try:
-    from ui.sidebar import render_sidebar
-except ImportError:  # the shared sidebar is optional for logging in and managing users
-    render_sidebar = None
-if render_sidebar is not None:
-    render_sidebar(db, scope)
-auth.logout_button(db, scope)
+    try:
+        from ui.sidebar import render_sidebar
+    except ImportError:  # the shared sidebar is optional for logging in and managing users
+        render_sidebar = None
+    if render_sidebar is not None:
+        render_sidebar(db, scope)
+    auth.logout_button(db, scope)
 
-pages = navigation.navigation_pages(scope.role)
-if not pages:
-    st.error("当前角色没有可以打开的页面，请联系领导小组办公室。")
-    st.stop()
-st.navigation(pages).run()
+    pages = navigation.navigation_pages(scope.role)
+    if not pages:
+        st.error("当前角色没有可以打开的页面，请联系领导小组办公室。")
+        st.stop()
+    st.navigation(pages).run()

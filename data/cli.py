@@ -292,13 +292,16 @@ def cmd_template(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from data.backup import backup
+    from data.backup import BackupError, backup
     from data.db import get_db
 
     if args.keep < 1:
         raise CliError("--keep 至少为 1。", "--keep must be at least 1.", EXIT_UNREADABLE)
     db = get_db(args.db)
-    path = backup(db, args.dir, keep=args.keep)
+    try:
+        path = backup(db, args.dir, keep=args.keep)
+    except BackupError as exc:  # not enough disk space: nothing written
+        raise CliError(str(exc), exc.english, EXIT_REFUSED) from exc
     print(f"备份完成：{path}")
     return EXIT_OK
 
@@ -310,8 +313,9 @@ def cmd_restore(args) -> int:
     target = resolve_path(args.db)
     try:
         restore(args.file, target)
-    except BackupError as exc:
-        raise CliError(str(exc), exc.english, EXIT_UNREADABLE) from exc
+    except BackupError as exc:  # not a usable backup: 2; not enough disk space: 1
+        code = EXIT_REFUSED if exc.kind == "space" else EXIT_UNREADABLE
+        raise CliError(str(exc), exc.english, code) from exc
     print(f"已从 {args.file} 恢复数据库：{target}")
     return EXIT_OK
 
@@ -361,6 +365,23 @@ def cmd_user(args) -> int:
     return EXIT_OK
 
 
+def _locked(exc) -> None:
+    chinese, _, english = str(exc).partition(" / ")
+    _err(chinese, english or "The database file is locked by another process.")
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    """A DuckDB error saying another process holds the file's lock, wherever it surfaced."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover
+        return False
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and "lock" in text and (
+        "conflicting lock" in text or "could not set lock" in text
+    )
+
+
 COMMANDS = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -377,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.db = getattr(args, "db", None)
     args.debug = getattr(args, "debug", False)
 
-    from data.db import DatabaseLockedError
+    from data.db import DatabaseLockedError, resolve_path
 
     try:
         return COMMANDS[args.command](args)
@@ -389,8 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseLockedError as exc:
         if args.debug:
             traceback.print_exc()
-        chinese, _, english = str(exc).partition(" / ")
-        _err(chinese, english or "The database file is locked by another process.")
+        _locked(exc)
         return EXIT_LOCKED
     except KeyboardInterrupt:
         _err("已取消。", "Cancelled.")
@@ -398,6 +418,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # anything unforeseen: still two lines, the traceback on --debug
         if args.debug:
             traceback.print_exc()
+        english = getattr(exc, "english", None)
+        if english and getattr(exc, "kind", None) == "space":  # BackupError: the disk is full
+            _err(str(exc), english)
+            return EXIT_REFUSED
+        path = resolve_path(args.db)
+        if _is_lock_conflict(exc):  # DuckDB's own lock, met after the open (at a commit, say)
+            _locked(DatabaseLockedError(path))
+            return EXIT_LOCKED
+        from data.db import classify_error
+
+        unavailable = classify_error(path, exc)
+        if unavailable is not None:  # damaged file, full disk: what to do, not the engine's text
+            _err(unavailable.chinese, unavailable.english)
+            return EXIT_REFUSED
         text = " ".join(str(exc).split())
         chinese, sep, english = text.partition(" / ")
         if sep:  # the data layer's bilingual messages: "中文 / English"

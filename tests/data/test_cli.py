@@ -363,3 +363,112 @@ def test_password_typed_on_a_terminal_is_asked_twice_and_not_echoed(tmp_path):
     assert code == 1, shown
     assert "两次输入的密码不一致" in shown
     assert count(db, "SELECT count(*) FROM users") == 1
+
+
+# -- a database held by a dashboard that has taken backups -------------------------------------
+_DASHBOARD_LIKE = """
+import sys
+from data import backup
+from data.db import get_db
+db = get_db(sys.argv[1])
+backup.backup(db, sys.argv[2])  # what every page import does first
+backup.backup(db, sys.argv[2])
+with open(sys.argv[1], "rb") as handle:  # any handle closed by path drops DuckDB's own lock
+    handle.read(16)
+print("ready", flush=True)
+sys.stdin.read()
+db.close()
+"""
+
+
+@pytest.fixture
+def dashboard_after_backups(tmp_path):
+    """A process standing in for the dashboard: it holds the database and has taken backups (and
+    even closed a handle of the file, which drops DuckDB's POSIX lock in that process)."""
+    db = tmp_path / "dash.duckdb"
+    assert run("user", "add", "zhou", "--role", "领导", db=db, stdin=PASSWORD + "\n").returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _DASHBOARD_LIKE, str(db), str(tmp_path / "dash-bk")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield db
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_every_writing_command_exits_3_while_the_dashboard_holds_the_database(dashboard_after_backups, tmp_path):
+    pytest.importorskip("data.importer")
+    from openpyxl import Workbook
+
+    db = dashboard_after_backups
+    book = tmp_path / "数据目录.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "数据目录"
+    ws.append(["目录编码", "资源名称", "提供单位", "资源格式", "共享类型", "更新周期", "发布日期", "最近更新日期", "挂接日期"])
+    ws.append(["LOCK-1", "锁测试资源", "县公安局", "库表", "无条件共享", "每月",
+               dt.date(2024, 1, 15), dt.date(2024, 2, 14), dt.date(2024, 1, 15)])
+    wb.save(book)
+    archive = next((tmp_path / "dash-bk").glob("dash-*.zip"))
+    commands = [
+        ("import", book), ("restore", archive), ("init",), ("backup", tmp_path / "cli-bk"),
+        ("user", "list"), ("user", "disable", "zhou"), ("demo",),
+    ]
+    for args in commands:
+        result = run(*args, db=db)
+        assert_two_line_error(result, code=3)
+        chinese, english = result.stderr.strip().splitlines()
+        assert "占用" in chinese and "停止看板" in chinese, (args, chinese)
+        assert "locked by another process" in english
+    for args in (("user", "add", "li", "--role", "领导"), ("user", "reset", "zhou")):
+        assert_two_line_error(run(*args, db=db, stdin=PASSWORD + "\n"), code=3)
+    assert not (tmp_path / "cli-bk").exists() or not list((tmp_path / "cli-bk").glob("*.zip"))
+
+
+def test_nothing_was_written_by_the_refused_commands(dashboard_after_backups, tmp_path):
+    db = dashboard_after_backups
+    archive = next((tmp_path / "dash-bk").glob("dash-*.zip"))
+    before = (db.stat().st_ino, db.stat().st_size)
+    assert run("restore", archive, db=db).returncode == 3
+    assert run("user", "disable", "zhou", db=db).returncode == 3
+    assert (db.stat().st_ino, db.stat().st_size) == before  # not replaced
+    assert not list(tmp_path.glob(".dash.duckdb.tmp/*"))
+
+
+def test_a_duckdb_lock_conflict_met_after_opening_exits_3(monkeypatch, capsys, tmp_path):
+    """However DuckDB reports another process's lock (at a commit, say), the answer is exit 3."""
+    import duckdb
+
+    from data import cli
+
+    def commit_refused(args):
+        raise duckdb.IOException('IO Error: Could not set lock on file "x.duckdb.wal": Conflicting lock is held')
+
+    monkeypatch.setitem(cli.COMMANDS, "init", commit_refused)
+    assert cli.main(["init", "--db", str(tmp_path / "x.duckdb")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "占用" in err[0] and "locked by another process" in err[1]
+
+
+def test_backup_on_a_full_disk_exits_1_with_two_lines_and_leaves_nothing(monkeypatch, capsys, tmp_path):
+    import shutil
+    from collections import namedtuple
+
+    from data import cli
+
+    db = tmp_path / "full.duckdb"
+    get_db(db)
+    close_db(db)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 10**12 - 1024, 1024))
+    try:
+        assert cli.main(["backup", str(tmp_path / "bk"), "--db", str(db)]) == 1
+    finally:
+        close_db(db)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "磁盘空间不足" in err[0] and "Not enough disk space" in err[1], err
+    assert not list((tmp_path / "bk").glob("*"))

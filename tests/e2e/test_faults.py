@@ -210,3 +210,78 @@ def test_broken_upload_gets_a_clear_message_and_the_server_stays_up(kind, page, 
     # The server still serves other pages.
     goto_nav(page, "总览")
     assert_no_exception(page, "总览 after a broken upload")
+
+
+# -- one writer, always ------------------------------------------------------------------------------
+def _posix_locks_of(pid: int, path: Path) -> list[str]:
+    """The kinds of lock ("POSIX", "FLOCK") process `pid` holds on `path`, from /proc/locks."""
+    st = path.stat()
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    kinds = []
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[4] == str(pid) and fields[5] == inode:
+            kinds.append(fields[1])
+    return kinds
+
+
+def test_dashboard_backups_keep_the_command_line_out(page, server_factory, fresh_county_db, tmp_path):
+    """Two page imports (each takes a backup first) while the server runs; then `python -m data
+    import` and `restore` against the same file exit 3 with the Chinese explanation, the server's
+    process still holds DuckDB's lock and the lock file, and after a restart nothing is lost: both
+    page imports with their import_log and audit rows, none of the command line's rows."""
+    from e2e_browser import assert_no_exception, goto_nav, login, main_text, rerun_and_wait, upload_file
+    from e2e_harness import ADMIN
+
+    db = fresh_county_db
+    backups = db.parent / "backups"
+    queries = (
+        "SELECT count(*) FROM catalog_items WHERE code LIKE 'ONEW-A-%'",
+        "SELECT count(*) FROM catalog_items WHERE code LIKE 'ONEW-B-%'",
+        "SELECT count(*) FROM catalog_items WHERE code LIKE 'ONEW-CLI-%'",
+        "SELECT count(*) FROM import_log",
+        "SELECT count(*) FROM audit_log WHERE action = '导入'",
+        "SELECT count(*) FROM audit_log WHERE action = '备份'",
+        "SELECT count(*) FROM audit_log WHERE action = '恢复'",
+        "SELECT count(*) FROM users WHERE disabled",
+    )
+    before = db_values(db, *queries)
+    server = server_factory(db, "one-writer")
+    login(page, server.url, ADMIN)
+    for i, prefix in enumerate(("ONEW-A", "ONEW-B")):
+        goto_nav(page, "数据导入")
+        upload_file(page, catalog_workbook(tmp_path / f"数据目录{i}.xlsx", 7, "县公安局", prefix=prefix))
+        assert "检查通过" in main_text(page)
+        rerun_and_wait(page, lambda: page.get_by_role("button", name="确认导入").click(), timeout=120)
+        deadline = time.monotonic() + 120  # the run may still be going when the page first looks idle
+        while "导入完成" not in main_text(page) and time.monotonic() < deadline:
+            page.wait_for_timeout(300)
+        assert "导入完成" in main_text(page), main_text(page)[:600]
+        assert_no_exception(page, f"page import {prefix}")
+    assert len(list(backups.glob("county-*.zip"))) == 2, "each page import takes a backup"
+
+    pid = server.proc.pid
+    assert "POSIX" in _posix_locks_of(pid, db), "a backup dropped DuckDB's lock in the server process"
+    assert "FLOCK" in _posix_locks_of(pid, db.with_name(db.name + ".lock"))
+
+    cli_book = catalog_workbook(tmp_path / "命令行目录.xlsx", 2, "县公安局", prefix="ONEW-CLI")
+    for args in (("import", str(cli_book)), ("restore", str(sorted(backups.glob("county-*.zip"))[0])),
+                 ("user", "disable", ADMIN.username)):
+        proc = cli("data", *args, "--db", str(db), db=db)
+        assert proc.returncode == 3, (args, proc.returncode, proc.stdout, proc.stderr)
+        assert "占用" in proc.stderr and "locked by another process" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert "POSIX" in _posix_locks_of(pid, db)
+
+    # The server goes on working, then stops; what it wrote is all on disk.
+    goto_nav(page, "总览")
+    assert_no_exception(page, "总览 after the refused commands")
+    server.stop()
+    after = db_values(db, *queries)
+    added = [a - b for a, b in zip(after, before, strict=True)]
+    assert added == [7, 7, 0, 2, 2, 2, 0, 0], (before, after)
+    server.start()
+    page.context.clear_cookies()
+    login(page, server.url, ADMIN)
+    goto_nav(page, "总览")
+    assert_no_exception(page, "after restart")
