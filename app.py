@@ -10,6 +10,7 @@ import streamlit as st
 
 from data.db import DatabaseLockedError, get_db
 from ui import auth, failsafe, navigation
+from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="政务数据共享督查考评看板", page_icon="📊", layout="wide")
 failsafe.install()
@@ -22,12 +23,7 @@ with failsafe.guard():
         st.stop()
     scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
 
-    try:
-        from ui.sidebar import render_sidebar
-    except ImportError:  # the shared sidebar is optional for logging in and managing users
-        render_sidebar = None
-    if render_sidebar is not None:
-        render_sidebar(db, scope)
+    render_sidebar(db, scope)
     auth.logout_button(db, scope)
 
     pages = navigation.navigation_pages(scope.role)

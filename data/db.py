@@ -63,10 +63,10 @@ class DatabaseUnavailableError(RuntimeError):
             english = f"The disk holding {path} is full: free some space, then start the dashboard again."
         elif kind == "damaged":
             chinese = (f"数据库文件 {path} 已损坏，无法打开。请停止看板，用最近的备份恢复："
-                       f"python -m data restore {path.parent / 'backups'}/<最近的备份>.zip --db {path}，"
+                       f"bash scripts/cli data restore {path.parent / 'backups'}/<最近的备份>.zip --db {path}，"
                        "然后重新启动看板。")
             english = (f"The database file {path} is damaged and cannot be opened: stop the dashboard and restore "
-                       "the latest backup with `python -m data restore <backup.zip>`.")
+                       "the latest backup with `bash scripts/cli data restore <backup.zip>`.")
         else:
             chinese = f"数据库文件 {path} 无法读写（{detail or '输入输出错误'}）。请检查磁盘和文件权限后重新启动看板。"
             english = f"The database file {path} cannot be read or written: check the disk and the file's permissions."

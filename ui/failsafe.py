@@ -69,7 +69,7 @@ def restore_command(path: Path) -> str:
     archive = _shown(newest) if newest else f"{_shown(path.parent / 'backups')}/{path.stem}-<日期时间>.zip"
     # The operator's shell may not have the server's $DASHBOARD_DB: name any other file explicitly.
     db = "" if path == DEFAULT_PATH else f" --db {_shown(path)}"
-    return f"python -m data restore {archive}{db}"
+    return f"bash scripts/cli data restore {archive}{db}"
 
 
 def show_unavailable(problem: DatabaseUnavailableError) -> None:

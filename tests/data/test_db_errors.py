@@ -36,7 +36,7 @@ def test_classify_error(exc, kind):
 
 
 def test_damaged_message_names_the_restore_command_and_disk_full_the_space():
-    assert "python -m data restore" in DatabaseUnavailableError(P, "damaged").chinese
+    assert "bash scripts/cli data restore" in DatabaseUnavailableError(P, "damaged").chinese
     assert "清理磁盘空间" in DatabaseUnavailableError(P, "disk_full").chinese
 
 

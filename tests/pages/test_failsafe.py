@@ -70,7 +70,7 @@ def test_a_damaged_database_gives_the_restore_command(damage, db_file, monkeypat
     assert_no_traceback(at)
     assert at.title[0].value == "看板暂时无法使用"
     assert "已损坏" in at.error[0].value
-    assert [c.value for c in at.code] == [f"python -m data restore backups/{archive.name} --db dashboard.duckdb"]
+    assert [c.value for c in at.code] == [f"bash scripts/cli data restore backups/{archive.name} --db dashboard.duckdb"]
     assert not at.text_input  # no login form over a broken database
 
 
