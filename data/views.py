@@ -223,10 +223,19 @@ def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -
 
 
 def milestones(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per milestone: status (已达成/未达成/未到期), units_applicable, units_meeting, units_missing..."""
     _require_overview(scope)
     from metrics.milestones import milestone_status
 
-    return _engine(db, as_of, "milestones", milestone_status)
+    return _engine(db, as_of, "milestones", lambda f, d: milestone_status(f, d, _indicators(db, d)))
+
+
+def milestone_criteria(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per criterion in force at D: code, label (达标线), applicable (N), meeting (n), share, failing."""
+    _require_overview(scope)
+    from metrics.milestones import milestone_criteria as _criteria
+
+    return _engine(db, as_of, "milestone_criteria", lambda f, d: _criteria(f, d, _indicators(db, d)))
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -382,11 +391,12 @@ def contacts(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 # -- overview (管理员/领导) ----------------------------------------------------------------------
 
 def milestone_gaps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
-    """What is still missing, per milestone and unit: code, unit_id, unit, item, detail."""
+    """What is still missing, per milestone and unit: code, unit_id, unit, item, detail (the unit's
+    value or the task's status), criterion, label (the 达标线), value."""
     _require_overview(scope)
     from metrics.milestones import milestone_gaps as _gaps
 
-    return _engine(db, as_of, "gaps", _gaps)
+    return _engine(db, as_of, "gaps", lambda f, d: _gaps(f, d, _indicators(db, d)))
 
 
 def best_worst(scope: Scope, db: Database, as_of: dt.date, n: int = 3) -> pl.DataFrame:

@@ -119,11 +119,12 @@ def test_migration_2_back_fills_an_existing_database(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     db = _version_1_database(path, monkeypatch)
     try:
-        assert migrate(db) == 2
+        assert migrate(db) == LATEST_VERSION
         # C1's latest update becomes its history; C2, never updated, has none
         assert db.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
         assert db.rows("SELECT last_updated_on FROM catalog_items WHERE code = 'C1'") == [(dt.date(2023, 9, 15),)]
-        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == \
+            [v for v, _d, _s in MIGRATIONS]
     finally:
         close_db(path)
 
@@ -144,3 +145,20 @@ def test_restoring_a_version_1_backup_brings_it_to_the_current_schema(tmp_path, 
         assert restored.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
     finally:
         close_db(live)
+
+
+def test_an_existing_database_gets_the_default_milestone_criteria(tmp_path, monkeypatch):
+    from data.schema import prepare_database
+    from metrics.milestones import DEFAULT_CRITERIA
+
+    path = tmp_path / "old.duckdb"
+    db = _version_1_database(path, monkeypatch)
+    try:
+        assert "milestone_criteria" not in _tables(db)
+        prepare_database(db)
+        assert db.scalar("SELECT count(*) FROM milestone_criteria") == len(DEFAULT_CRITERIA)
+        assert db.rows("SELECT op, threshold, unit_kinds FROM milestone_criteria "
+                       "WHERE milestone = 'M3' AND criterion = 'reply_ontime_rate'") == [
+            (">=", 0.9, ["县直部门", "乡镇（街道）", "公共服务企业", "其他"])]
+    finally:
+        close_db(path)

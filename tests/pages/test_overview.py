@@ -27,16 +27,34 @@ def test_headline_figures_and_changes(county):
 
 
 def test_milestones_read_as_the_engine_says(county):
-    at = run_page("overview", ADMIN, AS_OF)
+    at = run_page("overview", LEADER, AS_OF)
     assert not at.exception
     engine = milestone_status(load_facts(county), AS_OF)
-    labels = [e.label for e in at.expander]
+    shown = texts(at)
     for row in engine.iter_rows(named=True):
-        assert any(f"{row['code']} {row['title']}" in label and row["status"] in label for label in labels)
-    # M1 (2023-05-31) is not met: 县政府办 has no 经办人.
-    assert any("M1" in label and "未达成" in label for label in labels)
-    m1 = table(at, "缺项")
-    assert ((m1["单位名称"] == "县政府办") & (m1["缺项"] == "明确分管领导和经办人")).any()
+        assert f"**{row['code']} {row['title']}**" in shown
+    # M1 (2023-05-31) is not met: 47 units, 1 meets every criterion that applies to it.
+    assert "**M1 建立协调机制、明确责任人**（2023年5月31日到期）：**未达成**，47个单位中1个达标、46个未达标" in shown
+    assert "**M3 平台能力到位、质量改善**（2023年12月31日到期）：**未到期**" in shown
+
+
+def test_each_criterion_shows_its_bar_and_the_units_below_it(county):
+    # The first missed milestone (M1) is open by default; pick M3 to see the rates.
+    at = run_page("overview", LEADER, AS_OF, overview_milestone="M3")
+    assert not at.exception
+    criteria = table(at, "达标线")
+    reply = criteria[criteria["达标线"] == "答复按时率 ≥ 90%"].iloc[0]
+    # Three units answer requests; 县政府办 (0 %) is the one below 90 %.
+    assert (reply["达标单位"], round(reply["达标比例"], 1), reply["未达标单位数"]) == ("2 / 3", 66.7, 1)
+    assert "初审按时率 ≥ 90%" in set(criteria["达标线"])
+    labels = [e.label for e in at.expander]
+    assert "答复按时率 ≥ 90%：未达标的1个单位（达标2 / 3）" in labels
+    failing = [t.value for t in at.dataframe if "现值" in t.value.columns]
+    rows = {tuple(r) for f in failing for r in f[["单位名称", "现值", "达标线"]].itertuples(index=False)}
+    assert ("县政府办", "0.0%", "答复按时率 ≥ 90%") in rows
+    assert ("县大数据发展中心", "60.0%", "初审按时率 ≥ 90%") in rows
+    # The quality criterion is met by the one unit with checks: no expander for it.
+    assert not any(label.startswith("数据质量得分") for label in labels)
 
 
 def test_best_and_worst_by_kind(county):
