@@ -12,7 +12,8 @@ scope = widgets.page_scope("pages/overview.py")  # ui.session.current_scope(), r
 as_of = current_as_of()
 
 st.title("总览")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较，"
+           "本月收到的共享申请在月中与上月同期（相同日数）比较。")
 
 st.subheader("主要数据")
 figures = cache.view("headline", scope, as_of)
@@ -20,11 +21,11 @@ for start in range(0, len(figures), 4):
     for col, item in zip(st.columns(4), figures[start:start + 4], strict=False):
         if item["kind"] == "rate":
             col.metric(item["label"], fmt.fmt_pct(item["value"]), fmt.fmt_delta_pct(item["change"]),
-                       delta_arrow=fmt.delta_arrow(item["change"], 4))
+                       delta_arrow=fmt.delta_arrow(item["change"], 4), help=item["help"])
         else:
             col.metric(item["label"], f"{item['value']:,}", fmt.fmt_delta(item["change"]),
                        delta_color="inverse" if item["label"].startswith("红灯") else "normal",
-                       delta_arrow=fmt.delta_arrow(item["change"]))
+                       delta_arrow=fmt.delta_arrow(item["change"]), help=item["help"])
 
 st.subheader("工作目标完成情况")
 st.caption("每个工作目标由若干达标线组成（系统设置 → 工作目标达标线）。单位达到适用于它的每一条达标线即为达标；"
@@ -67,18 +68,23 @@ if code:
     elif mine["meeting"].sum() == mine["applicable"].sum():
         st.success("适用的单位均已达到每一条达标线。")
 
-st.subheader("近12个月全县趋势")
 trend = cache.view("county_trend", scope, as_of)
-left, right = st.columns(2)
-with left:
-    widgets.show_figure(charts.trend_lines(
-        trend, {"catalog_mounted_rate": "目录挂接率", "reply_ontime_rate": "答复按时率",
-                "task_ontime_rate": "任务按期完成率", "security_rate": "安全措施落实率"},
-        "全县主要指标（单位平均）", "比率", percent=True), key="overview_rates")
-with right:
-    widgets.show_figure(charts.trend_lines(
-        trend, {"composite": "综合得分（单位平均）", "red_lights": "红灯任务（个）"}, "综合得分与红灯任务", "分值 / 个数"),
-        key="overview_composite")
+st.subheader("全县趋势")
+if trend.is_empty():
+    st.info("考评日在实施方案开始月份之前，尚无考评月份。")
+else:
+    st.caption(f"近12个月（实施方案开始前的月份不考评），{fmt.fmt_month(trend['month'][0])}至{fmt.fmt_month(trend['month'][-1])}；"
+               "本月按考评日的情况计。")
+    left, right = st.columns(2)
+    with left:
+        widgets.show_figure(charts.trend_lines(
+            trend, {"catalog_mounted_rate": "目录挂接率", "reply_ontime_rate": "答复按时率",
+                    "task_ontime_rate": "任务按期完成率", "security_rate": "安全措施落实率"},
+            "全县主要指标（单位平均）", "比率", percent=True), key="overview_rates")
+    with right:
+        widgets.show_figure(charts.trend_lines(
+            trend, {"composite": "综合得分（单位平均）", "red_lights": "红灯任务（个）"}, "综合得分与红灯任务", "分值 / 个数"),
+            key="overview_composite")
 
 st.subheader("各类单位最好和最差的单位")
 extremes = cache.view("best_worst", scope, as_of)

@@ -35,6 +35,21 @@ def test_month_rates_october_2023():
     assert_frame_equal(out, expected)
 
 
+def test_month_rates_mid_month_apply_the_as_of_rule():
+    # As of Fri 2023-10-27, inside October: R3's review (due Oct 30, after D) is pending, not
+    # overdue; R5's reply of Oct 30 does not exist yet, so that step (due Oct 24) is overdue, not
+    # late. At the month's end the same month reads 5/1/1/0 and 1/1/1/0 (test above).
+    out = month_rates(make_facts(requests=NATIONAL_DAY), "2023-10", D(2023, 10, 27))
+    assert out.select("unit_id", "step", "on_time", "late", "overdue", "pending", "judged", "ontime_rate").rows() == [
+        (1, "review", 5, 1, 0, 1, 6, 5 / 6),
+        (2, "reply", 1, 0, 0, 0, 1, 1.0),
+        (3, "reply", 1, 0, 2, 0, 3, 1 / 3),
+    ]
+    # A D after the month changes nothing: the month is judged at its last day.
+    assert_frame_equal(month_rates(make_facts(requests=NATIONAL_DAY), "2023-10", D(2024, 3, 1)),
+                       month_rates(make_facts(requests=NATIONAL_DAY), "2023-10"))
+
+
 def test_warning_list_three_working_days():
     # As of Wed 2023-10-25 the horizon is the 3rd working day after: Oct 30.
     # W1 (received Fri Oct 20) is due on D itself: 0 working days left; R3 is due Oct 30: 3 left.
@@ -92,6 +107,29 @@ def test_monthly_and_county_trend():
     # five units, one at 100 in January: mean 20
     assert county.select("month", "units_scored", "composite").rows() == [
         ("2023-11", 5, 0.0), ("2023-12", 5, 0.0), ("2024-01", 5, 20.0)]
+
+
+def test_trend_starts_at_the_plans_start_month():
+    # At 2023-09-30 a 12-month trend would reach back to 2022-10; the plan starts in 2023-05.
+    trend = monthly_trend(contacts_facts(), D(2023, 9, 30))
+    assert trend["month"].unique(maintain_order=True).to_list() == ["2023-05", "2023-06", "2023-07", "2023-08",
+                                                                    "2023-09"]
+    county = county_trend(contacts_facts(), D(2023, 9, 30))
+    assert county["month"].to_list()[0] == "2023-05"
+    # Before the plan there is nothing to draw.
+    assert monthly_trend(contacts_facts(), D(2023, 4, 30)).is_empty()
+    assert county_trend(contacts_facts(), D(2023, 4, 30)).is_empty()
+    # The setting moves the start.
+    later = make_facts(settings={"plan_start_month": "2023-08"})
+    assert monthly_trend(later, D(2023, 9, 30))["month"].unique(maintain_order=True).to_list() == ["2023-08",
+                                                                                                  "2023-09"]
+
+
+def test_no_change_against_a_month_before_the_plan():
+    out = change_since_last_month(contacts_facts(), D(2023, 5, 15))
+    assert out["composite"].null_count() == 0
+    assert out["composite_prev"].null_count() == out.height
+    assert out["composite_change"].null_count() == out.height
 
 
 def test_change_since_last_month():

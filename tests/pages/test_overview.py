@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from data.facts import load_facts
 from metrics.milestones import milestone_status
@@ -80,3 +81,51 @@ def test_unit_user_is_refused(county):
     assert not at.exception
     assert "无权打开此页面" in at.error[0].value
     assert len(at.metric) == 0
+
+
+def _received(db, days):
+    from tests.pages.small_county import WEIBAN, ZHENGFUBAN
+
+    with db.transaction() as cur:
+        cur.executemany(
+            "INSERT INTO share_requests (code, requester_id, provider_id, purpose, received_on) VALUES (?, ?, ?, ?, ?)",
+            [(f"X{i}", ZHENGFUBAN, WEIBAN, "核验", day) for i, day in enumerate(days)])
+
+
+def test_month_to_date_is_compared_with_the_same_days_of_last_month(county):
+    # November: 2 requests on the 1st and 2nd, 3 more later (5 in the month). December: 3 on the
+    # 1st and 2nd, 1 on the 3rd (after D). At D = 12月2日, 3 against November 1–2's 2: +1, not −2.
+    D = dt.date
+    _received(county, [D(2023, 11, 1), D(2023, 11, 2), D(2023, 11, 3), D(2023, 11, 20), D(2023, 11, 30),
+                       D(2023, 12, 1), D(2023, 12, 2), D(2023, 12, 2), D(2023, 12, 3)])
+    at = run_page("overview", LEADER, D(2023, 12, 2))
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["本月至今收到共享申请（12月1日—2日，件）"] == ("3", "+1")
+    help_text = next(m.help for m in at.metric if m.label.startswith("本月至今"))
+    assert help_text == "较上月同期（11月1日—2日）2件"
+    # At the month's end the whole month compares with the whole previous month.
+    at = run_page("overview", LEADER, D(2023, 11, 30))
+    assert metrics(at)["本月收到共享申请（件）"] == ("5", "+1")  # October: R3, R4, R6, R7
+
+
+def test_month_length_is_clamped():
+    from data.views import month_to_date
+
+    D = dt.date
+    # 3月30日: the same days of February are the whole of February (29 days in 2024).
+    assert month_to_date(D(2024, 3, 30)) == (D(2024, 3, 1), D(2024, 3, 30), D(2024, 2, 1), D(2024, 2, 29), True)
+    assert month_to_date(D(2023, 3, 29)) == (D(2023, 3, 1), D(2023, 3, 29), D(2023, 2, 1), D(2023, 2, 28), True)
+    assert month_to_date(D(2024, 3, 31)) == (D(2024, 3, 1), D(2024, 3, 31), D(2024, 2, 1), D(2024, 2, 29), False)
+    assert month_to_date(D(2024, 12, 1)) == (D(2024, 12, 1), D(2024, 12, 1), D(2024, 11, 1), D(2024, 11, 1), True)
+
+
+def test_trend_starts_at_the_plans_start_month(county):
+    at = run_page("overview", LEADER, dt.date(2023, 9, 30))
+    assert not at.exception
+    assert any("2023年5月至2023年9月" in c.value for c in at.caption)
+    dates = [x for fig in at.get("plotly_chart") for x in json.loads(fig.proto.spec)["data"][0]["x"]]
+    assert min(dates).startswith("2023-05")
+    at = run_page("overview", LEADER, dt.date(2023, 4, 30))
+    assert not at.exception
+    assert "考评日在实施方案开始月份之前，尚无考评月份。" in [i.value for i in at.info]
