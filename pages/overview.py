@@ -82,9 +82,7 @@ else:
                     "task_ontime_rate": "任务按期完成率", "security_rate": "安全措施落实率"},
             "全县主要指标（单位平均）", "比率", percent=True), key="overview_rates")
     with right:
-        widgets.show_figure(charts.trend_lines(
-            trend, {"composite": "综合得分（单位平均）", "red_lights": "红灯任务（个）"}, "综合得分与红灯任务", "分值 / 个数"),
-            key="overview_composite")
+        widgets.show_figure(charts.score_and_red_lights(trend), key="overview_composite")
 
 st.subheader("各类单位最好和最差的单位")
 extremes = cache.view("best_worst", scope, as_of)

@@ -129,3 +129,14 @@ def test_trend_starts_at_the_plans_start_month(county):
     at = run_page("overview", LEADER, dt.date(2023, 4, 30))
     assert not at.exception
     assert "考评日在实施方案开始月份之前，尚无考评月份。" in [i.value for i in at.info]
+
+
+def test_score_and_red_lights_are_drawn_on_two_axes(county):
+    at = run_page("overview", LEADER, AS_OF)
+    specs = [json.loads(fig.proto.spec) for fig in at.get("plotly_chart")]
+    chart = next(s for s in specs if s["layout"]["title"]["text"] == "综合得分与红灯任务")
+    assert chart["layout"]["yaxis"]["range"] == [0, 100]
+    assert chart["layout"]["yaxis2"]["title"]["text"] == "红灯任务（个）"
+    assert {t["name"]: t.get("yaxis", "y") for t in chart["data"]} == {"红灯任务（个）": "y2", "综合得分（单位平均）": "y"}
+    assert chart["layout"]["xaxis"]["ticktext"] == ["2023年5月", "2023年6月", "2023年7月", "2023年8月", "2023年9月",
+                                                    "2023年10月"]
