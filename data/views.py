@@ -435,7 +435,8 @@ def _days_text(first: dt.date, last: dt.date) -> str:
 
 def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
     """The leaders' headline figures: label, kind ('count'|'rate'), value, previous, change
-    (value − previous; None when either is missing) and help (what the change compares with).
+    (value − previous; None when either is missing), help (what the change compares with) and versus
+    (a word for the delta when it is not the previous month end: 较上月同期 / 较上月).
     Stock figures compare D with the previous month end; the requests received in the month compare
     本月至今 with the same days of the previous month while the month is running at D."""
     _require_overview(scope)
@@ -470,15 +471,16 @@ def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
         previous = before[label][1]
         change = None if value is None or previous is None else value - previous
         out.append({"label": label, "kind": kind, "value": value, "previous": previous, "change": change,
-                    "help": since})
+                    "help": since, "versus": None})
     count, count_prev = received(first, upto), received(prev_first, prev_upto)
     if partial:
-        label = f"本月至今收到共享申请（{_days_text(first, upto)}，件）"
-        note = f"较上月同期（{_days_text(prev_first, prev_upto)}）{count_prev}件"
+        label, versus = f"本月至今收到申请（{_days_text(first, upto)}）", "较上月同期"
+        note = f"本月至今（{_days_text(first, upto)}）收到共享申请{count}件，上月同期（{_days_text(prev_first, prev_upto)}）{count_prev}件"
     else:
-        label, note = "本月收到共享申请（件）", f"较上月（{prev.month}月）{count_prev}件"
+        label, versus = "本月收到共享申请（件）", "较上月"
+        note = f"较上月（{prev.month}月）{count_prev}件"
     out.insert(3, {"label": label, "kind": "count", "value": count, "previous": count_prev,
-                   "change": count - count_prev, "help": note})
+                   "change": count - count_prev, "help": note, "versus": versus})
     return out
 
 

@@ -23,7 +23,8 @@ for start in range(0, len(figures), 4):
             col.metric(item["label"], fmt.fmt_pct(item["value"]), fmt.fmt_delta_pct(item["change"]),
                        delta_arrow=fmt.delta_arrow(item["change"], 4), help=item["help"])
         else:
-            col.metric(item["label"], f"{item['value']:,}", fmt.fmt_delta(item["change"]),
+            delta = fmt.fmt_delta(item["change"])
+            col.metric(item["label"], f"{item['value']:,}", f"{delta} {item['versus']}" if item["versus"] else delta,
                        delta_color="inverse" if item["label"].startswith("红灯") else "normal",
                        delta_arrow=fmt.delta_arrow(item["change"]), help=item["help"])
 
@@ -41,7 +42,9 @@ for m in status.iter_rows(named=True):
     st.markdown(f"{ICON.get(m['status'], '')} **{m['code']} {m['title']}**（{fmt.fmt_date(m['due_date'])}到期）："
                 f"**{m['status']}**{tail}")
 codes = status["code"].to_list()
-default = next((r["code"] for r in status.iter_rows(named=True) if r["status"] == "未达成"), codes[0] if codes else None)
+# Open at the current stage: the latest milestone due on or before D (the first one before M1 is due).
+due = [r["code"] for r in status.iter_rows(named=True) if r["due_date"] <= as_of]
+default = due[-1] if due else (codes[0] if codes else None)
 code = st.radio("查看达标情况", codes, index=codes.index(default) if default else None, horizontal=True,
                 format_func=lambda c: f"{c} {status.filter(status['code'] == c)['title'][0]}",
                 key="overview_milestone")
@@ -55,13 +58,15 @@ if code:
         (pl.col("applicable") - pl.col("meeting")).alias("未达标单位数"),
     )
     st.dataframe(shown, hide_index=True, width="stretch", key=f"overview_criteria_{code}", column_config={
+        "达标线": st.column_config.TextColumn("达标线", width="large"),
         "达标比例": st.column_config.ProgressColumn("达标比例", format="%.1f%%", min_value=0, max_value=100)})
     missing = gaps.filter(gaps["code"] == code)
     for row in mine.filter(pl.col("meeting") < pl.col("applicable")).iter_rows(named=True):
-        failing = missing.filter(pl.col("criterion") == row["criterion"])
+        # Furthest from the line first (lowest value for ≥, highest for ≤); tasks by unit.
+        failing = missing.filter(pl.col("criterion") == row["criterion"]).sort(
+            "value", "unit_id", descending=[row["op"] == "<=", False], nulls_last=True)
         with st.expander(f"{row['label']}：未达标的{failing.height}个单位（达标{row['meeting']} / {row['applicable']}）"):
-            st.dataframe(failing.select(pl.col("unit").alias("单位名称"), pl.col("detail").alias("现值"),
-                                        pl.col("label").alias("达标线")),
+            st.dataframe(failing.select(pl.col("unit").alias("单位名称"), pl.col("detail").alias("现值")),
                          hide_index=True, width="stretch", key=f"overview_gaps_{code}_{row['criterion']}")
     if mine.is_empty():
         st.info("该工作目标在考评日没有施行中的达标线。")
@@ -73,8 +78,8 @@ st.subheader("全县趋势")
 if trend.is_empty():
     st.info("考评日在实施方案开始月份之前，尚无考评月份。")
 else:
-    st.caption(f"近12个月（实施方案开始前的月份不考评），{fmt.fmt_month(trend['month'][0])}至{fmt.fmt_month(trend['month'][-1])}；"
-               "本月按考评日的情况计。")
+    st.caption(f"近12个月（实施方案开始前的月份不考评），{fmt.fmt_month(trend['month'][0])}至{fmt.fmt_date(trend['as_of'][-1])}；"
+               "各月按月末、本月按考评日的情况计。")
     left, right = st.columns(2)
     with left:
         widgets.show_figure(charts.trend_lines(

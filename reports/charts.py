@@ -95,10 +95,39 @@ def _month_text(day: dt.date) -> str:
     return f"{day.year}年{day.month}月"
 
 
-def _month_ticks(fig: go.Figure, days: list[dt.date], **axis) -> None:
-    """Ticks only at the months that have a point (no 2025年1月 tick at as-of 2024-12-31), written
-    in Chinese (2024年12月)."""
-    fig.update_xaxes(tickmode="array", tickvals=days, ticktext=[_month_text(d) for d in days], **axis)
+def _point_text(day: dt.date) -> str:
+    """The month of a trend point; a point that is not a month end (D inside its month) says up to
+    which day: 2026年12月（至2日）."""
+    month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return _month_text(day) + ("" if day == month_end else f"（至{day.day}日）")
+
+
+def month_tick_text(days: list[dt.date]) -> list[str]:
+    """Chinese month ticks: 2024年12月 when there are few points; with more than six, the year is
+    written (on a second line, under the month) only at the first point and at each January:
+    1月<br>2024年, 2月, …; a point inside its month says up to which day (12月<br>至2日)."""
+    if len(days) <= 6:
+        return [_point_text(d) for d in days]
+    out = []
+    for i, d in enumerate(days):
+        text = _point_text(d).replace(f"{d.year}年", "")
+        text = text.replace("（", "<br>").replace("）", "")
+        out.append(f"{text}<br>{d.year}年" if i == 0 or d.month == 1 else text)
+    return out
+
+
+def _month_axis(fig: go.Figure, days: list[dt.date]) -> list[str]:
+    """A category axis with one tick per point (no 2025年1月 tick at as-of 2024-12-31, and a point
+    at 12月2日 is not squeezed against 11月30日), written in Chinese, horizontal. Returns the x
+    values (the points' month texts)."""
+    xs = [_point_text(d) for d in days]
+    fig.update_xaxes(type="category", tickmode="array", tickvals=xs, ticktext=month_tick_text(days), tickangle=0)
+    return xs
+
+
+def _below(fig: go.Figure) -> go.Figure:
+    fig.update_layout(legend={"orientation": "h", "y": -0.32}, margin={"b": 90})
+    return fig
 
 
 SCORE_SERIES = {"composite", "quality_score"}
@@ -113,21 +142,19 @@ def trend_lines(frame: pl.DataFrame, series: dict[str, str], title: str, y_title
     if set(series) & SCORE_SERIES and set(series) & COUNT_SERIES:
         raise ValueError("a score and a count must not share an axis: use score_and_red_lights")
     fig = go.Figure()
-    days = frame["as_of"].to_list()
+    xs = _month_axis(fig, frame["as_of"].to_list())
     for i, (col, name) in enumerate(series.items()):
         values = frame[col] * 100 if percent else frame[col]
         fig.add_trace(go.Scatter(
-            x=days, y=values.to_list(), mode="lines+markers", name=name,
+            x=xs, y=values.to_list(), mode="lines+markers", name=name,
             line={"color": SERIES_COLORS[i % len(SERIES_COLORS)]},
-            customdata=[_month_text(d) for d in days],
-            hovertemplate=f"{name}<br>%{{customdata}}：%{{y:.2f}}{'%' if percent else ''}<extra></extra>",
+            hovertemplate=f"{name}<br>%{{x}}：%{{y:.2f}}{'%' if percent else ''}<extra></extra>",
         ))
-    _month_ticks(fig, days)
     if percent:
         fig.update_yaxes(range=[0, 105], ticksuffix="%")
     elif set(series) <= SCORE_SERIES:
         fig.update_yaxes(range=[0, 100])
-    return _layout(fig, title, "月份", y_title)
+    return _below(_layout(fig, title, "月份", y_title))
 
 
 def score_and_red_lights(frame: pl.DataFrame, title: str = "综合得分与红灯任务",
@@ -137,26 +164,24 @@ def score_and_red_lights(frame: pl.DataFrame, title: str = "综合得分与红�
     count axis of their own (right): a score and a count never share an axis."""
     from plotly.subplots import make_subplots
 
-    days = frame["as_of"].to_list()
-    months = [_month_text(d) for d in days]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
+    xs = _month_axis(fig, frame["as_of"].to_list())
     fig.add_trace(go.Bar(
-        x=days, y=frame[count_col].to_list(), name=count_name, marker_color=LIGHT_COLORS["red"], opacity=0.45,
-        customdata=months, hovertemplate=f"{count_name}<br>%{{customdata}}：%{{y}} 个<extra></extra>",
+        x=xs, y=frame[count_col].to_list(), name=count_name, marker_color=LIGHT_COLORS["red"], opacity=0.45,
+        hovertemplate=f"{count_name}<br>%{{x}}：%{{y}} 个<extra></extra>",
     ), secondary_y=True)
     fig.add_trace(go.Scatter(
-        x=days, y=frame[score_col].to_list(), mode="lines+markers", name=score_name,
-        line={"color": SERIES_COLORS[0]}, customdata=months,
-        hovertemplate=f"{score_name}<br>%{{customdata}}：%{{y:.2f}} 分<extra></extra>",
+        x=xs, y=frame[score_col].to_list(), mode="lines+markers", name=score_name,
+        line={"color": SERIES_COLORS[0]}, hovertemplate=f"{score_name}<br>%{{x}}：%{{y:.2f}} 分<extra></extra>",
     ), secondary_y=False)
-    _month_ticks(fig, days)
-    top = frame[count_col].max() if frame.height else None
-    fig.update_yaxes(title_text="综合得分（分）", range=[0, 100], secondary_y=False)
-    fig.update_yaxes(title_text="红灯任务（个）", rangemode="tozero", range=[0, max(5, int(top or 0) + 1)],
-                     showgrid=False, tickformat="d", secondary_y=True)
+    top = int(frame[count_col].max() or 0) if frame.height else 0
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if top / s <= 5)
+    fig.update_yaxes(title_text="综合得分（分）", range=[0, 100], dtick=20, secondary_y=False)
+    fig.update_yaxes(title_text="红灯任务（个）", range=[0, step * (top // step + 1)], tickmode="linear", tick0=0,
+                     dtick=step, showgrid=False, secondary_y=True)
     fig = _layout(fig, title, "月份", "综合得分（分）")
     fig.update_layout(yaxis2={"title": {"text": "红灯任务（个）"}})
-    return fig
+    return _below(fig)
 
 
 NA_COLOR = "#9e9e9e"

@@ -108,12 +108,37 @@ def test_month_ticks_only_where_there_is_data():
     for fig in (charts.trend_lines(frame, {"composite": "综合得分"}, "得分", "分"),
                 charts.trend_lines(frame, {"reply_ontime_rate": "答复按时率"}, "比率", "比率", percent=True),
                 charts.score_and_red_lights(frame)):
-        assert fig.layout.xaxis.tickmode == "array"
-        assert list(fig.layout.xaxis.tickvals) == [dt.date(2024, 11, 30), dt.date(2024, 12, 31)]  # no 2025年1月
+        # A category axis: one tick per point, none beyond the data (no 2025年1月 at 2024-12-31).
+        assert fig.layout.xaxis.type == "category" and fig.layout.xaxis.tickmode == "array"
+        assert list(fig.layout.xaxis.tickvals) == ["2024年11月", "2024年12月"]
         assert list(fig.layout.xaxis.ticktext) == ["2024年11月", "2024年12月"]
-        assert all("2024年" in c for t in fig.data for c in t.customdata)   # hover month in Chinese
+        assert all(list(t.x) == ["2024年11月", "2024年12月"] for t in fig.data)
+        assert all("%{x}" in t.hovertemplate for t in fig.data)          # hover month in Chinese
     score = charts.trend_lines(frame, {"composite": "综合得分"}, "得分", "分")
     assert tuple(score.layout.yaxis.range) == (0, 100)
+    # Twelve points: the year only at the first point and at January, on its own line; the last
+    # point (D = 2025-01-02) says it stops on the 2nd.
+    days = [charts_month_end(dt.date(2024, m, 1)) for m in range(2, 13)] + [dt.date(2025, 1, 2)]
+    assert charts.month_tick_text(days) == ["2月<br>2024年", *[f"{m}月" for m in range(3, 13)], "1月<br>至2日<br>2025年"]
+
+
+def charts_month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def test_a_month_in_progress_says_up_to_which_day():
+    frame = pl.DataFrame({"as_of": [dt.date(2026, 11, 30), dt.date(2026, 12, 2)], "composite": [60.0, 61.0],
+                          "red_lights": [3, 2]})
+    fig = charts.score_and_red_lights(frame)
+    assert list(fig.layout.xaxis.ticktext) == ["2026年11月", "2026年12月（至2日）"]
+
+
+def test_red_light_axis_has_whole_number_ticks():
+    frame = pl.DataFrame({"as_of": [dt.date(2024, 11, 30), dt.date(2024, 12, 31)], "composite": [60.0, 70.0],
+                          "red_lights": [71, 28]})
+    fig = charts.score_and_red_lights(frame)
+    assert (fig.layout.yaxis2.dtick, tuple(fig.layout.yaxis2.range)) == (20, (0, 80))
+    assert fig.layout.yaxis.dtick == 20
 
 
 def test_share_mix_stacks_every_share_type():
