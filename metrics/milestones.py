@@ -229,7 +229,11 @@ def milestone_gaps(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = No
     """One row per (milestone, unit, criterion missed): code, unit_id, unit, item (the indicator's
     label or '任务N'), detail (the unit's value or the task's status), then criterion, label
     (the 达标线), value (null for a task)."""
-    results = criterion_results(facts, as_of, frame).filter(~pl.col("meets"))
+    return _gaps(criterion_results(facts, as_of, frame))
+
+
+def _gaps(results: pl.DataFrame) -> pl.DataFrame:
+    results = results.filter(~pl.col("meets"))
     item = pl.when(pl.col("criterion").str.starts_with("task:")).then(
         pl.format("任务{}", pl.col("criterion").str.slice(5))
     ).otherwise(pl.col("criterion").replace_strict({c: k.label for c, k in KPI_BY_CODE.items()}, default=None))
@@ -249,7 +253,7 @@ def milestone_status(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = 
         pl.len().alias("units_applicable"),
         pl.col("meets").sum().alias("units_meeting"),
     )
-    gaps = milestone_gaps(facts, as_of, frame)
+    gaps = _gaps(results)
     summary = gaps.group_by("code").agg(
         pl.col("unit_id").n_unique().alias("units_missing"),
         pl.format("{}：{}（{}）", "unit", "item", "detail").alias("missing"),

@@ -151,6 +151,10 @@ def test_milestone_criteria_are_listed_with_their_threshold(app_db):
     m3 = rows[rows["工作目标"] == "M3 平台能力到位、质量改善"]
     assert "答复按时率 ≥ 90%" in set(m3["达标线"]) and "安全措施落实率 ≥ 66.7%" in set(m3["达标线"])
     assert set(rows["施行日期"]) == {"2023年1月1日"} and set(rows["状态"]) == {"施行"}
+    # In the order of the defaults: M1's task 1 first; kinds written out unless all four.
+    assert rows.iloc[0]["达标线"] == "任务1「建立县级议事协调机制」完成"
+    assert rows.iloc[0]["适用单位类型"] == "全部单位"
+    assert set(rows[rows["达标线"] == "目录已发布：是"]["适用单位类型"]) == {"县直部门"}
 
 
 def test_a_new_criterion_row_takes_effect_from_its_date(app_db):
