@@ -38,6 +38,8 @@ _QUERIES = {
     "coverage": "SELECT unit_id, counted_on, villages, connected FROM village_coverage",
     "milestones": "SELECT code, due_date, title, requirement, task_nos, indicators FROM milestones ORDER BY code",
     "sla": "SELECT effective_from, review_days, reply_days, name FROM sla_rules ORDER BY effective_from",
+    "milestone_criteria": "SELECT milestone, criterion, effective_from, op, threshold, unit_kinds, active, note "
+    "FROM milestone_criteria ORDER BY milestone, criterion, effective_from",
 }
 
 _cache: dict[tuple[str, int], Facts] = {}

@@ -244,6 +244,22 @@ def expand_assignments(cur) -> int:
     return cur.execute("SELECT count(*) FROM task_assignments").fetchone()[0] - before
 
 
+def seed_milestone_criteria(cur) -> None:
+    """The default milestone criteria (metrics.milestones.DEFAULT_CRITERIA, in force from
+    2023-01-01); rows that exist are left alone, so office edits survive a re-run."""
+    from metrics.milestones import default_criteria
+
+    if not cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'milestone_criteria'"
+    ).fetchone()[0]:
+        return  # a database still at an older schema version (only tests build one)
+    rows = default_criteria().select("milestone", "criterion", "effective_from", "op", "threshold",
+                                     "unit_kinds", "active", "note").rows()
+    cur.executemany(
+        "INSERT INTO milestone_criteria VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
+    )
+
+
 def load_plan(db: Database) -> dict[str, int]:
     """Create what the plan names, leaving existing rows (and office edits) untouched."""
     from data.calendar import seed_calendar
@@ -281,6 +297,7 @@ def load_plan(db: Database) -> dict[str, int]:
                 [key, json.dumps(value, ensure_ascii=False)],
             )
         cur.executemany("INSERT INTO sla_rules VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", DEFAULT_SLA)
+        seed_milestone_criteria(cur)
         seed_calendar(cur)
         expand_assignments(cur)
     return {

@@ -290,6 +290,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        6,
+        "milestone criteria with effective-from dates",
+        [
+            # One row per (milestone, criterion, effective_from); the row in force at D is the latest
+            # effective_from <= D, and active = FALSE withdraws the criterion from that date on.
+            # criterion: an indicator code of metrics/registry.py or 'task:N' (task N completed).
+            # threshold: rates as fractions (0.9 = 90 %), flags 0/1, quality_score points, counts.
+            """CREATE TABLE milestone_criteria (
+                milestone      VARCHAR NOT NULL,
+                criterion      VARCHAR NOT NULL,
+                effective_from DATE NOT NULL,
+                op             VARCHAR NOT NULL CHECK (op IN ('>=', '<=')),
+                threshold      DOUBLE NOT NULL,
+                unit_kinds     VARCHAR[] NOT NULL,
+                active         BOOLEAN NOT NULL DEFAULT TRUE,
+                note           VARCHAR,
+                PRIMARY KEY (milestone, criterion, effective_from)
+            )""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -332,3 +353,9 @@ def prepare_database(db: Database) -> None:
         from data.plan import load_plan
 
         load_plan(db)
+    elif not db.scalar("SELECT count(*) FROM milestone_criteria"):
+        # A database from before migration 6: give it the default milestone criteria.
+        from data.plan import seed_milestone_criteria
+
+        with db.transaction() as cur:
+            seed_milestone_criteria(cur)

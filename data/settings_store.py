@@ -334,3 +334,96 @@ def set_group_kinds(db: Database, actor: Scope, group_word: str, kinds: list[str
         _record(cur, actor, f"任务分工：{group_word}", f"{'、'.join(old)} → {'、'.join(kinds)}",
                 {"任务分工": before}, {"任务分工": after})
     return {"added": added, "removed": removed, "kept": kept}
+
+
+# -- milestone criteria (工作目标达标线) ------------------------------------------------------------
+
+def milestone_criteria(db: Database) -> pl.DataFrame:
+    """Every criterion row with its history: milestone, criterion, effective_from, op, threshold,
+    unit_kinds, active, note (the engine picks the row in force at D)."""
+    return db.frame(
+        "SELECT milestone, criterion, effective_from, op, threshold, unit_kinds, active, note "
+        "FROM milestone_criteria ORDER BY milestone, criterion, effective_from"
+    )
+
+
+def criterion_choices(db: Database) -> dict[str, str]:
+    """Criterion key -> Chinese name: every registry indicator, then every task with a due date."""
+    from metrics.registry import KPIS
+
+    tasks = db.rows("SELECT task_no, title FROM tasks WHERE NOT is_ongoing ORDER BY task_no")
+    return {**{k.code: k.label for k in KPIS}, **{f"task:{no}": f"任务{no}「{title}」完成" for no, title in tasks}}
+
+
+def check_criterion(db: Database, milestone: str, criterion: str, op: str, threshold, unit_kinds: list[str]
+                    ) -> tuple[str, float]:
+    """Validate one criterion as the office types it; return (op, threshold in the engine's unit).
+
+    Rates are typed in per cent (90 means 90 %) and stored as fractions; flags are 0 or 1;
+    数据质量得分 is 0–100 points; 红灯任务数 a whole number; a task criterion means "completed"."""
+    from metrics.milestones import OPS
+    from metrics.registry import KPI_BY_CODE
+
+    if not db.scalar("SELECT count(*) FROM milestones WHERE code = ?", [milestone]):
+        raise SettingsError(f"未知的工作目标：{milestone}")
+    names = criterion_choices(db)
+    if criterion not in names:
+        raise SettingsError(f"未知的指标或任务：{criterion}（须为考评指标，或有完成时限的重点任务）")
+    kinds = [k for k in UNIT_KINDS if k in set(unit_kinds or [])]
+    if not kinds or len(kinds) != len(set(unit_kinds)):
+        raise SettingsError("请选择达标线适用的单位类型（" + "、".join(UNIT_KINDS) + "）。")
+    if criterion.startswith("task:"):
+        return ">=", 1.0
+    if op not in OPS:
+        raise SettingsError("比较方式须为“不低于”或“不高于”。")
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{names[criterion]}的达标线不是数字。") from None
+    unit = KPI_BY_CODE[criterion].unit
+    if math.isnan(value):
+        raise SettingsError(f"{names[criterion]}的达标线不是数字。")
+    if unit == "rate":
+        if not 0 <= value <= 100:
+            raise SettingsError(f"{names[criterion]}的达标线须在0%到100%之间。")
+        return op, value / 100
+    if unit == "flag":
+        if value not in (0, 1):
+            raise SettingsError(f"{names[criterion]}的达标线须为1（是）或0（否）。")
+        return op, value
+    if unit == "count":
+        if value < 0 or not value.is_integer():
+            raise SettingsError(f"{names[criterion]}的达标线须为不小于0的整数。")
+        return op, value
+    if not 0 <= value <= 100:
+        raise SettingsError(f"{names[criterion]}的达标线须在0到100分之间。")
+    return op, value
+
+
+def save_milestone_criterion(db: Database, actor: Scope, milestone: str, criterion: str, effective_from: dt.date,
+                             op: str, threshold, unit_kinds: list[str], active: bool = True,
+                             note: str | None = None) -> None:
+    """Add a criterion row in force from `effective_from` (a row for the same date is replaced);
+    active=False withdraws the criterion from that date. Earlier rows stay: past dates keep
+    being judged by the criterion in force then. Audited (修改设置)."""
+    _require_admin(actor)
+    if not isinstance(effective_from, dt.date):
+        raise SettingsError("请填写施行日期。")
+    op, value = check_criterion(db, milestone, criterion, op, threshold, unit_kinds)
+    kinds = [k for k in UNIT_KINDS if k in set(unit_kinds)]
+    note = (note or "").strip() or None
+    with db.transaction() as cur:
+        old = cur.execute(
+            "SELECT op, threshold, unit_kinds, active FROM milestone_criteria WHERE milestone = ? AND criterion = ? "
+            "AND effective_from <= ? ORDER BY effective_from DESC LIMIT 1", [milestone, criterion, effective_from]
+        ).fetchone()
+        cur.execute(
+            "INSERT INTO milestone_criteria VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (milestone, criterion, "
+            "effective_from) DO UPDATE SET op = excluded.op, threshold = excluded.threshold, "
+            "unit_kinds = excluded.unit_kinds, active = excluded.active, note = excluded.note",
+            [milestone, criterion, effective_from, op, value, kinds, bool(active), note],
+        )
+        before = None if old is None else {"比较": old[0], "达标线": old[1], "单位类型": list(old[2]), "施行": old[3]}
+        after = {"比较": op, "达标线": value, "单位类型": kinds, "施行": bool(active)}
+        _record(cur, actor, f"工作目标达标线：{milestone} {criterion}",
+                f"{_cn(effective_from)}起{'施行' if active else '停用'}", before, after)

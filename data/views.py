@@ -223,10 +223,19 @@ def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -
 
 
 def milestones(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per milestone: status (已达成/未达成/未到期), units_applicable, units_meeting, units_missing..."""
     _require_overview(scope)
     from metrics.milestones import milestone_status
 
-    return _engine(db, as_of, "milestones", milestone_status)
+    return _engine(db, as_of, "milestones", lambda f, d: milestone_status(f, d, _indicators(db, d)))
+
+
+def milestone_criteria(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Per criterion in force at D: code, label (达标线), applicable (N), meeting (n), share, failing."""
+    _require_overview(scope)
+    from metrics.milestones import milestone_criteria as _criteria
+
+    return _engine(db, as_of, "milestone_criteria", lambda f, d: _criteria(f, d, _indicators(db, d)))
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -313,11 +322,13 @@ def warning_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return _with_name(frame, db, "provider_id", "provider")
 
 
-def month_rates(scope: Scope, db: Database, month: str) -> pl.DataFrame:
-    """The monthly view: rates over steps whose deadline falls in `month` (YYYY-MM); 单位: own."""
+def month_rates(scope: Scope, db: Database, month: str, as_of: dt.date | None = None) -> pl.DataFrame:
+    """The monthly view: rates over steps whose deadline falls in `month` (YYYY-MM), judged at the
+    month's end or at D when D falls inside the month (facts after D invisible, steps due after D
+    pending); 单位: own."""
     from metrics.monthly import month_rates as _month_rates
 
-    frame = _month_rates(load_facts(db), month)
+    frame = _month_rates(load_facts(db), month, as_of)
     return frame if "unit_id" not in frame.columns else _own(scope, frame)
 
 
@@ -382,11 +393,12 @@ def contacts(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 # -- overview (管理员/领导) ----------------------------------------------------------------------
 
 def milestone_gaps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
-    """What is still missing, per milestone and unit: code, unit_id, unit, item, detail."""
+    """What is still missing, per milestone and unit: code, unit_id, unit, item, detail (the unit's
+    value or the task's status), criterion, label (the 达标线), value."""
     _require_overview(scope)
     from metrics.milestones import milestone_gaps as _gaps
 
-    return _engine(db, as_of, "gaps", _gaps)
+    return _engine(db, as_of, "gaps", lambda f, d: _gaps(f, d, _indicators(db, d)))
 
 
 def best_worst(scope: Scope, db: Database, as_of: dt.date, n: int = 3) -> pl.DataFrame:
@@ -403,40 +415,72 @@ def best_worst(scope: Scope, db: Database, as_of: dt.date, n: int = 3) -> pl.Dat
     ])
 
 
+def month_to_date(as_of: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date, bool]:
+    """(first, last) of the month of D up to D and the previous month's same days, and whether the
+    month is still running at D (本月至今). The same days are clamped to the previous month's
+    length: 3月30日 or 3月31日 compare with the whole of February (28 or 29 days). At a month's last
+    day the month is over and compares with the whole previous month."""
+    from metrics.trend import month_end, previous_month_end
+
+    prev_end = previous_month_end(as_of)
+    prev_first = prev_end.replace(day=1)
+    partial = as_of != month_end(as_of)
+    prev_upto = min(prev_first + dt.timedelta(days=as_of.day - 1), prev_end) if partial else prev_end
+    return as_of.replace(day=1), as_of, prev_first, prev_upto, partial
+
+
+def _days_text(first: dt.date, last: dt.date) -> str:
+    return f"{first.month}月{first.day}日" + ("" if last == first else f"—{last.day}日")
+
+
 def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
-    """The leaders' headline figures at D and at the previous month end: label, kind
-    ('count'|'rate'), value, previous, change (value − previous; None when either is missing)."""
+    """The leaders' headline figures: label, kind ('count'|'rate'), value, previous, change
+    (value − previous; None when either is missing), help (what the change compares with) and versus
+    (a word for the delta when it is not the previous month end: 较上月同期 / 较上月).
+    Stock figures compare D with the previous month end; the requests received in the month compare
+    本月至今 with the same days of the previous month while the month is running at D."""
     _require_overview(scope)
     from metrics.trend import previous_month_end
 
     prev = previous_month_end(as_of)
     facts = load_facts(db)
+    first, upto, prev_first, prev_upto, partial = month_to_date(as_of)
+
+    def received(lo: dt.date, hi: dt.date) -> int:
+        return facts.requests.filter(pl.col("received_on").is_between(pl.lit(lo), pl.lit(hi))).height
 
     def figures(day: dt.date) -> dict[str, tuple[str, float | int | None]]:
         board = _scorecard(db, day)
         items = m_catalog.catalog_items_as_of(facts, day)
         steps = _steps(db, day)
-        received = facts.requests.filter(
-            (pl.col("received_on") <= day) & (pl.col("received_on") >= day.replace(day=1))
-        ).height
         review = step_rates(steps.filter(pl.col("step") == "review"))["rate"][0]
         reply = step_rates(steps.filter(pl.col("step") == "reply"))["rate"][0]
         return {
             "已明确分管领导和经办人的单位": ("count", int(board["contacts_named"].fill_null(0).sum())),
             "已发布目录（条）": ("count", items.height),
             "已挂接目录（条）": ("count", int(items["mounted"].sum())),
-            "本月收到共享申请（件）": ("count", received),
             "初审按时率（全县）": ("rate", review),
             "答复按时率（全县）": ("rate", reply),
             "红灯任务（个）": ("count", int(board["red_lights"].sum())),
         }
 
     now, before = figures(as_of), figures(prev)
+    since = f"较上月末（{prev.month}月{prev.day}日）"
     out = []
     for label, (kind, value) in now.items():
         previous = before[label][1]
         change = None if value is None or previous is None else value - previous
-        out.append({"label": label, "kind": kind, "value": value, "previous": previous, "change": change})
+        out.append({"label": label, "kind": kind, "value": value, "previous": previous, "change": change,
+                    "help": since, "versus": None})
+    count, count_prev = received(first, upto), received(prev_first, prev_upto)
+    if partial:
+        label, versus = f"本月至今收到申请（{_days_text(first, upto)}）", "较上月同期"
+        note = f"本月至今（{_days_text(first, upto)}）收到共享申请{count}件，上月同期（{_days_text(prev_first, prev_upto)}）{count_prev}件"
+    else:
+        label, versus = "本月收到共享申请（件）", "较上月"
+        note = f"较上月（{prev.month}月）{count_prev}件"
+    out.insert(3, {"label": label, "kind": "count", "value": count, "previous": count_prev,
+                   "change": count - count_prev, "help": note, "versus": versus})
     return out
 
 

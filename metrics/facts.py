@@ -36,6 +36,9 @@ class Facts:
     # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
     # empty by default so hand-built fixtures without a history keep working.
     catalog_updates: pl.DataFrame = field(default_factory=lambda: empty_catalog_updates())
+    # milestone, criterion (indicator code or 'task:N'), effective_from, op, threshold, unit_kinds,
+    # active, note: the milestone criteria (metrics.milestones); the plan's defaults unless loaded.
+    milestone_criteria: pl.DataFrame = field(default_factory=lambda: default_milestone_criteria())
 
 
 CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
@@ -43,3 +46,9 @@ CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
 
 def empty_catalog_updates() -> pl.DataFrame:
     return pl.DataFrame(schema=CATALOG_UPDATES_SCHEMA)
+
+
+def default_milestone_criteria() -> pl.DataFrame:
+    from metrics.milestones import default_criteria  # lazily: milestones imports this module
+
+    return default_criteria()

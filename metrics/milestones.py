@@ -1,9 +1,19 @@
-"""The four milestones (M1..M4) as of D: met or not, and which units are missing what.
+"""The four milestones (M1..M4) as of D, judged against their criteria (工作目标达标线).
 
-A milestone is met when none of its tasks has an assignment still open (every assignment
-completed by D; ongoing tasks are left out) and every unit its indicators apply to is at full
-marks: rates and flags at 1, red-light counts at 0, quality_score at the pass line (the lowest
-grade bound, 60 by default). n/a indicators are not a gap.
+A milestone is a list of criteria. A criterion is an indicator of the registry (or a task's
+completion, written `task:N`), a comparison with a threshold (达标线) and the unit kinds it
+applies to. Criteria are settings rows with an effective-from date (table milestone_criteria,
+`Facts.milestone_criteria`); the one in force at D is, per (milestone, criterion), the row with
+the latest effective_from ≤ D, and a row with active = false withdraws the criterion from then on.
+
+As of D a criterion applies to a unit when the unit's kind is listed and the unit has a value:
+an indicator that is n/a for the unit (no systems, no refusals...) does not apply to it, and a task
+criterion applies to the units assigned to the task. A unit meets the milestone when it meets
+every criterion that applies to it; the milestone is 已达成 when every unit it applies to meets it,
+未到期 before its due date unless already met, else 未达成.
+
+DEFAULT_CRITERIA are the office's defaults (docs/kpi-decisions.md gives the reasons one by one);
+data.plan seeds them into the database with effective_from 2023-01-01.
 """
 
 from __future__ import annotations
@@ -13,74 +23,262 @@ import datetime as dt
 import polars as pl
 
 from metrics.facts import Facts
-from metrics.registry import KPI_BY_CODE, setting
+from metrics.registry import KPI_BY_CODE, UNIT_KINDS
 from metrics.scorecard import indicators
 from metrics.tasks import assignment_status
 
 GAP_COLUMNS = ["code", "unit_id", "unit", "item", "detail"]
+OPS = (">=", "<=")
+OP_TEXT = {">=": "≥", "<=": "≤"}
+DONE = ("按期完成", "逾期完成")
+EPS = 1e-9
+DEFAULT_FROM = dt.date(2023, 1, 1)
+
+CRITERIA_SCHEMA = {
+    "milestone": pl.String, "criterion": pl.String, "effective_from": pl.Date, "op": pl.String,
+    "threshold": pl.Float64, "unit_kinds": pl.List(pl.String), "active": pl.Boolean, "note": pl.String,
+}
+
+ALL = list(UNIT_KINDS)
+DEPTS = ["县直部门"]
+
+# (milestone, criterion, op, threshold, unit kinds). Rates are fractions (0.9 = 90 %), flags 0/1,
+# quality_score points, tasks_overdue_open a count; `task:N` means "task N completed" (threshold 1).
+DEFAULT_CRITERIA: list[tuple[str, str, str, float, list[str]]] = [
+    # M1 2023-05-31: tasks due by then (1, 13); every unit named its leader and handler.
+    ("M1", "task:1", ">=", 1, ALL),
+    ("M1", "task:13", ">=", 1, ALL),
+    ("M1", "contacts_named", ">=", 1, ALL),
+    # M2 2023-09-30: tasks due 2023-06..09 (2, 6); departments published a complete, current catalog.
+    ("M2", "task:2", ">=", 1, ALL),
+    ("M2", "task:6", ">=", 1, ALL),
+    ("M2", "catalog_published", ">=", 1, DEPTS),
+    ("M2", "catalog_metadata_rate", ">=", 0.9, DEPTS),
+    ("M2", "catalog_fresh_rate", ">=", 0.9, DEPTS),
+    # M3 2023-12-31: tasks due 2023-10..12; platform, networks, security, timely handling, quality.
+    *[("M3", f"task:{no}", ">=", 1, ALL) for no in (3, 7, 8, 9, 10, 11, 12, 15)],
+    ("M3", "systems_connected_rate", ">=", 0.9, ALL),
+    ("M3", "networks_migrated_rate", ">=", 0.9, ALL),
+    ("M3", "security_rate", ">=", 2 / 3, ALL),
+    ("M3", "review_ontime_rate", ">=", 0.9, ALL),
+    ("M3", "reply_ontime_rate", ">=", 0.9, ALL),
+    ("M3", "quality_score", ">=", 60, ALL),
+    # M4 2024-12-31: task 4; the system runs: mounted catalog, matching, timely replies, all
+    # three security measures, good quality, no red light left.
+    ("M4", "task:4", ">=", 1, ALL),
+    ("M4", "catalog_mounted_rate", ">=", 0.9, DEPTS),
+    ("M4", "demand_matched_rate", ">=", 0.75, ALL),
+    ("M4", "review_ontime_rate", ">=", 0.9, ALL),
+    ("M4", "reply_ontime_rate", ">=", 0.9, ALL),
+    ("M4", "security_rate", ">=", 1, ALL),
+    ("M4", "quality_score", ">=", 75, ALL),
+    ("M4", "tasks_overdue_open", "<=", 0, ALL),
+]
 
 
-def _pass_line(facts: Facts) -> float:
-    return min(float(bound) for _label, bound in setting(facts, "grades"))
+def default_criteria() -> pl.DataFrame:
+    """DEFAULT_CRITERIA as the frame the engine reads (what data.plan seeds)."""
+    return pl.DataFrame(
+        [{"milestone": m, "criterion": c, "effective_from": DEFAULT_FROM, "op": op, "threshold": float(t),
+          "unit_kinds": kinds, "active": True, "note": "默认达标线"} for m, c, op, t, kinds in DEFAULT_CRITERIA],
+        schema=CRITERIA_SCHEMA,
+    )
+
+
+def task_no_of(criterion: str) -> int | None:
+    if criterion.startswith("task:"):
+        try:
+            return int(criterion.split(":", 1)[1])
+        except ValueError:
+            return None
+    return None
+
+
+def threshold_text(criterion: str, op: str, threshold: float, task_title: str | None = None) -> str:
+    """The 达标线 as users read it: 答复按时率 ≥ 90%, 红灯任务数为0, 任务1「…」已完成."""
+    no = task_no_of(criterion)
+    if no is not None:
+        return f"任务{no}「{task_title}」已完成" if task_title else f"任务{no}已完成"
+    kpi = KPI_BY_CODE[criterion]
+    sign = OP_TEXT.get(op, op)
+    if kpi.unit == "flag":
+        return f"{kpi.label}：{'是' if (threshold >= 1) == (op == '>=') else '否'}"
+    if kpi.unit == "count":
+        return f"{kpi.label}为0" if op == "<=" and threshold == 0 else f"{kpi.label} {sign} {threshold:g}个"
+    if kpi.unit == "score":
+        return f"{kpi.label} {sign} {threshold:g}分"
+    return f"{kpi.label} {sign} {_pct_text(threshold)}"
+
+
+def _pct_text(value: float) -> str:
+    text = f"{round(value * 100 + EPS, 1):.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def criteria_in_force(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """Per (milestone, criterion): the row with the latest effective_from ≤ D, if it is active.
+    Adds task_no (null for an indicator) and label (the 达标线 in Chinese)."""
+    rows = facts.milestone_criteria.filter(pl.col("effective_from") <= pl.lit(as_of))
+    latest = (
+        rows.sort("effective_from")
+        .group_by("milestone", "criterion", maintain_order=True).last()
+        .filter(pl.col("active"))
+        .with_columns(
+            task_no=pl.when(pl.col("criterion").str.starts_with("task:"))
+            .then(pl.col("criterion").str.slice(5).cast(pl.Int64, strict=False)),
+        )
+    )
+    titles = facts.tasks.select(pl.col("task_no").cast(pl.Int64), pl.col("title"))
+    latest = latest.join(titles, on="task_no", how="left")
+    labels = [threshold_text(c, op, t, title) for c, op, t, title in
+              latest.select("criterion", "op", "threshold", "title").rows()]
+    order = {f"{m}|{code}": i for i, (m, code, *_r) in enumerate(DEFAULT_CRITERIA)}
+    key = pl.concat_str([pl.col("milestone"), pl.lit("|"), pl.col("criterion")])
+    return (
+        latest.with_columns(label=pl.Series(labels, dtype=pl.String),
+                            _order=key.replace_strict(order, default=len(order), return_dtype=pl.Int64))
+        .sort("milestone", "_order", "criterion")
+        .drop("_order", "title")
+    )
+
+
+def _value_text(code: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """A unit's value beside the threshold: 98.2%, 否, 2个, 71.5分."""
+    kinds = {c: k.unit for c, k in KPI_BY_CODE.items()}
+    unit = code.replace_strict(kinds, default="rate")
+    return (
+        pl.when(unit == "flag").then(pl.when(value >= 1).then(pl.lit("是")).otherwise(pl.lit("否")))
+        .when(unit == "count").then(pl.format("{}个", value.cast(pl.Int64)))
+        .when(unit == "score").then(pl.format("{}分", value.round(2)))
+        .otherwise(pl.format("{}%", (value * 100).round(1)))
+    )
+
+
+def criterion_results(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per (milestone, criterion, applicable unit): code, criterion, label, op, threshold,
+    unit_id, unit, unit_kind, value (null for a task), value_text (the task's status for a task),
+    meets."""
+    criteria = criteria_in_force(facts, as_of)
+    units = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"),
+                               pl.col("kind").alias("unit_kind"))
+    cols = ["code", "criterion", "label", "op", "threshold", "unit_id", "unit", "unit_kind", "value",
+            "value_text", "meets"]
+    ind_crit = criteria.filter(pl.col("task_no").is_null() & pl.col("criterion").is_in(list(KPI_BY_CODE)))
+    parts = []
+    if ind_crit.height:
+        if frame is None:
+            frame = indicators(facts, as_of)
+        codes = ind_crit["criterion"].unique().to_list()
+        long = frame.select(
+            pl.col("unit_id").cast(pl.Int64), *[pl.col(c).cast(pl.Float64) for c in codes]
+        ).unpivot(index="unit_id", variable_name="criterion", value_name="value").filter(pl.col("value").is_not_null())
+        joined = ind_crit.join(long, on="criterion").join(units, on="unit_id")
+        parts.append(joined.with_columns(
+            value_text=_value_text(pl.col("criterion"), pl.col("value")),
+            meets=pl.when(pl.col("op") == "<=").then(pl.col("value") <= pl.col("threshold") + EPS)
+            .otherwise(pl.col("value") >= pl.col("threshold") - EPS),
+        ))
+    task_crit = criteria.filter(pl.col("task_no").is_not_null())
+    if task_crit.height:
+        status = assignment_status(facts, as_of).select(
+            pl.col("task_no").cast(pl.Int64), pl.col("unit_id").cast(pl.Int64), "status", "is_ongoing")
+        joined = task_crit.join(status, on="task_no").join(units, on="unit_id")
+        parts.append(joined.with_columns(
+            value=pl.lit(None, dtype=pl.Float64),
+            value_text=pl.col("status"),
+            meets=pl.col("status").is_in(DONE),
+        ).filter(~pl.col("is_ongoing")))
+    if not parts:
+        return pl.DataFrame(schema={
+            "code": pl.String, "criterion": pl.String, "label": pl.String, "op": pl.String,
+            "threshold": pl.Float64, "unit_id": pl.Int64, "unit": pl.String, "unit_kind": pl.String,
+            "value": pl.Float64, "value_text": pl.String, "meets": pl.Boolean})
+    return (
+        pl.concat([p.rename({"milestone": "code"}).with_columns(
+            pl.col("value").cast(pl.Float64)) for p in parts], how="diagonal_relaxed")
+        .filter(pl.col("unit_kinds").list.set_intersection(pl.concat_list(pl.col("unit_kind"))).list.len() > 0)
+        .select(cols)
+    )
+
+
+def milestone_criteria(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per criterion in force at D: code, criterion, label (达标线), op, threshold, unit_kinds,
+    effective_from, applicable (N units), meeting (n), share (n / N, null when N = 0) and failing
+    (a list of '单位（现值）')."""
+    criteria = criteria_in_force(facts, as_of)
+    results = criterion_results(facts, as_of, frame)
+    summary = results.group_by("code", "criterion").agg(
+        pl.len().alias("applicable"),
+        pl.col("meets").sum().alias("meeting"),
+        pl.format("{}（{}）", "unit", "value_text").filter(~pl.col("meets")).alias("failing"),
+    )
+    return (
+        criteria.rename({"milestone": "code"})
+        .select("code", "criterion", "label", "op", "threshold", "unit_kinds", "effective_from")
+        .join(summary, on=["code", "criterion"], how="left", maintain_order="left")
+        .with_columns(
+            applicable=pl.col("applicable").fill_null(0).cast(pl.Int64),
+            meeting=pl.col("meeting").fill_null(0).cast(pl.Int64),
+            failing=pl.col("failing").fill_null([]),
+        )
+        .with_columns(share=pl.when(pl.col("applicable") > 0).then(pl.col("meeting") / pl.col("applicable")))
+    )
 
 
 def milestone_gaps(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One row per (milestone, unit, missing thing): item is '任务N' or an indicator label."""
-    if frame is None:
-        frame = indicators(facts, as_of)
-    names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"))
-    miles = facts.milestones.select("code", "task_nos", "indicators")
-    status = assignment_status(facts, as_of)
-    open_tasks = (
-        miles.explode("task_nos").rename({"task_nos": "task_no"}).with_columns(pl.col("task_no").cast(pl.Int64))
-        .join(status.with_columns(pl.col("task_no").cast(pl.Int64)), on="task_no")
-        .filter(~pl.col("is_ongoing") & ~pl.col("status").is_in(["按期完成", "逾期完成"]))
-        .join(names, on="unit_id", how="left")
-        .select("code", "unit_id", "unit",
-                item=pl.format("任务{}", pl.col("task_no")), detail=pl.col("status"))
-    )
-    pass_line = _pass_line(facts)
-    parts = [open_tasks]
-    wanted = sorted({c for row in miles["indicators"].to_list() for c in (row or [])} & set(KPI_BY_CODE))
-    for code in wanted:
-        unit = KPI_BY_CODE[code].unit
-        value = pl.col(code).cast(pl.Float64)
-        short = {"rate": value < 1, "flag": value < 1, "count": value > 0}.get(unit, value < pass_line)
-        detail = {
-            "flag": pl.lit("否"),
-            "rate": pl.format("{}%", (value * 100).round(1)),
-            "count": pl.format("{}", value.cast(pl.Int64)),
-        }.get(unit, pl.format("{}分", value.round(2)))
-        rows = frame.filter(short.fill_null(False)).select(
-            "unit_id", "unit", item=pl.lit(KPI_BY_CODE[code].label), detail=detail
-        )
-        hits = miles.filter(pl.col("indicators").list.contains(code)).select("code")
-        parts.append(hits.join(rows, how="cross").select(GAP_COLUMNS))
-    return pl.concat(parts).sort("code", "unit_id", "item")
+    """One row per (milestone, unit, criterion missed): code, unit_id, unit, item (the indicator's
+    label or '任务N'), detail (the unit's value or the task's status), then criterion, label
+    (the 达标线), value (null for a task)."""
+    return _gaps(criterion_results(facts, as_of, frame))
+
+
+def _gaps(results: pl.DataFrame) -> pl.DataFrame:
+    results = results.filter(~pl.col("meets"))
+    item = pl.when(pl.col("criterion").str.starts_with("task:")).then(
+        pl.format("任务{}", pl.col("criterion").str.slice(5))
+    ).otherwise(pl.col("criterion").replace_strict({c: k.label for c, k in KPI_BY_CODE.items()}, default=None))
+    return results.select(
+        "code", "unit_id", "unit", item.alias("item"), pl.col("value_text").alias("detail"),
+        "criterion", "label", "value",
+    ).sort("code", "unit_id", "item")
 
 
 def milestone_status(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per milestone: code, due_date, title, requirement, met, status (已达成/未达成/未到期),
-    units_missing and missing (a list of '单位：缺项' lines)."""
-    gaps = milestone_gaps(facts, as_of, frame)
+    units_missing, missing (a list of '单位：缺项（现值）' lines), units_applicable (units at least
+    one criterion applies to), units_meeting, criteria (how many criteria are in force)."""
+    results = criterion_results(facts, as_of, frame)
+    per_unit = results.group_by("code", "unit_id").agg(pl.col("meets").all())
+    units = per_unit.group_by("code").agg(
+        pl.len().alias("units_applicable"),
+        pl.col("meets").sum().alias("units_meeting"),
+    )
+    gaps = _gaps(results)
     summary = gaps.group_by("code").agg(
         pl.col("unit_id").n_unique().alias("units_missing"),
         pl.format("{}：{}（{}）", "unit", "item", "detail").alias("missing"),
     )
+    counts = criteria_in_force(facts, as_of).group_by("milestone").agg(pl.len().alias("criteria")).rename(
+        {"milestone": "code"})
     return (
         facts.milestones.select("code", "due_date", "title", "requirement")
         .join(summary, on="code", how="left")
+        .join(units, on="code", how="left")
+        .join(counts, on="code", how="left")
         .with_columns(
             units_missing=pl.col("units_missing").fill_null(0).cast(pl.Int64),
             missing=pl.col("missing").fill_null([]),
+            units_applicable=pl.col("units_applicable").fill_null(0).cast(pl.Int64),
+            units_meeting=pl.col("units_meeting").fill_null(0).cast(pl.Int64),
+            criteria=pl.col("criteria").fill_null(0).cast(pl.Int64),
         )
-        .with_columns(
-            met=pl.col("units_missing") == 0,
-        )
+        .with_columns(met=pl.col("units_missing") == 0)
         .with_columns(
             status=pl.when(pl.col("met")).then(pl.lit("已达成"))
             .when(pl.col("due_date") < pl.lit(as_of)).then(pl.lit("未达成"))
             .otherwise(pl.lit("未到期")),
         )
+        .select("code", "due_date", "title", "requirement", "met", "status", "units_missing", "missing",
+                "units_applicable", "units_meeting", "criteria")
         .sort("code")
     )

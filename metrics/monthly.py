@@ -24,12 +24,15 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return first, dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def month_rates(facts: Facts, month: str) -> pl.DataFrame:
-    """Per responsible unit, as of the month's last day, over the steps whose deadline falls in the
-    month: counts by status and the on-time rate of review (office) and reply steps. A step due on
-    the last day and still open then is pending and left out, as in the scorecard."""
+def month_rates(facts: Facts, month: str, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Per responsible unit, over the steps whose deadline falls in the month: counts by status and
+    the on-time rate of review (office) and reply steps, judged as of the month's last day, or as of
+    `as_of` when it falls inside the month (本月至今): then only facts dated ≤ D exist and a step due
+    after D is pending, not overdue. A step due on the judging day and still open is pending and
+    left out, as in the scorecard. A month after D has nothing yet (every step in it is pending)."""
     first, last = month_bounds(month)
-    steps = request_steps(facts, last).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
+    judged_on = last if as_of is None else min(last, as_of)
+    steps = request_steps(facts, judged_on).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
     counts = steps.group_by("responsible_id", "step").agg(
         (pl.col("status") == "on_time").sum().alias("on_time"),
         (pl.col("status") == "late").sum().alias("late"),

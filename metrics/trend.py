@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 
 from metrics.facts import Facts
-from metrics.registry import CSV_KPI_CODES
+from metrics.registry import CSV_KPI_CODES, setting
 from metrics.scorecard import scorecard
 
 
@@ -20,23 +20,37 @@ def previous_month_end(day: dt.date) -> dt.date:
     return day.replace(day=1) - dt.timedelta(days=1)
 
 
-def trend_points(end: dt.date, months: int = 12) -> list[dt.date]:
+def plan_start(facts: Facts) -> dt.date:
+    """The first day of the plan's start month (setting plan_start_month, 2023-05): months before
+    it are not scored anywhere."""
+    return dt.date.fromisoformat(f"{setting(facts, 'plan_start_month')}-01")
+
+
+def trend_points(end: dt.date, months: int = 12, start: dt.date | None = None) -> list[dt.date]:
     """The month-ends of the `months` months ending with the month of `end`; the last point is
-    `end` itself (a month in progress is shown as it stands on `end`)."""
+    `end` itself (a month in progress is shown as it stands on `end`). With `start`, points of
+    months before `start`'s month are left out."""
     points = [end]
     day = end
     for _ in range(months - 1):
         day = previous_month_end(day)
         points.append(day)
+    if start is not None:
+        points = [p for p in points if p >= start.replace(day=1)]
     return points[::-1]
 
 
 def monthly_trend(facts: Facts, end: dt.date, months: int = 12) -> pl.DataFrame:
-    """Per unit per point: month ('YYYY-MM'), as_of, and the scorecard columns."""
+    """Per unit per point: month ('YYYY-MM'), as_of, and the scorecard columns. Points start at the
+    plan's start month (none at all when `end` is before it)."""
+    points = trend_points(end, months, plan_start(facts))
     frames = [
         scorecard(facts, day).with_columns(month=pl.lit(day.strftime("%Y-%m")), as_of=pl.lit(day))
-        for day in trend_points(end, months)
+        for day in points
     ]
+    if not frames:
+        empty = scorecard(facts, end).clear()
+        frames = [empty.with_columns(month=pl.lit(None, dtype=pl.String), as_of=pl.lit(None, dtype=pl.Date))]
     out = pl.concat(frames)
     return out.select("month", "as_of", *[c for c in out.columns if c not in ("month", "as_of")])
 
@@ -62,9 +76,14 @@ def county_trend(facts: Facts, end: dt.date, months: int = 12, trend: pl.DataFra
 
 def change_since_last_month(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """Each unit's composite, grade and rank at D beside those at the end of the previous month.
-    rank_change > 0 means the unit moved up."""
+    rank_change > 0 means the unit moved up. A previous month before the plan's start month was not
+    scored: the previous columns are then empty."""
     now = scorecard(facts, as_of)
-    prev = scorecard(facts, previous_month_end(as_of)).select(
+    before = previous_month_end(as_of)
+    prev_card = scorecard(facts, before)
+    if before < plan_start(facts):
+        prev_card = prev_card.clear()
+    prev = prev_card.select(
         "unit_id",
         pl.col("composite").alias("composite_prev"),
         pl.col("grade").alias("grade_prev"),

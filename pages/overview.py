@@ -1,6 +1,7 @@
 """总览 (for leaders): M1–M4 met or not and what is missing by unit; headline figures with the change
 since last month; the county's 12-month trend; the best and worst units of each kind."""
 
+import polars as pl
 import streamlit as st
 
 from reports import charts
@@ -11,7 +12,8 @@ scope = widgets.page_scope("pages/overview.py")  # ui.session.current_scope(), r
 as_of = current_as_of()
 
 st.title("总览")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较，"
+           "本月收到的共享申请在月中与上月同期（相同日数）比较。")
 
 st.subheader("主要数据")
 figures = cache.view("headline", scope, as_of)
@@ -19,41 +21,73 @@ for start in range(0, len(figures), 4):
     for col, item in zip(st.columns(4), figures[start:start + 4], strict=False):
         if item["kind"] == "rate":
             col.metric(item["label"], fmt.fmt_pct(item["value"]), fmt.fmt_delta_pct(item["change"]),
-                       delta_arrow=fmt.delta_arrow(item["change"], 4))
+                       delta_arrow=fmt.delta_arrow(item["change"], 4), help=item["help"])
         else:
-            col.metric(item["label"], f"{item['value']:,}", fmt.fmt_delta(item["change"]),
+            delta = fmt.fmt_delta(item["change"])
+            col.metric(item["label"], f"{item['value']:,}", f"{delta} {item['versus']}" if item["versus"] else delta,
                        delta_color="inverse" if item["label"].startswith("红灯") else "normal",
-                       delta_arrow=fmt.delta_arrow(item["change"]))
+                       delta_arrow=fmt.delta_arrow(item["change"]), help=item["help"])
 
 st.subheader("工作目标完成情况")
+st.caption("每个工作目标由若干达标线组成（系统设置 → 工作目标达标线）。单位达到适用于它的每一条达标线即为达标；"
+           "某项指标对单位不适用（如没有信息系统）时，该条不计入该单位。")
 status = cache.view("milestones", scope, as_of)
+criteria = cache.view("milestone_criteria", scope, as_of)
 gaps = cache.view("milestone_gaps", scope, as_of)
 # Streamlit's bundled Material icons: emoji need a colour-emoji font the office PCs may lack.
 ICON = {"已达成": ":material/check_circle:", "未达成": ":material/cancel:", "未到期": ":material/schedule:"}
 for m in status.iter_rows(named=True):
-    head = (f"{m['code']} {m['title']}（{fmt.fmt_date(m['due_date'])}）："
-            f"{m['status']}" + (f"，{m['units_missing']}个单位尚有缺项" if m["units_missing"] else ""))
-    with st.expander(head, expanded=m["status"] == "未达成", icon=ICON.get(m["status"])):
-        st.markdown(f"**要求**：{m['requirement']}")
-        mine = gaps.filter(gaps["code"] == m["code"])
-        if mine.is_empty():
-            st.success("各单位均已达到要求。")
-        else:
-            widgets.show_table(mine.select("unit", "item", "detail"), labels={"item": "缺项", "detail": "现状"},
-                               key=f"overview_gaps_{m['code']}")
+    tail = (f"，{m['units_applicable']}个单位中{m['units_meeting']}个达标、{m['units_missing']}个未达标"
+            if m["units_applicable"] else "")
+    st.markdown(f"{ICON.get(m['status'], '')} **{m['code']} {m['title']}**（{fmt.fmt_date(m['due_date'])}到期）："
+                f"**{m['status']}**{tail}")
+codes = status["code"].to_list()
+# Open at the current stage: the latest milestone due on or before D (the first one before M1 is due).
+due = [r["code"] for r in status.iter_rows(named=True) if r["due_date"] <= as_of]
+default = due[-1] if due else (codes[0] if codes else None)
+code = st.radio("查看达标情况", codes, index=codes.index(default) if default else None, horizontal=True,
+                format_func=lambda c: f"{c} {status.filter(status['code'] == c)['title'][0]}",
+                key="overview_milestone")
+if code:
+    st.markdown(f"**要求**：{status.filter(status['code'] == code)['requirement'][0]}")
+    mine = criteria.filter(criteria["code"] == code)
+    shown = mine.select(
+        pl.col("label").alias("达标线"),
+        pl.format("{} / {}", "meeting", "applicable").alias("达标单位"),
+        (pl.col("share") * 100).alias("达标比例"),
+        (pl.col("applicable") - pl.col("meeting")).alias("未达标单位数"),
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"overview_criteria_{code}", column_config={
+        "达标线": st.column_config.TextColumn("达标线", width="large"),
+        "达标比例": st.column_config.ProgressColumn("达标比例", format="%.1f%%", min_value=0, max_value=100)})
+    missing = gaps.filter(gaps["code"] == code)
+    for row in mine.filter(pl.col("meeting") < pl.col("applicable")).iter_rows(named=True):
+        # Furthest from the line first (lowest value for ≥, highest for ≤); tasks by unit.
+        failing = missing.filter(pl.col("criterion") == row["criterion"]).sort(
+            "value", "unit_id", descending=[row["op"] == "<=", False], nulls_last=True)
+        with st.expander(f"{row['label']}：未达标的{failing.height}个单位（达标{row['meeting']} / {row['applicable']}）"):
+            st.dataframe(failing.select(pl.col("unit").alias("单位名称"), pl.col("detail").alias("现值")),
+                         hide_index=True, width="stretch", key=f"overview_gaps_{code}_{row['criterion']}")
+    if mine.is_empty():
+        st.info("该工作目标在考评日没有施行中的达标线。")
+    elif mine["meeting"].sum() == mine["applicable"].sum():
+        st.success("适用的单位均已达到每一条达标线。")
 
-st.subheader("近12个月全县趋势")
 trend = cache.view("county_trend", scope, as_of)
-left, right = st.columns(2)
-with left:
-    widgets.show_figure(charts.trend_lines(
-        trend, {"catalog_mounted_rate": "目录挂接率", "reply_ontime_rate": "答复按时率",
-                "task_ontime_rate": "任务按期完成率", "security_rate": "安全措施落实率"},
-        "全县主要指标（单位平均）", "比率", percent=True), key="overview_rates")
-with right:
-    widgets.show_figure(charts.trend_lines(
-        trend, {"composite": "综合得分（单位平均）", "red_lights": "红灯任务（个）"}, "综合得分与红灯任务", "分值 / 个数"),
-        key="overview_composite")
+st.subheader("全县趋势")
+if trend.is_empty():
+    st.info("考评日在实施方案开始月份之前，尚无考评月份。")
+else:
+    st.caption(f"近12个月（实施方案开始前的月份不考评），{fmt.fmt_month(trend['month'][0])}至{fmt.fmt_date(trend['as_of'][-1])}；"
+               "各月按月末、本月按考评日的情况计。")
+    left, right = st.columns(2)
+    with left:
+        widgets.show_figure(charts.trend_lines(
+            trend, {"catalog_mounted_rate": "目录挂接率", "reply_ontime_rate": "答复按时率",
+                    "task_ontime_rate": "任务按期完成率", "security_rate": "安全措施落实率"},
+            "全县主要指标（单位平均）", "比率", percent=True), key="overview_rates")
+    with right:
+        widgets.show_figure(charts.score_and_red_lights(trend), key="overview_composite")
 
 st.subheader("各类单位最好和最差的单位")
 extremes = cache.view("best_worst", scope, as_of)

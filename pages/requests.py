@@ -1,6 +1,8 @@
 """共享申请: on-time rates of the review and reply steps, county-wide and per provider; overdue and
 warning lists; refusals lacking a basis or reason; the monthly view."""
 
+import calendar
+
 import streamlit as st
 
 from metrics.registry import STATUS_LABELS, STEP_LABELS
@@ -58,8 +60,12 @@ widgets.show_table(refusals.select("code", "requester", "provider", "replied_on"
 st.subheader("月度情况")
 months = cache.view("request_months", scope, as_of)
 month = st.selectbox("选择月份", months, format_func=fmt.fmt_month, key="requests_month")
-st.caption("只统计截止日期落在该月的环节，按该月最后一天的办理情况判断。")
-monthly = cache.view("month_rates", scope, month)
+if month == as_of.strftime("%Y-%m") and as_of.day != calendar.monthrange(as_of.year, as_of.month)[1]:
+    st.caption(f"只统计截止日期落在该月的环节。该月尚未结束：按考评日（{fmt.fmt_date(as_of)}）的办理情况判断，"
+               "考评日之后的办理不计入，考评日之后到期的环节计为未到期。")
+else:
+    st.caption("只统计截止日期落在该月的环节，按该月最后一天的办理情况判断。")
+monthly = cache.view("month_rates", scope, month, as_of)
 widgets.show_table(
     monthly.select("unit", "step", "on_time", "late", "overdue", "pending", "ontime_rate")
     .with_columns(monthly["step"].replace_strict(STEP_LABELS, default="")),

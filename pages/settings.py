@@ -11,6 +11,7 @@ from data.calendar import covered_years
 from data.db import get_db
 from data.scope import PermissionDenied
 from metrics.registry import KPIS
+from ui import milestone_settings as ms
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
@@ -35,24 +36,26 @@ def _save(action, *args, done: str) -> None:
     st.rerun()
 
 
-weights_tab, grades_tab, sla_tab, calendar_tab, groups_tab = st.tabs(
-    ["指标权重", "等次与预警", "时限规则", "工作日历", "任务分工"])
+# A keyed radio instead of st.tabs: after a save (st.rerun) the office stays on the section it edited.
+SECTIONS = ["指标权重", "等次与预警", "时限规则", "工作日历", "任务分工", "工作目标达标线"]
+section = st.radio("设置项", SECTIONS, horizontal=True, key="settings_section", label_visibility="collapsed")
 
-with weights_tab, st.form("settings_weights"):
-    st.caption("权重之和须为100。权重为0的指标只展示、不计分；不适用于某单位的指标不计入，其余权重按比例折算。")
-    labels = {k.weight_key: k.label for k in KPIS}
-    weights = current.get("weights", {})
-    columns = st.columns(3)
-    entered = {}
-    for i, key in enumerate(store.WEIGHT_KEYS):
-        entered[key] = columns[i % 3].number_input(
-            labels.get(key, key), min_value=0.0, max_value=100.0, step=1.0,
-            value=float(weights.get(key, 0)), key=f"settings_w_{key}")
-    st.write(f"当前合计：{sum(entered.values()):g}")
-    if st.form_submit_button("保存权重"):
-        _save(store.set_weights, entered, done="指标权重已保存。")
+if section == "指标权重":
+    with st.form("settings_weights"):
+        st.caption("权重之和须为100。权重为0的指标只展示、不计分；不适用于某单位的指标不计入，其余权重按比例折算。")
+        labels = {k.weight_key: k.label for k in KPIS}
+        weights = current.get("weights", {})
+        columns = st.columns(3)
+        entered = {}
+        for i, key in enumerate(store.WEIGHT_KEYS):
+            entered[key] = columns[i % 3].number_input(
+                labels.get(key, key), min_value=0.0, max_value=100.0, step=1.0,
+                value=float(weights.get(key, 0)), key=f"settings_w_{key}")
+        st.write(f"当前合计：{sum(entered.values()):g}")
+        if st.form_submit_button("保存权重"):
+            _save(store.set_weights, entered, done="指标权重已保存。")
 
-with grades_tab:
+if section == "等次与预警":
     with st.form("settings_grades"):
         st.caption("综合得分不低于分数线即为该等次，分数线从高到低。")
         grades = current.get("grades", [])
@@ -75,7 +78,7 @@ with grades_tab:
         if st.form_submit_button("保存预警窗口"):
             _save(store.set_windows, yellow, warning, done="预警窗口已保存。")
 
-with sla_tab:
+if section == "时限规则":
     st.caption("每件申请按其提交日期当时施行的规则判定是否按时。修改某一施行日期的规则，请填写相同的施行日期。")
     rules = store.sla_rules(db)
     st.dataframe(
@@ -102,7 +105,7 @@ with sla_tab:
             if st.form_submit_button("删除"):
                 _save(store.delete_sla_rule, gone, done=f"{fmt_date(gone)}起施行的时限规则已删除。")
 
-with calendar_tab:
+if section == "工作日历":
     years = covered_years(db)
     st.caption(f"工作日历已覆盖：{years[0]}年至{years[-1]}年。" if years else "工作日历为空。")
     st.caption("办公室录入或更正的日期优先于国务院办公厅节假日安排的内置数据；未覆盖的年份按周一至周五计算并在页面提示。")
@@ -137,7 +140,7 @@ with calendar_tab:
             hide_index=True, width="stretch", key="settings_office_days",
         )
 
-with groups_tab:
+if section == "任务分工":
     st.caption("任务分工表中的“县直各单位”等统称，按单位类型展开到每个单位；修改后立即重新展开。"
                "不再适用的分工将删除，但已有进展报送的保留。")
     groups = store.assignment_groups(db)
@@ -148,3 +151,6 @@ with groups_tab:
         kinds = st.multiselect("展开到的单位类型", store.UNIT_KINDS, key="settings_group_kinds")
         if st.form_submit_button("保存并重新展开"):
             _save(store.set_group_kinds, word, kinds, done=f"「{word}」的展开范围已保存，任务分工已重新展开。")
+
+if section == "工作目标达标线":
+    ms.criteria_section(db, scope, _save)

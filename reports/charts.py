@@ -91,32 +91,115 @@ def ranking_bar(frame: pl.DataFrame, title: str = "综合得分排名") -> go.Fi
     return _layout(fig, title, "综合得分", "单位", height=max(380, 22 * ordered.height + 140))
 
 
+def _month_text(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月"
+
+
+def _point_text(day: dt.date) -> str:
+    """The month of a trend point; a point that is not a month end (D inside its month) says up to
+    which day: 2026年12月（至2日）."""
+    month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return _month_text(day) + ("" if day == month_end else f"（至{day.day}日）")
+
+
+def month_tick_text(days: list[dt.date]) -> list[str]:
+    """Chinese month ticks: 2024年12月 when there are few points; with more than six, the year is
+    written (on a second line, under the month) only at the first point and at each January:
+    1月<br>2024年, 2月, …; a point inside its month says up to which day (12月<br>至2日)."""
+    if len(days) <= 6:
+        return [_point_text(d) for d in days]
+    out = []
+    for i, d in enumerate(days):
+        text = _point_text(d).replace(f"{d.year}年", "")
+        text = text.replace("（", "<br>").replace("）", "")
+        out.append(f"{text}<br>{d.year}年" if i == 0 or d.month == 1 else text)
+    return out
+
+
+def _month_axis(fig: go.Figure, days: list[dt.date]) -> list[str]:
+    """A category axis with one tick per point (no 2025年1月 tick at as-of 2024-12-31, and a point
+    at 12月2日 is not squeezed against 11月30日), written in Chinese, horizontal. Returns the x
+    values (the points' month texts)."""
+    xs = [_point_text(d) for d in days]
+    fig.update_xaxes(type="category", tickmode="array", tickvals=xs, ticktext=month_tick_text(days), tickangle=0)
+    return xs
+
+
+def _below(fig: go.Figure) -> go.Figure:
+    fig.update_layout(legend={"orientation": "h", "y": -0.32}, margin={"b": 90})
+    return fig
+
+
+SCORE_SERIES = {"composite", "quality_score"}
+COUNT_SERIES = {"red_lights", "tasks_overdue_open", "units_scored", "interviews", "praises"}
+
+
 def trend_lines(frame: pl.DataFrame, series: dict[str, str], title: str, y_title: str,
                 percent: bool = False) -> go.Figure:
     """Lines over month ends. `frame`: as_of (the month-end Date) plus one column per series;
-    `series` maps column -> Chinese legend name. Rates (0–1) are drawn as percentages."""
+    `series` maps column -> Chinese legend name. Rates (0–1) are drawn as percentages (axis 0–100 %),
+    scores on a 0–100 axis. A score and a count never share an axis: use score_and_red_lights."""
+    if set(series) & SCORE_SERIES and set(series) & COUNT_SERIES:
+        raise ValueError("a score and a count must not share an axis: use score_and_red_lights")
     fig = go.Figure()
+    xs = _month_axis(fig, frame["as_of"].to_list())
     for i, (col, name) in enumerate(series.items()):
         values = frame[col] * 100 if percent else frame[col]
         fig.add_trace(go.Scatter(
-            x=frame["as_of"].to_list(), y=values.to_list(), mode="lines+markers", name=name,
+            x=xs, y=values.to_list(), mode="lines+markers", name=name,
             line={"color": SERIES_COLORS[i % len(SERIES_COLORS)]},
-            hovertemplate=f"{name}<br>%{{x|%Y年%m月}}：%{{y:.2f}}{'%' if percent else ''}<extra></extra>",
+            hovertemplate=f"{name}<br>%{{x}}：%{{y:.2f}}{'%' if percent else ''}<extra></extra>",
         ))
-    fig.update_xaxes(tickformat="%Y年%m月")
     if percent:
         fig.update_yaxes(range=[0, 105], ticksuffix="%")
-    return _layout(fig, title, "月份", y_title)
+    elif set(series) <= SCORE_SERIES:
+        fig.update_yaxes(range=[0, 100])
+    return _below(_layout(fig, title, "月份", y_title))
+
+
+def score_and_red_lights(frame: pl.DataFrame, title: str = "综合得分与红灯任务",
+                         score_col: str = "composite", count_col: str = "red_lights",
+                         score_name: str = "综合得分（单位平均）", count_name: str = "红灯任务（个）") -> go.Figure:
+    """The mean composite as a line on a 0–100 score axis (left) and the red lights as bars on a
+    count axis of their own (right): a score and a count never share an axis."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    xs = _month_axis(fig, frame["as_of"].to_list())
+    fig.add_trace(go.Bar(
+        x=xs, y=frame[count_col].to_list(), name=count_name, marker_color=LIGHT_COLORS["red"], opacity=0.45,
+        hovertemplate=f"{count_name}<br>%{{x}}：%{{y}} 个<extra></extra>",
+    ), secondary_y=True)
+    fig.add_trace(go.Scatter(
+        x=xs, y=frame[score_col].to_list(), mode="lines+markers", name=score_name,
+        line={"color": SERIES_COLORS[0]}, hovertemplate=f"{score_name}<br>%{{x}}：%{{y:.2f}} 分<extra></extra>",
+    ), secondary_y=False)
+    top = int(frame[count_col].max() or 0) if frame.height else 0
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if top / s <= 5)
+    fig.update_yaxes(title_text="综合得分（分）", range=[0, 100], dtick=20, secondary_y=False)
+    fig.update_yaxes(title_text="红灯任务（个）", range=[0, step * (top // step + 1)], tickmode="linear", tick0=0,
+                     dtick=step, showgrid=False, secondary_y=True)
+    fig = _layout(fig, title, "月份", "综合得分（分）")
+    fig.update_layout(yaxis2={"title": {"text": "红灯任务（个）"}})
+    return _below(fig)
+
+
+NA_COLOR = "#9e9e9e"
+MIN_BAR = 0.8   # percentage points: a 0 % bar is drawn this wide so that it is seen (its label says 0.0%)
 
 
 def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_title: str,
               limit: int | None = None) -> go.Figure:
-    """Horizontal bars of one rate (0–1) per label, drawn as percentages; red below 60%,
-    yellow below 90%, green otherwise (the grade bands of the scorecard). With `limit`, only the
-    `limit` lowest rates are drawn (the title says so when that cuts anything)."""
+    """Horizontal bars of one rate (0–1) per label, drawn as percentages and labelled (0.0%);
+    red below 60%, yellow below 90%, green otherwise (the grade bands of the scorecard). A 0 % bar
+    is drawn as a thin visible bar; a label whose rate is n/a is shown as 不适用 in grey, with no
+    bar. With `limit`, only the `limit` lowest rates are drawn (the title says so when that cuts
+    anything; the n/a labels are then left out)."""
     ordered = frame.filter(pl.col(rate_col).is_not_null()).sort(rate_col, label_col)
-    if limit is not None and ordered.height > limit:
+    na = frame.filter(pl.col(rate_col).is_null()).sort(label_col)
+    if limit is not None and ordered.height + na.height > limit:
         ordered = ordered.head(limit)
+        na = na.clear()
         title = f"{title}（最低的{limit}个）"
     pct_col = pl.col(rate_col) * 100
     coloured = ordered.select(
@@ -125,10 +208,21 @@ def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_
         .when(pct_col < 90).then(pl.lit(LIGHT_COLORS["yellow"])).otherwise(pl.lit(LIGHT_COLORS["green"])),
     )
     pct, colours = coloured["pct"].to_list(), coloured["colour"].to_list()
-    fig = go.Figure(go.Bar(x=pct, y=ordered[label_col].to_list(), orientation="h", marker_color=colours,
-                           hovertemplate="%{y}：%{x:.2f}%<extra></extra>"))
-    fig.update_xaxes(range=[0, 105], ticksuffix="%")
-    return _layout(fig, title, x_title, "", height=max(320, 22 * ordered.height + 140))
+    fig = go.Figure(go.Bar(
+        x=[max(p, MIN_BAR) for p in pct], y=ordered[label_col].to_list(), orientation="h", marker_color=colours,
+        name=x_title, text=[f"{p:.1f}%" for p in pct], textposition="outside", cliponaxis=False,
+        customdata=pct, hovertemplate="%{y}：%{customdata:.2f}%<extra></extra>",
+    ))
+    if na.height:
+        fig.add_trace(go.Bar(
+            x=[0] * na.height, y=na[label_col].to_list(), orientation="h", marker_color=NA_COLOR, name="不适用",
+            text=["不适用"] * na.height, textposition="outside", cliponaxis=False,
+            textfont={"color": NA_COLOR}, hovertemplate="%{y}：不适用<extra></extra>",
+        ))
+    fig.update_yaxes(categoryarray=na[label_col].to_list() + ordered[label_col].to_list(), categoryorder="array")
+    fig.update_xaxes(range=[0, 112], ticksuffix="%", tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, x_title, "", height=max(320, 22 * (ordered.height + na.height) + 140))
 
 
 def share_mix(frame: pl.DataFrame, title: str = "各单位目录共享类型构成", limit: int | None = None) -> go.Figure:

@@ -145,3 +145,20 @@ def test_restoring_a_version_1_backup_brings_it_to_the_current_schema(tmp_path, 
         assert restored.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
     finally:
         close_db(live)
+
+
+def test_an_existing_database_gets_the_default_milestone_criteria(tmp_path, monkeypatch):
+    from data.schema import prepare_database
+    from metrics.milestones import DEFAULT_CRITERIA
+
+    path = tmp_path / "old.duckdb"
+    db = _version_1_database(path, monkeypatch)
+    try:
+        assert "milestone_criteria" not in _tables(db)
+        prepare_database(db)
+        assert db.scalar("SELECT count(*) FROM milestone_criteria") == len(DEFAULT_CRITERIA)
+        assert db.rows("SELECT op, threshold, unit_kinds FROM milestone_criteria "
+                       "WHERE milestone = 'M3' AND criterion = 'reply_ontime_rate'") == [
+            (">=", 0.9, ["县直部门", "乡镇（街道）", "公共服务企业", "其他"])]
+    finally:
+        close_db(path)

@@ -170,3 +170,33 @@ def test_group_words_refuse_unknown_words_empty_kinds_and_non_admins(db):
         store.set_group_kinds(db, SYSTEM, "县直各单位", [])
     with pytest.raises(PermissionDenied):
         store.set_group_kinds(db, Scope("leader", "领导"), "县直各单位", ["县直部门"])
+
+
+@pytest.mark.parametrize(("criterion", "op", "threshold", "message"), [
+    ("no_such_rate", ">=", 90, "未知的指标或任务：no_such_rate"),
+    ("task:5", ">=", 1, "未知的指标或任务：task:5"),            # ongoing: never "completed"
+    ("reply_ontime_rate", "==", 90, "比较方式须为"),
+    ("contacts_named", ">=", 0.5, "明确分管领导和经办人的达标线须为1（是）或0（否）。"),
+    ("tasks_overdue_open", "<=", 1.5, "红灯任务数的达标线须为不小于0的整数。"),
+    ("quality_score", ">=", 120, "数据质量得分的达标线须在0到100分之间。"),
+])
+def test_milestone_criteria_are_validated(db, criterion, op, threshold, message):
+    with pytest.raises(SettingsError) as err:
+        store.save_milestone_criterion(db, SYSTEM, "M3", criterion, dt.date(2025, 1, 1), op, threshold, ["县直部门"])
+    assert message in err.value.message_cn
+    assert db.scalar("SELECT count(*) FROM milestone_criteria WHERE effective_from = DATE '2025-01-01'") == 0
+
+
+def test_a_withdrawn_criterion_stops_counting_from_its_date(db):
+    from metrics.milestones import criteria_in_force
+
+    store.save_milestone_criterion(db, SYSTEM, "M3", "quality_score", dt.date(2025, 1, 1), ">=", 60,
+                                   ["县直部门"], active=False)
+    facts = load_facts(db)
+    assert "quality_score" in criteria_in_force(facts, dt.date(2024, 12, 31)).filter(
+        store.pl.col("milestone") == "M3")["criterion"].to_list()
+    assert "quality_score" not in criteria_in_force(facts, dt.date(2025, 1, 1)).filter(
+        store.pl.col("milestone") == "M3")["criterion"].to_list()
+    with pytest.raises(PermissionDenied):
+        store.save_milestone_criterion(db, Scope("leader", "领导", None), "M3", "quality_score",
+                                       dt.date(2025, 2, 1), ">=", 60, ["县直部门"])

@@ -172,7 +172,9 @@ def test_trends_are_the_engines(county):
     assert_frame_equal(views.county_trend(LEADER, county, sc.AS_OF), county_trend(facts, sc.AS_OF))
     mine = monthly_trend(facts, sc.AS_OF).filter(pl.col("unit_id") == sc.WEIBAN)
     assert_frame_equal(views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN), mine)
-    assert views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN).height == 12
+    # 2023-05 (the plan's start month) to 2023-10: months before the plan are not scored.
+    assert views.unit_trend(UNIT2, county, sc.AS_OF, sc.WEIBAN)["month"].to_list() == [
+        "2023-05", "2023-06", "2023-07", "2023-08", "2023-09", "2023-10"]
 
 
 def test_the_scorecard_workbook_is_for_leaders_and_the_office(county):

@@ -1,4 +1,5 @@
-"""Monthly rates, the warning list, trends, month-over-month change, milestones, rows behind."""
+"""Monthly rates, the warning list, trends, month-over-month change, rows behind (milestones:
+test_metrics_milestones.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from polars.testing import assert_frame_equal
 from test_metrics_requests import NATIONAL_DAY
 
 from data.plan import OFFICE
-from metrics.milestones import milestone_gaps, milestone_status
 from metrics.monthly import month_rates, warning_list
 from metrics.registry import KPIS
 from metrics.trace import rows_behind
@@ -33,6 +33,21 @@ def test_month_rates_october_2023():
         orient="row",
     )
     assert_frame_equal(out, expected)
+
+
+def test_month_rates_mid_month_apply_the_as_of_rule():
+    # As of Fri 2023-10-27, inside October: R3's review (due Oct 30, after D) is pending, not
+    # overdue; R5's reply of Oct 30 does not exist yet, so that step (due Oct 24) is overdue, not
+    # late. At the month's end the same month reads 5/1/1/0 and 1/1/1/0 (test above).
+    out = month_rates(make_facts(requests=NATIONAL_DAY), "2023-10", D(2023, 10, 27))
+    assert out.select("unit_id", "step", "on_time", "late", "overdue", "pending", "judged", "ontime_rate").rows() == [
+        (1, "review", 5, 1, 0, 1, 6, 5 / 6),
+        (2, "reply", 1, 0, 0, 0, 1, 1.0),
+        (3, "reply", 1, 0, 2, 0, 3, 1 / 3),
+    ]
+    # A D after the month changes nothing: the month is judged at its last day.
+    assert_frame_equal(month_rates(make_facts(requests=NATIONAL_DAY), "2023-10", D(2024, 3, 1)),
+                       month_rates(make_facts(requests=NATIONAL_DAY), "2023-10"))
 
 
 def test_warning_list_three_working_days():
@@ -94,6 +109,29 @@ def test_monthly_and_county_trend():
         ("2023-11", 5, 0.0), ("2023-12", 5, 0.0), ("2024-01", 5, 20.0)]
 
 
+def test_trend_starts_at_the_plans_start_month():
+    # At 2023-09-30 a 12-month trend would reach back to 2022-10; the plan starts in 2023-05.
+    trend = monthly_trend(contacts_facts(), D(2023, 9, 30))
+    assert trend["month"].unique(maintain_order=True).to_list() == ["2023-05", "2023-06", "2023-07", "2023-08",
+                                                                    "2023-09"]
+    county = county_trend(contacts_facts(), D(2023, 9, 30))
+    assert county["month"].to_list()[0] == "2023-05"
+    # Before the plan there is nothing to draw.
+    assert monthly_trend(contacts_facts(), D(2023, 4, 30)).is_empty()
+    assert county_trend(contacts_facts(), D(2023, 4, 30)).is_empty()
+    # The setting moves the start.
+    later = make_facts(settings={"plan_start_month": "2023-08"})
+    assert monthly_trend(later, D(2023, 9, 30))["month"].unique(maintain_order=True).to_list() == ["2023-08",
+                                                                                                  "2023-09"]
+
+
+def test_no_change_against_a_month_before_the_plan():
+    out = change_since_last_month(contacts_facts(), D(2023, 5, 15))
+    assert out["composite"].null_count() == 0
+    assert out["composite_prev"].null_count() == out.height
+    assert out["composite_change"].null_count() == out.height
+
+
 def test_change_since_last_month():
     out = change_since_last_month(contacts_facts(), D(2024, 1, 15)).filter(pl.col("unit_kind") == "县直部门")
     # Dec 31: all three 县直部门 at 0 share rank 1; Jan 15: unit 2 first, units 1 and 3 share rank 2.
@@ -102,53 +140,6 @@ def test_change_since_last_month():
         (1, 0.0, 0.0, 0.0, 2, 1, -1),
         (2, 100.0, 0.0, 100.0, 1, 1, 0),
         (3, 0.0, 0.0, 0.0, 2, 1, -1),
-    ]
-
-
-# -- milestones ----------------------------------------------------------------------------------
-
-MILESTONES = [
-    {"code": "M1", "due_date": D(2023, 5, 31), "title": "明确责任人", "requirement": "各单位明确分管领导和经办人",
-     "task_nos": [1], "indicators": ["contacts_named"]},
-    {"code": "M2", "due_date": D(2023, 9, 30), "title": "发布目录", "requirement": "发布目录",
-     "task_nos": [6], "indicators": ["catalog_published"]},
-]
-
-
-def milestone_facts(handler_named_on):
-    units = [{"unit_id": 1, "name": OFFICE, "kind": "县直部门"}, {"unit_id": 2, "name": "县公安局", "kind": "县直部门"}]
-    contacts = [{"unit_id": 1, "role": r, "name": "甲", "named_on": D(2023, 5, 20)} for r in ("分管领导", "经办人")]
-    contacts += [{"unit_id": 2, "role": "分管领导", "name": "乙", "named_on": D(2023, 5, 20)},
-                 {"unit_id": 2, "role": "经办人", "name": "丙", "named_on": handler_named_on}]
-    return make_facts(
-        units=units, contacts=contacts, milestones=MILESTONES,
-        tasks=[task(1, D(2023, 5, 10)), task(6, D(2023, 9, 30))],
-        assignments=[{"task_no": 1, "unit_id": 1, "origin": "x"}, {"task_no": 6, "unit_id": 2, "origin": "x"}],
-        reports=[{"task_no": 1, "unit_id": 1, "reported_on": D(2023, 5, 8), "status": "已完成",
-                  "completed_on": D(2023, 5, 8)},
-                 {"task_no": 6, "unit_id": 2, "reported_on": D(2023, 6, 20), "status": "推进中"}],
-    )
-
-
-def test_milestone_gaps_name_the_units_and_what_is_missing():
-    gaps = milestone_gaps(milestone_facts(D(2023, 7, 1)), D(2023, 6, 30))
-    assert gaps.rows() == [
-        ("M1", 2, "县公安局", "明确分管领导和经办人", "否"),
-        ("M2", 1, OFFICE, "目录已发布", "否"),
-        ("M2", 2, "县公安局", "任务6", "推进中"),
-        ("M2", 2, "县公安局", "目录已发布", "否"),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("handler_named_on", "m1"),
-    [(D(2023, 7, 1), (False, "未达成", 1)), (D(2023, 6, 15), (True, "已达成", 0))],
-)
-def test_milestone_status(handler_named_on, m1):
-    out = milestone_status(milestone_facts(handler_named_on), D(2023, 6, 30))
-    assert out.select("code", "met", "status", "units_missing").rows() == [
-        ("M1", *m1),
-        ("M2", False, "未到期", 2),   # due 2023-09-30, not there yet
     ]
 
 

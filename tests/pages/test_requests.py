@@ -76,3 +76,18 @@ def test_a_unit_user_is_refused(county):
     assert "无权打开此页面" in at.error[0].value
     assert len(at.dataframe) == 0
 
+
+
+def test_the_month_in_progress_is_judged_at_the_as_of_date(county):
+    # At 2023-10-19 October is not over. 县政府办's reply to R3 is due 10-24: pending, not overdue
+    # (at the month's end it is 逾期未办). 县委办 replied to R2 on 10-20, after D: that reply does not
+    # exist yet, so the step (due 10-24) is pending, not on time. R7 (received 10-23) does not exist.
+    at = run_page("requests", ADMIN, dt.date(2023, 10, 19), requests_month="2023-10")
+    assert not at.exception
+    monthly = _table(at, "requests_monthly").set_index("办理单位")
+    assert monthly.loc["县政府办", ["逾期未办", "未到期"]].tolist() == [0, 1]
+    assert monthly.loc["县委办", ["按时", "未到期"]].tolist() == [0, 1]
+    assert monthly.loc["县大数据发展中心", ["按时", "超时办结", "逾期未办"]].tolist() == [1, 1, 0]
+    assert any("该月尚未结束：按考评日（2023年10月19日）的办理情况判断" in c.value for c in at.caption)
+    engine = month_rates(load_facts(county), "2023-10", dt.date(2023, 10, 19))
+    assert len(monthly) == engine.height == 3

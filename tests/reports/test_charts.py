@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from reports import charts
 
@@ -64,9 +65,80 @@ def test_rate_bars_colour_bands():
     frame = pl.DataFrame({"unit": ["甲", "乙", "丙", "丁"], "rate": [0.95, 0.59, 0.9, None]})
     fig = charts.rate_bars(frame, "unit", "rate", "答复按时率", "按时率")
     bar = fig.data[0]
-    assert list(bar.y) == ["乙", "丙", "甲"]                      # n/a is left out
+    assert list(bar.y) == ["乙", "丙", "甲"]
     assert list(bar.x) == [59.0, 90.0, 95.0]
     assert list(bar.marker.color) == ["#d9534f", "#5cb85c", "#5cb85c"]
+    assert list(bar.text) == ["59.0%", "90.0%", "95.0%"]
+
+
+def test_a_zero_bar_is_visible_and_labelled_and_na_reads_not_applicable():
+    frame = pl.DataFrame({"unit": ["甲", "乙", "丙"], "rate": [0.0, 0.5, None]})
+    fig = charts.rate_bars(frame, "unit", "rate", "挂接率", "挂接率")
+    rated, na = fig.data
+    # 0 % is drawn as a thin red bar (not nothing, which would read as n/a) and labelled 0.0%.
+    assert list(rated.y) == ["甲", "乙"] and rated.x[0] > 0 and rated.text[0] == "0.0%"
+    assert rated.marker.color[0] == "#d9534f" and list(rated.customdata) == [0.0, 50.0]
+    assert "%{customdata:.2f}%" in rated.hovertemplate          # the hover says the true 0.00%
+    # n/a: no bar, a grey 不适用 label, below the rated units.
+    assert list(na.y) == ["丙"] and list(na.x) == [0] and list(na.text) == ["不适用"] and na.name == "不适用"
+    assert list(fig.layout.yaxis.categoryarray) == ["丙", "甲", "乙"]
+    assert fig.layout.xaxis.range[0] == 0 and fig.layout.xaxis.ticksuffix == "%"
+
+
+def test_score_and_red_lights_never_share_an_axis():
+    frame = pl.DataFrame({"as_of": [dt.date(2024, 10, 31), dt.date(2024, 11, 30), dt.date(2024, 12, 31)],
+                          "composite": [61.5, 64.0, 66.25], "red_lights": [12, 9, 7]})
+    fig = charts.score_and_red_lights(frame)
+    bars, line = fig.data
+    assert (bars.name, bars.yaxis, list(bars.y)) == ("红灯任务（个）", "y2", [12, 9, 7])
+    assert (line.name, line.yaxis, list(line.y)) == ("综合得分（单位平均）", "y", [61.5, 64.0, 66.25])
+    assert tuple(fig.layout.yaxis.range) == (0, 100)                 # the score axis starts at 0
+    assert fig.layout.yaxis.title.text == "综合得分（分）"
+    assert fig.layout.yaxis2.title.text == "红灯任务（个）" and fig.layout.yaxis2.overlaying == "y"
+    assert fig.layout.yaxis2.range[0] == 0
+    assert fig.layout.title.text == "综合得分与红灯任务"
+    # One axis for both is refused.
+    with pytest.raises(ValueError):
+        charts.trend_lines(frame, {"composite": "综合得分", "red_lights": "红灯任务"}, "综合得分与红灯任务", "分值 / 个数")
+
+
+def test_month_ticks_only_where_there_is_data():
+    frame = pl.DataFrame({"as_of": [dt.date(2024, 11, 30), dt.date(2024, 12, 31)], "composite": [60.0, 70.0],
+                          "red_lights": [3, 2], "reply_ontime_rate": [0.5, 0.0]})
+    for fig in (charts.trend_lines(frame, {"composite": "综合得分"}, "得分", "分"),
+                charts.trend_lines(frame, {"reply_ontime_rate": "答复按时率"}, "比率", "比率", percent=True),
+                charts.score_and_red_lights(frame)):
+        # A category axis: one tick per point, none beyond the data (no 2025年1月 at 2024-12-31).
+        assert fig.layout.xaxis.type == "category" and fig.layout.xaxis.tickmode == "array"
+        assert list(fig.layout.xaxis.tickvals) == ["2024年11月", "2024年12月"]
+        assert list(fig.layout.xaxis.ticktext) == ["2024年11月", "2024年12月"]
+        assert all(list(t.x) == ["2024年11月", "2024年12月"] for t in fig.data)
+        assert all("%{x}" in t.hovertemplate for t in fig.data)          # hover month in Chinese
+    score = charts.trend_lines(frame, {"composite": "综合得分"}, "得分", "分")
+    assert tuple(score.layout.yaxis.range) == (0, 100)
+    # Twelve points: the year only at the first point and at January, on its own line; the last
+    # point (D = 2025-01-02) says it stops on the 2nd.
+    days = [charts_month_end(dt.date(2024, m, 1)) for m in range(2, 13)] + [dt.date(2025, 1, 2)]
+    assert charts.month_tick_text(days) == ["2月<br>2024年", *[f"{m}月" for m in range(3, 13)], "1月<br>至2日<br>2025年"]
+
+
+def charts_month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def test_a_month_in_progress_says_up_to_which_day():
+    frame = pl.DataFrame({"as_of": [dt.date(2026, 11, 30), dt.date(2026, 12, 2)], "composite": [60.0, 61.0],
+                          "red_lights": [3, 2]})
+    fig = charts.score_and_red_lights(frame)
+    assert list(fig.layout.xaxis.ticktext) == ["2026年11月", "2026年12月（至2日）"]
+
+
+def test_red_light_axis_has_whole_number_ticks():
+    frame = pl.DataFrame({"as_of": [dt.date(2024, 11, 30), dt.date(2024, 12, 31)], "composite": [60.0, 70.0],
+                          "red_lights": [71, 28]})
+    fig = charts.score_and_red_lights(frame)
+    assert (fig.layout.yaxis2.dtick, tuple(fig.layout.yaxis2.range)) == (20, (0, 80))
+    assert fig.layout.yaxis.dtick == 20
 
 
 def test_share_mix_stacks_every_share_type():
