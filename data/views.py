@@ -154,7 +154,7 @@ def scorecard_workbook(scope: Scope, db: Database, as_of: dt.date) -> bytes:
     _require_overview(scope)
     from reports.excel import scorecard_workbook as build
 
-    return build(_scorecard(db, as_of), as_of)
+    return build(_scorecard(db, as_of), as_of, points=_unit_points(db, as_of))
 
 
 def _change(facts, as_of: dt.date) -> pl.DataFrame:
@@ -176,9 +176,13 @@ def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
 
 
 def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
-    """One row per indicator of the unit: code, label, unit, value (null = n/a), weight, formula."""
+    """One row per indicator of the unit: code, label, unit, value (null = n/a), weight, formula,
+    and its points (得分明细): score, eff_weight, earned, lost, applicable."""
     row = unit_scorecard(scope, db, as_of, unit_id)
     weights = m_scorecard.weights_of(load_facts(db))
+    pts = _unit_points(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+    by_code = {r["code"]: r for r in pts.rows(named=True)}
+    empty: dict = {}
     return pl.DataFrame(
         {
             "code": [k.code for k in KPIS],
@@ -188,10 +192,21 @@ def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
             "weight": [float(weights.get(k.weight_key, 0)) for k in KPIS],
             "formula": [k.formula for k in KPIS],
             "na_rule": [k.na_rule for k in KPIS],
+            **{c: [by_code.get(k.code, empty).get(c) for k in KPIS]
+               for c in ("score", "eff_weight", "earned", "lost")},
+            "applicable": [bool(by_code.get(k.code, empty).get("applicable")) for k in KPIS],
         },
         schema={"code": pl.String, "label": pl.String, "kind": pl.String, "value": pl.Float64,
-                "weight": pl.Float64, "formula": pl.String, "na_rule": pl.String},
+                "weight": pl.Float64, "formula": pl.String, "na_rule": pl.String, "score": pl.Float64,
+                "eff_weight": pl.Float64, "earned": pl.Float64, "lost": pl.Float64, "applicable": pl.Boolean},
     )
+
+
+def _unit_points(db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Points per indicator of every unit as of D (metrics.points)."""
+    from metrics.points import unit_points
+
+    return _engine(db, as_of, "points", unit_points)
 
 
 def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:

@@ -58,11 +58,13 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     out = args.out
     if out and Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise CliError(f"输出文件须为 .csv 或 .xlsx：{out}", f"--out must end in .csv or .xlsx: {out}")
-    frame = scorecard(_facts(args.db), as_of)
+    facts = _facts(args.db)
+    frame = scorecard(facts, as_of)
     if out and out.lower().endswith(".xlsx"):
+        from metrics.points import unit_points
         from reports.excel import scorecard_workbook
 
-        _write(out, scorecard_workbook(frame, as_of))
+        _write(out, scorecard_workbook(frame, as_of, points=unit_points(facts, as_of)))
     elif out:
         _write(out, scorecard_csv(frame))
     else:

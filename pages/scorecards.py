@@ -1,5 +1,6 @@
 """单位考评: the ranking of each unit kind; one unit's indicators, the rows behind each and its trend."""
 
+import polars as pl
 import streamlit as st
 
 from metrics.registry import KPIS
@@ -57,6 +58,23 @@ if card.get("suggestion"):
 rows = cache.view("indicator_rows", scope, as_of, unit_id)
 st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators",
              column_config={"计算方法": st.column_config.TextColumn(width="large")})
+
+st.markdown("**得分明细**")
+st.caption("不适用的指标不计入，其余指标的权重按比例折算为合计100；得分贡献 = 得分 × 权重 ÷ 100，"
+           "失分 = 权重 − 得分贡献，按失分从多到少排列；权重为0的指标只作展示，不计失分。")
+points = rows.filter(pl.col("applicable")).sort(["lost", "eff_weight"], descending=True, nulls_last=True)
+if points.is_empty():
+    st.info("该单位截至考评日没有适用的指标。")
+else:
+    total = pl.DataFrame({"label": ["合计（综合得分）"], "score": [None], "eff_weight": [100.0],
+                          "earned": [card["composite"]], "lost": [None if card["composite"] is None
+                                                                  else 100.0 - card["composite"]]},
+                         schema={"label": pl.String, "score": pl.Float64, "eff_weight": pl.Float64,
+                                 "earned": pl.Float64, "lost": pl.Float64})
+    widgets.show_table(
+        pl.concat([points.select("label", "score", "eff_weight", "earned", "lost"), total]),
+        scores=("score", "eff_weight", "earned", "lost"), key="scorecards_points",
+        labels={"label": "指标", "score": "得分", "eff_weight": "权重", "earned": "得分贡献（得分）", "lost": "失分"})
 
 with st.expander("查看指标背后的数据"):
     labels = {k.label: k.code for k in KPIS}

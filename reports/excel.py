@@ -233,11 +233,56 @@ def _save(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date) -> bytes:
-    """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of))."""
+def points_frame(card: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+    """得分明细 as a long table: per unit (in the scorecard's order) its applicable indicators,
+    most points lost first, then a 合计 row whose points earned are the composite.
+    Columns: unit, unit_kind, label, score, weight, eff_weight, earned, lost."""
+    order = card.select(pl.col("unit_id").cast(pl.Int64), "unit", "unit_kind", "composite").with_row_index("_u")
+    rows = (
+        points.filter(pl.col("applicable"))
+        .join(order, on="unit_id", how="inner")
+        .with_columns(_line=pl.lit(0))
+        .select("_u", "_line", "unit", "unit_kind", "label", "score", "weight", "eff_weight", "earned", "lost")
+    )
+    totals = order.filter(pl.col("composite").is_not_null()).select(
+        "_u", _line=pl.lit(1), unit="unit", unit_kind="unit_kind", label=pl.lit("合计（综合得分）"),
+        score=pl.lit(None, dtype=pl.Float64), weight=pl.lit(None, dtype=pl.Float64),
+        eff_weight=pl.lit(100.0), earned=pl.col("composite").cast(pl.Float64),
+        lost=100.0 - pl.col("composite").cast(pl.Float64))
+    return (
+        pl.concat([rows, totals], how="vertical_relaxed")
+        .sort(["_u", "_line", "lost", "eff_weight"], descending=[False, False, True, True], nulls_last=True)
+        .drop("_u", "_line")
+    )
+
+
+POINTS_COLS = [
+    Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("score", "得分", SCORE),
+    Col("weight", "设定权重", SCORE), Col("eff_weight", "权重（折算后）", SCORE),
+    Col("earned", "得分贡献（得分）", SCORE), Col("lost", "失分", SCORE),
+]
+POINTS_NOTE = ("说明：得分为该指标折算成的0–100分；不适用的指标不计入，其余指标的权重按比例折算为合计100；"
+               "得分贡献 = 得分 × 折算后权重 ÷ 100，失分 = 折算后权重 − 得分贡献；各项得分贡献之和即综合得分。"
+               "权重为0的指标只作展示，不计失分。")
+
+
+def points_sheet(wb: Workbook, card: pl.DataFrame, points: pl.DataFrame, title: str) -> Worksheet:
+    ws = table_sheet(wb, "得分明细", title, points_frame(card, points), POINTS_COLS, note=POINTS_NOTE)
+    for row in ws.iter_rows(min_row=4, max_col=3):
+        if row[2].value == "合计（综合得分）":
+            for cell in ws[row[0].row]:
+                cell.font = BOLD
+    return ws
+
+
+def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date, points: pl.DataFrame | None = None) -> bytes:
+    """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of));
+    with `points` (metrics.points.unit_points) a 得分明细 sheet follows."""
     wb = Workbook()
     wb.remove(wb.active)
     scorecard_sheet(wb, frame, f"政务数据共享工作记分卡（截至{cn_date(as_of)}）")
+    if points is not None:
+        points_sheet(wb, frame, points, f"各单位得分明细（截至{cn_date(as_of)}）")
     return _save(wb)
 
 
@@ -401,7 +446,7 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
     return ws
 
 
-REVIEW_SHEETS = ["排名汇总", "单位记分卡", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
+REVIEW_SHEETS = ["排名汇总", "单位记分卡", "得分明细", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
 
 
 def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
@@ -433,6 +478,11 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
         fmt = kpi_format(code)
         ws.cell(row=i, column=4).number_format = ws.cell(row=i, column=5).number_format = fmt
         ws.cell(row=i, column=6).number_format = "+0;-0;0" if fmt == FLAG else fmt
+
+    from metrics.points import unit_points
+    from metrics.scorecard import scorecard
+
+    points_sheet(wb, scorecard(facts, as_of), unit_points(facts, as_of), f"各单位得分明细 {label}")
 
     table_sheet(wb, "任务台账", f"任务分工台账 {label}", task_ledger_frame(facts, as_of), [
         Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
