@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS
+from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS, setting
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT = "0.00%"
@@ -507,7 +507,8 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
         Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),
         Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER),
         Col("red_lights", "红灯数", INTEGER), Col("reason", "理由"),
-    ], note="各类型前三名建议表扬；等次不合格或红灯任务两项及以上的建议约谈。", fills={"grade": GRADE_FILLS})
+    ], note=f"参与考评不少于{setting(facts, 'praise_min_units')}个单位的类型，前三名（不含领导小组办公室）建议表扬；"
+            "等次不合格或红灯任务两项及以上的建议约谈；领导小组办公室不列入表扬和约谈建议。", fills={"grade": GRADE_FILLS})
 
     text = bulletin if bulletin is not None else bulletin_text(facts, month)
     bulletin_sheet(wb, "通报", text)

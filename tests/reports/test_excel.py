@@ -162,7 +162,8 @@ def test_bulletin_names_the_overdue_request(facts):
     assert lines[0] == "关于2023年9月全县政务数据共享工作情况的通报（征求意见稿）"
     assert "共享申请逾期未办1件（初审1件、答复0件），逾期最久的是县大数据发展中心办理的申请SQ-2，已逾期16个工作日。" in lines
     assert any(line.startswith("截至2023年9月30日，全县参与考评的单位共") for line in lines)
-    for heading in ("一、总体进展", "二、表现较好的单位", "三、需要加强的单位", "四、逾期事项", "五、下月工作要求"):
+    for heading in ("一、总体进展", "二、表现较好的单位", "三、需要加强的单位", "四、领导小组办公室自身工作情况",
+                    "五、逾期事项", "六、下月工作要求"):
         assert heading in lines
 
 
