@@ -17,7 +17,7 @@ EXPECTED_TABLES = {
     "assignment_groups", "task_assignments", "progress_reports", "milestones", "systems", "networks",
     "security_assessments", "quality_checks", "village_coverage", "settings", "sla_rules",
     "calendar_days", "users", "audit_log", "import_log", "published_months", "published_scores",
-    "meta", "schema_version", "catalog_updates",
+    "meta", "schema_version", "catalog_updates", "bulletin_drafts", "published_bulletins", "published_frames",
 }
 
 
@@ -119,11 +119,12 @@ def test_migration_2_back_fills_an_existing_database(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     db = _version_1_database(path, monkeypatch)
     try:
-        assert migrate(db) == 2
+        assert migrate(db) == LATEST_VERSION
         # C1's latest update becomes its history; C2, never updated, has none
         assert db.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
         assert db.rows("SELECT last_updated_on FROM catalog_items WHERE code = 'C1'") == [(dt.date(2023, 9, 15),)]
-        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [
+            n for n, _d, _s in MIGRATIONS]
     finally:
         close_db(path)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from data.facts import load_facts
 from reports.bulletin import bulletin_text
-from tests.pages.conftest import run_page, texts
+from tests.pages.conftest import run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
 
 
@@ -20,6 +20,8 @@ def test_admin_reads_the_month_and_publishes_it(county):
     area = at.text_area(key="review_bulletin_2023-10")
     assert area.value == bulletin_text(load_facts(county), "2023-10")
     assert area.value.startswith("关于2023年10月全县政务数据共享工作情况的通报（征求意见稿）")
+    assert at.button(key="review_publish_2023-10").disabled      # a confirmation comes first
+    at.checkbox(key="review_publish_sure_2023-10").check().run()
     at.button(key="review_publish_2023-10").click().run()
     assert not at.exception
     assert county.rows("SELECT month, published_by FROM published_months") == [("2023-10", "office")]
@@ -33,6 +35,8 @@ def test_leader_reads_but_cannot_publish_or_edit(county):
     assert at.text_area(key="review_bulletin_2023-10").disabled
     assert [b.key for b in at.button] == []
     assert "本月结果尚未发布。" in texts(at)
+    assert "可修改" not in texts(at)
+    assert [h.value for h in at.subheader if h.value.startswith("通报")] == ["通报（草稿）"]
 
 
 def test_a_unit_user_cannot_open_it(county):
@@ -53,8 +57,8 @@ def test_a_correction_after_publishing_shows_the_difference_and_its_source(count
     assert import_workbook(county, workbook_bytes(rows), "补报.xlsx").ok
     at = run_page("review", ADMIN, AS_OF)
     assert not at.exception
-    diff = at.dataframe[2].value
+    diff = table(at, "重新计算")
     row = diff[(diff["单位名称"] == "县政府办") & (diff["项目"] == "明确分管领导和经办人")]
     assert row[["已发布", "重新计算"]].values.tolist() == [["0", "1"]]
-    changes = at.dataframe[3].value
+    changes = table(at, "操作")
     assert changes[["操作", "对象"]].values.tolist() == [["导入", "补报.xlsx"]]
