@@ -109,7 +109,7 @@ editable = scope.is_admin and not pub
 
 st.subheader("通报（已发布）" if pub else "通报（草稿）")
 if pub:
-    st.caption(f"已随考评结果发布（第{pub['version']}版），内容不可修改；如需修改，请先撤销发布。")
+    st.caption(f"已随考评结果发布（第{pub['version']}版），只读" + ("；如需改动，请先撤销发布。" if scope.is_admin else "。"))
 elif draft:
     st.caption(f"已保存第{draft['version']}版（{draft['edited_by']}，{_when(draft['edited_at'])}）。")
 else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from data.facts import load_facts
 from reports.bulletin import bulletin_text
 from tests.pages.conftest import run_page, table, texts
@@ -62,3 +64,82 @@ def test_a_correction_after_publishing_shows_the_difference_and_its_source(count
     assert row[["已发布", "重新计算"]].values.tolist() == [["0", "1"]]
     changes = table(at, "操作")
     assert changes[["操作", "对象"]].values.tolist() == [["导入", "补报.xlsx"]]
+
+
+# -- the 通报 as a stored document ------------------------------------------------------------------
+
+def _edit_and_save(at, month: str, old: str, new: str):
+    area = at.text_area(key=f"review_bulletin_{month}")
+    edited = area.value.replace(old, new)
+    assert edited != area.value
+    area.input(edited).run()
+    at.button(key=f"review_save_{month}").click().run()
+    assert not at.exception
+    return edited
+
+
+def test_the_draft_survives_navigation_and_new_sessions(county):
+    at = run_page("review", ADMIN, AS_OF)
+    at.selectbox(key="review_month").select("2023-09").run()
+    assert "尚未保存：以下为按本月数据生成的草稿，修改后请点击“保存草稿”。" in texts(at)
+    assert county.scalar("SELECT count(*) FROM bulletin_drafts") == 0   # reading writes nothing
+    edited = _edit_and_save(at, "2023-09", "（征求意见稿）", "（第二稿）")
+    assert "通报草稿已保存为第1版。" in texts(at)
+    assert county.rows("SELECT month, version, text, edited_by FROM bulletin_drafts") == [
+        ("2023-09", 1, edited, "office")]
+    assert county.rows("SELECT action, target FROM audit_log WHERE action = '保存通报草稿'") == [
+        ("保存通报草稿", "2023-09")]
+    # Another page and back: widget state is dropped, the kept month (a plain session key) is not.
+    back = run_page("review", ADMIN, AS_OF, review_month_kept=at.session_state["review_month_kept"])
+    assert back.selectbox(key="review_month").value == "2023-09"
+    assert back.text_area(key="review_bulletin_2023-09").value == edited
+    assert any(t.startswith("已保存第1版（office，") for t in texts(back).splitlines())
+    # A new session (here a leader's): the latest month first, the saved text read-only.
+    fresh = run_page("review", LEADER, AS_OF)
+    assert fresh.selectbox(key="review_month").value == "2023-10"
+    fresh.selectbox(key="review_month").select("2023-09").run()
+    area = fresh.text_area(key="review_bulletin_2023-09")
+    assert area.value == edited and area.disabled
+    assert "可修改" not in texts(fresh)
+
+
+def test_versions_are_kept_and_publishing_freezes_the_saved_text(county):
+    from data.bulletin_store import current_bulletin, save_draft
+    from data.publish import PublishError
+    from data.scope import Scope
+
+    at = run_page("review", ADMIN, AS_OF)
+    first = _edit_and_save(at, "2023-10", "（征求意见稿）", "（第二稿）")
+    second = _edit_and_save(at, "2023-10", "（第二稿）", "（送审稿）")
+    assert "通报草稿已保存为第2版。" in texts(at)
+    assert county.rows("SELECT version, text FROM bulletin_drafts ORDER BY version") == [(1, first), (2, second)]
+    assert table(at, "版本")["版本"].tolist() == [2, 1]
+    # unsaved edits hold the publication back
+    at.text_area(key="review_bulletin_2023-10").input(second + "\n补充").run()
+    at.checkbox(key="review_publish_sure_2023-10").check().run()
+    assert "通报有未保存的修改，请先保存草稿再发布（发布的是已保存的通报）。" in texts(at)
+    assert at.button(key="review_publish_2023-10").disabled
+    at.text_area(key="review_bulletin_2023-10").input(second).run()
+    at.button(key="review_publish_2023-10").click().run()
+    assert not at.exception
+    assert county.rows("SELECT month, version, text FROM published_bulletins") == [("2023-10", 2, second)]
+    assert [h.value for h in at.subheader if h.value.startswith("通报")] == ["通报（已发布）"]
+    assert at.text_area(key="review_bulletin_2023-10").disabled
+    assert at.text_area(key="review_bulletin_2023-10").value == second
+    assert "review_save_2023-10" not in [b.key for b in at.button]
+    assert current_bulletin(county, "2023-10") == second
+    with pytest.raises(PublishError, match="已发布，通报不能修改"):
+        save_draft(county, Scope(username="office", role="管理员"), "2023-10", "改")
+    leader = run_page("review", LEADER, AS_OF)
+    assert [h.value for h in leader.subheader if h.value.startswith("通报")] == ["通报（已发布）"]
+    assert leader.text_area(key="review_bulletin_2023-10").disabled
+    assert "可修改" not in texts(leader)
+
+
+def test_leaders_cannot_save_a_draft_in_the_data_layer(county):
+    from data.bulletin_store import save_draft
+    from data.scope import PermissionDenied, Scope
+
+    with pytest.raises(PermissionDenied):
+        save_draft(county, Scope(username="boss", role="领导"), "2023-10", "通报")
+    assert county.scalar("SELECT count(*) FROM bulletin_drafts") == 0
