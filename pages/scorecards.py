@@ -54,6 +54,12 @@ c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else
 c4.metric("红灯任务", f"{card['red_lights']}个")
 if card.get("suggestion"):
     st.info(f"考评建议：{card['suggestion']}")
+if card.get("frozen_month"):
+    st.info(f"已发布（冻结）数据：{fmt.fmt_month(card['frozen_month'])}考评结果已发布，本页按已发布的结果显示。")
+    if card["differences"]:
+        st.caption("按当前数据重新计算，以下数值与已发布的不同（已发布结果不变）：")
+        st.dataframe(pl.DataFrame(card["differences"]).rename({"label": "项目", "old": "已发布", "new": "重新计算"}),
+                     hide_index=True, width="stretch", key="scorecards_frozen_diff")
 
 rows = cache.view("indicator_rows", scope, as_of, unit_id)
 st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators",

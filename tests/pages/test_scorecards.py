@@ -87,3 +87,29 @@ def test_points_per_indicator_answer_why_the_composite(county):
     # the mounted rate (weight 10 of the applicable weights) at 33.33 % is the largest loss here
     views_rows = body.set_index("指标")
     assert float(views_rows.loc["目录挂接率", "失分"]) > 0
+
+
+def test_a_published_months_card_is_frozen_with_the_differences_beside_it(county):
+    import datetime as dt
+
+    from data.progress import verify_report
+    from data.publish import publish_month
+    from data.scope import Scope
+
+    office = Scope(username="office", role="管理员")
+    frozen = _row(county, AS_OF, ZHENGFUBAN)["composite"]
+    publish_month(county, office, "2023-10", today=dt.date(2023, 11, 5))
+    verify_report(county, office, 6, ZHENGFUBAN, dt.date(2023, 10, 25))  # a verified correction
+    assert _row(county, AS_OF, ZHENGFUBAN)["composite"] != frozen
+    at = run_page("scorecards", UNIT3, AS_OF)
+    assert not at.exception
+    assert metrics(at)["综合得分"][0] == fmt_score(frozen)
+    assert "已发布（冻结）数据：2023年10月考评结果已发布，本页按已发布的结果显示。" in texts(at)
+    diff = table(at, "重新计算")
+    assert "进展报送率" in set(diff["项目"]) and "综合得分" in set(diff["项目"])
+    composite = diff[diff["项目"] == "综合得分"].iloc[0]
+    assert composite["已发布"] == fmt_score(frozen)
+    assert table(at, "得分贡献（得分）").iloc[-1]["得分贡献（得分）"] == fmt_score(frozen)
+    # the day before is not a published month's end: computed as usual, no note
+    at = run_page("scorecards", UNIT3, dt.date(2023, 10, 30))
+    assert "已发布（冻结）数据" not in texts(at)
