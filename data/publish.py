@@ -27,10 +27,16 @@ from data.db import Database
 from data.scope import PermissionDenied, Scope
 
 TEXT_COLUMNS = ("unit", "unit_kind", "grade", "suggestion")
+ALREADY_EN = "{} is already published; unpublish it first to publish it again."
 
 
 class PublishError(ValueError):
-    """A publishing request that cannot be done as asked (Chinese message)."""
+    """A publishing request that cannot be done as asked: str() is the Chinese message, `en` the
+    English one (the command line prints both)."""
+
+    def __init__(self, message: str, en: str = ""):
+        super().__init__(message)
+        self.en = en or message
 
 
 def _bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -39,7 +45,7 @@ def _bounds(month: str) -> tuple[dt.date, dt.date]:
     try:
         return month_bounds(month)
     except ValueError as exc:
-        raise PublishError(f"月份格式应为 YYYY-MM：{month}") from exc
+        raise PublishError(f"月份格式应为 YYYY-MM：{month}", f"month must be YYYY-MM: {month}") from exc
 
 
 def _cn_month(month: str) -> str:
@@ -70,9 +76,9 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
     scope.require_admin()
     _first, as_of = _bounds(month)
     if as_of >= (today or dt.date.today()):
-        raise PublishError(f"{_cn_month(month)}尚未结束，不能发布。")
+        raise PublishError(f"{_cn_month(month)}尚未结束，不能发布。", f"{month} has not ended yet; it cannot be published.")
     if _is_published(db.rows, month):
-        raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。")
+        raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
     facts = load_facts(db)
     frame = scorecard(facts, as_of)
     frozen = _frozen_outputs(db, facts, month, frame)
@@ -89,7 +95,7 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
     ).select("month", "unit_id", "score_col", "num_value", "text_value")
     with db.transaction() as cur:
         if _is_published(lambda q, p: cur.execute(q, p).fetchall(), month):
-            raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。")
+            raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
         before = cur.execute("SELECT count(*) FROM published_months").fetchone()[0]
         cur.execute("INSERT INTO published_months VALUES (?, ?, ?, ?)",
                     [month, as_of, dt.datetime.now().replace(microsecond=0), scope.username])
@@ -198,7 +204,7 @@ def unpublish_month(db: Database, scope: Scope, month: str, reason: str | None =
     with db.transaction() as cur:
         before = cur.execute("SELECT count(*) FROM published_months").fetchone()[0]
         if not cur.execute("SELECT count(*) FROM published_months WHERE month = ?", [month]).fetchone()[0]:
-            raise PublishError(f"{_cn_month(month)}尚未发布，无需撤销。")
+            raise PublishError(f"{_cn_month(month)}尚未发布，无需撤销。", f"{month} is not published; nothing to undo.")
         units = cur.execute("SELECT count(DISTINCT unit_id) FROM published_scores WHERE month = ?",
                             [month]).fetchone()[0]
         cur.execute("DELETE FROM published_scores WHERE month = ?", [month])
