@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import polars as pl
@@ -109,8 +111,32 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
     return frame.height
 
 
+_memo: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memoised(db: Database, key: tuple, fn: Callable[[], pl.DataFrame | None]) -> pl.DataFrame | None:
+    """fn() once per (database file, data version, key): every page shows frozen figures at
+    month ends, trends several months at once; reading them back should cost a lookup."""
+    full = (str(db.path), db.version, *key)
+    with _memo_lock:
+        if full in _memo:
+            _memo.move_to_end(full)
+            return _memo[full]
+    value = fn()
+    with _memo_lock:
+        _memo[full] = value
+        while len(_memo) > 64:
+            _memo.popitem(last=False)
+    return value
+
+
 def published_scorecard(db: Database, month: str) -> pl.DataFrame | None:
     """The frozen scorecard of `month` in the shape of metrics.scorecard.scorecard, or None."""
+    return _memoised(db, ("scorecard", month), lambda: _read_published_scorecard(db, month))
+
+
+def _read_published_scorecard(db: Database, month: str) -> pl.DataFrame | None:
     from metrics.registry import UNIT_KINDS
     from metrics.scorecard import SCORECARD_COLUMNS
 
@@ -282,8 +308,11 @@ def month_of_end(as_of: dt.date) -> str | None:
 
 
 def frozen_frame(db: Database, month: str, name: str) -> pl.DataFrame | None:
-    rows = db.rows("SELECT data FROM published_frames WHERE month = ? AND name = ?", [month, name])
-    return pl.read_ipc(io.BytesIO(bytes(rows[0][0]))) if rows else None
+    def read() -> pl.DataFrame | None:
+        rows = db.rows("SELECT data FROM published_frames WHERE month = ? AND name = ?", [month, name])
+        return pl.read_ipc(io.BytesIO(bytes(rows[0][0]))) if rows else None
+
+    return _memoised(db, ("frame", month, name), read)
 
 
 def frozen_workbook(db: Database, month: str) -> bytes | None:
@@ -370,7 +399,7 @@ def overlay_frozen(db: Database, frame: pl.DataFrame, month_col: str = "month", 
     published month replaced by its frozen scorecard, where the row's date is that month's end."""
     if frame.is_empty() or month_col not in frame.columns:
         return frame
-    months = set(published_months(db)["month"].to_list())
+    months = set(_memoised(db, ("months",), lambda: published_months(db))["month"].to_list())
     hits = [m for m in frame[month_col].unique().to_list() if m in months]
     if not hits:
         return frame

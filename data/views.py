@@ -189,7 +189,7 @@ def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
     On the last day of a published month the figures are the frozen ones: `frozen_month` names
     the month and `differences` lists what a recomputation would change for this unit (label,
     old, new); otherwise `frozen_month` is None and `differences` empty."""
-    from data.publish import diff_published, month_of_end, published_scorecard
+    from data.publish import diff_published, is_published, month_of_end
 
     scope.require_unit(unit_id)
     board = _board(db, as_of).filter(pl.col("unit_id") == int(unit_id))
@@ -198,7 +198,7 @@ def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
         raise PermissionDenied("没有这个单位。")
     row = {**detail.row(0, named=True), **board.row(0, named=True), "frozen_month": None, "differences": []}
     month = month_of_end(as_of)
-    if month and published_scorecard(db, month) is not None:
+    if month and is_published(db, month):
         diff = _engine(db, as_of, "published_diff", lambda f, d: diff_published(db, month, _scorecard(db, d)))
         frozen_points = _unit_points(db, as_of).filter(pl.col("unit_id") == int(unit_id))
         # n/a-ness and values of the indicators outside the scorecard columns come from the frozen points too
