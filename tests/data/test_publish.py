@@ -156,6 +156,8 @@ def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(c
     assert ranking.filter(row)["composite"][0] == before.filter(row)["composite"][0]
     trend = views.unit_trend(OFFICE, county, dt.date(2023, 11, 30), ZHENGFUBAN)
     assert trend.filter(pl.col("month") == "2023-10")["composite"][0] == before.filter(row)["composite"][0]
+    county_oct = views.county_trend(OFFICE, county, dt.date(2023, 11, 30)).filter(pl.col("month") == "2023-10")
+    assert county_oct["composite"][0] == pytest.approx(before["composite"].mean())
     # November's change is measured from the frozen October
     nov = views.ranking(OFFICE, county, dt.date(2023, 11, 30)).filter(row)
     assert nov["composite_change"][0] == pytest.approx(nov["composite"][0] - before.filter(row)["composite"][0])

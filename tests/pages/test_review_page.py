@@ -64,6 +64,14 @@ def test_a_correction_after_publishing_shows_the_difference_and_its_source(count
     assert row[["已发布", "重新计算"]].values.tolist() == [["0", "1"]]
     changes = table(at, "操作")
     assert changes[["操作", "对象"]].values.tolist() == [["导入", "补报.xlsx"]]
+    # the ranking and the 通报 stay as published
+    ranking = table(at, "得分较上月")
+    frozen = county.scalar("SELECT num_value FROM published_scores WHERE month = '2023-10' AND score_col = "
+                           "'composite' AND unit_id = (SELECT unit_id FROM units WHERE name = '县政府办')")
+    assert ranking[ranking["单位名称"] == "县政府办"]["综合得分"].tolist() == [f"{frozen:.2f}"]
+    assert at.text_area(key="review_bulletin_2023-10").value == county.scalar(
+        "SELECT text FROM published_bulletins WHERE month = '2023-10'")
+    assert "通报（已发布）" in texts(at)
 
 
 # -- the 通报 as a stored document ------------------------------------------------------------------
