@@ -281,10 +281,12 @@ def _store_outputs(cur, month: str, frozen: dict, username: str) -> None:
     from data.bulletin_store import insert_version
 
     version = frozen["version"]
-    latest = cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?",
-                         [month]).fetchone()[0]
-    if version is None or int(latest) != version:
-        # nobody saved a draft (or someone saved one meanwhile): the published text is a version too
+    latest = int(cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?",
+                             [month]).fetchone()[0])
+    if latest != (version or 0):
+        raise PublishError(f"{_cn_month(month)}的通报草稿刚被修改，请刷新页面核对后重新发布。",
+                           f"the bulletin of {month} was just saved again; review it and publish again.")
+    if version is None:  # nobody saved a draft: the generated text becomes version 1
         version = insert_version(cur, month, frozen["text"], username)
     cur.execute("INSERT INTO published_bulletins VALUES (?, ?, ?)", [month, version, frozen["text"]])
     for name, frame in frozen["frames"].items():

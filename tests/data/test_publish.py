@@ -196,3 +196,24 @@ def test_publishing_without_a_saved_draft_stores_the_generated_text_as_version_1
     publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
     assert county.rows("SELECT version, text, edited_by FROM bulletin_drafts") == [(1, generated, "office")]
     assert current_bulletin(county, "2023-10") == generated
+
+
+def test_a_draft_saved_while_publishing_stops_the_publication(county, monkeypatch):
+    """The published text is the stored version at publish time: a version saved between reading
+    the draft and writing the publication refuses it, with nothing written."""
+    from data import bulletin_store
+    from data import publish as pub
+
+    bulletin_store.save_draft(county, OFFICE, "2023-10", "第一稿")
+    real = pub._frozen_outputs
+
+    def racing(*args, **kwargs):
+        out = real(*args, **kwargs)
+        bulletin_store.save_draft(county, OFFICE, "2023-10", "第二稿")  # someone saves meanwhile
+        return out
+
+    monkeypatch.setattr(pub, "_frozen_outputs", racing)
+    with pytest.raises(PublishError, match="通报草稿刚被修改"):
+        publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
+    assert county.scalar("SELECT count(*) FROM published_months") == 0
+    assert county.scalar("SELECT count(*) FROM published_frames") == 0
