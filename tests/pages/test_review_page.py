@@ -151,3 +151,32 @@ def test_leaders_cannot_save_a_draft_in_the_data_layer(county):
     with pytest.raises(PermissionDenied):
         save_draft(county, Scope(username="boss", role="领导"), "2023-10", "通报")
     assert county.scalar("SELECT count(*) FROM bulletin_drafts") == 0
+
+
+def test_the_month_and_the_saved_draft_survive_switching_pages_in_the_app(county, monkeypatch):
+    """Through app.py's navigation: choose a month and save, go to 总览 and back."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from data import users
+    from data.scope import SYSTEM
+    from ui import auth
+
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+    users.add_user(county, SYSTEM, "office2", "abcdefgh12", "管理员", display_name="办公室")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60).run()
+    at.text_input[0].input("office2")
+    at.text_input[1].input("abcdefgh12")
+    at = at.button(key=f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录").click().run()
+    at.session_state["as_of"] = AS_OF.isoformat()
+    at = at.switch_page("pages/review.py").run()
+    assert not at.exception
+    at.selectbox(key="review_month").select("2023-09").run()
+    edited = _edit_and_save(at, "2023-09", "（征求意见稿）", "（修改稿）")
+    at.text_area(key="review_bulletin_2023-09").input(edited + "\n未保存的一行").run()
+    at = at.switch_page("pages/overview.py").run()
+    assert not at.exception and at.title[0].value != "月度考评"
+    at = at.switch_page("pages/review.py").run()
+    assert at.selectbox(key="review_month").value == "2023-09"
+    assert at.text_area(key="review_bulletin_2023-09").value == edited
