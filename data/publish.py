@@ -22,6 +22,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -111,11 +112,11 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
     return frame.height
 
 
-_memo: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
+_memo: OrderedDict[tuple, Any] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
-def _memoised(db: Database, key: tuple, fn: Callable[[], pl.DataFrame | None]) -> pl.DataFrame | None:
+def _memoised(db: Database, key: tuple, fn: Callable[[], Any]) -> Any:
     """fn() once per (database file, data version, key): every page shows frozen figures at
     month ends, trends several months at once; reading them back should cost a lookup."""
     full = (str(db.path), db.version, *key)
@@ -339,7 +340,12 @@ def points_at(db: Database, as_of: dt.date, compute: Callable[[], pl.DataFrame])
 
 def month_inputs(db: Database, month: str) -> dict:
     """The month's scorecard (`card`), the previous month's (`prev`) and the points, each frozen
-    where its month is published; `published` says whether `month` itself is."""
+    where its month is published; `published` says whether `month` itself is. Computed once per
+    data version: the page's tables, the generated 通报 and the workbook share them."""
+    return _memoised(db, ("inputs", month), lambda: _month_inputs(db, month))
+
+
+def _month_inputs(db: Database, month: str) -> dict:
     from data.facts import load_facts
     from metrics.points import unit_points
     from metrics.trend import previous_month_end
