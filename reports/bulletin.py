@@ -46,10 +46,12 @@ def _weak_points(points: pl.DataFrame, units: pl.DataFrame, top: int = 2) -> pl.
 
     flags = [k.code for k in KPI_BY_CODE.values() if k.unit == "flag"]
     rates = [k.code for k in KPI_BY_CODE.values() if k.unit == "rate"]
+    counts = [k.code for k in KPI_BY_CODE.values() if k.unit == "count"]
     value = (
         pl.when(pl.col("code").is_in(flags)).then(pl.lit("：否"))
         .when(pl.col("code").is_in(rates)).then(pl.lit(" ") + _pct(pl.col("value")))
-        .otherwise(pl.lit(" ") + _fixed2("value"))
+        .when(pl.col("code").is_in(counts)).then(pl.format(" {}项", pl.col("value").cast(pl.Int64)))
+        .otherwise(pl.lit(" ") + _fixed2("value") + pl.lit("分"))
     )
     return (
         lost_ranking(points.join(units.select("unit_id"), on="unit_id", how="semi"), top)

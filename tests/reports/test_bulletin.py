@@ -107,3 +107,15 @@ def test_one_unit_is_named_without_a_count():
 ])
 def test_unit_names(names, expected):
     assert unit_names(names) == expected
+
+
+def test_red_lights_read_as_a_count_among_the_lost_points():
+    f = facts()
+    f.settings["weights"] = {"contacts_named": 40, "tasks_overdue_open": 60}
+    interviews = section(bulletin_text(f, MONTH), "三、需要加强的单位")
+    # 县财政局: contacts 40 earned, one red light scores 80 and loses 60 × 20 % = 12: 88, 良好, not
+    # interviewed (one red light is below the bar of two)
+    assert not any(line.startswith("县财政局") for line in interviews)
+    own = section(bulletin_text(f, MONTH), "四、领导小组办公室自身工作情况")[0]
+    # the office: contacts 0 (lost 40), one red light (score 80, lost 12)
+    assert own.endswith("主要失分项：明确分管领导和经办人：否（失40.00分）、红灯任务数 1项（失12.00分）。")
