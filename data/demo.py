@@ -326,7 +326,10 @@ def _clear(cur, wipe_facts: bool | None = None) -> dict[str, int]:
     if marked:
         # Scorecards published over demo data describe nothing real.
         delete("published_scores")
+        delete("published_frames")
+        delete("published_bulletins")
         delete("published_months")
+        delete("bulletin_drafts")
     delete("task_assignments", f"WHERE unit_id IN ({demo_units})")
     delete("unit_aliases", f"WHERE unit_id IN ({demo_units})")
     delete("units", "WHERE origin = 'demo'")

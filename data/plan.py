@@ -188,6 +188,7 @@ DEFAULT_SETTINGS = {
     "contacts_deadline": "2023-06-10",
     "catalog_deadline": "2023-09-30",
     "praise_top_n": 3,
+    "praise_min_units": 4,          # automatic 表扬 only in a unit kind with at least this many scored units
     "interview_red_lights": 2,
     "red_light_penalty": 20,
 }

@@ -311,6 +311,35 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        7,
+        "stored bulletins and the frozen outputs of published months",
+        [
+            # Every saved version of a month's 通报 draft; earlier versions are kept.
+            """CREATE TABLE bulletin_drafts (
+                month     VARCHAR NOT NULL,   -- YYYY-MM
+                version   INTEGER NOT NULL,   -- 1, 2, … per month
+                text      VARCHAR NOT NULL,
+                edited_by VARCHAR NOT NULL,
+                edited_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (month, version)
+            )""",
+            # The 通报 text frozen with the figures when the month was published.
+            """CREATE TABLE published_bulletins (
+                month   VARCHAR PRIMARY KEY,
+                version INTEGER NOT NULL,     -- the bulletin_drafts version published
+                text    VARCHAR NOT NULL
+            )""",
+            # Further frozen outputs of a published month (points per indicator, the ranking and
+            # suggestion tables, the review workbook), as Arrow IPC or the file's own bytes.
+            """CREATE TABLE published_frames (
+                month VARCHAR NOT NULL,
+                name  VARCHAR NOT NULL,
+                data  BLOB NOT NULL,
+                PRIMARY KEY (month, name)
+            )""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -22,6 +22,7 @@ import polars as pl
 from data.calendar import covered_years
 from data.db import Database
 from data.facts import load_facts
+from data.publish import overlay_frozen
 from data.scope import PermissionDenied, Scope
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
@@ -142,10 +143,17 @@ def visible_units(scope: Scope, db: Database) -> pl.DataFrame:
 def ranking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """The county ranking with the change of composite and rank since the previous month end.
     Everyone gets every unit; 管理员/领导 also get red_lights and suggestion."""
-    board = _scorecard(db, as_of)
-    change = _engine(db, as_of, "change", _change)
+    board = _board(db, as_of)
+    change = _engine(db, as_of, "change", lambda f, d: _change(f, d, db))
     cols = RANKING_COLUMNS + ([] if not scope.sees_all else ["red_lights", "suggestion"])
     return board.select(cols).join(change, on="unit_id", how="left")
+
+
+def _board(db: Database, as_of: dt.date) -> pl.DataFrame:
+    """The scorecard as of D, frozen when D is the last day of a published month."""
+    from data.publish import scorecard_at
+
+    return _engine(db, as_of, "board", lambda f, d: scorecard_at(db, d, lambda: _scorecard(db, d)))
 
 
 def scorecard_workbook(scope: Scope, db: Database, as_of: dt.date) -> bytes:
@@ -154,31 +162,63 @@ def scorecard_workbook(scope: Scope, db: Database, as_of: dt.date) -> bytes:
     _require_overview(scope)
     from reports.excel import scorecard_workbook as build
 
-    return build(_scorecard(db, as_of), as_of)
+    return build(_board(db, as_of), as_of, points=_unit_points(db, as_of))
 
 
-def _change(facts, as_of: dt.date) -> pl.DataFrame:
-    from metrics.trend import change_since_last_month
+def _change(facts, as_of: dt.date, db: Database | None = None) -> pl.DataFrame:
+    """Change of composite and rank since the previous month end; with `db`, either end that is
+    the last day of a published month reads its frozen scorecard."""
+    from metrics.trend import change_since_last_month, previous_month_end
 
-    frame = change_since_last_month(facts, as_of)
+    if db is None:
+        frame = change_since_last_month(facts, as_of)
+    else:
+        prev_end = previous_month_end(as_of)
+        now = _board(db, as_of).select(pl.col("unit_id").cast(pl.Int64), "composite", "rank")
+        prev = _board(db, prev_end).select(pl.col("unit_id").cast(pl.Int64), pl.col("composite").alias("_cp"),
+                                           pl.col("rank").alias("_rp"))
+        frame = now.join(prev, on="unit_id", how="left").with_columns(
+            composite_change=pl.col("composite") - pl.col("_cp"), rank_change=pl.col("_rp") - pl.col("rank"))
     wanted = [c for c in ("composite_change", "rank_change") if c in frame.columns]
     return frame.select(pl.col("unit_id").cast(pl.Int64), *wanted)
 
 
 def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> dict:
-    """One unit's scorecard row (every indicator, composite, grade, rank, details) as a dict."""
+    """One unit's scorecard row (every indicator, composite, grade, rank, details) as a dict.
+
+    On the last day of a published month the figures are the frozen ones: `frozen_month` names
+    the month and `differences` lists what a recomputation would change for this unit (label,
+    old, new); otherwise `frozen_month` is None and `differences` empty."""
+    from data.publish import diff_published, is_published, month_of_end
+
     scope.require_unit(unit_id)
-    board = _scorecard(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+    board = _board(db, as_of).filter(pl.col("unit_id") == int(unit_id))
     detail = _indicators(db, as_of).filter(pl.col("unit_id") == int(unit_id))
     if board.is_empty():
         raise PermissionDenied("没有这个单位。")
-    return {**detail.row(0, named=True), **board.row(0, named=True)}
+    row = {**detail.row(0, named=True), **board.row(0, named=True), "frozen_month": None, "differences": []}
+    month = month_of_end(as_of)
+    if month and is_published(db, month):
+        diff = _engine(db, as_of, "published_diff", lambda f, d: diff_published(db, month, _scorecard(db, d)))
+        frozen_points = _unit_points(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+        # n/a-ness and values of the indicators outside the scorecard columns come from the frozen points too
+        for code, value in frozen_points.select("code", "value").rows():
+            if code not in board.columns:
+                row[code] = value
+        row["frozen_month"] = month
+        row["differences"] = diff.filter(pl.col("unit_id") == int(unit_id)).select("label", "old", "new").rows(
+            named=True)
+    return row
 
 
 def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
-    """One row per indicator of the unit: code, label, unit, value (null = n/a), weight, formula."""
+    """One row per indicator of the unit: code, label, unit, value (null = n/a), weight, formula,
+    and its points (得分明细): score, eff_weight, earned, lost, applicable."""
     row = unit_scorecard(scope, db, as_of, unit_id)
     weights = m_scorecard.weights_of(load_facts(db))
+    pts = _unit_points(db, as_of).filter(pl.col("unit_id") == int(unit_id))
+    by_code = {r["code"]: r for r in pts.rows(named=True)}
+    empty: dict = {}
     return pl.DataFrame(
         {
             "code": [k.code for k in KPIS],
@@ -188,10 +228,23 @@ def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
             "weight": [float(weights.get(k.weight_key, 0)) for k in KPIS],
             "formula": [k.formula for k in KPIS],
             "na_rule": [k.na_rule for k in KPIS],
+            **{c: [by_code.get(k.code, empty).get(c) for k in KPIS]
+               for c in ("score", "eff_weight", "earned", "lost")},
+            "applicable": [bool(by_code.get(k.code, empty).get("applicable")) for k in KPIS],
         },
         schema={"code": pl.String, "label": pl.String, "kind": pl.String, "value": pl.Float64,
-                "weight": pl.Float64, "formula": pl.String, "na_rule": pl.String},
+                "weight": pl.Float64, "formula": pl.String, "na_rule": pl.String, "score": pl.Float64,
+                "eff_weight": pl.Float64, "earned": pl.Float64, "lost": pl.Float64, "applicable": pl.Boolean},
     )
+
+
+def _unit_points(db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Points per indicator of every unit as of D (metrics.points); frozen when D is the last day
+    of a published month."""
+    from data.publish import points_at
+    from metrics.points import unit_points
+
+    return _engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: unit_points(f, d)))
 
 
 def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
@@ -204,7 +257,7 @@ def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: 
 def unit_trend(scope: Scope, db: Database, as_of: dt.date, unit_id: int, months: int = 12) -> pl.DataFrame:
     """Month-end composite (and KPIs) of one unit over the last `months` months."""
     scope.require_unit(unit_id)
-    return _trend(db, as_of, months).filter(pl.col("unit_id") == int(unit_id))
+    return overlay_frozen(db, _trend(db, as_of, months)).filter(pl.col("unit_id") == int(unit_id))
 
 
 def _trend(db: Database, as_of: dt.date, months: int) -> pl.DataFrame:
@@ -218,7 +271,7 @@ def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -
     _require_overview(scope)
     from metrics.trend import county_trend as _county_trend
 
-    trend = _trend(db, as_of, months)
+    trend = overlay_frozen(db, _trend(db, as_of, months))
     return _engine(db, as_of, f"county{months}", lambda f, d: _county_trend(f, d, months=months, trend=trend))
 
 

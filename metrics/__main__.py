@@ -1,4 +1,6 @@
-"""`python -m metrics scorecard|review`: the scorecard CSV / workbook and the monthly review workbook."""
+"""`python -m metrics scorecard|review|publish|unpublish`: the scorecard CSV / workbook, the monthly
+review workbook (frozen figures plus a 差异 sheet for a published month), and publishing or
+unpublishing a finished month as the office (管理员) does on 月度考评, audited."""
 
 from __future__ import annotations
 
@@ -58,11 +60,13 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     out = args.out
     if out and Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise CliError(f"输出文件须为 .csv 或 .xlsx：{out}", f"--out must end in .csv or .xlsx: {out}")
-    frame = scorecard(_facts(args.db), as_of)
+    facts = _facts(args.db)
+    frame = scorecard(facts, as_of)
     if out and out.lower().endswith(".xlsx"):
+        from metrics.points import unit_points
         from reports.excel import scorecard_workbook
 
-        _write(out, scorecard_workbook(frame, as_of))
+        _write(out, scorecard_workbook(frame, as_of, points=unit_points(facts, as_of)))
     elif out:
         _write(out, scorecard_csv(frame))
     else:
@@ -74,9 +78,52 @@ def cmd_review(args: argparse.Namespace) -> int:
     month = _month(args.month)
     if Path(args.out).suffix.lower() != ".xlsx":
         raise CliError(f"输出文件须为 .xlsx：{args.out}", f"--out must end in .xlsx: {args.out}")
-    from reports.excel import review_workbook
+    from data.db import get_db
+    from data.publish import review_workbook_for
 
-    _write(args.out, review_workbook(_facts(args.db), month))
+    _write(args.out, review_workbook_for(get_db(args.db), month))
+    return 0
+
+
+def _office():
+    """The console user acts as the office (管理员), as on the 月度考评 page; audited under this name."""
+    import getpass
+
+    from data.scope import Scope
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Scope(username=f"cli:{who}", role="管理员", display_name="命令行")
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from data.db import get_db
+    from data.publish import PublishError, publish_month
+
+    month = _month(args.month)
+    try:
+        units = publish_month(get_db(args.db), _office(), month)
+    except PublishError as exc:
+        raise CliError(str(exc), exc.en) from exc
+    print(f"已发布 {month}：{units} 个单位 / published {month}: {units} units")
+    return 0
+
+
+def cmd_unpublish(args: argparse.Namespace) -> int:
+    from data.db import get_db
+    from data.publish import PublishError, unpublish_month
+
+    month = _month(args.month)
+    reason = " ".join(args.reason.split())
+    if not reason:
+        raise CliError("须写明撤销原因（--reason）。", "--reason must not be empty.")
+    try:
+        unpublish_month(get_db(args.db), _office(), month, reason)
+    except PublishError as exc:
+        raise CliError(str(exc), exc.en) from exc
+    print(f"已撤销 {month} 的发布 / unpublished {month}")
     return 0
 
 
@@ -91,7 +138,14 @@ def parser() -> argparse.ArgumentParser:
     rv.add_argument("--month", required=True, help="考评月份 YYYY-MM")
     rv.add_argument("--out", required=True, help="输出文件 .xlsx")
     rv.set_defaults(run=cmd_review)
-    for p in (sc, rv):
+    pb = sub.add_parser("publish", help="发布已结束月份的考评结果和通报 / freeze a finished month's results")
+    pb.add_argument("--month", required=True, help="考评月份 YYYY-MM")
+    pb.set_defaults(run=cmd_publish)
+    up = sub.add_parser("unpublish", help="撤销月份的发布 / undo a month's publication")
+    up.add_argument("--month", required=True, help="考评月份 YYYY-MM")
+    up.add_argument("--reason", required=True, help="撤销原因（记入操作日志）")
+    up.set_defaults(run=cmd_unpublish)
+    for p in (sc, rv, pb, up):
         p.add_argument("--db", help="数据库文件路径（缺省为 $DASHBOARD_DB 或 data/dashboard.duckdb）")
         p.add_argument("--debug", action="store_true", help="出错时显示完整的调用栈")
     return top

@@ -9,7 +9,16 @@ import polars as pl
 from metrics.catalog import catalog_indicators
 from metrics.facts import Facts
 from metrics.infra import infra_indicators
-from metrics.registry import CSV_COLUMNS, CSV_KPI_CODES, KPI_BY_CODE, KPIS, UNIT_KINDS, decimals, setting
+from metrics.registry import (
+    CSV_COLUMNS,
+    CSV_KPI_CODES,
+    KPI_BY_CODE,
+    KPIS,
+    UNIT_KINDS,
+    decimals,
+    office_unit_id,
+    setting,
+)
 from metrics.requests import request_indicators
 from metrics.tasks import assignment_status, task_indicators
 from reports.csv_export import frame_to_csv
@@ -91,6 +100,28 @@ def grade_expr(facts: Facts, composite: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(setting(facts, "fail_grade")))
 
 
+def suggestion_expr(office: int | None, top_n: int, min_units: int, interview_lights: int, fail: str) -> pl.Expr:
+    """表扬 / 约谈 / null, on a frame with unit_id, unit_kind, composite, grade, rank, red_lights.
+
+    The office (县大数据发展中心) signs the bulletin, so it is never proposed for 约谈 nor 表扬 by
+    its own bulletin (its results have their own paragraph). 约谈: grade 不合格 or
+    `interview_lights` red lights or more. 表扬: the top `top_n` of a kind ranked among the other
+    units of that kind (so the office's place never takes a slot), only in a kind with at least
+    `min_units` scored units — in a smaller kind the top three is nearly everyone."""
+    not_office = pl.lit(True) if office is None else pl.col("unit_id") != office
+    scored = pl.col("composite").is_not_null() & not_office
+    shown = round_half_away(pl.col("composite"), 2)
+    praise_rank = pl.when(scored).then(-shown).rank(method="min").over("unit_kind")  # nulls stay unranked
+    kind_size = pl.col("composite").is_not_null().sum().over("unit_kind")
+    interview = (pl.col("grade") == fail) | (pl.col("red_lights") >= interview_lights)
+    return (
+        pl.when(~not_office).then(pl.lit(None, dtype=pl.String))
+        .when(interview).then(pl.lit("约谈"))
+        .when(scored & (praise_rank <= top_n) & (kind_size >= min_units)).then(pl.lit("表扬"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
 def scorecard(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """The scorecard of every unit as of D (see docs/architecture.md, Engine API)."""
     penalty = float(setting(facts, "red_light_penalty"))
@@ -107,12 +138,8 @@ def scorecard(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         rank=(-shown).rank(method="min").over("unit_kind").cast(pl.Int64),
         red_lights=pl.col("tasks_overdue_open").fill_null(0).cast(pl.Int64),
     )
-    interview = (pl.col("grade") == fail) | (pl.col("red_lights") >= interview_lights)
-    frame = frame.with_columns(
-        suggestion=pl.when(interview).then(pl.lit("约谈"))
-        .when(pl.col("rank") <= top_n).then(pl.lit("表扬"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
+    frame = frame.with_columns(suggestion=suggestion_expr(
+        office_unit_id(facts), top_n, int(setting(facts, "praise_min_units")), interview_lights, fail))
     kind_order = pl.col("unit_kind").replace_strict(
         {k: i for i, k in enumerate(UNIT_KINDS)}, default=len(UNIT_KINDS), return_dtype=pl.Int32
     )

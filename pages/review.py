@@ -1,39 +1,47 @@
-"""月度考评 (管理员 and 领导): a month's ranking and suggestions, the editable 通报 draft, the review
-workbook download, and (office only) publishing the month and the differences since publication."""
+"""月度考评 (管理员 and 领导): a month's ranking and suggestions, the stored 通报, the review workbook
+download, and (office only) saving the draft, publishing the month and the differences since
+publication. A published month shows its frozen figures and text."""
 
 import datetime as dt
 
 import streamlit as st
 
+from data import bulletin_store as bs
 from data.db import get_db
 from data.facts import load_facts
 from data.publish import (
     PublishError,
     changes_since_published,
     diff_published,
+    month_review,
     publish_month,
     published_months,
+    review_workbook_for,
     unpublish_month,
 )
 from metrics.monthly import month_bounds
 from metrics.scorecard import scorecard
-from reports.bulletin import bulletin_text
-from reports.excel import ranking_frame, review_workbook, suggestion_frame
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/review.py")
 db = cache.db()
+KEPT = "review_month_kept"  # not a widget key: survives switching pages
 
 
 @st.cache_data(max_entries=16, show_spinner="正在生成月度考评工作簿…")
-def _workbook(db_path: str, version: int, month: str, bulletin: str) -> bytes:
-    return review_workbook(load_facts(get_db(db_path)), month, bulletin=bulletin)
+def _workbook(db_path: str, version: int, month: str, bulletin: str | None) -> bytes:
+    return review_workbook_for(get_db(db_path), month, bulletin=bulletin)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _draft(db_path: str, version: int, month: str) -> str:
-    return bulletin_text(load_facts(get_db(db_path)), month)
+def _generated(db_path: str, version: int, month: str) -> str:
+    return bs.generated_bulletin(get_db(db_path), month)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _tables(db_path: str, version: int, month: str) -> dict:
+    return month_review(get_db(db_path), month)
 
 
 def _months(start: str, as_of: dt.date) -> list[str]:
@@ -47,12 +55,19 @@ def _months(start: str, as_of: dt.date) -> list[str]:
     return out
 
 
+def _when(value: dt.datetime) -> str:
+    return f"{fmt.fmt_date(value.date())} {value:%H:%M}"
+
+
 st.title("月度考评")
 months = _months(load_facts(db).settings.get("plan_start_month", "2023-05"), current_as_of())
 if not months:
     st.info("考评日之前还没有已结束的考评月份。")
     st.stop()
-month = st.selectbox("考评月份", months, index=len(months) - 1, format_func=fmt.fmt_month, key="review_month")
+kept = st.session_state.get(KEPT)
+month = st.selectbox("考评月份", months, index=months.index(kept) if kept in months else len(months) - 1,
+                     format_func=fmt.fmt_month, key="review_month")
+st.session_state[KEPT] = month
 as_of = month_bounds(month)[1]
 facts = load_facts(db)
 st.caption(f"按{fmt.fmt_date(as_of)}（月末）的数据计算；排名在同类单位内进行，得分变化与上月末比较。")
@@ -61,26 +76,82 @@ published = published_months(db)
 published = published.filter(published["month"] == month)
 if published.height:
     row = published.row(0, named=True)
-    st.info(f"本月结果已于{fmt.fmt_date(row['published_at'].date())}由 {fmt.md_escape(row['published_by'])} 发布，发布后的数据更正不会改变已发布结果。")
+    st.info(f"本月结果已于{fmt.fmt_date(row['published_at'].date())}由 {fmt.md_escape(row['published_by'])} 发布，以下为已发布（冻结）"
+            "的结果，发布后的数据更正不会改变已发布结果。")
+tables = _tables(str(db.path), db.version, month)
 
 st.subheader("排名汇总")
 widgets.show_table(
-    ranking_frame(facts, as_of).select("unit_kind", "rank", "unit", "composite", "grade", "composite_change",
-                                       "rank_change", "red_lights", "suggestion"),
+    tables["ranking"].select("unit_kind", "rank", "unit", "composite", "grade", "composite_change", "rank_change",
+                             "red_lights", "suggestion"),
     scores=("composite", "composite_change"),
     labels={"composite_change": "得分较上月", "rank_change": "名次较上月（正数为上升）"}, key="review_ranking")
 
 st.subheader("表扬和约谈建议")
-widgets.show_table(suggestion_frame(facts, as_of).select("suggestion", "unit", "unit_kind", "composite", "grade",
-                                                         "reason"),
+widgets.show_table(tables["suggestions"].select("suggestion", "unit", "unit_kind", "composite", "grade", "reason"),
                    scores=("composite",), labels={"reason": "理由"}, empty="本月没有表扬或约谈建议。",
                    key="review_suggestions")
 
-st.subheader("通报（草稿，可修改）")
-draft = _draft(str(db.path), db.version, month)
-text = st.text_area("通报内容", value=draft, height=420, key=f"review_bulletin_{month}",
-                    disabled=not scope.is_admin)
-st.download_button("下载月度考评工作簿", _workbook(str(db.path), db.version, month, text),
+# -- the 通报: published text, else the latest saved version, else the generated draft -------------
+pub = bs.published_bulletin(db, month)
+draft = bs.latest_draft(db, month)
+key = f"review_bulletin_{month}"
+if pub:
+    base, marker = pub["text"], ("published", pub["version"])
+elif draft:
+    base, marker = draft["text"], ("saved", draft["version"])
+else:
+    base, marker = _generated(str(db.path), db.version, month), ("generated",)
+if key not in st.session_state or st.session_state.get(f"{key}__src") != marker:
+    st.session_state[key] = base
+    st.session_state[f"{key}__src"] = marker
+editable = scope.is_admin and not pub
+
+st.subheader("通报（已发布）" if pub else "通报（草稿）")
+if pub:
+    st.caption(f"已随考评结果发布（第{pub['version']}版），只读" + ("；如需改动，请先撤销发布。" if scope.is_admin else "。"))
+elif draft:
+    st.caption(f"已保存第{draft['version']}版（{draft['edited_by']}，{_when(draft['edited_at'])}）。")
+else:
+    st.caption("尚未保存：以下为按本月数据生成的草稿" + ("，修改后请点击“保存草稿”。" if editable else "。"))
+
+
+def _save() -> None:
+    try:
+        version = bs.save_draft(db, scope, month, st.session_state[key])
+    except (bs.BulletinError, PublishError) as exc:
+        st.session_state["review_message"] = ("error", str(exc))
+    else:
+        st.session_state["review_message"] = ("success", f"通报草稿已保存为第{version}版。")
+
+
+def _regenerate() -> None:
+    st.session_state[key] = bs.generated_bulletin(db, month)
+    st.session_state["review_message"] = ("info", "已按当前数据重新生成草稿，保存后生效。")
+
+
+text = st.text_area("通报内容", height=420, key=key, disabled=not editable)
+unsaved = editable and text != (draft["text"] if draft else base)
+if editable:
+    c1, c2 = st.columns(2)
+    c1.button("保存草稿", type="primary", key=f"review_save_{month}", on_click=_save)
+    c2.button("按当前数据重新生成", key=f"review_regen_{month}", on_click=_regenerate)
+message = st.session_state.pop("review_message", None)
+if message:
+    getattr(st, message[0])(message[1])
+history = bs.versions(db, month)
+if history.height:
+    with st.expander(f"历史版本（{history.height}个）"):
+        st.dataframe(history.select(
+            history["version"].alias("版本"), history["edited_by"].alias("保存人"),
+            history["edited_at"].map_elements(_when, return_dtype=str).alias("保存时间"),
+            history["chars"].alias("字数")), hide_index=True, width="stretch", key="review_versions")
+        chosen = st.selectbox("查看版本", history["version"].to_list(), key=f"review_version_{month}",
+                              format_func=lambda v: f"第{v}版")
+        st.text_area("该版本内容", bs.version_text(db, month, chosen), height=240, disabled=True,
+                     key=f"review_version_text_{month}_{chosen}")
+
+st.download_button("下载月度考评工作簿", _workbook(str(db.path), db.version, month, None if pub else text),
                    file_name=f"月度考评_{month}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="review_download")
 
@@ -97,13 +168,17 @@ if published.height:
     else:
         st.success("按当前数据重新计算，结果与已发布的一致。")
     if scope.is_admin:
+        reason = st.text_input("撤销原因", key=f"review_unpublish_reason_{month}")
         sure = st.checkbox("确认撤销本月发布（操作将记入操作日志）", key=f"review_unpublish_sure_{month}")
-        if st.button("撤销发布", disabled=not sure, key=f"review_unpublish_{month}"):
-            unpublish_month(db, scope, month)
+        if st.button("撤销发布", disabled=not (sure and reason.strip()), key=f"review_unpublish_{month}"):
+            unpublish_month(db, scope, month, reason)
             st.rerun()
 elif scope.is_admin:
-    st.caption("发布后，本月结果将被固定；之后的数据更正只显示差异，不会悄悄改变已发布的结果。")
-    if st.button("发布本月考评结果", type="primary", key=f"review_publish_{month}"):
+    st.caption("发布后，本月结果和通报将被固定；之后的数据更正只显示差异，不会悄悄改变已发布的结果。")
+    if unsaved:
+        st.warning("通报有未保存的修改，请先保存草稿再发布（发布的是已保存的通报）。")
+    sure = st.checkbox("我已核对排名、建议和通报，确认发布本月考评结果", key=f"review_publish_sure_{month}")
+    if st.button("发布本月考评结果", type="primary", disabled=not sure or unsaved, key=f"review_publish_{month}"):
         try:
             publish_month(db, scope, month)
         except PublishError as exc:

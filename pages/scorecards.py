@@ -1,5 +1,6 @@
 """单位考评: the ranking of each unit kind; one unit's indicators, the rows behind each and its trend."""
 
+import polars as pl
 import streamlit as st
 
 from metrics.registry import KPIS
@@ -53,10 +54,33 @@ c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else
 c4.metric("红灯任务", f"{card['red_lights']}个")
 if card.get("suggestion"):
     st.info(f"考评建议：{fmt.md_escape(card['suggestion'])}")
+if card.get("frozen_month"):
+    st.info(f"已发布（冻结）数据：{fmt.fmt_month(card['frozen_month'])}考评结果已发布，本页按已发布的结果显示。")
+    if card["differences"]:
+        st.caption("按当前数据重新计算，以下数值与已发布的不同（已发布结果不变）：")
+        st.dataframe(pl.DataFrame(card["differences"]).rename({"label": "项目", "old": "已发布", "new": "重新计算"}),
+                     hide_index=True, width="stretch", key="scorecards_frozen_diff")
 
 rows = cache.view("indicator_rows", scope, as_of, unit_id)
 st.dataframe(fmt.indicator_table(rows), hide_index=True, width="stretch", key="scorecards_indicators",
              column_config={"计算方法": st.column_config.TextColumn(width="large")})
+
+st.markdown("**得分明细**")
+st.caption("不适用的指标不计入，其余指标的权重按比例折算为合计100；得分贡献 = 得分 × 权重 ÷ 100，"
+           "失分 = 权重 − 得分贡献，按失分从多到少排列；权重为0的指标只作展示，不计失分。")
+points = rows.filter(pl.col("applicable")).sort(["lost", "eff_weight"], descending=True, nulls_last=True)
+if points.is_empty():
+    st.info("该单位截至考评日没有适用的指标。")
+else:
+    total = pl.DataFrame({"label": ["合计（综合得分）"], "score": [None], "eff_weight": [100.0],
+                          "earned": [card["composite"]], "lost": [None if card["composite"] is None
+                                                                  else 100.0 - card["composite"]]},
+                         schema={"label": pl.String, "score": pl.Float64, "eff_weight": pl.Float64,
+                                 "earned": pl.Float64, "lost": pl.Float64})
+    widgets.show_table(
+        pl.concat([points.select("label", "score", "eff_weight", "earned", "lost"), total]),
+        scores=("score", "eff_weight", "earned", "lost"), key="scorecards_points",
+        labels={"label": "指标", "score": "得分", "eff_weight": "权重", "earned": "得分贡献（得分）", "lost": "失分"})
 
 with st.expander("查看指标背后的数据"):
     labels = {k.label: k.code for k in KPIS}

@@ -39,46 +39,101 @@ def _joined(items: list[str], sep: str = "、") -> str:
     return sep.join(items)
 
 
-def _weak_points(card: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
-    """Per unit, its two weakest applicable rate/flag indicators below 100%: 'label value'."""
-    codes = [c for c in card.columns if c in KPI_BY_CODE and KPI_BY_CODE[c].unit in ("rate", "flag")]
-    flags = [c for c in codes if KPI_BY_CODE[c].unit == "flag"]
-    labels = pl.DataFrame({"code": codes, "label": [KPI_BY_CODE[c].label for c in codes]})
+def _weak_points(points: pl.DataFrame, units: pl.DataFrame, top: int = 2) -> pl.DataFrame:
+    """Per unit, its `top` indicators with the most points lost, weighted indicators only
+    (kpis.md, Points per indicator): 'label value（失X.XX分）'."""
+    from metrics.points import lost_ranking
+
+    flags = [k.code for k in KPI_BY_CODE.values() if k.unit == "flag"]
+    rates = [k.code for k in KPI_BY_CODE.values() if k.unit == "rate"]
+    counts = [k.code for k in KPI_BY_CODE.values() if k.unit == "count"]
+    value = (
+        pl.when(pl.col("code").is_in(flags)).then(pl.lit("：否"))
+        .when(pl.col("code").is_in(rates)).then(pl.lit(" ") + _pct(pl.col("value")))
+        .when(pl.col("code").is_in(counts)).then(pl.format(" {}项", pl.col("value").cast(pl.Int64)))
+        .otherwise(pl.lit(" ") + _fixed2("value") + pl.lit("分"))
+    )
     return (
-        card.join(units.select("unit_id"), on="unit_id", how="semi")
-        .select("unit_id", *[pl.col(c).cast(pl.Float64) for c in codes])
-        .unpivot(index="unit_id", variable_name="code", value_name="value")
-        .filter(pl.col("value").is_not_null() & (pl.col("value") < 1))
-        .join(labels, on="code", how="left")
-        .sort("unit_id", "value", "code")
-        .group_by("unit_id", maintain_order=True)
-        .head(2)
-        .with_columns(text=pl.when(pl.col("code").is_in(flags)).then(pl.col("label") + pl.lit("：否"))
-                      .otherwise(pl.concat_str([pl.col("label"), _pct(pl.col("value"))], separator=" ")))
+        lost_ranking(points.join(units.select("unit_id"), on="unit_id", how="semi"), top)
+        .with_columns(text=pl.concat_str([pl.col("label"), value, pl.lit("（失"), _fixed2("lost"), pl.lit("分）")]))
         .group_by("unit_id", maintain_order=True)
         .agg(pl.col("text").str.join("、").alias("weak"))
     )
 
 
-def bulletin_text(facts, month: str) -> str:
-    """The 通报 draft for `month` ('YYYY-MM'), judged as of the month's last day."""
+def unit_names(names: list[str], n: int | None = None, shown: int = 3) -> str:
+    """'县公安局' / '县公安局、县民政局' / '县公安局、县民政局、县财政局等5个单位': 等…个单位 only when
+    some units are left unnamed."""
+    n = len(names) if n is None else n
+    head = "、".join(names[:shown])
+    return head if n <= min(shown, len(names)) else f"{head}等{n}个单位"
+
+
+def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.DataFrame) -> list[str]:
+    """The office's own results: its composite, initial-review timeliness and its own assignments.
+    The office signs the bulletin, so it is reported here and never in 表扬/约谈."""
+    from metrics.registry import office_unit_id
+    from metrics.requests import request_steps
+    from metrics.tasks import assignment_status
+
+    office = office_unit_id(facts)
+    row = card.filter(pl.col("unit_id") == office) if office is not None else card.clear()
+    if row.is_empty():
+        return ["本月没有领导小组办公室的考评数据。"]
+    r = row.row(0, named=True)
+    parts = [f"{r['unit']}综合得分{_score(r['composite'])}分"
+             + (f"，等次{r['grade']}（{r['unit_kind']}第{r['rank']}名）" if r["grade"] else "")]
+    review = request_steps(facts, as_of).filter(pl.col("step") == "review")
+    counts = dict(review.group_by("status").len().rows())
+    judged = counts.get("on_time", 0) + counts.get("late", 0) + counts.get("overdue", 0)
+    if judged:
+        rate = r.get("review_ontime_rate")
+        rate_text = "—" if rate is None else f"{float(rate) * 100:.2f}%"
+        parts.append(f"初审按时率{rate_text}（按时{counts.get('on_time', 0)}件、超时办结{counts.get('late', 0)}件、"
+                     f"逾期未审{counts.get('overdue', 0)}件）")
+    else:
+        parts.append("本月没有到期的共享申请初审")
+    own = assignment_status(facts, as_of).filter(pl.col("unit_id") == office)
+    if own.height:
+        status = dict(own.group_by("status").len().rows())
+        done = status.get("按期完成", 0) + status.get("逾期完成", 0)
+        red = own.filter(pl.col("light") == "red").sort("task_no")["task_no"].to_list()
+        text = f"承担分工任务{own.height}项，已完成{done}项（按期{status.get('按期完成', 0)}项）"
+        text += f"，红灯{len(red)}项（任务{'、'.join(str(t) for t in red)}）" if red else "，无红灯任务"
+        parts.append(text)
+    weak = _weak_points(points, row)
+    if weak.height:
+        parts.append("主要失分项：" + weak["weak"][0])
+    return ["；".join(parts) + "。",
+            "领导小组办公室是本通报的发文单位，按回避原则不列入表扬和约谈建议，以上情况报领导小组审阅。"]
+
+
+def bulletin_text(facts, month: str, *, card: pl.DataFrame | None = None, prev: pl.DataFrame | None = None,
+                  points: pl.DataFrame | None = None) -> str:
+    """The 通报 draft for `month` ('YYYY-MM'), judged as of the month's last day.
+
+    `card` (the month's scorecard), `prev` (unit_id, composite of the previous month end) and
+    `points` (metrics.points) default to a computation from `facts`; the data layer passes the
+    frozen figures of published months instead."""
     from metrics.milestones import milestone_status
     from metrics.monthly import month_bounds
+    from metrics.points import unit_points
     from metrics.scorecard import scorecard
-    from metrics.trend import change_since_last_month
+    from metrics.trend import previous_month_end
     from reports.excel import overdue_frame
 
     _first, as_of = month_bounds(month)
-    card = scorecard(facts, as_of)
-    change = change_since_last_month(facts, as_of)
+    card = scorecard(facts, as_of) if card is None else card
+    prev = scorecard(facts, previous_month_end(as_of)) if prev is None else prev
+    points = unit_points(facts, as_of) if points is None else points
     lines: list[str] = [f"关于{cn_month(month)}全县政务数据共享工作情况的通报（征求意见稿）", ""]
 
     # 一、总体进展
     lines.append("一、总体进展")
     scored = card.filter(pl.col("composite").is_not_null())
     mean_now = scored["composite"].mean() if scored.height else None
-    prev = change.filter(pl.col("composite_prev").is_not_null())["composite_prev"]
-    mean_prev = prev.mean() if len(prev) else None
+    prev_scores = prev.filter(pl.col("composite").is_not_null())["composite"]
+    mean_prev = prev_scores.mean() if len(prev_scores) else None
     grades = dict(card.group_by("grade").len().rows())
     grade_names = [g for g, _ in setting(facts, "grades")] + [setting(facts, "fail_grade")]
     grade_text = "、".join(f"{g}{grades.get(g, 0)}个" for g in grade_names)
@@ -110,6 +165,11 @@ def bulletin_text(facts, month: str) -> str:
         lines.append("以上单位综合得分位列同类单位前列，建议予以通报表扬。")
     else:
         lines.append("本月暂无建议表扬的单位。")
+    min_units = int(setting(facts, "praise_min_units"))
+    sizes = dict(card.filter(pl.col("composite").is_not_null()).group_by("unit_kind").len().rows())
+    small = [k for k in UNIT_KINDS if 0 < sizes.get(k, 0) < min_units]
+    if small:
+        lines.append(f"{'、'.join(small)}参与考评的单位不足{min_units}个，排名不作为表扬依据。")
     lines.append("")
 
     # 三、需要加强的单位
@@ -117,7 +177,7 @@ def bulletin_text(facts, month: str) -> str:
     fail = setting(facts, "fail_grade")
     laggards = card.filter(pl.col("suggestion") == "约谈")
     if laggards.height:
-        weak = _weak_points(card, laggards)
+        weak = _weak_points(points, laggards)
         text = laggards.join(weak, on="unit_id", how="left").with_columns(
             text=pl.concat_str([
                 pl.format("{}综合得分{}分，等次{}", "unit", _fixed2("composite"), "grade"),
@@ -130,8 +190,13 @@ def bulletin_text(facts, month: str) -> str:
         lines.append(f"本月没有等次为{fail}或红灯任务达到约谈标准的单位。")
     lines.append("")
 
-    # 四、逾期事项
-    lines.append("四、逾期事项")
+    # 四、领导小组办公室自身工作情况
+    lines.append("四、领导小组办公室自身工作情况")
+    lines.extend(_office_paragraph(facts, as_of, card, points))
+    lines.append("")
+
+    # 五、逾期事项
+    lines.append("五、逾期事项")
     overdue = overdue_frame(facts, as_of)
     steps = overdue.filter(pl.col("kind") != "任务")
     tasks = overdue.filter(pl.col("kind") == "任务")
@@ -144,23 +209,22 @@ def bulletin_text(facts, month: str) -> str:
     else:
         lines.append("共享申请没有逾期未办的初审或答复。")
     if tasks.height:
-        per_task = tasks.group_by("ref", "what", maintain_order=True).agg(
-            pl.len().alias("n"), pl.col("unit").head(3).str.join("、").alias("units")
-        ).with_columns(text=pl.format("任务{}「{}」（{}等{}个单位）", "ref", "what", "units", "n"))
-        lines.append(f"逾期未完成的任务{tasks.height}项次：" + "；".join(per_task["text"].to_list()) + "。")
+        per_task = tasks.group_by("ref", "what", maintain_order=True).agg(pl.col("unit"))
+        texts = [f"任务{ref}「{what}」（{unit_names(units)}）" for ref, what, units in per_task.rows()]
+        lines.append(f"逾期未完成的任务{tasks.height}项次：" + "；".join(texts) + "。")
     else:
         lines.append("没有逾期未完成的任务。")
     lines.append("")
 
-    # 五、下月工作要求
-    lines.append("五、下月工作要求")
+    # 六、下月工作要求
+    lines.append("六、下月工作要求")
     asks: list[str] = []
     unmet = stones.filter((pl.col("status") == "未达成") & (pl.col("units_missing") > 0))
     for code, title, missing in unmet.select("code", "title", "units_missing").rows():
         asks.append(f"{code}「{title}」尚有{missing}个单位未达标，相关单位须于下月底前补齐缺项")
     if steps.height:
-        top = steps.group_by("unit").len().sort("len", "unit", descending=[True, False]).head(3)["unit"].to_list()
-        asks.append(f"{_joined(top)}等单位须尽快办结逾期的共享申请，严格执行收到申请后3个工作日内初审、"
+        by_unit = steps.group_by("unit").len().sort("len", "unit", descending=[True, False])["unit"].to_list()
+        asks.append(f"{unit_names(by_unit)}须尽快办结逾期的共享申请，严格执行收到申请后3个工作日内初审、"
                     "转送后10个工作日内答复的时限")
     if tasks.height:
         asks.append(f"逾期未完成任务涉及的{tasks['unit'].n_unique()}个单位须于下月报送整改进展和完成时间")

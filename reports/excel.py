@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS
+from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS, setting
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT = "0.00%"
@@ -233,11 +233,56 @@ def _save(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date) -> bytes:
-    """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of))."""
+def points_frame(card: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+    """得分明细 as a long table: per unit (in the scorecard's order) its applicable indicators,
+    most points lost first, then a 合计 row whose points earned are the composite.
+    Columns: unit, unit_kind, label, score, weight, eff_weight, earned, lost."""
+    order = card.select(pl.col("unit_id").cast(pl.Int64), "unit", "unit_kind", "composite").with_row_index("_u")
+    rows = (
+        points.filter(pl.col("applicable"))
+        .join(order, on="unit_id", how="inner")
+        .with_columns(_line=pl.lit(0))
+        .select("_u", "_line", "unit", "unit_kind", "label", "score", "weight", "eff_weight", "earned", "lost")
+    )
+    totals = order.filter(pl.col("composite").is_not_null()).select(
+        "_u", _line=pl.lit(1), unit="unit", unit_kind="unit_kind", label=pl.lit("合计（综合得分）"),
+        score=pl.lit(None, dtype=pl.Float64), weight=pl.lit(None, dtype=pl.Float64),
+        eff_weight=pl.lit(100.0), earned=pl.col("composite").cast(pl.Float64),
+        lost=100.0 - pl.col("composite").cast(pl.Float64))
+    return (
+        pl.concat([rows, totals], how="vertical_relaxed")
+        .sort(["_u", "_line", "lost", "eff_weight"], descending=[False, False, True, True], nulls_last=True)
+        .drop("_u", "_line")
+    )
+
+
+POINTS_COLS = [
+    Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("score", "得分", SCORE),
+    Col("weight", "设定权重", SCORE), Col("eff_weight", "权重（折算后）", SCORE),
+    Col("earned", "得分贡献（得分）", SCORE), Col("lost", "失分", SCORE),
+]
+POINTS_NOTE = ("说明：得分为该指标折算成的0–100分；不适用的指标不计入，其余指标的权重按比例折算为合计100；"
+               "得分贡献 = 得分 × 折算后权重 ÷ 100，失分 = 折算后权重 − 得分贡献；各项得分贡献之和即综合得分。"
+               "权重为0的指标只作展示，不计失分。")
+
+
+def points_sheet(wb: Workbook, card: pl.DataFrame, points: pl.DataFrame, title: str) -> Worksheet:
+    ws = table_sheet(wb, "得分明细", title, points_frame(card, points), POINTS_COLS, note=POINTS_NOTE)
+    for row in ws.iter_rows(min_row=4, max_col=3):
+        if row[2].value == "合计（综合得分）":
+            for cell in ws[row[0].row]:
+                cell.font = BOLD
+    return ws
+
+
+def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date, points: pl.DataFrame | None = None) -> bytes:
+    """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of));
+    with `points` (metrics.points.unit_points) a 得分明细 sheet follows."""
     wb = Workbook()
     wb.remove(wb.active)
     scorecard_sheet(wb, frame, f"政务数据共享工作记分卡（截至{cn_date(as_of)}）")
+    if points is not None:
+        points_sheet(wb, frame, points, f"各单位得分明细（截至{cn_date(as_of)}）")
     return _save(wb)
 
 
@@ -257,22 +302,40 @@ def _kind_order() -> pl.Expr:
                                               return_dtype=pl.Int32)
 
 
-def ranking_frame(facts, as_of: dt.date) -> pl.DataFrame:
-    """Composite, grade and rank beside last month's, red lights and the suggestion."""
-    from metrics.scorecard import round_half_away, scorecard
-    from metrics.trend import change_since_last_month
-
-    change = change_since_last_month(facts, as_of).with_columns(
-        round_half_away(pl.col(c), 2).round(2).alias(c) for c in ("composite", "composite_prev", "composite_change"))
-    card = scorecard(facts, as_of).select("unit_id", "red_lights", "suggestion")
-    return change.join(card, on="unit_id", how="left").sort(_kind_order(), "rank", "unit_id", nulls_last=True)
-
-
-def unit_indicator_frame(facts, as_of: dt.date) -> pl.DataFrame:
-    """Long form: one row per unit and indicator, this month, last month, change and formula."""
+def _cards(facts, as_of: dt.date, card: pl.DataFrame | None, prev: pl.DataFrame | None):
+    """The scorecards at D and at the previous month end: given (frozen ones for published months)
+    or computed."""
     from metrics.scorecard import scorecard
     from metrics.trend import previous_month_end
 
+    return (scorecard(facts, as_of) if card is None else card,
+            scorecard(facts, previous_month_end(as_of)) if prev is None else prev)
+
+
+def ranking_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None,
+                  prev: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Composite, grade and rank beside last month's, red lights and the suggestion. `card` and
+    `prev` (scorecards at D and at the previous month end) default to a computation."""
+    from metrics.scorecard import round_half_away
+
+    card, prev = _cards(facts, as_of, card, prev)
+    before = prev.select(pl.col("unit_id").cast(pl.Int64), pl.col("composite").alias("composite_prev"),
+                         pl.col("grade").alias("grade_prev"), pl.col("rank").alias("rank_prev"))
+    change = (
+        card.select(pl.col("unit_id").cast(pl.Int64), "unit", "unit_kind", "composite", "grade", "rank")
+        .join(before, on="unit_id", how="left")
+        .with_columns(composite_change=pl.col("composite") - pl.col("composite_prev"),
+                      rank_change=pl.col("rank_prev") - pl.col("rank"))
+        .with_columns(round_half_away(pl.col(c), 2).round(2).alias(c)
+                      for c in ("composite", "composite_prev", "composite_change"))
+    )
+    extra = card.select(pl.col("unit_id").cast(pl.Int64), "red_lights", "suggestion")
+    return change.join(extra, on="unit_id", how="left").sort(_kind_order(), "rank", "unit_id", nulls_last=True)
+
+
+def unit_indicator_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None,
+                         prev: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Long form: one row per unit and indicator, this month, last month, change and formula."""
     codes = list(CSV_KPI_CODES)
 
     def long(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -280,8 +343,9 @@ def unit_indicator_frame(facts, as_of: dt.date) -> pl.DataFrame:
             pl.col(c).cast(pl.Float64) for c in codes]).unpivot(
             index=["unit_id", "unit", "unit_kind"], variable_name="code", value_name=name)
 
-    now = long(scorecard(facts, as_of), "value")
-    prev = long(scorecard(facts, previous_month_end(as_of)), "prev").select("unit_id", "code", "prev")
+    card, prev = _cards(facts, as_of, card, prev)
+    now = long(card, "value")
+    prev = long(prev, "prev").select("unit_id", "code", "prev")
     order = pl.DataFrame({"code": codes, "order": list(range(len(codes))),
                           "label": [KPI_BY_CODE[c].label for c in codes],
                           "formula": [KPI_BY_CODE[c].formula for c in codes]})
@@ -360,11 +424,12 @@ def timeliness_frame(facts, month: str) -> pl.DataFrame:
     )
 
 
-def suggestion_frame(facts, as_of: dt.date) -> pl.DataFrame:
+def suggestion_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None) -> pl.DataFrame:
     from metrics.scorecard import scorecard
 
     fail = (facts.settings or {}).get("fail_grade", "不合格")
-    card = rounded_scorecard(scorecard(facts, as_of)).filter(pl.col("suggestion").is_not_null())
+    card = scorecard(facts, as_of) if card is None else card
+    card = rounded_scorecard(card).filter(pl.col("suggestion").is_not_null())
     reason = (
         pl.when(pl.col("suggestion") == "表扬")
         .then(pl.format("{}第{}名，综合得分{}分", "unit_kind", "rank", pl.col("composite").round(2)))
@@ -401,20 +466,26 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
     return ws
 
 
-REVIEW_SHEETS = ["排名汇总", "单位记分卡", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
+REVIEW_SHEETS = ["排名汇总", "单位记分卡", "得分明细", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
 
 
-def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
+def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.DataFrame | None = None,
+                    prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> bytes:
     """The monthly review (月度考评) as of the month's last day; `bulletin` is the office's edited
-    通报 text (default: reports.bulletin.bulletin_text)."""
+    通报 text (default: reports.bulletin.bulletin_text). `card`, `prev` (the scorecards of the
+    month and of the previous month) and `points` default to a computation; the data layer passes
+    the frozen figures of published months."""
+    from metrics.points import unit_points
     from reports.bulletin import bulletin_text
 
     as_of = _month_end(month)
+    card, prev = _cards(facts, as_of, card, prev)
+    points = unit_points(facts, as_of) if points is None else points
     label = f"{cn_month(month)}（截至{cn_date(as_of)}）"
     wb = Workbook()
     wb.remove(wb.active)
 
-    ranking = ranking_frame(facts, as_of)
+    ranking = ranking_frame(facts, as_of, card, prev)
     table_sheet(wb, "排名汇总", f"政务数据共享工作月度考评排名汇总 {label}", ranking, [
         Col("unit_kind", "单位类型"), Col("rank", "排名", INTEGER), Col("unit", "单位名称"),
         Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("composite_prev", "上月得分", SCORE),
@@ -423,7 +494,7 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
         Col("suggestion", "建议"),
     ], note="同类型单位内排名；得分变化、名次变化与上月末比较。", fills={"grade": GRADE_FILLS})
 
-    indicators = unit_indicator_frame(facts, as_of)
+    indicators = unit_indicator_frame(facts, as_of, card, prev)
     ws = table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
         Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月", PERCENT),
         Col("prev", "上月", PERCENT), Col("change", "变化", PERCENT), Col("formula", "计算口径", width=80, wrap=True),
@@ -433,6 +504,8 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
         fmt = kpi_format(code)
         ws.cell(row=i, column=4).number_format = ws.cell(row=i, column=5).number_format = fmt
         ws.cell(row=i, column=6).number_format = "+0;-0;0" if fmt == FLAG else fmt
+
+    points_sheet(wb, card, points, f"各单位得分明细 {label}")
 
     table_sheet(wb, "任务台账", f"任务分工台账 {label}", task_ledger_frame(facts, as_of), [
         Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
@@ -453,12 +526,45 @@ def review_workbook(facts, month: str, bulletin: str | None = None) -> bytes:
         Col("rule", "适用规则"),
     ])
 
-    table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of), [
+    table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of, card), [
         Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),
         Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER),
         Col("red_lights", "红灯数", INTEGER), Col("reason", "理由"),
-    ], note="各类型前三名建议表扬；等次不合格或红灯任务两项及以上的建议约谈。", fills={"grade": GRADE_FILLS})
+    ], note=f"参与考评不少于{setting(facts, 'praise_min_units')}个单位的类型，前三名（不含领导小组办公室）建议表扬；"
+            "等次不合格或红灯任务两项及以上的建议约谈；领导小组办公室不列入表扬和约谈建议。", fills={"grade": GRADE_FILLS})
 
-    text = bulletin if bulletin is not None else bulletin_text(facts, month)
+    text = bulletin if bulletin is not None else bulletin_text(facts, month, card=card, prev=prev, points=points)
     bulletin_sheet(wb, "通报", text)
+    return _save(wb)
+
+
+DIFF_SHEET = "差异"
+
+
+def with_diff_sheet(frozen: bytes, month: str, diff: pl.DataFrame, changes: pl.DataFrame) -> bytes:
+    """A published month's frozen review workbook with a 差异 sheet appended: what recomputing
+    the month with today's data would change (unit, item, published, recomputed), then the writes
+    recorded since publication that explain it."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(frozen))
+    if DIFF_SHEET in wb.sheetnames:
+        del wb[DIFF_SHEET]
+    note = ("本工作簿为已发布（冻结）的结果；下表列出按当前数据重新计算后不同的数值，已发布结果不变。"
+            if diff.height else "按当前数据重新计算，结果与已发布的一致。")
+    ws = table_sheet(wb, DIFF_SHEET, f"{cn_month(month)}已发布结果与重新计算结果的差异", diff, [
+        Col("unit", "单位名称"), Col("label", "项目"), Col("old", "已发布"), Col("new", "重新计算"),
+    ], note=note)
+    row = ws.max_row + 2
+    put(ws, row, 1, "发布之后记录的数据变更（差异的来源）：").font = BOLD
+    headers = ["时间", "用户", "操作", "对象", "说明"]
+    for j, h in enumerate(headers, start=1):
+        cell = put(ws, row + 1, j, h)
+        cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
+    lines = changes.select(headers).rows() if changes.height else []
+    for i, values in enumerate(lines, start=row + 2):
+        for j, value in enumerate(values, start=1):
+            put(ws, i, j, value, DATE + " hh:mm" if isinstance(value, dt.datetime) else None).border = BOX
+    if not lines:
+        put(ws, row + 2, 1, "（无）")
     return _save(wb)

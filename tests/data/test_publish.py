@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import polars as pl
 import pytest
@@ -101,3 +102,118 @@ def test_changes_since_publication_explain_a_difference(loaded):
     assert changes.columns == ["时间", "用户", "操作", "对象", "说明"]
     assert changes.select("用户", "操作", "对象").rows() == [("system", "导入", "专网.xlsx")]
     assert changes["说明"][0].startswith("「业务专网」：共 1 行，新增 1 行，更新 0 行；SHA-256 ")
+
+
+# -- published months, everywhere -----------------------------------------------------------------
+
+@pytest.fixture
+def county(db):
+    from tests.pages import small_county
+
+    small_county.fill(db)
+    return db
+
+
+def _verify_the_late_report(county):
+    """县政府办's report of 2023-10-25 on task 6 is verified after October was published: its
+    October report_rate (and so its composite) changes."""
+    from data.progress import verify_report
+    from tests.pages.small_county import ZHENGFUBAN
+
+    verify_report(county, OFFICE, 6, ZHENGFUBAN, dt.date(2023, 10, 25))
+
+
+def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(county):
+    from openpyxl import load_workbook
+
+    from data import views
+    from data.bulletin_store import current_bulletin
+    from data.publish import changes_since_published, review_workbook_for
+    from tests.pages.small_county import ZHENGFUBAN
+
+    oct_end = dt.date(2023, 10, 31)
+    before = scorecard(load_facts(county), oct_end)
+    publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
+    text_at_publication = current_bulletin(county, "2023-10")
+    card_before = views.unit_scorecard(OFFICE, county, oct_end, ZHENGFUBAN)
+    points_before = views.indicator_rows(OFFICE, county, oct_end, ZHENGFUBAN)
+    _verify_the_late_report(county)
+
+    after = scorecard(load_facts(county), oct_end)
+    row = pl.col("unit_id") == ZHENGFUBAN
+    assert after.filter(row)["composite"][0] != before.filter(row)["composite"][0]  # the data did change
+
+    # the 通报: the published text, not a regenerated one
+    assert current_bulletin(county, "2023-10") == text_at_publication
+    # the unit's card on the month's last day: frozen, with the differences beside it
+    card = views.unit_scorecard(OFFICE, county, oct_end, ZHENGFUBAN)
+    assert card["composite"] == card_before["composite"] == before.filter(row)["composite"][0]
+    assert card["frozen_month"] == "2023-10"
+    assert {d["label"] for d in card["differences"]} >= {"进展报送率", "综合得分"}
+    assert_frame_equal(views.indicator_rows(OFFICE, county, oct_end, ZHENGFUBAN), points_before)
+    # the ranking at that date and the trend's October point are the frozen ones
+    ranking = views.ranking(OFFICE, county, oct_end)
+    assert ranking.filter(row)["composite"][0] == before.filter(row)["composite"][0]
+    trend = views.unit_trend(OFFICE, county, dt.date(2023, 11, 30), ZHENGFUBAN)
+    assert trend.filter(pl.col("month") == "2023-10")["composite"][0] == before.filter(row)["composite"][0]
+    county_oct = views.county_trend(OFFICE, county, dt.date(2023, 11, 30)).filter(pl.col("month") == "2023-10")
+    assert county_oct["composite"][0] == pytest.approx(before["composite"].mean())
+    # November's change is measured from the frozen October
+    nov = views.ranking(OFFICE, county, dt.date(2023, 11, 30)).filter(row)
+    assert nov["composite_change"][0] == pytest.approx(nov["composite"][0] - before.filter(row)["composite"][0])
+    # a day that is not the month's end is computed as usual
+    assert views.unit_scorecard(OFFICE, county, dt.date(2023, 10, 30), ZHENGFUBAN)["frozen_month"] is None
+
+    # the review workbook: the frozen sheets plus a 差异 sheet naming the change and its source
+    wb = load_workbook(io.BytesIO(review_workbook_for(county, "2023-10")))
+    assert wb.sheetnames[-1] == "差异"
+    ranking_sheet = {r[2]: r[3] for r in wb["排名汇总"].iter_rows(min_row=4, values_only=True)}
+    assert ranking_sheet["县政府办"] == pytest.approx(round(before.filter(row)["composite"][0], 2))
+    assert [c.value or "" for c in wb["通报"]["A"]] == text_at_publication.split("\n")
+    diff_rows = list(wb["差异"].iter_rows(min_row=4, values_only=True))
+    assert ("县政府办", "进展报送率") in {r[:2] for r in diff_rows}
+    assert any(r[2] == "核验进展" for r in diff_rows if r[0] is not None and r[1] == "office")
+    assert changes_since_published(county, "2023-10")["操作"].to_list() == ["核验进展"]
+
+
+def test_unpublishing_keeps_the_drafts_and_takes_a_reason(county):
+    from data.bulletin_store import save_draft, versions
+
+    save_draft(county, OFFICE, "2023-10", "通报第一稿")
+    publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
+    assert county.rows("SELECT version, text FROM published_bulletins") == [(1, "通报第一稿")]
+    unpublish_month(county, OFFICE, "2023-10", reason="数据更正后重新发布")
+    assert county.scalar("SELECT count(*) FROM published_frames") == 0
+    assert county.scalar("SELECT count(*) FROM published_bulletins") == 0
+    assert versions(county, "2023-10")["version"].to_list() == [1]
+    assert county.scalar("SELECT detail FROM audit_log WHERE action = '撤销发布'").endswith("原因：数据更正后重新发布")
+
+
+def test_publishing_without_a_saved_draft_stores_the_generated_text_as_version_1(county):
+    from data.bulletin_store import current_bulletin, generated_bulletin
+
+    generated = generated_bulletin(county, "2023-10")
+    publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
+    assert county.rows("SELECT version, text, edited_by FROM bulletin_drafts") == [(1, generated, "office")]
+    assert current_bulletin(county, "2023-10") == generated
+
+
+def test_a_draft_saved_while_publishing_stops_the_publication(county, monkeypatch):
+    """The published text is the stored version at publish time: a version saved between reading
+    the draft and writing the publication refuses it, with nothing written."""
+    from data import bulletin_store
+    from data import publish as pub
+
+    bulletin_store.save_draft(county, OFFICE, "2023-10", "第一稿")
+    real = pub._frozen_outputs
+
+    def racing(*args, **kwargs):
+        out = real(*args, **kwargs)
+        bulletin_store.save_draft(county, OFFICE, "2023-10", "第二稿")  # someone saves meanwhile
+        return out
+
+    monkeypatch.setattr(pub, "_frozen_outputs", racing)
+    with pytest.raises(PublishError, match="通报草稿刚被修改"):
+        publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
+    assert county.scalar("SELECT count(*) FROM published_months") == 0
+    assert county.scalar("SELECT count(*) FROM published_frames") == 0

@@ -17,7 +17,7 @@ EXPECTED_TABLES = {
     "assignment_groups", "task_assignments", "progress_reports", "milestones", "systems", "networks",
     "security_assessments", "quality_checks", "village_coverage", "settings", "sla_rules",
     "calendar_days", "users", "audit_log", "import_log", "published_months", "published_scores",
-    "meta", "schema_version", "catalog_updates",
+    "meta", "schema_version", "catalog_updates", "bulletin_drafts", "published_bulletins", "published_frames",
 }
 
 

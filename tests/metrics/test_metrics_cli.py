@@ -95,3 +95,60 @@ def test_debug_shows_the_traceback(db_file):
     done = run("scorecard", "--as-of", "nope", "--db", str(db_file), "--debug")
     assert done.returncode != 0
     assert "Traceback" in done.stderr
+
+
+# -- publish / unpublish and the review of a published month --------------------------------------
+
+def test_publish_and_unpublish_are_audited_and_refuse_what_cannot_be_done(db_file):
+    done = run("publish", "--month", "2023-10", "--db", str(db_file))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("已发布 2023-10：")
+    again = run("publish", "--month", "2023-10", "--db", str(db_file))
+    assert again.returncode == 1
+    assert again.stderr.splitlines() == [
+        "错误：2023年10月已发布；如需重新发布，请先撤销发布。",
+        "Error: 2023-10 is already published; unpublish it first to publish it again."]
+    later = dt.date.today().replace(day=1) + dt.timedelta(days=40)
+    month = f"{later:%Y-%m}"
+    unfinished = run("publish", "--month", month, "--db", str(db_file))
+    assert unfinished.returncode == 1
+    assert unfinished.stderr.splitlines()[1] == f"Error: {month} has not ended yet; it cannot be published."
+    undo = run("unpublish", "--month", "2023-10", "--reason", "数据更正", "--db", str(db_file))
+    assert undo.returncode == 0, undo.stderr
+    nothing = run("unpublish", "--month", "2023-10", "--reason", "再次", "--db", str(db_file))
+    assert nothing.returncode == 1
+    assert nothing.stderr.splitlines() == ["错误：2023年10月尚未发布，无需撤销。",
+                                           "Error: 2023-10 is not published; nothing to undo."]
+    try:
+        db = get_db(db_file)
+        log = db.rows("SELECT username, action, target FROM audit_log WHERE action IN ('发布月度', '撤销发布') "
+                      "ORDER BY id")
+        detail = db.scalar("SELECT detail FROM audit_log WHERE action = '撤销发布'")
+    finally:
+        close_db(db_file)
+    assert [(a, t) for _u, a, t in log] == [("发布月度", "2023-10"), ("撤销发布", "2023-10")]
+    assert all(u.startswith("cli:") for u, _a, _t in log)
+    assert detail.endswith("原因：数据更正")
+
+
+def test_review_of_a_published_month_is_frozen_with_a_diff_sheet(db_file, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert run("publish", "--month", "2023-10", "--db", str(db_file)).returncode == 0
+    try:
+        db = get_db(db_file)
+        frozen = db.rows("SELECT data FROM published_frames WHERE month = '2023-10' AND name = 'review_workbook'")
+    finally:
+        close_db(db_file)
+    out = tmp_path / "review.xlsx"
+    done = run("review", "--month", "2023-10", "--db", str(db_file), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    wb = load_workbook(out)
+    stored = load_workbook(io.BytesIO(bytes(frozen[0][0])))
+    assert wb.sheetnames == [*stored.sheetnames, "差异"]
+    for name in stored.sheetnames:
+        assert [[c.value for c in r] for r in wb[name].iter_rows()] == [
+            [c.value for c in r] for r in stored[name].iter_rows()], name
+    assert wb["差异"]["A2"].value == "按当前数据重新计算，结果与已发布的一致。"

@@ -213,3 +213,25 @@ def test_request_rates_equal_the_steps_behind_them(parts, as_of):
               on="unit_id", how="left")
     )
     assert_frame_equal(request_indicators(facts, as_of), expected)
+
+
+@PROPS
+@given(parts=base_facts, as_of=as_of_days,
+       weights=st.dictionaries(st.sampled_from([k.weight_key for k in KPIS]), st.integers(0, 30), min_size=1))
+def test_points_earned_sum_to_the_composite(parts, as_of, weights):
+    """得分明细: for every unit (n/a indicators included) the points earned add up to the unrounded
+    composite, effective weights to 100, and an unweighted indicator never loses points."""
+    from metrics.points import unit_points
+
+    facts = build(parts)
+    facts.settings["weights"] = weights
+    card = scorecard(facts, as_of).select("unit_id", "composite")
+    pts = unit_points(facts, as_of)
+    assert pts.filter(pl.col("weight") == 0)["lost"].drop_nulls().abs().max() in (None, 0)
+    sums = pts.group_by("unit_id").agg(pl.col("earned").sum(), pl.col("eff_weight").sum())
+    for _unit, composite, earned, eff in card.join(sums, on="unit_id").rows():
+        if composite is None:
+            assert eff == 0
+        else:
+            assert abs(earned - composite) < 1e-9
+            assert abs(eff - 100) < 1e-9

@@ -88,8 +88,10 @@ def expected_frame() -> pl.DataFrame:
     cols["grade"] = ["优秀", "良好", "良好", "合格", "不合格", "优秀", "优秀", "不合格"]
     cols["rank"] = [1, 2, 2, 4, 5, 1, 1, 1]
     cols["red_lights"] = [0, 0, 2, 2, 0, 0, 0, 0]
-    # top 3 of each kind are praised unless 不合格 or >= 2 red lights (then 约谈 wins: unit 4)
-    cols["suggestion"] = ["表扬", "表扬", "约谈", "约谈", "约谈", "表扬", "表扬", "约谈"]
+    # The office gets no suggestion from its own bulletin. 县直部门 (5 units) praises its top 3
+    # ranked without the office (units 2, 4, 3) unless 不合格 or >= 2 red lights (then 约谈 wins:
+    # units 4 and 3); townships (2 units) and companies (1) are too few for an automatic 表扬.
+    cols["suggestion"] = [None, "表扬", "约谈", "约谈", "约谈", None, None, "约谈"]
     schema = {c: pl.Float64 for c in SCORECARD_COLUMNS}
     schema.update({"unit_id": pl.Int64, "unit": pl.String, "unit_kind": pl.String, "contacts_named": pl.Int8,
                    "catalog_published": pl.Int8, "tasks_overdue_open": pl.Int64, "grade": pl.String,
@@ -181,3 +183,65 @@ def test_scorecard_csv_neutralises_unit_names_and_never_numbers():
     for row in rows:  # every figure (0/1 flags, rates, composite, rank) is written as it is
         assert all(not cell.startswith("'") for cell in row[1:])
     assert by_unit["'=1+1"][CSV_COLUMNS.index("contacts_named")] == "1"
+
+# -- suggestions: the office and small kinds ------------------------------------------------------
+
+def test_office_never_interviewed_even_when_failing():
+    import dataclasses
+
+    f = facts()
+    f = dataclasses.replace(f, contacts=f.contacts.filter(pl.col("unit_id") != 1))  # office: 0 -> 不合格
+    card = scorecard(f, AS_OF).filter(pl.col("unit_id") == 1)
+    assert card["grade"].to_list() == ["不合格"]
+    assert card["suggestion"].to_list() == [None]
+
+
+def test_praise_needs_a_kind_of_at_least_praise_min_units():
+    f = facts()
+    f.settings["praise_min_units"] = 2  # the two townships now form a ranking that counts
+    card = scorecard(f, AS_OF)
+    towns = card.filter(pl.col("unit_kind") == "乡镇（街道）")["suggestion"].to_list()
+    assert towns == ["表扬", "表扬"]
+    assert card.filter(pl.col("unit_kind") == "公共服务企业")["suggestion"].to_list() == ["约谈"]
+
+
+# -- points per indicator (得分明细) ----------------------------------------------------------------
+
+def test_points_per_indicator_hand_computed():
+    from metrics.points import lost_ranking, unit_points
+
+    pts = unit_points(facts(), AS_OF)
+    # 县公安局: contacts (40) and share_rate (30) apply, reply n/a: effective weights 40/70, 30/70
+    police = {r["code"]: r for r in pts.filter(pl.col("unit_id") == 2).rows(named=True)}
+    assert police["contacts_named"]["eff_weight"] == pytest.approx(400 / 7)
+    assert police["contacts_named"]["earned"] == pytest.approx(400 / 7)
+    assert police["contacts_named"]["lost"] == pytest.approx(0)
+    assert police["share_rate"]["score"] == pytest.approx(50)
+    assert police["share_rate"]["eff_weight"] == pytest.approx(300 / 7)
+    assert police["share_rate"]["earned"] == pytest.approx(150 / 7)
+    assert police["share_rate"]["lost"] == pytest.approx(150 / 7)
+    # applicable but unweighted: shown with effective weight 0, never earns or loses
+    assert police["catalog_mounted_rate"]["applicable"] and police["catalog_mounted_rate"]["eff_weight"] == 0
+    assert police["catalog_mounted_rate"]["lost"] == 0
+    # n/a: no score, no weight
+    assert not police["reply_ontime_rate"]["applicable"]
+    assert police["reply_ontime_rate"]["eff_weight"] is None
+    # 失分项 name only weighted indicators, most points lost first
+    lost = lost_ranking(pts)
+    assert lost.filter(pl.col("unit_id") == 2)["code"].to_list() == ["share_rate"]
+    # 县民政局: contacts 0 (lost 40), share 100, reply 100; mounted 0 % and security 0 % are unweighted
+    assert lost.filter(pl.col("unit_id") == 3)["code"].to_list() == ["contacts_named"]
+    assert lost.filter(pl.col("unit_id") == 3)["lost"].to_list() == [pytest.approx(40)]
+
+
+def test_points_earned_sum_to_the_composite():
+    from metrics.points import unit_points
+
+    for f in (facts(), make_facts(units=UNITS, contacts=named(8))):  # the second: default weights
+        card = scorecard(f, AS_OF).select("unit_id", "composite")
+        sums = unit_points(f, AS_OF).group_by("unit_id").agg(
+            pl.col("earned").sum().alias("earned"), pl.col("eff_weight").sum().alias("eff"))
+        both = card.join(sums, on="unit_id")
+        for unit, composite, earned, eff in both.rows():
+            assert earned == pytest.approx(composite, abs=1e-9), unit
+            assert eff == pytest.approx(100), unit

@@ -6,7 +6,7 @@ import polars as pl
 
 from data.facts import load_facts
 from metrics.scorecard import scorecard
-from tests.pages.conftest import metrics, run_page, texts
+from tests.pages.conftest import metrics, run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, EARLIER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 from ui.fmt import fmt_score
 
@@ -63,5 +63,53 @@ def test_a_unit_user_sees_the_ranking_and_only_its_own_detail(county):
 def test_rows_behind_an_indicator(county):
     at = run_page("scorecards", UNIT2, AS_OF, scorecards_unit="县委办", scorecards_kpi="目录挂接率")
     assert not at.exception
-    behind = at.dataframe[2].value
+    behind = table(at, "目录编码")
     assert sorted(behind["目录编码"]) == ["C1", "C2", "C3"]
+
+
+def test_points_per_indicator_answer_why_the_composite(county):
+    """得分明细: 得分, 权重, 得分贡献, 失分 per applicable indicator, most points lost first, the
+    contributions adding up to the composite and unweighted indicators never losing points."""
+    at = run_page("scorecards", ADMIN, AS_OF, scorecards_unit="县委办")
+    assert not at.exception
+    pts = table(at, "得分贡献（得分）")
+    assert list(pts.columns) == ["指标", "得分", "权重", "得分贡献（得分）", "失分"]
+    assert pts.iloc[-1]["指标"] == "合计（综合得分）"
+    assert pts.iloc[-1]["得分贡献（得分）"] == "64.93"
+    body = pts.iloc[:-1]
+    lost = [float(x) for x in body["失分"]]
+    assert lost == sorted(lost, reverse=True)
+    assert abs(sum(float(x) for x in body["得分贡献（得分）"]) - 64.93) < 0.01 * len(body)
+    assert abs(sum(float(x) for x in body["权重"]) - 100) < 0.01 * len(body)
+    demand = body[body["指标"] == "需求对接率"].iloc[0]     # applicable, 0 %, but weight 0
+    assert (demand["权重"], demand["失分"]) == ("0.00", "0.00")
+    assert "初审按时率" not in set(body["指标"])            # n/a for 县委办: not listed
+    # the mounted rate (weight 10 of the applicable weights) at 33.33 % is the largest loss here
+    views_rows = body.set_index("指标")
+    assert float(views_rows.loc["目录挂接率", "失分"]) > 0
+
+
+def test_a_published_months_card_is_frozen_with_the_differences_beside_it(county):
+    import datetime as dt
+
+    from data.progress import verify_report
+    from data.publish import publish_month
+    from data.scope import Scope
+
+    office = Scope(username="office", role="管理员")
+    frozen = _row(county, AS_OF, ZHENGFUBAN)["composite"]
+    publish_month(county, office, "2023-10", today=dt.date(2023, 11, 5))
+    verify_report(county, office, 6, ZHENGFUBAN, dt.date(2023, 10, 25))  # a verified correction
+    assert _row(county, AS_OF, ZHENGFUBAN)["composite"] != frozen
+    at = run_page("scorecards", UNIT3, AS_OF)
+    assert not at.exception
+    assert metrics(at)["综合得分"][0] == fmt_score(frozen)
+    assert "已发布（冻结）数据：2023年10月考评结果已发布，本页按已发布的结果显示。" in texts(at)
+    diff = table(at, "重新计算")
+    assert "进展报送率" in set(diff["项目"]) and "综合得分" in set(diff["项目"])
+    composite = diff[diff["项目"] == "综合得分"].iloc[0]
+    assert composite["已发布"] == fmt_score(frozen)
+    assert table(at, "得分贡献（得分）").iloc[-1]["得分贡献（得分）"] == fmt_score(frozen)
+    # the day before is not a published month's end: computed as usual, no note
+    at = run_page("scorecards", UNIT3, dt.date(2023, 10, 30))
+    assert "已发布（冻结）数据" not in texts(at)

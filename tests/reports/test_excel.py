@@ -162,5 +162,55 @@ def test_bulletin_names_the_overdue_request(facts):
     assert lines[0] == "关于2023年9月全县政务数据共享工作情况的通报（征求意见稿）"
     assert "共享申请逾期未办1件（初审1件、答复0件），逾期最久的是县大数据发展中心办理的申请SQ-2，已逾期16个工作日。" in lines
     assert any(line.startswith("截至2023年9月30日，全县参与考评的单位共") for line in lines)
-    for heading in ("一、总体进展", "二、表现较好的单位", "三、需要加强的单位", "四、逾期事项", "五、下月工作要求"):
+    for heading in ("一、总体进展", "二、表现较好的单位", "三、需要加强的单位", "四、领导小组办公室自身工作情况",
+                    "五、逾期事项", "六、下月工作要求"):
         assert heading in lines
+
+
+def _points() -> pl.DataFrame:
+    """Hand-made points of units 1 and 3 (unit 2 gets none: the sheet skips what is not given)."""
+    rows = [
+        # unit 1: contacts 50/50 earned, reply 40 of 50 (lost 10), mounted applicable but unweighted
+        (1, "contacts_named", "明确分管领导和经办人", 1.0, 100.0, 5.0, 50.0, 50.0, 0.0, True),
+        (1, "reply_ontime_rate", "答复按时率", 0.8, 80.0, 5.0, 50.0, 40.0, 10.0, True),
+        (1, "catalog_mounted_rate", "目录挂接率", 0.5, 50.0, 0.0, 0.0, 0.0, 0.0, True),
+        (1, "security_rate", "安全措施落实率", None, None, 5.0, None, None, None, False),
+        (3, "contacts_named", "明确分管领导和经办人", 1.0, 100.0, 5.0, 100.0, 100.0, 0.0, True),
+    ]
+    from metrics.points import POINTS_COLUMNS, POINTS_SCHEMA
+
+    return pl.DataFrame(rows, schema=POINTS_SCHEMA, orient="row").select(POINTS_COLUMNS)
+
+
+def test_scorecard_workbook_points_sheet():
+    frame = _frame().with_columns(
+        composite=pl.when(pl.col("unit_id") == 1).then(90.0).when(pl.col("unit_id") == 3).then(100.0)
+        .otherwise(pl.col("composite")))
+    wb = _book(scorecard_workbook(frame, AS_OF, points=_points()))
+    assert wb.sheetnames == ["记分卡", "得分明细"]
+    ws = wb["得分明细"]
+    assert_printable(ws)
+    assert [c.value for c in ws[3]] == ["单位名称", "单位类型", "指标", "得分", "设定权重", "权重（折算后）",
+                                        "得分贡献（得分）", "失分"]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    # 县公安局: most points lost first, the unweighted one shown with weight 0, n/a left out, then 合计
+    assert [r[2] for r in rows[:4]] == ["答复按时率", "明确分管领导和经办人", "目录挂接率", "合计（综合得分）"]
+    assert rows[3][6:] == (90.0, 10.0)
+    assert rows[2][5:] == (0.0, 0.0, 0.0)
+    assert ws["G4"].number_format == "0.00"
+    assert_no_formulas(wb)
+
+
+def test_review_workbook_points_sum_to_the_composite(facts):
+    wb = _book(review_workbook(facts, "2023-09"))
+    ws = wb["得分明细"]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    ranking = {r[2]: r[3] for r in wb["排名汇总"].iter_rows(min_row=4, values_only=True)}
+    earned: dict[str, float] = {}
+    for unit, _kind, label, _s, _w, _e, got, _lost in rows:
+        if label == "合计（综合得分）":
+            assert got == pytest.approx(earned.pop(unit)), unit
+            assert round(got, 2) == pytest.approx(ranking[unit]), unit
+        else:
+            earned[unit] = earned.get(unit, 0.0) + got
+    assert earned == {}
