@@ -38,6 +38,14 @@ _QUERIES = {
     "coverage": "SELECT unit_id, counted_on, villages, connected FROM village_coverage",
     "milestones": "SELECT code, due_date, title, requirement, task_nos, indicators FROM milestones ORDER BY code",
     "sla": "SELECT effective_from, review_days, reply_days, name FROM sla_rules ORDER BY effective_from",
+    # The supervision loop (docs/supervision.md).
+    "extensions": "SELECT task_no, unit_id, approved_due, decided_on FROM extension_requests "
+    "WHERE status = '已批准'",
+    "interviews": "SELECT interview_id, month, unit_id, held_on, attendees, reasons FROM interviews",
+    "commitments": "SELECT c.commitment_id, c.interview_id, i.unit_id, c.indicator, c.target, c.task_no, "
+    "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
+    "authorisations": "SELECT code, requester_id, provider_id, catalog_code, purpose, use_until, replied_on, "
+    "reply_result FROM share_requests WHERE reply_result IN ('同意', '部分同意')",
 }
 
 _cache: dict[tuple[str, int], Facts] = {}

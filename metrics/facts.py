@@ -36,6 +36,16 @@ class Facts:
     # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
     # empty by default so hand-built fixtures without a history keep working.
     catalog_updates: pl.DataFrame = field(default_factory=lambda: empty_catalog_updates())
+    # The supervision loop (all empty by default, so fixtures without it keep working):
+    # task_no, unit_id, approved_due, decided_on: every approved 延期申请;
+    extensions: pl.DataFrame = field(default_factory=lambda: empty_frame(EXTENSIONS_SCHEMA))
+    # interview_id, month, unit_id, held_on, attendees, reasons: the 约谈 records;
+    interviews: pl.DataFrame = field(default_factory=lambda: empty_frame(INTERVIEWS_SCHEMA))
+    # commitment_id, interview_id, unit_id, indicator, target, task_no, due_on, note: 整改承诺;
+    commitments: pl.DataFrame = field(default_factory=lambda: empty_frame(COMMITMENTS_SCHEMA))
+    # code, requester_id, provider_id, catalog_code, purpose, use_until, replied_on, reply_result:
+    # every 同意 / 部分同意 reply (an authorisation of the requesting unit).
+    authorisations: pl.DataFrame = field(default_factory=lambda: empty_frame(AUTHORISATIONS_SCHEMA))
 
 
 CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
@@ -43,3 +53,18 @@ CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
 
 def empty_catalog_updates() -> pl.DataFrame:
     return pl.DataFrame(schema=CATALOG_UPDATES_SCHEMA)
+
+
+EXTENSIONS_SCHEMA = {"task_no": pl.Int32, "unit_id": pl.Int32, "approved_due": pl.Date, "decided_on": pl.Date}
+INTERVIEWS_SCHEMA = {"interview_id": pl.Int64, "month": pl.String, "unit_id": pl.Int32, "held_on": pl.Date,
+                     "attendees": pl.String, "reasons": pl.String}
+COMMITMENTS_SCHEMA = {"commitment_id": pl.Int64, "interview_id": pl.Int64, "unit_id": pl.Int32,
+                      "indicator": pl.String, "target": pl.Float64, "task_no": pl.Int32, "due_on": pl.Date,
+                      "note": pl.String}
+AUTHORISATIONS_SCHEMA = {"code": pl.String, "requester_id": pl.Int32, "provider_id": pl.Int32,
+                         "catalog_code": pl.String, "purpose": pl.String, "use_until": pl.Date,
+                         "replied_on": pl.Date, "reply_result": pl.String}
+
+
+def empty_frame(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)

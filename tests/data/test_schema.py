@@ -119,11 +119,11 @@ def test_migration_2_back_fills_an_existing_database(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     db = _version_1_database(path, monkeypatch)
     try:
-        assert migrate(db) == 2
+        assert migrate(db) == LATEST_VERSION   # later migrations apply too
         # C1's latest update becomes its history; C2, never updated, has none
         assert db.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
         assert db.rows("SELECT last_updated_on FROM catalog_items WHERE code = 'C1'") == [(dt.date(2023, 9, 15),)]
-        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")][:2] == [1, 2]
     finally:
         close_db(path)
 

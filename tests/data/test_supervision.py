@@ -1,0 +1,97 @@
+"""Storage of the supervision loop: extension requests (timing, one pending, approve/refuse, audit,
+scoping), interviews and commitments, and what the engine then sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from data.audit import read_audit
+from data.facts import load_facts
+from data.scope import PermissionDenied, Scope
+from data.supervision import (
+    SupervisionError,
+    approve_extension,
+    extension_requests,
+    refuse_extension,
+    request_extension,
+)
+from metrics.tasks import assignment_status
+
+D = dt.date
+OFFICE = Scope("office", "管理员")
+LEADER = Scope("leader", "领导")
+WEIBAN = Scope("weiban", "单位", unit_id=2)      # 县委办: task 6 (due 2023-09-30) among others
+ZFB = Scope("zfb", "单位", unit_id=3)            # 县政府办
+
+
+def _status(db, as_of, task_no=6, unit_id=2):
+    frame = assignment_status(load_facts(db), as_of)
+    return frame.filter((pl.col("task_no") == task_no) & (pl.col("unit_id") == unit_id)).row(0, named=True)
+
+
+def test_request_then_approve_changes_the_due_date_and_is_audited(db):
+    rid = request_extension(db, WEIBAN, 6, 2, "系统改造需要招标", D(2023, 11, 30), today=D(2023, 9, 20))
+    assert _status(db, D(2023, 10, 10))["status"] == "逾期未完成"          # still waiting: plan date holds
+    approve_extension(db, OFFICE, rid, D(2023, 10, 31), today=D(2023, 9, 25))
+    row = _status(db, D(2023, 10, 10))
+    # 21 days before the new date: green; on 10-20 (11 days left) yellow
+    assert (row["due_date"], row["status"], row["light"]) == (D(2023, 10, 31), "未启动", "green")
+    assert _status(db, D(2023, 10, 20))["light"] == "yellow"
+    # before the approval date the plan's date still holds (as-of rule)
+    assert _status(db, D(2023, 9, 24))["due_date"] == D(2023, 9, 30)
+    req = extension_requests(OFFICE, db).row(0, named=True)
+    assert (req["status"], req["approved_due"], req["decided_by"], req["due_at_request"]) == (
+        "已批准", D(2023, 10, 31), "office", D(2023, 9, 30))
+    log = read_audit(db, OFFICE)
+    assert {"延期申请", "审批延期"} <= set(log["操作"].to_list())
+    assert "批准延期至2023-10-31（原时限2023-09-30）" in log["说明"].to_list()
+
+
+def test_refused_request_keeps_the_plan_date_and_tells_why(db):
+    rid = request_extension(db, WEIBAN, 6, 2, "人手不足", D(2023, 11, 30), today=D(2023, 9, 20))
+    with pytest.raises(SupervisionError, match="驳回理由"):
+        refuse_extension(db, OFFICE, rid, " ", today=D(2023, 9, 21))
+    refuse_extension(db, OFFICE, rid, "理由不充分，请按原时限完成", today=D(2023, 9, 21))
+    assert _status(db, D(2023, 10, 10))["status"] == "逾期未完成"
+    req = extension_requests(WEIBAN, db).row(0, named=True)
+    assert (req["status"], req["refusal_reason"]) == ("已驳回", "理由不充分，请按原时限完成")
+    with pytest.raises(SupervisionError, match="已已驳回|已驳回，不能再次审批"):
+        approve_extension(db, OFFICE, rid, today=D(2023, 9, 22))
+
+
+def test_a_request_after_the_due_date_is_refused_with_a_clear_message(db):
+    with pytest.raises(SupervisionError, match="完成时限2023年9月30日已过，不能再申请延期"):
+        request_extension(db, WEIBAN, 6, 2, "来不及", D(2023, 11, 30), today=D(2023, 10, 1))
+    # on the due date itself it is still in time
+    request_extension(db, WEIBAN, 6, 2, "来不及", D(2023, 11, 30), today=D(2023, 9, 30))
+    assert extension_requests(OFFICE, db).height == 1
+
+
+def test_one_pending_request_per_assignment_and_other_checks(db):
+    request_extension(db, WEIBAN, 6, 2, "理由", D(2023, 11, 30), today=D(2023, 9, 1))
+    with pytest.raises(SupervisionError, match="已有一份待审批的延期申请"):
+        request_extension(db, WEIBAN, 6, 2, "再申请", D(2023, 12, 31), today=D(2023, 9, 2))
+    with pytest.raises(SupervisionError, match="须晚于现行完成时限2023年6月10日"):
+        request_extension(db, WEIBAN, 2, 2, "理由", D(2023, 6, 1), today=D(2023, 5, 20))
+    with pytest.raises(SupervisionError, match="持续性任务"):
+        request_extension(db, OFFICE, 5, 1, "理由", D(2023, 12, 31), today=D(2023, 5, 20))
+    with pytest.raises(SupervisionError, match="没有承担任务11"):
+        request_extension(db, WEIBAN, 11, 2, "理由", D(2024, 3, 31), today=D(2023, 5, 20))
+    assert extension_requests(OFFICE, db).height == 1   # nothing half-written
+
+
+def test_extension_permissions_are_enforced_in_the_data_layer(db):
+    with pytest.raises(PermissionDenied):
+        request_extension(db, ZFB, 6, 2, "替别人申请", D(2023, 11, 30), today=D(2023, 9, 1))
+    with pytest.raises(PermissionDenied):
+        request_extension(db, LEADER, 6, 2, "理由", D(2023, 11, 30), today=D(2023, 9, 1))
+    rid = request_extension(db, WEIBAN, 6, 2, "理由", D(2023, 11, 30), today=D(2023, 9, 1))
+    with pytest.raises(PermissionDenied):
+        approve_extension(db, WEIBAN, rid, today=D(2023, 9, 2))
+    with pytest.raises(PermissionDenied):
+        refuse_extension(db, LEADER, rid, "不行", today=D(2023, 9, 2))
+    assert extension_requests(ZFB, db).is_empty()
+    assert extension_requests(WEIBAN, db).height == 1
