@@ -183,10 +183,6 @@ def extension_requests(scope: Scope, db: Database, status: str | None = None) ->
     return db.frame(sql, params)
 
 
-__all__ = [
-    "EXTENSION_STATUSES", "PermissionDenied", "SupervisionError", "approve_extension", "extension_requests",
-    "refuse_extension", "request_extension",
-]
 
 
 # -- 已延期 marks for the ledger and the unit's card ----------------------------------------------
@@ -224,3 +220,220 @@ def unit_extensions(scope: Scope, db: Database, as_of: dt.date, unit_id: int) ->
     return (with_extension_mark(marks, facts, as_of)
             .join(facts.tasks.select("task_no", "title"), on="task_no", how="left")
             .select("task_no", "title", "extension"))
+
+
+# -- 约谈 and 整改承诺 -------------------------------------------------------------------------------
+
+def _month_ok(month: str) -> str:
+    try:
+        year, mon = (int(x) for x in str(month).split("-"))
+        dt.date(year, mon, 1)
+    except ValueError as exc:
+        raise SupervisionError(f"考评月份格式应为“2023-10”：{month}") from exc
+    return f"{year:04d}-{mon:02d}"
+
+
+def suggested_reasons(scope: Scope, db: Database, month: str, unit_id: int) -> str:
+    """The reasons a new 约谈 starts with: the month's red lights and the indicators with the most
+    points lost (metrics.supervision.interview_reasons). Office only."""
+    from data.facts import load_facts
+    from metrics.supervision import interview_reasons
+
+    scope.require_admin()
+    return interview_reasons(load_facts(db), _month_ok(month), int(unit_id))
+
+
+def validate_commitment(cur, unit_id: int, held_on: dt.date, c: dict) -> tuple:
+    """One commitment dict (indicator + target in the engine's unit, or task_no; due_on; note) ->
+    the row to insert. Raises SupervisionError in Chinese."""
+    from metrics.registry import KPI_BY_CODE
+
+    indicator, task_no, target = c.get("indicator") or None, c.get("task_no"), c.get("target")
+    due_on, note = c.get("due_on"), (c.get("note") or "").strip() or None
+    if (indicator is None) == (task_no is None):
+        raise SupervisionError("每项整改承诺须指定一个指标（及目标值）或一项任务，二者选一。")
+    if due_on is None:
+        raise SupervisionError("整改承诺须填写整改期限。")
+    if due_on < held_on:
+        raise SupervisionError(f"整改期限{cn_date(due_on)}不能早于约谈日期{cn_date(held_on)}。")
+    if indicator is not None:
+        if indicator not in KPI_BY_CODE:
+            raise SupervisionError(f"没有这个指标：{indicator}")
+        if target is None:
+            raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的整改承诺须填写目标值。")
+        target = float(target)
+        kind = KPI_BY_CODE[indicator].unit
+        if kind in ("rate", "flag") and not 0 <= target <= 1:
+            raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的目标值须在0%到100%之间。")
+        if target < 0:
+            raise SupervisionError("目标值不能为负数。")
+        return indicator, target, None, due_on, note
+    task_no = int(task_no)
+    assigned = cur.execute("SELECT count(*) FROM task_assignments WHERE task_no = ? AND unit_id = ?",
+                           [task_no, int(unit_id)]).fetchone()[0]
+    if not assigned:
+        raise SupervisionError(f"{_unit_name(cur, unit_id)}没有承担任务{task_no}，不能以此作整改承诺。")
+    return None, None, task_no, due_on, note
+
+
+def _sv_counts(cur, unit_id: int) -> dict[str, int]:
+    n_i, n_c = cur.execute(
+        "SELECT count(DISTINCT i.interview_id), count(c.commitment_id) FROM interviews i "
+        "LEFT JOIN commitments c USING (interview_id) WHERE i.unit_id = ?", [int(unit_id)]).fetchone()
+    return {"约谈": int(n_i), "整改承诺": int(n_c)}
+
+
+def insert_interview(cur, scope: Scope, month: str, unit_id: int, held_on: dt.date, attendees: str,
+                     reasons: str, commitments: list[dict]) -> int:
+    """Validate and insert one interview with its commitments using the caller's transaction."""
+    from data.plan import OFFICE
+
+    month = _month_ok(month)
+    name = _unit_name(cur, unit_id)
+    if name == OFFICE:
+        raise SupervisionError("领导小组办公室不约谈自身：办公室自身的情况在通报中单独说明。")
+    if not (attendees or "").strip():
+        raise SupervisionError("请填写参加约谈的人员。")
+    if not (reasons or "").strip():
+        raise SupervisionError("请填写约谈事由。")
+    if held_on is None:
+        raise SupervisionError("请填写约谈日期。")
+    exists = cur.execute("SELECT count(*) FROM interviews WHERE month = ? AND unit_id = ?",
+                         [month, int(unit_id)]).fetchone()[0]
+    if exists:
+        raise SupervisionError(f"{name}在{month[:4]}年{int(month[5:])}月已有约谈记录。")
+    rows = [validate_commitment(cur, unit_id, held_on, c) for c in commitments]
+    interview_id = cur.execute(
+        "INSERT INTO interviews (month, unit_id, held_on, attendees, reasons, recorded_by, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING interview_id",
+        [month, int(unit_id), held_on, attendees.strip(), reasons.strip(), scope.username,
+         dt.datetime.now().replace(microsecond=0)],
+    ).fetchone()[0]
+    for row in rows:
+        cur.execute("INSERT INTO commitments (interview_id, indicator, target, task_no, due_on, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [interview_id, *row])
+    return int(interview_id)
+
+
+def record_interview(
+    db: Database, scope: Scope, month: str, unit_id: int, held_on: dt.date, attendees: str,
+    reasons: str | None = None, commitments: list[dict] | None = None,
+) -> int:
+    """The office records a 约谈 of a unit for a review month with its 整改承诺, all or nothing.
+    `reasons` None takes the suggested reasons of that month's review. Returns the interview id."""
+    scope.require_admin()
+    if reasons is None:
+        reasons = suggested_reasons(scope, db, month, unit_id)
+    with db.transaction() as cur:
+        before = _sv_counts(cur, unit_id)
+        interview_id = insert_interview(cur, scope, month, unit_id, held_on, attendees, reasons, commitments or [])
+        audit.record(cur, scope, "约谈", f"{_unit_name(cur, unit_id)}·{_month_ok(month)}",
+                     f"{held_on.isoformat()} 约谈，整改承诺{len(commitments or [])}项", before, _sv_counts(cur, unit_id))
+    return interview_id
+
+
+def add_commitment(db: Database, scope: Scope, interview_id: int, commitment: dict) -> None:
+    """The office adds one 整改承诺 to an existing interview."""
+    scope.require_admin()
+    with db.transaction() as cur:
+        row = cur.execute("SELECT unit_id, held_on, month FROM interviews WHERE interview_id = ?",
+                          [int(interview_id)]).fetchone()
+        if row is None:
+            raise SupervisionError("找不到这次约谈记录。")
+        unit_id, held_on, month = row
+        values = validate_commitment(cur, unit_id, held_on, commitment)
+        before = _sv_counts(cur, unit_id)
+        cur.execute("INSERT INTO commitments (interview_id, indicator, target, task_no, due_on, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [int(interview_id), *values])
+        audit.record(cur, scope, "整改承诺", f"{_unit_name(cur, unit_id)}·{month}", "新增整改承诺",
+                     before, _sv_counts(cur, unit_id))
+
+
+# -- scoped reads -----------------------------------------------------------------------------------
+
+def _facts(db: Database):
+    from data.facts import load_facts
+
+    return load_facts(db)
+
+
+def _names(db: Database) -> pl.DataFrame:
+    return _facts(db).units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"))
+
+
+def _own(scope: Scope, frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    if scope.sees_all:
+        return frame
+    cols = cols or ("unit_id",)
+    return frame.filter(pl.any_horizontal([pl.col(c) == scope.unit_id for c in cols]))
+
+
+def interviews(scope: Scope, db: Database, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Interviews held by D (all when D is None), newest first, with the unit's name; 单位: own."""
+    frame = _facts(db).interviews.with_columns(pl.col("unit_id").cast(pl.Int64))
+    if as_of is not None:
+        frame = frame.filter(pl.col("held_on") <= as_of)
+    return (_own(scope, frame).join(_names(db), on="unit_id", how="left")
+            .sort(["held_on", "interview_id"], descending=True)
+            .select("interview_id", "month", "unit_id", "unit", "held_on", "attendees", "reasons"))
+
+
+def commitments(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Every commitment of an interview held by D with its state as of D (metrics.supervision),
+    the unit's name and what was promised in words; 单位: its own only."""
+    from metrics.supervision import commitment_states
+
+    facts = _facts(db)
+    return with_promise(_own(scope, commitment_states(facts, as_of)), facts).join(
+        _names(db), on="unit_id", how="left")
+
+
+def with_promise(frame: pl.DataFrame, facts) -> pl.DataFrame:
+    """Add `promise`: '目录挂接率达到90%' or '完成任务6“…”'."""
+    from metrics.registry import KPIS
+    from metrics.supervision import _target_text
+
+    labels = pl.DataFrame({"indicator": [k.code for k in KPIS], "_label": [k.label for k in KPIS]})
+    titles = facts.tasks.select(pl.col("task_no").cast(pl.Int32), pl.col("title").alias("_title"))
+    return (frame.join(labels, on="indicator", how="left").join(titles, on="task_no", how="left")
+            .with_columns(promise=pl.when(pl.col("task_no").is_not_null())
+                          .then(pl.concat_str(pl.lit("完成任务"), pl.col("task_no").cast(pl.String), pl.lit("“"),
+                                              pl.col("_title"), pl.lit("”")))
+                          .otherwise(pl.concat_str(pl.col("_label"), pl.lit("达到"), _target_text())))
+            .drop("_label", "_title"))
+
+
+def inspection_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Units proposed for 督查 as of D with the reason (管理员 and 领导 only)."""
+    from metrics.supervision import inspection_proposals
+
+    if not scope.sees_all:
+        raise PermissionDenied("督查建议名单仅限领导和领导小组办公室查看。")
+    return inspection_proposals(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
+
+
+def authorisations(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """The authorisation register as of D with both units' names; 单位: those where it is the using
+    (requesting) unit or the providing unit."""
+    from metrics.supervision import authorisation_states
+
+    names = _names(db)
+    frame = _own(scope, authorisation_states(_facts(db), as_of), "requester_id", "provider_id")
+    return (frame.join(names.rename({"unit_id": "requester_id", "unit": "requester"}), on="requester_id", how="left")
+            .join(names.rename({"unit_id": "provider_id", "unit": "provider"}), on="provider_id", how="left"))
+
+
+def notice_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+    """Every overdue item of every unit needing a 督办单 as of D (office and leaders only)."""
+    from metrics.supervision import notice_items
+
+    if not scope.sees_all:
+        raise PermissionDenied("督办单仅限领导和领导小组办公室查看。")
+    return notice_items(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
+
+
+__all__ = [
+    "EXTENSION_STATUSES", "PermissionDenied", "SupervisionError", "add_commitment", "approve_extension",
+    "authorisations", "commitments", "extension_requests", "inspection_list", "interviews", "notice_list",
+    "record_interview", "refuse_extension", "request_extension", "suggested_reasons",
+]

@@ -95,3 +95,92 @@ def test_extension_permissions_are_enforced_in_the_data_layer(db):
         refuse_extension(db, LEADER, rid, "不行", today=D(2023, 9, 2))
     assert extension_requests(ZFB, db).is_empty()
     assert extension_requests(WEIBAN, db).height == 1
+
+
+# -- 约谈 and 整改承诺 --------------------------------------------------------------------------------
+from data.supervision import (  # noqa: E402
+    add_commitment,
+    authorisations,
+    commitments,
+    inspection_list,
+    interviews,
+    record_interview,
+    suggested_reasons,
+)
+
+
+def _report(db, task_no, unit_id, day, status="已完成"):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status, percent, completed_on) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [task_no, unit_id, day, status, 100, day])
+
+
+def test_interview_with_reasons_prefilled_and_commitments_followed_up(db):
+    # 县委办 (2) has not completed task 2 (due 2023-06-10): a red light in the June review.
+    reasons = suggested_reasons(OFFICE, db, "2023-06", 2)
+    assert reasons.startswith("红灯任务1项：任务2“") and "（时限2023年6月10日）" in reasons
+    assert "失分较多的指标：" in reasons
+    iid = record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "县委办分管领导、经办人",
+                           commitments=[{"task_no": 2, "due_on": D(2023, 7, 31)},
+                                        {"indicator": "contacts_named", "target": 1.0, "due_on": D(2023, 8, 31)}])
+    row = interviews(OFFICE, db).row(0, named=True)
+    assert (row["interview_id"], row["unit"], row["reasons"]) == (iid, "县委办", reasons)
+    states = commitments(WEIBAN, db, D(2023, 7, 20))
+    assert states["state"].to_list() == ["整改中", "整改中"]
+    assert states["promise"].to_list()[1] == "明确分管领导和经办人达到100%"
+    _report(db, 2, 2, D(2023, 7, 25))            # the unit completes task 2 in time for its promise
+    after = commitments(WEIBAN, db, D(2023, 9, 1))
+    assert after["state"].to_list() == ["已整改", "逾期未整改"]   # no contacts named by 8-31
+    assert inspection_list(LEADER, db, D(2023, 9, 1))["unit"].to_list() == ["县委办"]
+    log = read_audit(db, OFFICE)
+    assert "约谈" in log["操作"].to_list()
+
+
+def test_interview_is_all_or_nothing_and_validated(db):
+    with pytest.raises(SupervisionError, match="没有承担任务11"):
+        record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "张三", "红灯",
+                         [{"task_no": 2, "due_on": D(2023, 7, 31)}, {"task_no": 11, "due_on": D(2023, 7, 31)}])
+    assert interviews(OFFICE, db).is_empty()
+    with pytest.raises(SupervisionError, match="不能早于约谈日期"):
+        record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "张三", "红灯",
+                         [{"task_no": 2, "due_on": D(2023, 7, 1)}])
+    with pytest.raises(SupervisionError, match="0%到100%"):
+        record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "张三", "红灯",
+                         [{"indicator": "share_rate", "target": 90, "due_on": D(2023, 7, 31)}])
+    with pytest.raises(SupervisionError, match="不约谈自身"):
+        record_interview(db, OFFICE, "2023-06", 1, D(2023, 7, 5), "张三", "红灯")
+    iid = record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "张三", "红灯")
+    with pytest.raises(SupervisionError, match="已有约谈记录"):
+        record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 6), "张三", "红灯")
+    add_commitment(db, OFFICE, iid, {"task_no": 2, "due_on": D(2023, 7, 31)})
+    assert commitments(OFFICE, db, D(2023, 7, 10)).height == 1
+
+
+def test_interview_permissions_and_scoping(db):
+    for scope in (WEIBAN, LEADER):
+        with pytest.raises(PermissionDenied):
+            record_interview(db, scope, "2023-06", 2, D(2023, 7, 5), "张三", "红灯")
+    with pytest.raises(PermissionDenied):
+        suggested_reasons(WEIBAN, db, "2023-06", 2)
+    record_interview(db, OFFICE, "2023-06", 2, D(2023, 7, 5), "张三", "红灯",
+                     [{"task_no": 2, "due_on": D(2023, 7, 31)}])
+    record_interview(db, OFFICE, "2023-06", 3, D(2023, 7, 5), "李四", "红灯",
+                     [{"task_no": 2, "due_on": D(2023, 7, 31)}])
+    assert interviews(WEIBAN, db)["unit"].to_list() == ["县委办"]
+    assert commitments(ZFB, db, D(2023, 8, 1))["unit"].to_list() == ["县政府办"]
+    assert interviews(LEADER, db).height == 2
+    with pytest.raises(PermissionDenied):
+        inspection_list(WEIBAN, db, D(2023, 8, 1))
+
+
+def test_authorisation_register_is_scoped_to_the_units_involved(db):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO share_requests (code, requester_id, provider_id, purpose, use_until, received_on, "
+                    "replied_on, reply_result) VALUES ('R1', 2, 3, '核验', DATE '2023-10-20', DATE '2023-09-01', "
+                    "DATE '2023-09-05', '同意'), ('R2', 4, 5, '统计', DATE '2024-01-01', DATE '2023-09-01', "
+                    "DATE '2023-09-05', '部分同意'), ('R3', 2, 5, '统计', NULL, DATE '2023-09-01', "
+                    "DATE '2023-09-05', '不同意')")
+    office = authorisations(OFFICE, db, D(2023, 9, 30))
+    assert dict(zip(office["code"], office["state"], strict=True)) == {"R1": "即将到期", "R2": "有效"}
+    mine = authorisations(WEIBAN, db, D(2023, 9, 30))
+    assert mine.select("code", "requester", "provider").rows() == [("R1", "县委办", "县政府办")]
