@@ -432,8 +432,50 @@ def notice_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return notice_items(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
 
 
+def notices_document(scope: Scope, db: Database, as_of: dt.date, issued_on: dt.date | None = None,
+                     unit_id: int | None = None) -> tuple[bytes, int]:
+    """The 督办单 of every unit needing one as of D (or of one unit), as one .docx, and how many
+    units it covers. The requested completion date is `notice_reply_workdays` working days after
+    the issue date (default: today). Office and leaders only."""
+    from metrics.supervision import requested_completion
+    from reports.docx_official import notices_docx
+
+    items = notice_list(scope, db, as_of)
+    if unit_id is not None:
+        items = items.filter(pl.col("unit_id") == int(unit_id))
+    issued_on = issued_on or dt.date.today()
+    if items.is_empty():
+        return b"", 0
+    reply_by = requested_completion(_facts(db), issued_on)
+    return notices_docx(items, as_of, issued_on, reply_by), items["unit_id"].n_unique()
+
+
+def review_supervision(scope: Scope, db: Database, month: str) -> dict[str, pl.DataFrame]:
+    """The monthly review's supervision frames, judged as of the month's last day:
+    'open' every commitment still open, 'due' what became of those due in the month, 'expiring'
+    the authorisations 即将到期, 'proposals' the units proposed for 督查. Office and leaders."""
+    from metrics import supervision as m
+
+    if not scope.sees_all:
+        raise PermissionDenied("月度考评仅限领导和领导小组办公室查看。")
+    facts, month = _facts(db), _month_ok(month)
+    as_of = m.month_end(month)
+    names = _names(db)
+    states = m.commitment_states(facts, as_of)
+    auth = m.expiring_authorisations(facts, month)
+    return {
+        "open": with_promise(m.open_commitments(facts, as_of, states), facts).join(names, on="unit_id", how="left"),
+        "due": with_promise(m.commitments_due_in(facts, month), facts).join(names, on="unit_id", how="left"),
+        "expiring": auth.join(names.rename({"unit_id": "requester_id", "unit": "requester"}), on="requester_id",
+                              how="left")
+        .join(names.rename({"unit_id": "provider_id", "unit": "provider"}), on="provider_id", how="left"),
+        "proposals": m.inspection_proposals(facts, as_of, states).join(names, on="unit_id", how="left"),
+    }
+
+
 __all__ = [
     "EXTENSION_STATUSES", "PermissionDenied", "SupervisionError", "add_commitment", "approve_extension",
     "authorisations", "commitments", "extension_requests", "inspection_list", "interviews", "notice_list",
-    "record_interview", "refuse_extension", "request_extension", "suggested_reasons",
+    "notices_document", "record_interview", "refuse_extension", "request_extension", "review_supervision",
+    "suggested_reasons",
 ]

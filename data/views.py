@@ -548,4 +548,13 @@ def previous_month_end(scope: Scope, db: Database, as_of: dt.date) -> dt.date:
 
 
 # -- the supervision loop (data/supervision.py), reachable through ui.cache.view ------------------
-from data.supervision import unit_extensions  # noqa: E402,F401
+from data.supervision import (  # noqa: E402,F401
+    authorisations,
+    commitments,
+    extension_requests,
+    inspection_list,
+    interviews,
+    notice_list,
+    review_supervision,
+    unit_extensions,
+)
