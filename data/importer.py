@@ -531,15 +531,20 @@ def _validate_sheets(
     db_catalog = dict(read("SELECT c.code, u.name FROM catalog_items c JOIN units u USING (unit_id)", None))
 
     by_name: dict[str, list[tuple]] = {}
+    from data import import_supervision as sup  # 约谈记录 / 整改承诺 (data/import_supervision.py)
+    sup_rows = {}
     for title, rows in sheets:
         norm = unicodedata.normalize("NFKC", title).strip()
         match = next((s for s in SHEETS if unicodedata.normalize("NFKC", s.name) == norm), None)
+        if match is None and norm in sup.SHEET_NAMES:
+            sup_rows[norm] = rows
+            continue
         if match is None:
             if norm not in IGNORED_SHEETS:
                 issues.warn(title, None, "", "", "不是导入模板中的工作表，已忽略")
             continue
         by_name[match.name] = rows
-    if not by_name:
+    if not by_name and not sup_rows:
         issues.error("", None, "", "", "文件中没有可导入的工作表（工作表名称应为：" + "、".join(s.name for s in SHEETS) + "）")
 
     counts: dict[str, int] = {}
@@ -608,6 +613,7 @@ def _validate_sheets(
                 wb_catalog[rec["code"]] = rec["unit_id"]
         counts[sheet.name] = count
         records[sheet.name] = out
+    sup.validate(read, sup_rows, scope, issues, today, counts, records, present)
     return counts, records, present
 
 
@@ -980,6 +986,8 @@ def import_workbook(
                 if sheet.table == "catalog_items" and "last_updated_on" in fields:
                     _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
+        from data.import_supervision import write as write_supervision
+        write_supervision(cur, scope, result.records, out)
         import_id = read("SELECT nextval('import_seq')", None)[0][0]
         for sheet_name in result.counts:
             cur.execute(

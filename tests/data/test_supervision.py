@@ -184,3 +184,64 @@ def test_authorisation_register_is_scoped_to_the_units_involved(db):
     assert dict(zip(office["code"], office["state"], strict=True)) == {"R1": "即将到期", "R2": "有效"}
     mine = authorisations(WEIBAN, db, D(2023, 9, 30))
     assert mine.select("code", "requester", "provider").rows() == [("R1", "县委办", "县政府办")]
+
+
+# -- import sheets 约谈记录 / 整改承诺 -------------------------------------------------------------------
+from data.importer import import_workbook, validate_workbook  # noqa: E402
+from tests.fixtures.workbooks import TODAY, workbook_bytes  # noqa: E402
+
+INTERVIEW_HEAD = ["考评月份", "单位名称", "约谈日期", "参加人员", "约谈事由"]
+COMMIT_HEAD = ["考评月份", "单位名称", "指标", "目标值", "任务序号", "整改期限", "备注"]
+
+
+def test_import_interviews_and_commitments_then_reimport_updates(db):
+    book = workbook_bytes({
+        "约谈记录": [INTERVIEW_HEAD, ["2023年10月", "县委办", D(2023, 11, 3), "分管领导", None]],
+        "整改承诺": [COMMIT_HEAD, ["2023-10", "县委办", "目录挂接率", 90, None, D(2023, 12, 31), "年底前挂接"],
+                     ["2023-10", "县委办", None, None, 6, D(2023, 11, 30), None]],
+    })
+    result = import_workbook(db, book, "约谈.xlsx", OFFICE, today=TODAY)
+    assert result.ok, result.validation.error_messages()
+    assert result.inserted == {"约谈记录": 1, "整改承诺": 2}
+    talk = interviews(OFFICE, db).row(0, named=True)
+    assert (talk["month"], talk["unit"], talk["held_on"]) == ("2023-10", "县委办", D(2023, 11, 3))
+    assert talk["reasons"] == suggested_reasons(OFFICE, db, "2023-10", 2)    # pre-filled when left empty
+    rows = commitments(OFFICE, db, D(2023, 11, 10)).sort("commitment_id")
+    assert rows.select("indicator", "target", "task_no").rows() == [("catalog_mounted_rate", 0.9, None),
+                                                                     (None, None, 6)]
+    again = import_workbook(db, workbook_bytes({"整改承诺": [COMMIT_HEAD, [
+        "2023-10", "县委办", "目录挂接率", 95, None, D(2024, 1, 31), None]]}), "改.xlsx", OFFICE, today=TODAY)
+    assert again.ok and again.inserted == {"整改承诺": 0} and again.updated == {"整改承诺": 1}
+    assert commitments(OFFICE, db, D(2023, 11, 10)).sort("commitment_id")["target"].to_list()[0] == 0.95
+
+
+def test_import_errors_name_sheet_row_and_column_and_write_nothing(db):
+    book = workbook_bytes({
+        "约谈记录": [INTERVIEW_HEAD, ["2023-13", "县委办", D(2023, 11, 3), "分管领导", "x"],
+                     ["2023-10", "县大数据发展中心", D(2023, 11, 3), "主任", "x"]],
+        "整改承诺": [COMMIT_HEAD, ["2023-09", "县政府办", None, None, 6, D(2023, 11, 30), None],
+                     ["2023-10", "县委办", "不存在的指标", 90, None, D(2023, 12, 31), None]],
+    })
+    check = validate_workbook(db, book, "错.xlsx", OFFICE, today=TODAY)
+    messages = check.error_messages()
+    assert not check.ok
+    assert check.errors.select("工作表", "行号", "列").rows() == [
+        ("约谈记录", 2, "考评月份"), ("约谈记录", 3, "单位名称"), ("整改承诺", 2, "考评月份"), ("整改承诺", 3, "指标")]
+    assert any("没有约谈记录" in m for m in messages) and any("不是考评指标的名称" in m for m in messages)
+    assert not import_workbook(db, book, "错.xlsx", OFFICE, today=TODAY).ok
+    assert interviews(OFFICE, db).is_empty()
+    unit = validate_workbook(db, workbook_bytes({"约谈记录": [INTERVIEW_HEAD, [
+        "2023-10", "县委办", D(2023, 11, 3), "分管领导", "x"]]}), "单位.xlsx", WEIBAN, today=TODAY)
+    assert unit.error_messages() and "仅限领导小组办公室导入" in unit.error_messages()[0]
+
+
+def test_template_has_the_supervision_sheets():
+    import io
+
+    from openpyxl import load_workbook
+
+    from data.template import template_bytes
+
+    wb = load_workbook(io.BytesIO(template_bytes()))
+    assert [c.value for c in wb["约谈记录"][1]] == INTERVIEW_HEAD
+    assert [c.value for c in wb["整改承诺"][1]] == COMMIT_HEAD
