@@ -116,4 +116,4 @@ else:
 # -- 督查督办 (the supervision loop, ui/supervision_review.py) -----------------------------------------
 from ui.supervision_review import draw_review_section  # noqa: E402
 
-draw_review_section(scope, month)
+draw_review_section(scope, month, bulletin=text)

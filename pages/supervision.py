@@ -25,6 +25,11 @@ LABELS = {"held_on": "约谈日期", "attendees": "参加人员", "reasons": "�
           "item": "督办事项", "kind": "类别", "deadline": "时限", "days_overdue": "逾期天数", "day_kind": "计"}
 
 
+def summary(frame: pl.DataFrame) -> str:
+    n = {s: frame.filter(pl.col("state") == s).height for s in ("已整改", "整改中", "逾期未整改")}
+    return f"共{frame.height}项整改承诺：" + "、".join(f"{s}{k}项" for s, k in n.items()) + "。"
+
+
 def done(message: str) -> None:
     st.session_state["sv_flash"] = message
     st.rerun()
@@ -41,8 +46,12 @@ with tabs["约谈与整改"]:
     talks = cache.view("interviews", scope, as_of)
     widgets.show_table(talks.select("month", "unit", "held_on", "attendees", "reasons"),
                        labels=LABELS, empty="截至考评日没有约谈记录。", key="sv_interviews")
+    if talks.height:
+        st.caption(f"截至考评日共约谈{talks.height}次，最近一次：{talks['unit'][0]}，{fmt.fmt_date(talks['held_on'][0])}。")
     st.markdown("**整改承诺**")
     promised = cache.view("commitments", scope, as_of)
+    if promised.height:
+        st.caption(summary(promised))
     widgets.show_table(promised.select("unit", "month", "promise", "due_on", "state", "follow_up"),
                        labels=LABELS, empty="截至考评日没有整改承诺。", key="sv_commitments")
     if scope.sees_all:

@@ -14,10 +14,28 @@ LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改�
           "catalog_code": "目录编码"}
 
 
-def draw_review_section(scope: Scope, month: str) -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _bulletin_docx(text: str) -> bytes:
+    from reports.docx_official import bulletin_docx
+
+    return bulletin_docx(text)
+
+
+def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -> None:
+    """Draw the section; with the (edited) 通报 text, also offer it as an official Word document."""
+    if bulletin:
+        from reports.docx_official import font_report
+
+        st.download_button("下载通报（Word，公文格式）", _bulletin_docx(bulletin), file_name=f"通报_{month}.docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           key="review_bulletin_docx", help="；".join(font_report()) or None)
     frames = cache.view("review_supervision", scope, month)
     st.subheader("督查督办")
     st.markdown(f"**{fmt.fmt_month(month)}到期的整改承诺**")
+    due = frames["due"]
+    if due.height:
+        kept = due.filter(due["state"] == "已整改").height
+        st.caption(f"本月到期{due.height}项：已整改{kept}项、逾期未整改{due.height - kept}项。")
     widgets.show_table(frames["due"].select("unit", "month", "promise", "due_on", "state", "follow_up"),
                        labels=LABELS, empty="本月没有到期的整改承诺。", key="review_sv_due")
     st.markdown("**尚未整改到位的承诺**（截至月末）")

@@ -131,3 +131,19 @@ def test_monthly_review_shows_commitments_due_and_open(county):
     open_ = at.dataframe[[i for i, f in enumerate(at.dataframe) if "跟踪说明" in f.value.columns][1]].value
     assert list(open_["整改承诺"]) == ["完成任务6“编制政务数据目录和供需对接清单”"]
     assert list(open_["整改情况"]) == ["整改中"]
+
+
+def test_review_offers_the_bulletin_as_an_official_word_document(county):
+    import io
+
+    from docx import Document
+
+    at = run_page("review", ADMIN, dt.date(2023, 11, 5), review_month="2023-10")
+    assert not at.exception
+    button = next(b for b in at.get("download_button") if b.proto.label == "下载通报（Word，公文格式）")
+    assert button is not None
+    from ui.supervision_review import _bulletin_docx
+
+    text = at.text_area(key="review_bulletin_2023-10").value
+    doc = Document(io.BytesIO(_bulletin_docx(text)))
+    assert doc.paragraphs[0].text == text.splitlines()[0]
