@@ -345,7 +345,8 @@ def notice_items(facts: Facts, as_of: dt.date, states: pl.DataFrame | None = Non
         .join(labels, on="indicator", how="left")
         .select(
             "unit_id", kind=pl.lit("逾期未整改承诺"),
-            item=pl.concat_str(pl.col("month").str.replace("-", "年"), pl.lit("月约谈承诺："),
+            item=pl.concat_str(pl.col("month").str.slice(0, 4), pl.lit("年"),
+                               pl.col("month").str.slice(5, 2).cast(pl.Int32).cast(pl.String), pl.lit("月约谈承诺："),
                                pl.when(pl.col("task_no").is_not_null())
                                .then(pl.concat_str(pl.lit("完成任务"), pl.col("task_no").cast(pl.String)))
                                .otherwise(pl.concat_str(pl.col("label"), pl.lit("达到"), _target_text()))),

@@ -242,6 +242,6 @@ def test_notice_items_per_unit_with_days_overdue():
         (4, "逾期未整改承诺", D(2023, 7, 31), 61, "日"),
     ]
     assert items.filter(pl.col("unit_id") == 4)["item"].to_list() == [
-        "任务1“任务1”逾期未完成", "2023年06月约谈承诺：完成任务1"]
+        "任务1“任务1”逾期未完成", "2023年6月约谈承诺：完成任务1"]
     # issued Friday 2023-10-13: ten working days later is 2023-10-27
     assert requested_completion(loop_facts(), D(2023, 10, 13)) == D(2023, 10, 27)
