@@ -44,8 +44,8 @@ _QUERIES = {
     "interviews": "SELECT interview_id, month, unit_id, held_on, attendees, reasons FROM interviews",
     "commitments": "SELECT c.commitment_id, c.interview_id, i.unit_id, c.indicator, c.target, c.task_no, "
     "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
-    "authorisations": "SELECT code, requester_id, provider_id, catalog_code, purpose, use_until, replied_on, "
-    "reply_result FROM share_requests WHERE reply_result IN ('同意', '部分同意')",
+    "use_until": "SELECT code, use_until FROM share_requests "
+    "WHERE reply_result IN ('同意', '部分同意') AND use_until IS NOT NULL",
 }
 
 _cache: dict[tuple[str, int], Facts] = {}

@@ -43,9 +43,9 @@ class Facts:
     interviews: pl.DataFrame = field(default_factory=lambda: empty_frame(INTERVIEWS_SCHEMA))
     # commitment_id, interview_id, unit_id, indicator, target, task_no, due_on, note: 整改承诺;
     commitments: pl.DataFrame = field(default_factory=lambda: empty_frame(COMMITMENTS_SCHEMA))
-    # code, requester_id, provider_id, catalog_code, purpose, use_until, replied_on, reply_result:
-    # every 同意 / 部分同意 reply (an authorisation of the requesting unit).
-    authorisations: pl.DataFrame = field(default_factory=lambda: empty_frame(AUTHORISATIONS_SCHEMA))
+    # code, use_until: the 使用期限至 of requests answered 同意 / 部分同意 that give one (the rest
+    # of an authorisation is in `requests`; kept apart so the large requests frame is not copied).
+    use_until: pl.DataFrame = field(default_factory=lambda: empty_frame(USE_UNTIL_SCHEMA))
 
 
 CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
@@ -61,9 +61,7 @@ INTERVIEWS_SCHEMA = {"interview_id": pl.Int64, "month": pl.String, "unit_id": pl
 COMMITMENTS_SCHEMA = {"commitment_id": pl.Int64, "interview_id": pl.Int64, "unit_id": pl.Int32,
                       "indicator": pl.String, "target": pl.Float64, "task_no": pl.Int32, "due_on": pl.Date,
                       "note": pl.String}
-AUTHORISATIONS_SCHEMA = {"code": pl.String, "requester_id": pl.Int32, "provider_id": pl.Int32,
-                         "catalog_code": pl.String, "purpose": pl.String, "use_until": pl.Date,
-                         "replied_on": pl.Date, "reply_result": pl.String}
+USE_UNTIL_SCHEMA = {"code": pl.String, "use_until": pl.Date}
 
 
 def empty_frame(schema: dict) -> pl.DataFrame:

@@ -274,7 +274,9 @@ def authorisation_states(facts: Facts, as_of: dt.date) -> pl.DataFrame:
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
     return (
-        facts.authorisations.filter(pl.col("replied_on") <= pl.lit(as_of))
+        facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
+                              & (pl.col("replied_on") <= pl.lit(as_of)))
+        .join(facts.use_until, on="code", how="left")
         .with_columns(pl.col("requester_id").cast(pl.Int64), pl.col("provider_id").cast(pl.Int64))
         .with_columns(days_left=days.cast(pl.Int64), state=state)
         .select("code", "requester_id", "provider_id", "catalog_code", "purpose", "reply_result", "replied_on",

@@ -94,7 +94,7 @@ def test_extension_marks_and_counts_follow_the_as_of_date():
 # -- 约谈, 整改承诺, 督查 ----------------------------------------------------------------------------
 from dataclasses import replace  # noqa: E402
 
-from metrics.facts import AUTHORISATIONS_SCHEMA, COMMITMENTS_SCHEMA, INTERVIEWS_SCHEMA  # noqa: E402
+from metrics.facts import COMMITMENTS_SCHEMA, INTERVIEWS_SCHEMA, USE_UNTIL_SCHEMA  # noqa: E402
 from metrics.supervision import (  # noqa: E402
     authorisation_states,
     commitment_states,
@@ -149,16 +149,22 @@ S_AS_OF = D(2023, 9, 30)
 
 
 def loop_facts(**settings):
+    replies = [{"code": code, "requester_id": req, "provider_id": prov, "catalog_code": item, "purpose": purpose,
+                "received_on": replied - dt.timedelta(days=2), "reviewed_on": replied - dt.timedelta(days=1),
+                "review_result": "通过", "forwarded_on": replied - dt.timedelta(days=1), "replied_on": replied,
+                "reply_result": result}
+               for code, req, prov, item, purpose, _until, replied, result in AUTHS]
     facts = make_facts(settings={"weights": WEIGHTS, **settings}, tasks=TASKS, assignments=LOOP_ASSIGN,
                        reports=LOOP_REPORTS, contacts=CONTACTS,
                        requests=[{"code": "R1", "requester_id": 2, "provider_id": 3, "purpose": "核验",
                                   "received_on": D(2023, 9, 1), "reviewed_on": D(2023, 9, 4),
-                                  "review_result": "通过", "forwarded_on": D(2023, 9, 4)}])
+                                  "review_result": "通过", "forwarded_on": D(2023, 9, 4)}, *replies])
     return replace(
         facts,
         interviews=pl.DataFrame(INTERVIEWS, schema=INTERVIEWS_SCHEMA, orient="row"),
         commitments=pl.DataFrame(COMMITMENTS, schema=COMMITMENTS_SCHEMA, orient="row"),
-        authorisations=pl.DataFrame(AUTHS, schema=AUTHORISATIONS_SCHEMA, orient="row"),
+        use_until=pl.DataFrame([(a[0], a[5]) for a in AUTHS if a[5] is not None], schema=USE_UNTIL_SCHEMA,
+                               orient="row"),
     )
 
 
