@@ -40,6 +40,15 @@ _QUERIES = {
     "sla": "SELECT effective_from, review_days, reply_days, name FROM sla_rules ORDER BY effective_from",
     "milestone_criteria": "SELECT milestone, criterion, effective_from, op, threshold, unit_kinds, active, note "
     "FROM milestone_criteria ORDER BY milestone, criterion, effective_from",
+
+    # The supervision loop (docs/supervision.md).
+    "extensions": "SELECT task_no, unit_id, approved_due, decided_on FROM extension_requests "
+    "WHERE status = '已批准'",
+    "interviews": "SELECT interview_id, month, unit_id, held_on, attendees, reasons FROM interviews",
+    "commitments": "SELECT c.commitment_id, c.interview_id, i.unit_id, c.indicator, c.target, c.task_no, "
+    "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
+    "use_until": "SELECT code, use_until FROM share_requests "
+    "WHERE reply_result IN ('同意', '部分同意') AND use_until IS NOT NULL",
 }
 
 _cache: dict[tuple[str, int], Facts] = {}

@@ -736,27 +736,33 @@ def _validate_sheets(
     by_name: dict[str, list[tuple]] = {}
     titles: dict[str, str] = {}
     wanted_sheets = {normalize_name(s.name): s for s in SHEETS}
+    from data import import_supervision as sup  # 约谈记录 / 整改承诺 (data/import_supervision.py)
+    sup_rows = {}
     for raw in sheets:
         norm = normalize_name(raw.title)
         match = wanted_sheets.get(norm)
-        if match is None:
+        name = match.name if match is not None else (norm if norm in sup.SHEET_NAMES else None)
+        if name is None:
             if norm not in IGNORED_SHEETS:
                 hidden = "（隐藏的工作表）" if raw.state != "visible" else ""
                 issues.warn(raw.title, None, "", "", f"不是导入模板中的工作表{hidden}，已忽略")
             continue
-        if match.name in titles:
+        if name in titles:
             issues.error(raw.title, None, "", "",
-                         f"与工作表「{titles[match.name]}」名称相同（忽略空格、全角半角后都是「{match.name}」），"
+                         f"与工作表「{titles[name]}」名称相同（忽略空格、全角半角后都是「{name}」），"
                          "请合并为一个工作表")
             continue
-        titles[match.name] = raw.title
+        titles[name] = raw.title
         if raw.state != "visible":
             how = "深度隐藏（只能用宏取消）" if raw.state == "veryHidden" else "隐藏"
             issues.error(raw.title, None, "", "",
                          f"是{how}的工作表：隐藏的数据不会导入，请在 Excel 中取消隐藏并核对后重新上传，或删除该工作表")
             continue
-        by_name[match.name] = raw.rows
-    if not by_name and not issues.error_count:
+        if match is None:
+            sup_rows[name] = raw.rows
+        else:
+            by_name[match.name] = raw.rows
+    if not by_name and not sup_rows and not issues.error_count:
         issues.error("", None, "", "", "文件中没有可导入的工作表（工作表名称应为：" + "、".join(s.name for s in SHEETS) + "）")
 
     counts: dict[str, int] = {}
@@ -828,6 +834,7 @@ def _validate_sheets(
                 codes["catalog_items"].setdefault(code_key(rec["code"]), rec["code"])
         counts[sheet.name] = count
         records[sheet.name] = out
+    sup.validate(read, sup_rows, scope, issues, today, counts, records, present)
     return counts, records, present
 
 
@@ -1366,6 +1373,8 @@ def write_validated(db: Database, result: ValidationResult, actor: Scope, *, sub
                 if sheet.table == "catalog_items" and "last_updated_on" in fields:
                     _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
+        from data.import_supervision import write as write_supervision
+        write_supervision(cur, actor, result.records, out)
         import_id = read("SELECT nextval('import_seq')", None)[0][0]
         for sheet_name in result.counts:
             cur.execute(

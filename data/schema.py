@@ -340,6 +340,57 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        9,
+        "supervision loop: interviews, commitments, extension requests",
+        [
+            # 约谈 records: one per unit and review month; reasons are pre-filled from that
+            # month's review and may be edited by the office.
+            "CREATE SEQUENCE interview_seq START 1",
+            """CREATE TABLE interviews (
+                interview_id BIGINT PRIMARY KEY DEFAULT nextval('interview_seq'),
+                month        VARCHAR NOT NULL,       -- the review month YYYY-MM
+                unit_id      INTEGER NOT NULL,
+                held_on      DATE NOT NULL,
+                attendees    VARCHAR NOT NULL,
+                reasons      VARCHAR NOT NULL,
+                recorded_by  VARCHAR NOT NULL,
+                recorded_at  TIMESTAMP NOT NULL,
+                UNIQUE (month, unit_id)
+            )""",
+            # 整改承诺: an indicator with a target (in the engine's own unit: rates as fractions)
+            # or a task assignment (the interview's unit), and a due date.
+            "CREATE SEQUENCE commitment_seq START 1",
+            """CREATE TABLE commitments (
+                commitment_id BIGINT PRIMARY KEY DEFAULT nextval('commitment_seq'),
+                interview_id  BIGINT NOT NULL,
+                indicator     VARCHAR,
+                target        DOUBLE,
+                task_no       INTEGER,
+                due_on        DATE NOT NULL,
+                note          VARCHAR,
+                CHECK ((indicator IS NOT NULL AND target IS NOT NULL AND task_no IS NULL)
+                       OR (indicator IS NULL AND target IS NULL AND task_no IS NOT NULL))
+            )""",
+            # 延期申请 for a task assignment; due_at_request is the due date in force when asked.
+            "CREATE SEQUENCE extension_seq START 1",
+            """CREATE TABLE extension_requests (
+                request_id     BIGINT PRIMARY KEY DEFAULT nextval('extension_seq'),
+                task_no        INTEGER NOT NULL,
+                unit_id        INTEGER NOT NULL,
+                reason         VARCHAR NOT NULL,
+                proposed_due   DATE NOT NULL,
+                due_at_request DATE NOT NULL,
+                requested_on   DATE NOT NULL,
+                requested_by   VARCHAR NOT NULL,
+                status         VARCHAR NOT NULL CHECK (status IN ('待审批','已批准','已驳回')),
+                approved_due   DATE,
+                decided_on     DATE,
+                decided_by     VARCHAR,
+                refusal_reason VARCHAR
+            )""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from data.import_supervision import SUPERVISION_SHEETS
 from data.importer import SHEETS, YES_NO, Column, Sheet
 
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
@@ -38,6 +39,8 @@ def allowed_values(col: Column) -> str:
         return "已登记的单位名称（或本工作簿「单位」表中新增的单位）"
     if col.kind == "catalog":
         return "已有的目录编码（数据库或本工作簿「数据目录」表中）"
+    if col.kind == "month":
+        return "考评月份：2023-10 或 2023年10月"
     if col.kind == "int":
         if col.high is not None:
             return f"{col.low:g}–{col.high:g} 的整数"
@@ -107,7 +110,7 @@ def _guide_sheet(wb: Workbook) -> None:
     for cell in ws[header_row]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-    for sheet in SHEETS:
+    for sheet in (*SHEETS, *SUPERVISION_SHEETS):
         key = "+".join(sheet.column(k).label for k in sheet.key)
         for col in sheet.columns:
             ws.append([sheet.name, col.label, "必填" if col.required else "选填", allowed_values(col), col.note or None,
@@ -121,7 +124,7 @@ def build_template() -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     _guide_sheet(wb)
-    for sheet in SHEETS:
+    for sheet in (*SHEETS, *SUPERVISION_SHEETS):
         _data_sheet(wb, sheet)
     wb.active = 0
     return wb

@@ -301,8 +301,11 @@ def task_list(scope: Scope, db: Database) -> pl.DataFrame:
 def assignment_lights(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Each assignment's status and light as of D with unit name/kind and task title; 单位: own.
     Units with the most red lights come first (then yellow), so a cut-off list shows the laggards."""
+    from data.supervision import with_extension_mark
+
     tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text")
     frame = _with_name(_own(scope, _assignments(db, as_of)), db).join(tasks, on="task_no", how="left")
+    frame = with_extension_mark(frame, load_facts(db), as_of)  # 已延期（原时限…） or null
     kinds = _names(db).select("unit_id", "unit_kind")
     return (
         frame.join(kinds, on="unit_id", how="left")
@@ -639,3 +642,16 @@ def previous_month_end(scope: Scope, db: Database, as_of: dt.date) -> dt.date:
     from metrics.trend import previous_month_end as _previous
 
     return _previous(as_of)
+
+
+# -- the supervision loop (data/supervision.py), reachable through ui.cache.view ------------------
+from data.supervision import (  # noqa: E402,F401
+    authorisations,
+    commitments,
+    extension_requests,
+    inspection_list,
+    interviews,
+    notice_list,
+    review_supervision,
+    unit_extensions,
+)

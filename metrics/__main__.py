@@ -1,6 +1,7 @@
-"""`python -m metrics scorecard|review|publish|unpublish`: the scorecard CSV / workbook, the monthly
-review workbook (frozen figures plus a 差异 sheet for a published month), and publishing or
-unpublishing a finished month as the office (管理员) does on 月度考评, audited."""
+"""`python -m metrics scorecard|review|publish|unpublish|packet`: the scorecard CSV / workbook, the
+monthly review workbook (frozen figures plus a 差异 sheet for a published month), publishing or
+unpublishing a finished month as the office (管理员) does on 月度考评, audited, and the monthly packet
+(review workbook, 通报, 督办单, scorecard)."""
 
 from __future__ import annotations
 
@@ -127,6 +128,73 @@ def cmd_unpublish(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the monthly packet ------------------------------------------------------------------------------
+
+def _bulletin_text(db, facts, month: str) -> str:
+    """The 通报 text of the packet. The single place the integrator re-points to the stored,
+    edited draft; until then the generated draft."""
+    from reports.bulletin import bulletin_text
+
+    return bulletin_text(facts, month)
+
+
+def _packet_scorecard(db, facts, as_of: dt.date):
+    """The scorecard frame of the packet. The single place the integrator re-points to the frozen
+    figures of a published month; until then computed from the data."""
+    from metrics.scorecard import scorecard
+
+    return scorecard(facts, as_of)
+
+
+def cmd_packet(args: argparse.Namespace) -> int:
+    """Write the month's review workbook, 通报 (.docx), one 督办单 (.docx) per unit needing one and
+    the scorecard workbook of the month's last day into --out; print what was written."""
+    import polars as pl
+
+    from data.db import get_db
+    from data.facts import load_facts
+    from data.scope import SYSTEM
+    from data.supervision import notice_list
+    from metrics.supervision import month_end, requested_completion
+    from reports.docx_official import bulletin_docx, font_report, notices_docx
+    from reports.excel import review_workbook, scorecard_workbook
+
+    month = _month(args.month)
+    issued = _date(args.issued) if args.issued else dt.date.today()
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"无法创建目录 {out}：{exc.strerror}", f"cannot create {out}: {exc.strerror}") from exc
+    db = get_db(args.db)
+    facts = load_facts(db)
+    as_of = month_end(month)
+    text = _bulletin_text(db, facts, month)
+    written = []
+
+    def write(name: str, payload: bytes) -> None:
+        _write(str(out / name), payload)
+        written.append(name)
+
+    write(f"月度考评_{month}.xlsx", review_workbook(facts, month, bulletin=text))
+    write(f"通报_{month}.docx", bulletin_docx(text))
+    items = notice_list(SYSTEM, db, as_of)
+    reply_by = requested_completion(facts, issued)
+    units = items.select("unit_id", "unit").unique(maintain_order=True).rows()
+    for n, (unit_id, unit) in enumerate(units, start=1):
+        safe = "".join("_" if ch in '/\\:*?"<>|' else ch for ch in unit)
+        write(f"督办单_{month}_{n:02d}_{safe}.docx",
+              notices_docx(items.filter(pl.col("unit_id") == unit_id), as_of, issued, reply_by,
+                           prefix=f"督〔{issued.year}〕{issued:%m%d}-{n:02d}"))
+    write(f"记分卡_{as_of.isoformat()}.xlsx", scorecard_workbook(_packet_scorecard(db, facts, as_of), as_of))
+    for name in written:
+        print(out / name)
+    print(f"共{len(written)}个文件，其中督办单{len(units)}份（截至{as_of.year}年{as_of.month}月{as_of.day}日）。")
+    for note in font_report():
+        print(f"提示：{note}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m metrics", description="考评计算 / KPI engine")
     sub = top.add_subparsers(dest="command", required=True)
@@ -145,7 +213,12 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--month", required=True, help="考评月份 YYYY-MM")
     up.add_argument("--reason", required=True, help="撤销原因（记入操作日志）")
     up.set_defaults(run=cmd_unpublish)
-    for p in (sc, rv, pb, up):
+    pk = sub.add_parser("packet", help="月度材料包 / the monthly packet (review, 通报, 督办单, scorecard)")
+    pk.add_argument("--month", required=True, help="考评月份 YYYY-MM")
+    pk.add_argument("--out", required=True, help="输出目录（不存在则创建）")
+    pk.add_argument("--issued", help="督办单发文日期 YYYY-MM-DD（缺省为今天）")
+    pk.set_defaults(run=cmd_packet)
+    for p in (sc, rv, pb, up, pk):
         p.add_argument("--db", help="数据库文件路径（缺省为 $DASHBOARD_DB 或 data/dashboard.duckdb）")
         p.add_argument("--debug", action="store_true", help="出错时显示完整的调用栈")
     return top

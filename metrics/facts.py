@@ -40,6 +40,17 @@ class Facts:
     # active, note: the milestone criteria (metrics.milestones); the plan's defaults unless loaded.
     milestone_criteria: pl.DataFrame = field(default_factory=lambda: default_milestone_criteria())
 
+    # The supervision loop (all empty by default, so fixtures without it keep working):
+    # task_no, unit_id, approved_due, decided_on: every approved 延期申请;
+    extensions: pl.DataFrame = field(default_factory=lambda: empty_frame(EXTENSIONS_SCHEMA))
+    # interview_id, month, unit_id, held_on, attendees, reasons: the 约谈 records;
+    interviews: pl.DataFrame = field(default_factory=lambda: empty_frame(INTERVIEWS_SCHEMA))
+    # commitment_id, interview_id, unit_id, indicator, target, task_no, due_on, note: 整改承诺;
+    commitments: pl.DataFrame = field(default_factory=lambda: empty_frame(COMMITMENTS_SCHEMA))
+    # code, use_until: the 使用期限至 of requests answered 同意 / 部分同意 that give one (the rest
+    # of an authorisation is in `requests`; kept apart so the large requests frame is not copied).
+    use_until: pl.DataFrame = field(default_factory=lambda: empty_frame(USE_UNTIL_SCHEMA))
+
 
 CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}
 
@@ -52,3 +63,15 @@ def default_milestone_criteria() -> pl.DataFrame:
     from metrics.milestones import default_criteria  # lazily: milestones imports this module
 
     return default_criteria()
+
+EXTENSIONS_SCHEMA = {"task_no": pl.Int32, "unit_id": pl.Int32, "approved_due": pl.Date, "decided_on": pl.Date}
+INTERVIEWS_SCHEMA = {"interview_id": pl.Int64, "month": pl.String, "unit_id": pl.Int32, "held_on": pl.Date,
+                     "attendees": pl.String, "reasons": pl.String}
+COMMITMENTS_SCHEMA = {"commitment_id": pl.Int64, "interview_id": pl.Int64, "unit_id": pl.Int32,
+                      "indicator": pl.String, "target": pl.Float64, "task_no": pl.Int32, "due_on": pl.Date,
+                      "note": pl.String}
+USE_UNTIL_SCHEMA = {"code": pl.String, "use_until": pl.Date}
+
+
+def empty_frame(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)

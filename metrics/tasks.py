@@ -46,9 +46,27 @@ def latest_reports(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+def extensions_applied(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """task_no, unit_id, approved_due, extensions: per assignment, the due date of the latest
+    延期申请 approved on or before D and how many were approved by D. Empty when the office turned
+    the effect off (setting `extension_applies`)."""
+    ext = facts.extensions
+    frame = (
+        ext.filter(pl.col("decided_on") <= pl.lit(as_of))
+        .with_columns(pl.col("task_no").cast(pl.Int32), pl.col("unit_id").cast(pl.Int64))
+        .sort("decided_on", "approved_due")
+        .group_by("task_no", "unit_id")
+        .agg(pl.col("approved_due").last(), pl.len().cast(pl.Int64).alias("extensions"))
+    )
+    if not (facts.settings or {}).get("extension_applies", True):
+        return frame.clear()
+    return frame
+
+
 def assignment_status(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """One row per assignment: status (按期完成/逾期完成/逾期未完成/推进中/未启动/持续推进) and
-    light ('red'|'yellow'|'green') as of D."""
+    light ('red'|'yellow'|'green') as of D. `due_date` is the due date in force at D: an approved
+    延期申请 replaces the plan's date (see extensions_applied)."""
     d = pl.lit(as_of)
     window = int(setting(facts, "yellow_window_days"))
     start_idx = _plan_start_index(facts)
@@ -61,6 +79,17 @@ def assignment_status(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             is_ongoing=pl.col("is_ongoing").fill_null(False) | pl.col("due_date").is_null(),
         )
     )
+    ext = extensions_applied(facts, as_of)
+    if ext.height:
+        frame = (
+            frame.join(ext.select(pl.col("task_no").cast(frame.schema["task_no"]), "unit_id", "approved_due"),
+                       on=["task_no", "unit_id"], how="left")
+            .with_columns(
+                due_date=pl.when(pl.col("is_ongoing")).then(pl.col("due_date"))
+                .otherwise(pl.coalesce("approved_due", "due_date"))
+            )
+            .drop("approved_due")
+        )
     done = (pl.col("report_status") == "已完成") & ~pl.col("is_ongoing")
     # A completion date may precede the report; one after the report date is capped at it.
     completed = pl.when(done).then(
@@ -144,4 +173,39 @@ def task_indicators(facts: Facts, as_of: dt.date, status: pl.DataFrame | None = 
         .join(per_unit, on="unit_id", how="left")
         .join(rates, on="unit_id", how="left")
         .select("unit_id", "task_ontime_rate", "tasks_overdue_open", "report_rate")
+    )
+
+
+def extension_marks(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """task_no, unit_id, original_due (the plan's date), extended_due, extensions, applied: every
+    assignment with an extension approved by D, for the 已延期 mark of the ledger and the unit's
+    card. `applied` is False when the setting `extension_applies` is off (the mark still shows)."""
+    ext = facts.extensions
+    frame = (
+        ext.filter(pl.col("decided_on") <= pl.lit(as_of))
+        .with_columns(pl.col("task_no").cast(pl.Int32), pl.col("unit_id").cast(pl.Int64))
+        .sort("decided_on", "approved_due")
+        .group_by("task_no", "unit_id")
+        .agg(pl.col("approved_due").last().alias("extended_due"), pl.len().cast(pl.Int64).alias("extensions"))
+        .join(facts.tasks.select(pl.col("task_no").cast(pl.Int32), pl.col("due_date").alias("original_due")),
+              on="task_no", how="left")
+        .with_columns(pl.col("task_no").cast(facts.tasks.schema["task_no"]))
+    )
+    applied = bool((facts.settings or {}).get("extension_applies", True))
+    return frame.with_columns(applied=pl.lit(applied)).select(
+        "task_no", "unit_id", "original_due", "extended_due", "extensions", "applied"
+    ).sort("task_no", "unit_id")
+
+
+def extensions_per_unit(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """unit_id, extensions: approved 延期申请 decided by D, per unit (0 for units without)."""
+    counts = (
+        facts.extensions.filter(pl.col("decided_on") <= pl.lit(as_of))
+        .group_by(pl.col("unit_id").cast(pl.Int64))
+        .agg(pl.len().cast(pl.Int64).alias("extensions"))
+    )
+    return (
+        facts.units.select(pl.col("unit_id").cast(pl.Int64))
+        .join(counts, on="unit_id", how="left")
+        .with_columns(pl.col("extensions").fill_null(0))
     )

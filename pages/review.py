@@ -187,3 +187,8 @@ elif scope.is_admin:
             st.rerun()
 else:
     st.caption("本月结果尚未发布。")
+
+# -- 督查督办 (the supervision loop, ui/supervision_review.py) -----------------------------------------
+from ui.supervision_review import draw_review_section  # noqa: E402
+
+draw_review_section(scope, month, bulletin=text)

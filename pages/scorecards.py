@@ -52,6 +52,9 @@ c1.metric("综合得分", fmt.fmt_score(card["composite"]), fmt.fmt_delta(compos
 c2.metric("等次", card["grade"] or fmt.NA)
 c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else f"第{card['rank']}名")
 c4.metric("红灯任务", f"{card['red_lights']}个")
+extended = cache.view("unit_extensions", scope, as_of, unit_id)  # 延期申请获批 (docs/supervision.md)
+st.caption(f"延期申请获批：{extended.height}项" + "".join(f"；任务{r['task_no']}{r['extension']}"
+                                                   for r in extended.iter_rows(named=True)))
 if card.get("suggestion"):
     st.info(f"考评建议：{fmt.md_escape(card['suggestion'])}")
 if card.get("frozen_month"):

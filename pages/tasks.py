@@ -49,9 +49,9 @@ st.markdown(f"**完成时限**：{fmt.md_escape(task['deadline_text'])}"
             + f"　**责任单位**：{fmt.md_escape(task['units_text'])}")
 mine = shown.filter(shown["task_no"] == task_no)
 widgets.show_table(
-    mine.select("unit", "status", "light", "completed_on", "last_report_on", "percent")
+    mine.select("unit", "status", "light", "completed_on", "last_report_on", "percent", "extension")
     .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
-    labels={"percent": "最近报告进度（%）"}, key="tasks_status",
+    labels={"percent": "最近报告进度（%）", "extension": "延期"}, key="tasks_status",
 )
 history = cache.view("report_history", scope, as_of, task_no)
 st.markdown("**进展报送记录**（截至考评日）")

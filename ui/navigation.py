@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/catalog.py", "目录与需求", ":material/folder_open:", VIEWERS, "督查看板"),
     PageSpec("pages/infra.py", "基础设施与安全", ":material/security:", VIEWERS, "督查看板"),
     PageSpec("pages/review.py", "月度考评", ":material/calendar_month:", VIEWERS, "考评与数据"),
+    PageSpec("pages/supervision.py", "督查督办", ":material/gavel:", ALL, "考评与数据"),
     PageSpec("pages/import.py", "数据导入", ":material/upload_file:", ("管理员", "单位"), "考评与数据"),
     PageSpec("pages/users.py", "用户管理", ":material/group:", ADMIN, "系统管理"),
     PageSpec("pages/settings.py", "系统设置", ":material/settings:", ADMIN, "系统管理"),

@@ -275,10 +275,11 @@ def test_template_writes_the_workbook(tmp_path):
     out = tmp_path / "模板.xlsx"
     result = run("template", out, db=tmp_path / "t.duckdb")
     assert result.returncode == 0, result.stderr
-    # import-format.md: the 11 entity sheets, plus the 说明 (instructions) sheet
+    # import-format.md: the 11 entity sheets, the 2 of the supervision loop, plus the 说明 sheet
     sheets = openpyxl.load_workbook(out).sheetnames
     assert set(sheets) - {"说明"} == {
         "单位", "责任人", "数据目录", "需求清单", "共享申请", "任务进展", "信息系统", "业务专网", "安全措施", "质量检查", "外网覆盖",
+        "约谈记录", "整改承诺",
     }
 
 

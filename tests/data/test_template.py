@@ -13,7 +13,7 @@ from data.template import template_bytes, write_template
 from tests.fixtures.workbooks import TODAY
 
 SHEET_NAMES = ["说明", "单位", "责任人", "数据目录", "需求清单", "共享申请", "任务进展", "信息系统", "业务专网",
-               "安全措施", "质量检查", "外网覆盖"]
+               "安全措施", "质量检查", "外网覆盖", "约谈记录", "整改承诺"]
 
 
 def _template():
@@ -34,7 +34,7 @@ def test_sheets_headers_frozen_and_example():
     # required headers are red and bold, optional ones black
     assert ws["A1"].font.b and ws["A1"].font.color.rgb == "00C00000"
     assert ws["F1"].font.color is None
-    for name in SHEET_NAMES[1:]:
+    for name in SHEET_NAMES[1:-2]:  # the supervision sheets: tests/data/test_supervision.py
         assert wb[name].freeze_panes == "A2"
         assert [c.value for c in wb[name][1]] == [c.label for c in next(s for s in SHEETS if s.name == name).columns]
 
@@ -60,7 +60,9 @@ def test_column_widths_fit_the_header():
 def test_guide_explains_every_column():
     ws = _template()["说明"]
     rows = [r for r in ws.iter_rows(values_only=True) if r and r[0] in SHEET_NAMES[1:]]
-    assert len(rows) == sum(len(s.columns) for s in SHEETS)
+    from data.import_supervision import SUPERVISION_SHEETS
+
+    assert len(rows) == sum(len(s.columns) for s in (*SHEETS, *SUPERVISION_SHEETS))
     assert ("共享申请", "答复结果", "选填", "同意、部分同意、不同意", "填写答复结果时必须填写答复日期", None) in rows
     assert ("共享申请", "申请编号", "必填", "文本", None, "申请编号") in rows
     assert ("任务进展", "任务序号", "必填", "1–15 的整数", "附件2的任务序号 1–15", "任务序号+单位名称+报送日期") in rows
@@ -84,10 +86,13 @@ def test_template_filled_in_round_trips(db):
     result = import_workbook(db, buf.getvalue(), "填好的模板.xlsx", today=TODAY)
     assert result.validation.error_messages() == []
     assert result.inserted == {"单位": 1, "责任人": 0, "数据目录": 1, "需求清单": 0, "共享申请": 1, "任务进展": 0,
-                               "信息系统": 0, "业务专网": 0, "安全措施": 0, "质量检查": 0, "外网覆盖": 1}
+                               "信息系统": 0, "业务专网": 0, "安全措施": 0, "质量检查": 0, "外网覆盖": 1,
+                               "约谈记录": 0, "整改承诺": 0}
     # every untouched example row is skipped with a notice
+    from data.import_supervision import SUPERVISION_SHEETS
+
     assert sorted(m for m in result.validation.warning_messages() if "示例行" in m) == sorted(
-        f"「{s.name}」第 2 行：模板示例行，未导入" for s in SHEETS)
+        f"「{s.name}」第 2 行：模板示例行，未导入" for s in (*SHEETS, *SUPERVISION_SHEETS))
     assert db.rows("SELECT code, reviewed_on, reply_result, legal_basis FROM share_requests") == [
         ("SQ-9", dt.date(2023, 9, 6), "部分同意", "《个人信息保护法》")]
     assert db.rows("SELECT v.villages, v.connected FROM village_coverage v JOIN units u USING (unit_id) "
