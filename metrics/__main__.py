@@ -130,20 +130,20 @@ def cmd_unpublish(args: argparse.Namespace) -> int:
 
 # -- the monthly packet ------------------------------------------------------------------------------
 
-def _bulletin_text(db, facts, month: str) -> str:
-    """The 通报 text of the packet. The single place the integrator re-points to the stored,
-    edited draft; until then the generated draft."""
-    from reports.bulletin import bulletin_text
+def _bulletin_text(db, month: str) -> str:
+    """The 通报 of the packet: the published text, else the latest saved draft, else the generated one
+    (the same text the 月度考评 page shows)."""
+    from data.bulletin_store import current_bulletin
 
-    return bulletin_text(facts, month)
+    return current_bulletin(db, month)
 
 
 def _packet_scorecard(db, facts, as_of: dt.date):
-    """The scorecard frame of the packet. The single place the integrator re-points to the frozen
-    figures of a published month; until then computed from the data."""
+    """The scorecard of the month's last day: frozen for a published month, computed otherwise."""
+    from data.publish import scorecard_at
     from metrics.scorecard import scorecard
 
-    return scorecard(facts, as_of)
+    return scorecard_at(db, as_of, lambda: scorecard(facts, as_of))
 
 
 def cmd_packet(args: argparse.Namespace) -> int:
@@ -153,11 +153,12 @@ def cmd_packet(args: argparse.Namespace) -> int:
 
     from data.db import get_db
     from data.facts import load_facts
+    from data.publish import review_workbook_for
     from data.scope import SYSTEM
     from data.supervision import notice_list
     from metrics.supervision import month_end, requested_completion
     from reports.docx_official import bulletin_docx, font_report, notices_docx
-    from reports.excel import review_workbook, scorecard_workbook
+    from reports.excel import scorecard_workbook
 
     month = _month(args.month)
     issued = _date(args.issued) if args.issued else dt.date.today()
@@ -169,14 +170,14 @@ def cmd_packet(args: argparse.Namespace) -> int:
     db = get_db(args.db)
     facts = load_facts(db)
     as_of = month_end(month)
-    text = _bulletin_text(db, facts, month)
+    text = _bulletin_text(db, month)
     written = []
 
     def write(name: str, payload: bytes) -> None:
         _write(str(out / name), payload)
         written.append(name)
 
-    write(f"月度考评_{month}.xlsx", review_workbook(facts, month, bulletin=text))
+    write(f"月度考评_{month}.xlsx", review_workbook_for(db, month, bulletin=text))
     write(f"通报_{month}.docx", bulletin_docx(text))
     items = notice_list(SYSTEM, db, as_of)
     reply_by = requested_completion(facts, issued)
@@ -237,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             raise
+        from data.db import DatabaseLockedError
+
+        if isinstance(exc, DatabaseLockedError):  # the dashboard holds the file: exit 3, as data's CLI
+            zh, _, en = str(exc).partition(" / ")
+            print(f"错误：{zh}", file=sys.stderr)
+            print(f"Error: {en}", file=sys.stderr)
+            return 3
         message = " ".join(str(exc).split())
         zh, _, en = message.partition(" / ")
         print(f"错误：{zh}", file=sys.stderr)

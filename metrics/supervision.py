@@ -11,7 +11,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import KPI_BY_CODE, office_unit_id, setting
-from metrics.scorecard import effective_weights, indicators, kpi_score, weights_of
+from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
 
 KEPT, OPEN, BROKEN = "已整改", "整改中", "逾期未整改"
@@ -51,26 +51,16 @@ def cn_date_expr(expr: pl.Expr) -> pl.Expr:
 
 def points_lost(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
     """unit_id, code, label, score, weight (effective), earned, lost: one row per unit and weighted
-    applicable indicator (effective weight > 0), most points lost first within each unit."""
-    weights = weights_of(facts)
+    applicable indicator (effective weight > 0), most points lost first within each unit. The
+    figures are metrics.points' (得分明细); this is their view for the supervision loop."""
+    from metrics.points import points_of
+
     if frame is None:
         frame = indicators(facts, as_of)
-    penalty = float(setting(facts, "red_light_penalty"))
-    codes = list(weights)
-    if not codes:
-        return pl.DataFrame(schema={"unit_id": pl.Int64, "code": pl.String, "label": pl.String, "score": pl.Float64,
-                                    "weight": pl.Float64, "earned": pl.Float64, "lost": pl.Float64})
-    scores = frame.select("unit_id", *[kpi_score(c, penalty).alias(c) for c in codes]).unpivot(
-        index="unit_id", variable_name="code", value_name="score")
-    eff = effective_weights(frame, weights).unpivot(index="unit_id", variable_name="code", value_name="weight")
-    labels = pl.DataFrame({"code": codes, "label": [KPI_BY_CODE[c].label for c in codes]})
     return (
-        scores.join(eff, on=["unit_id", "code"])
-        .filter(pl.col("weight").is_not_null() & (pl.col("weight") > 0) & pl.col("score").is_not_null())
-        .with_columns(earned=pl.col("score") * pl.col("weight") / 100.0)
-        .with_columns(lost=pl.col("weight") - pl.col("earned"))
-        .join(labels, on="code", how="left")
-        .select(pl.col("unit_id").cast(pl.Int64), "code", "label", "score", "weight", "earned", "lost")
+        points_of(frame, weights_of(facts), float(setting(facts, "red_light_penalty")))
+        .filter((pl.col("eff_weight") > 0) & pl.col("score").is_not_null())
+        .select("unit_id", "code", "label", "score", pl.col("eff_weight").alias("weight"), "earned", "lost")
         .sort(["unit_id", "lost", "code"], descending=[False, True, False])
     )
 

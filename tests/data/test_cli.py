@@ -473,3 +473,16 @@ def test_backup_on_a_full_disk_exits_1_with_two_lines_and_leaves_nothing(monkeyp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "磁盘空间不足" in err[0] and "Not enough disk space" in err[1], err
     assert not list((tmp_path / "bk").glob("*"))
+
+
+def test_metrics_commands_exit_3_while_the_database_is_held(held_database, tmp_path):
+    """The `python -m metrics` commands name the lock like `python -m data` does: exit 3, two lines."""
+    root = Path(__file__).resolve().parents[2]
+    for args in (("scorecard", "--as-of", "2024-06-30"), ("publish", "--month", "2024-06"),
+                 ("packet", "--month", "2024-06", "--out", str(tmp_path / "packet"))):
+        result = subprocess.run([sys.executable, "-m", "metrics", *args, "--db", str(held_database)],
+                                cwd=root, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 3, result.stderr
+        chinese, english = result.stderr.strip().splitlines()
+        assert "占用" in chinese and "停止看板" in chinese
+        assert "locked by another process" in english
