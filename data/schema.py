@@ -249,6 +249,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 SELECT code, last_updated_on FROM catalog_items WHERE last_updated_on IS NOT NULL""",
         ],
     ),
+    (
+        8,
+        "progress report return (退回) state",
+        [
+            # The office may return (退回) a unit's report with a reason; the unit corrects and
+            # resubmits it. A returned report stays unverified, so it never reaches the KPIs.
+            "ALTER TABLE progress_reports ADD COLUMN returned BOOLEAN DEFAULT FALSE",
+            "ALTER TABLE progress_reports ADD COLUMN returned_reason VARCHAR",
+            "ALTER TABLE progress_reports ADD COLUMN returned_by VARCHAR",
+            "ALTER TABLE progress_reports ADD COLUMN returned_at TIMESTAMP",
+            "ALTER TABLE progress_reports ADD COLUMN resubmitted_at TIMESTAMP",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -119,11 +119,12 @@ def test_migration_2_back_fills_an_existing_database(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     db = _version_1_database(path, monkeypatch)
     try:
-        assert migrate(db) == 2
+        assert migrate(db) == LATEST_VERSION
         # C1's latest update becomes its history; C2, never updated, has none
         assert db.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
         assert db.rows("SELECT last_updated_on FROM catalog_items WHERE code = 'C1'") == [(dt.date(2023, 9, 15),)]
-        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [r[0] for r in db.rows("SELECT version FROM schema_version ORDER BY version")] == [
+            n for n, _d, _s in MIGRATIONS]
     finally:
         close_db(path)
 
@@ -144,3 +145,17 @@ def test_restoring_a_version_1_backup_brings_it_to_the_current_schema(tmp_path, 
         assert restored.rows("SELECT code, updated_on FROM catalog_updates") == [("C1", dt.date(2023, 9, 15))]
     finally:
         close_db(live)
+
+
+def test_migration_8_adds_the_return_state_to_existing_reports(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    db = _version_1_database(path, monkeypatch)
+    try:
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status) "
+                        "VALUES (2, 3, DATE '2023-06-20', '推进中')")
+        migrate(db)
+        assert db.rows("SELECT returned, returned_reason, resubmitted_at FROM progress_reports") == [
+            (False, None, None)]
+    finally:
+        close_db(path)
