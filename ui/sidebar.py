@@ -74,11 +74,10 @@ def render_sidebar(db: Database, scope: Scope) -> dt.date:
     if st.session_state.get(PICKER_KEY) != as_of:
         st.session_state[PICKER_KEY] = as_of
     with st.sidebar:
-        typed, calendar = st.columns([3, 1], vertical_alignment="bottom")
-        typed.text_input("考评日期（截至）", key=TEXT_KEY, on_change=_typed, max_chars=12,
-                         help="输入日期后按回车或Tab键生效，如 2024-06-30；所有页面的数字都按截至这一天的数据计算，"
-                              "月度考评选当月最后一天。网址中的 ?as_of= 也会记住这一日期，可以把网址发给同事。")
-        with calendar.popover("📅", help="用日历选择"):
+        st.text_input("考评日期（截至）", key=TEXT_KEY, on_change=_typed, max_chars=12,
+                      help="输入日期后按回车或Tab键生效，如 2024-06-30；所有页面的数字都按截至这一天的数据计算，"
+                           "月度考评选当月最后一天。网址中的 ?as_of= 也会记住这一日期，可以把网址发给同事。")
+        with st.popover("用日历选择", icon=":material/calendar_month:", width="stretch"):
             st.date_input("选择考评日期", key=PICKER_KEY, on_change=_picked, format="YYYY/MM/DD",
                           min_value=FIRST_DAY, max_value=LAST_DAY)
         if warning := st.session_state.pop(WARNING_KEY, None):

@@ -46,9 +46,14 @@ def show_highlighted(frame: pl.DataFrame, column: str, key: str, empty: str,
     if frame.is_empty():
         st.info(empty)
         return
+    # Whole numbers as text, blank when missing: a Styler bypasses st.dataframe's own formatting,
+    # and pandas would show a nullable integer column as 1.000000 / None.
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.String).fill_null("") for c, t in frame.schema.items() if t.is_integer())
     shown = fmt.table(frame, labels={**REQUEST_LABELS, **(labels or {})})
     label = {**fmt.COLUMN_LABELS, **REQUEST_LABELS, **(labels or {})}.get(column, column)
-    st.dataframe(highlighted(shown, label, colour), hide_index=True, width="stretch", key=key)
+    st.dataframe(highlighted(shown, label, colour), hide_index=True, width="stretch", key=key,
+                 column_config={label: st.column_config.TextColumn(width="medium")})
 
 
 def _readable_steps(steps: pl.DataFrame) -> pl.DataFrame:
