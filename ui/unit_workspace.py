@@ -42,7 +42,7 @@ def highlighted(frame: pl.DataFrame, column: str, colour=ROW_COLOURS.get) -> pd.
 
 
 def show_highlighted(frame: pl.DataFrame, column: str, key: str, empty: str,
-                     labels: dict[str, str] | None = None, colour=ROW_COLOURS.get) -> None:
+                     labels: dict[str, str] | None = None, colour=ROW_COLOURS.get, width: int | str = 120) -> None:
     if frame.is_empty():
         st.info(empty)
         return
@@ -53,7 +53,7 @@ def show_highlighted(frame: pl.DataFrame, column: str, key: str, empty: str,
     shown = fmt.table(frame, labels={**REQUEST_LABELS, **(labels or {})})
     label = {**fmt.COLUMN_LABELS, **REQUEST_LABELS, **(labels or {})}.get(column, column)
     st.dataframe(highlighted(shown, label, colour), hide_index=True, width="stretch", key=key,
-                 column_config={label: st.column_config.TextColumn(width="medium")})
+                 column_config={label: st.column_config.TextColumn(width=width)})
 
 
 def _readable_steps(steps: pl.DataFrame) -> pl.DataFrame:
@@ -80,8 +80,11 @@ def request_metrics(steps: pl.DataFrame) -> None:
         col.metric(label, f"{value}件")
 
 
-OPEN_COLUMNS = ("urgency", "code", "step", "requester", "provider", "responsible", "started_on", "deadline",
-                "workdays_left", "workdays_overdue")
+# The unit's own name is left out of each side's table (it is the provider, or the requester).
+PROVIDE_COLUMNS = ("urgency", "code", "step", "requester", "responsible", "started_on", "deadline", "workdays_left",
+                   "workdays_overdue")
+ASKED_COLUMNS = ("urgency", "code", "step", "provider", "responsible", "started_on", "deadline", "workdays_left",
+                 "workdays_overdue")
 
 
 def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None:
@@ -92,10 +95,10 @@ def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None
     provide = open_steps.filter(pl.col("side") == "提供方")
     asked = open_steps.filter(pl.col("side") == "申请方")
     st.markdown("**本单位作为提供方：须答复的申请**（初审由办公室办理，转送后由本单位在时限内答复）")
-    show_highlighted(_readable_steps(provide).select(OPEN_COLUMNS), "urgency", f"{key}_provide",
+    show_highlighted(_readable_steps(provide).select(PROVIDE_COLUMNS), "urgency", f"{key}_provide",
                      "没有需要本单位答复或即将到期的申请。" if due_only else "没有需要本单位答复的申请。")
     st.markdown("**本单位作为申请方：等待办理的申请**")
-    show_highlighted(_readable_steps(asked).select(OPEN_COLUMNS), "urgency", f"{key}_asked",
+    show_highlighted(_readable_steps(asked).select(ASKED_COLUMNS), "urgency", f"{key}_asked",
                      "本单位提出的申请都已办结或不在预警范围内。" if due_only else "本单位提出的申请都已办结。")
 
 
@@ -129,7 +132,7 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
         shown.select("code", "name", "share_type", "update_cycle", "published_on", "last_touched_on", "mounted_on",
                      "problems"),
         "problems", key, "本单位的目录都已挂接、按期更新且元数据完整。" if problems_only else "截至考评日本单位还没有发布目录。",
-        labels=CATALOG_LABELS, colour=lambda value: RED if value else None,
+        labels=CATALOG_LABELS, colour=lambda value: RED if value else None, width="large",
     )
 
 
