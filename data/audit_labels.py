@@ -51,6 +51,9 @@ OBJECT_LABELS: dict[str, str] = {
     "清除": "演示数据",
 }
 
+# The demo generator's scales, as its audit object names them ("county（种子 1）").
+DEMO_SCALES = {"county": "县级规模", "province": "省级规模"}
+
 # Before this day an SLA rule applies from the plan's start: the seed rule carries 2000-01-01.
 SLA_FROM_START = dt.date(2001, 1, 1)
 
@@ -78,6 +81,10 @@ def object_label(target: str | None, action: str, users: dict[str, str]) -> str:
         except ValueError:
             return f"时限规则（{target[4:]}）"
         return "时限规则（自方案施行起）" if start < SLA_FROM_START else f"时限规则（{_cn_date(start)}起施行）"
+    if action == "演示数据":
+        for code, word in DEMO_SCALES.items():
+            target = target.replace(code, word)
+        return target
     if action in ("发布月度", "撤销发布") and len(target) == 7 and target[4] == "-":
         return f"{int(target[:4])}年{int(target[5:])}月"
     if target in users:

@@ -130,6 +130,7 @@ def test_labels_of_objects_fields_units_and_users():
     assert object_label("2024-05", "发布月度", users) == "2024年5月"
     assert object_label("nongye", "登录", users) == "农业农村局经办人（nongye）"
     assert object_label("", "登录", users) == "—"
+    assert object_label("county（种子 1）", "演示数据", users) == "县级规模（种子 1）"
     assert person("system", users) == "系统" and person("gone", users) == "gone"
 
 

@@ -113,9 +113,10 @@ def test_report_rows_of_another_unit_are_refused(county):
     assert set(unit_views.report_rows(Scope(**UNIT2), county, AS_OF)["unit_id"]) == {WEIBAN}
 
 
+@pytest.mark.parametrize("who", [LEADER, ADMIN])
 @pytest.mark.parametrize("page", PAGES)
-def test_workspace_pages_are_for_units_only(county, page):
-    at = run_page(page, LEADER, AS_OF)
+def test_workspace_pages_are_for_units_only(county, page, who):
+    at = run_page(page, who, AS_OF)
     assert not at.exception
     assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
     assert not at.dataframe
