@@ -137,9 +137,11 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 
 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
-    data = read(scope, "unit_scorecard_workbook", as_of)
+    """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
+    db = cache.db()
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", data, file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
+        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, db, as_of),
+        file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )
 
