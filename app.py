@@ -10,9 +10,11 @@ import streamlit as st
 
 from data.db import DatabaseLockedError, get_db
 from ui import auth, failsafe, navigation
+from ui.locale_css import apply_chinese_labels
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="政务数据共享督查考评看板", page_icon="📊", layout="wide")
+apply_chinese_labels()  # Streamlit's built-in English strings in Chinese (ui/locale_css.py)
 failsafe.install()
 
 with failsafe.guard():

@@ -22,7 +22,7 @@ class ReportError(ValueError):
 
 def _counts(cur, task_no: int, unit_id: int) -> dict[str, int]:
     total, pending = cur.execute(
-        "SELECT count(*), count(*) FILTER (WHERE NOT verified) FROM progress_reports "
+        "SELECT count(*), count(*) FILTER (WHERE NOT verified AND NOT coalesce(returned, FALSE)) FROM progress_reports "
         "WHERE task_no = ? AND unit_id = ?",
         [task_no, unit_id],
     ).fetchone()
@@ -125,6 +125,8 @@ def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
             raise ReportError("找不到这份进展报告。")
         if row[0]:
             raise ReportError("这份进展报告已经核验过。")
+        if _is_returned(cur, task_no, unit_id, reported_on):
+            raise ReportError("这份进展报告已退回，须等单位修改后重新报送才能核验。")
         before = _counts(cur, task_no, unit_id)
         cur.execute(
             "UPDATE progress_reports SET verified = TRUE, verified_by = ?, verified_at = ? "
@@ -135,4 +137,103 @@ def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
                      before, _counts(cur, task_no, unit_id))
 
 
-__all__ = ["STATUSES", "PermissionDenied", "ReportError", "report_rule_problems", "submit_report", "verify_report"]
+REASON_MAX = 500
+
+
+def _is_returned(cur, task_no: int, unit_id: int, reported_on: dt.date) -> bool:
+    row = cur.execute(
+        "SELECT coalesce(returned, FALSE) FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+        [task_no, unit_id, reported_on],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _returned_count(cur, task_no: int, unit_id: int) -> int:
+    return int(cur.execute(
+        "SELECT count(*) FROM progress_reports WHERE task_no = ? AND unit_id = ? AND coalesce(returned, FALSE)",
+        [task_no, unit_id],
+    ).fetchone()[0])
+
+
+def return_report(db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date,
+                  reason: str) -> None:
+    """The office sends a unit's unverified report back (退回) with a reason the unit reads.
+
+    管理员 only. The report stays unverified (it never counts in the KPIs) until the unit resubmits
+    it and the office verifies it. Audited with the reason."""
+    scope.require_admin()
+    task_no, unit_id = int(task_no), int(unit_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError("退回时须填写退回理由，告诉单位需要修改什么。")
+    if len(reason) > REASON_MAX:
+        raise ReportError(f"退回理由不能超过{REASON_MAX}字。")
+    with db.transaction() as cur:
+        row = cur.execute(
+            "SELECT verified FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+            [task_no, unit_id, reported_on],
+        ).fetchone()
+        if row is None:
+            raise ReportError("找不到这份进展报告。")
+        if row[0]:
+            raise ReportError("这份进展报告已经核验通过，不能再退回。")
+        if _is_returned(cur, task_no, unit_id, reported_on):
+            raise ReportError("这份进展报告已经退回，正等单位重新报送。")
+        before = {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)}
+        cur.execute(
+            "UPDATE progress_reports SET returned = TRUE, returned_reason = ?, returned_by = ?, returned_at = ? "
+            "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+            [reason, scope.username, dt.datetime.now().replace(microsecond=0), task_no, unit_id, reported_on],
+        )
+        audit.record(cur, scope, "退回进展", _target(cur, task_no, unit_id),
+                     f"{reported_on.isoformat()} 退回理由：{reason}",
+                     before, {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)})
+
+
+def resubmit_report(
+    db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
+    percent: int | None = None, completed_on: dt.date | None = None, note: str = "",
+    *, today: dt.date | None = None,
+) -> None:
+    """The unit corrects a returned report and sends it again; it waits for the office once more.
+
+    Only a returned report of the scope's own unit can be resubmitted (the office enters its own
+    corrections as new reports). The same checks as a new report apply; the return reason is kept
+    so the office sees what was asked for."""
+    scope.require_write()
+    scope.require_unit(unit_id)
+    if scope.is_admin:
+        raise PermissionDenied("重新报送由被退回的单位办理；办公室可直接录入新的进展。")
+    today = today or dt.date.today()
+    task_no, unit_id = int(task_no), int(unit_id)
+    if status == "已完成":
+        percent = 100
+    with db.transaction() as cur:
+        old = cur.execute(
+            "SELECT returned_reason, returned_by, returned_at, coalesce(returned, FALSE) FROM progress_reports "
+            "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+            [task_no, unit_id, reported_on],
+        ).fetchone()
+        if old is None:
+            raise ReportError("找不到这份进展报告。")
+        if not old[3]:
+            raise ReportError("只有被办公室退回的进展报告才能重新报送。")
+        before = {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)}
+        # Replace the row so that the checks of a new report (validate_report) apply unchanged.
+        cur.execute("DELETE FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+                    [task_no, unit_id, reported_on])
+        validate_report(cur, task_no, unit_id, reported_on, status, percent, completed_on, today)
+        cur.execute(
+            "INSERT INTO progress_reports (task_no, unit_id, reported_on, status, percent, completed_on, note, "
+            "submitted_by, verified, returned, returned_reason, returned_by, returned_at, resubmitted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?, ?)",
+            [task_no, unit_id, reported_on, status, percent, completed_on, note or None, scope.username,
+             old[0], old[1], old[2], dt.datetime.now().replace(microsecond=0)],
+        )
+        audit.record(cur, scope, "重新报送进展", _target(cur, task_no, unit_id),
+                     f"{reported_on.isoformat()} {status}（待核验）",
+                     before, {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)})
+
+
+__all__ = ["STATUSES", "PermissionDenied", "ReportError", "report_rule_problems", "resubmit_report", "return_report",
+           "submit_report", "verify_report"]

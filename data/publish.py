@@ -6,7 +6,7 @@ unpublish (audited) before publishing again.
 
 Storage: published_months (one row per month) and published_scores (one row per unit and
 scorecard column: numbers unrounded in num_value, text in text_value; the unit's name and kind
-are frozen too, since a unit may be renamed later). Since schema version 7 a publication also
+are frozen too, since a unit may be renamed later). Since schema version 6 a publication also
 freezes the points per indicator, the ranking and suggestion tables, the review workbook
 (published_frames) and the 通报 text (published_bulletins, see data/bulletin_store.py).
 
@@ -242,7 +242,7 @@ def unpublish_month(db: Database, scope: Scope, month: str, reason: str | None =
         record(cur, scope, "撤销发布", month, detail, {"已发布月份": before}, {"已发布月份": before - 1})
 
 
-# -- the frozen outputs of a month (schema version 7) ---------------------------------------------
+# -- the frozen outputs of a month (schema version 6) ---------------------------------------------
 
 FRAME_NAMES = ("points", "ranking", "suggestions")
 WORKBOOK = "review_workbook"

@@ -250,7 +250,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        4,
+        3,
         "unit import submissions held for the office's verification",
         [
             # A 单位 user's import is a submission: the validated file is kept here and written
@@ -274,7 +274,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        5,
+        4,
         "login throttle per account and source",
         [
             # Consecutive failed logins per (username, client address): after the free attempts each
@@ -291,7 +291,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        6,
+        5,
         "milestone criteria with effective-from dates",
         [
             # One row per (milestone, criterion, effective_from); the row in force at D is the latest
@@ -312,7 +312,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        7,
+        6,
         "stored bulletins and the frozen outputs of published months",
         [
             # Every saved version of a month's 通报 draft; earlier versions are kept.
@@ -341,7 +341,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        9,
+        7,
+        "progress report return (退回) state",
+        [
+            # The office may return (退回) a unit's report with a reason; the unit corrects and
+            # resubmits it. A returned report stays unverified, so it never reaches the KPIs.
+            "ALTER TABLE progress_reports ADD COLUMN returned BOOLEAN DEFAULT FALSE",
+            "ALTER TABLE progress_reports ADD COLUMN returned_reason VARCHAR",
+            "ALTER TABLE progress_reports ADD COLUMN returned_by VARCHAR",
+            "ALTER TABLE progress_reports ADD COLUMN returned_at TIMESTAMP",
+            "ALTER TABLE progress_reports ADD COLUMN resubmitted_at TIMESTAMP",
+        ],
+    ),
+    (
+        8,
         "supervision loop: interviews, commitments, extension requests",
         [
             # 约谈 records: one per unit and review month; reasons are pre-filled from that
@@ -434,7 +447,7 @@ def prepare_database(db: Database) -> None:
 
         load_plan(db)
     elif not db.scalar("SELECT count(*) FROM milestone_criteria"):
-        # A database from before migration 6: give it the default milestone criteria.
+        # A database from before migration 5: give it the default milestone criteria.
         from data.plan import seed_milestone_criteria
 
         with db.transaction() as cur:

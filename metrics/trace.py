@@ -129,7 +129,7 @@ def rows_behind(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Dat
             pl.col("update_cycle").alias("更新周期"),
             pl.col("published_on").alias("发布日期"),
             pl.col("last_touched_on").alias("最近更新日期"),
-            pl.col("age_days").alias("距今天数"),
+            pl.col("age_days").alias("距考评日天数"),  # counted from the as-of date D, not today
             pl.col("mounted_on").alias("挂接日期"),
             _yes(pl.col("metadata_complete")).alias("元数据完整"),
             _yes(verdict).alias("是否达标"),

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data import audit, users
+from data import audit, audit_labels, users
 from data.db import get_db
 from reports.csv_export import frame_to_csv_bytes
 from ui.auth import page_scope
@@ -24,9 +24,12 @@ today = dt.date.today()
 left, middle, right, last = st.columns(4)
 since = left.date_input("起始日期", value=today - dt.timedelta(days=30), key="audit_since", format="YYYY/MM/DD")
 until = middle.date_input("截止日期", value=today, key="audit_until", format="YYYY/MM/DD")
-names = users.list_users(db)["username"].to_list()
-who = right.selectbox("用户", [ALL, *names, "system"], key="audit_user")
-action = last.selectbox("操作", [ALL, *audit.ACTIONS, "登录", "退出登录", "账号锁定"], key="audit_action")
+people = users.list_users(db)
+shown_names = dict(zip(people["username"].to_list(), people["display_name"].fill_null("").to_list(), strict=True))
+who = right.selectbox("用户", [ALL, *shown_names, "system"], key="audit_user",
+                      format_func=lambda u: u if u == ALL else audit_labels.person(u, shown_names))
+action = last.selectbox("操作", [ALL, *dict.fromkeys([*audit.ACTIONS, "登录", "退出登录", "账号锁定"])],
+                        key="audit_action")
 
 if since > until:
     st.error("起始日期不能晚于截止日期。")
@@ -39,8 +42,12 @@ if log.is_empty():
     st.info("没有符合条件的记录。")
     st.stop()
 
+# On screen: Chinese names for objects and fields, users and units by name, before → after.
+labelled = audit_labels.audit_table(db, scope, since=since, until=until,
+                                    username=None if who == ALL else who, action=None if action == ALL else action)
+st.dataframe(labelled, hide_index=True, width="stretch", key="audit_table",
+             column_config={"变更内容": st.column_config.TextColumn(width="large")})
 shown = log.with_columns(pl.col("时间").dt.strftime("%Y-%m-%d %H:%M:%S"))
-st.dataframe(shown, hide_index=True, width="stretch", key="audit_table")
 # UTF-8 with a byte-order mark for Excel; text cells neutralised against formula injection.
 st.download_button("下载CSV", frame_to_csv_bytes(shown),
                    file_name=f"操作日志_{since:%Y%m%d}-{until:%Y%m%d}.csv", mime="text/csv", key="audit_download")

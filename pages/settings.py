@@ -83,7 +83,8 @@ if section == "时限规则":
     rules = store.sla_rules(db)
     st.dataframe(
         rules.select(
-            pl.col("effective_from").map_elements(fmt_date, return_dtype=pl.String).alias("施行日期"),
+            pl.col("effective_from").map_elements(lambda d: "自方案施行起" if d.year < 2001 else fmt_date(d),
+                                                  return_dtype=pl.String).alias("施行日期"),  # seed rule: 2000-01-01
             pl.col("review_days").alias("初审时限（工作日）"),
             pl.col("reply_days").alias("答复时限（工作日）"),
             pl.col("name").alias("依据"),

@@ -5,10 +5,11 @@ import datetime as dt
 
 import streamlit as st
 
-from data.progress import STATUSES, ReportError, submit_report, verify_report
+from data import unit_views
+from data.progress import STATUSES, ReportError, return_report, submit_report, verify_report
 from data.scope import PermissionDenied
 from reports import charts
-from ui import cache, fmt, widgets
+from ui import cache, fmt, report_forms, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/tasks.py")  # ui.session.current_scope(), re-checked
@@ -17,8 +18,9 @@ as_of = current_as_of()
 st.title("任务督办")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。红灯：逾期未完成（持续性任务连续两个月未报送）；"
            "黄灯：逾期完成或15天内到期未完成；绿灯：其他。只有办公室核验过的进展计入考评。")
-if flash := st.session_state.pop("tasks_flash", None):
-    st.success(fmt.md_escape(flash))
+flash = st.session_state.pop("tasks_flash", None)
+if flash:
+    st.toast(fmt.md_escape(flash), icon="✅")  # seen wherever the user has scrolled to
 
 lights = cache.view("assignment_lights", scope, as_of)
 if lights.is_empty():
@@ -53,18 +55,24 @@ widgets.show_table(
     .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
     labels={"percent": "最近报告进度（%）", "extension": "延期"}, key="tasks_status",
 )
-history = cache.view("report_history", scope, as_of, task_no)
+history = unit_views.report_rows(scope, cache.db(), as_of, task_no)
 st.markdown("**进展报送记录**（截至考评日）")
 widgets.show_table(
-    history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by", "verified"),
-    empty="截至考评日还没有进展报告。", key="tasks_history",
+    history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by",
+                   "review_state", "returned_reason"),
+    labels=report_forms.LABELS, empty="截至考评日还没有进展报告。", key="tasks_history",
 )
 
 if not scope.can_write:
     st.caption("领导账号为只读：进展由各单位报送、办公室核验。")
     st.stop()
 
+if not scope.is_admin:
+    report_forms.returned_section(scope)
+
 st.subheader("报送进展" if not scope.is_admin else "录入进展")
+if flash:
+    st.success(flash)
 units = mine.select("unit_id", "unit")
 with st.form("tasks_report", clear_on_submit=False):
     unit = st.selectbox("单位", units["unit"].to_list(), key="tasks_form_unit")
@@ -87,23 +95,33 @@ if submitted:
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
         st.rerun()
 
-pending = cache.view("report_history", scope, dt.date.today(), None, True)
+pending = unit_views.report_rows(scope, cache.db(), dt.date.today(), state=unit_views.STATE_PENDING)
 st.subheader("待核验的进展报告")
 if pending.is_empty():
     st.info("没有待核验的进展报告。")
     st.stop()
 widgets.show_table(pending.select("task_no", "unit", "reported_on", "status", "percent", "completed_on", "note",
-                                  "submitted_by"), key="tasks_pending")
+                                  "submitted_by", "returned_reason"), labels=report_forms.LABELS,
+                   key="tasks_pending")
 if scope.is_admin:
     keys = [(r["task_no"], r["unit_id"], r["reported_on"]) for r in pending.iter_rows(named=True)]
     names = dict(zip(pending["unit_id"].to_list(), pending["unit"].to_list(), strict=True))
     choice = st.selectbox("选择要核验的报告", range(len(keys)), key="tasks_verify_pick",
                           format_func=lambda i: f"任务{keys[i][0]}·{names[keys[i][1]]}·{fmt.fmt_date(keys[i][2])}")
-    if st.button("核验通过", key="tasks_verify"):
+    reason = st.text_input("退回理由（退回时必填）", key="tasks_return_reason",
+                           placeholder="例如：请补充已编制目录的条数")
+    ok_col, back_col, _ = st.columns([1, 1, 4])
+    verify = ok_col.button("核验通过", key="tasks_verify", type="primary")
+    send_back = back_col.button("退回", key="tasks_return")
+    if verify or send_back:
         try:
-            verify_report(cache.db(), scope, *keys[choice])
+            if verify:
+                verify_report(cache.db(), scope, *keys[choice])
+            else:
+                return_report(cache.db(), scope, *keys[choice], reason)
         except (ReportError, PermissionDenied) as exc:
             st.error(fmt.md_escape(str(exc)))
         else:
-            st.session_state["tasks_flash"] = "已核验，该进展从现在起计入考评。"
+            st.session_state["tasks_flash"] = ("已核验，该进展从现在起计入考评。" if verify
+                                               else "已退回，单位将看到退回理由并修改后重新报送。")
             st.rerun()

@@ -3,6 +3,10 @@
 app.py hands `st.navigation` only the pages of the logged-in role, and each page checks again with
 ui.auth.require_role (a page file can be reached by a typed URL or a test harness, not only by the
 menu). Only files present in the tree are registered, so the menu grows as pages land.
+
+A 单位 user has its own workspace pages. Those that stand in for a county page are registered
+under that page's URL (url_path): a 单位 user typing /requests, /catalog or /infra opens its own
+unit's view instead of landing on the default page.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ALL = ("管理员", "领导", "单位")
 VIEWERS = ("管理员", "领导")
 ADMIN = ("管理员",)
+UNIT = ("单位",)
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,16 @@ class PageSpec:
     icon: str
     roles: tuple[str, ...]
     section: str
+    url_path: str | None = None  # None: Streamlit derives it from the file name
 
 
 # In menu order; the first page a role may open is its default page.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "总览", ":material/dashboard:", VIEWERS, "督查看板"),
+    PageSpec("pages/my_unit.py", "本单位工作台", ":material/home_work:", UNIT, "本单位"),
+    PageSpec("pages/my_requests.py", "本单位共享申请", ":material/swap_horiz:", UNIT, "本单位", "requests"),
+    PageSpec("pages/my_catalog.py", "本单位目录", ":material/folder_open:", UNIT, "本单位", "catalog"),
+    PageSpec("pages/my_infra.py", "本单位系统与安全", ":material/security:", UNIT, "本单位", "infra"),
     PageSpec("pages/scorecards.py", "单位考评", ":material/leaderboard:", ALL, "督查看板"),
     PageSpec("pages/tasks.py", "任务督办", ":material/task_alt:", ALL, "督查看板"),
     PageSpec("pages/requests.py", "共享申请", ":material/swap_horiz:", VIEWERS, "督查看板"),
@@ -66,6 +76,7 @@ def navigation_pages(role: str, root: Path = ROOT) -> dict[str, list]:
 
     sections: dict[str, list] = {}
     for i, spec in enumerate(specs_for(role, root)):
-        page = st.Page(str(root / spec.file), title=spec.title, icon=spec.icon, default=(i == 0))
+        extra = {"url_path": spec.url_path} if spec.url_path else {}
+        page = st.Page(str(root / spec.file), title=spec.title, icon=spec.icon, default=(i == 0), **extra)
         sections.setdefault(spec.section, []).append(page)
     return sections

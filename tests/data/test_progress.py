@@ -96,3 +96,70 @@ def test_percent_out_of_range(county):
 def test_verifying_a_missing_report(county):
     with pytest.raises(ReportError, match="找不到"):
         verify_report(county, ADMIN, 2, sc.ZHENGFUBAN, dt.date(2023, 11, 2))
+
+
+# -- return (退回) and resubmission ----------------------------------------------------------------
+
+PENDING_DAY = dt.date(2023, 10, 25)   # 县政府办's unverified task-6 report in the small county
+
+
+def _state(db, day=PENDING_DAY):
+    return db.rows("SELECT status, percent, note, verified, returned, returned_reason, returned_by, "
+                   "resubmitted_at IS NOT NULL FROM progress_reports "
+                   "WHERE task_no = 6 AND unit_id = ? AND reported_on = ?", [sc.ZHENGFUBAN, day])
+
+
+def test_office_returns_with_a_reason_unit_resubmits_office_verifies(county):
+    from data.progress import resubmit_report, return_report
+
+    return_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "  请写明已编制目录的条数  ")
+    assert _state(county) == [("推进中", 60, "目录编制中", False, True, "请写明已编制目录的条数", "office", False)]
+    assert _audit(county)[-1] == ("office", "退回进展", "任务6·县政府办", "2023-10-25 退回理由：请写明已编制目录的条数",
+                                  '{"进展报告": 1, "待核验": 1, "已退回": 0}',
+                                  '{"进展报告": 1, "待核验": 0, "已退回": 1}')
+    # A returned report cannot be verified, nor returned twice, and never reaches the engine.
+    with pytest.raises(ReportError, match="已退回"):
+        verify_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY)
+    with pytest.raises(ReportError, match="已经退回"):
+        return_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "再退一次")
+    assert PENDING_DAY not in load_facts(county).reports["reported_on"].to_list()
+
+    resubmit_report(county, UNIT3, 6, sc.ZHENGFUBAN, PENDING_DAY, "推进中", 70, None, "已编制目录12条", today=TODAY)
+    # Waiting again, the reason kept for the office, still outside the KPIs until verified.
+    assert _state(county) == [("推进中", 70, "已编制目录12条", False, False, "请写明已编制目录的条数", "office", True)]
+    assert PENDING_DAY not in load_facts(county).reports["reported_on"].to_list()
+    assert _audit(county)[-1][:4] == ("zfb", "重新报送进展", "任务6·县政府办", "2023-10-25 推进中（待核验）")
+    verify_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY)
+    assert PENDING_DAY in load_facts(county).reports["reported_on"].to_list()
+
+
+def test_return_is_office_only_and_needs_a_reason(county):
+    from data.progress import return_report
+
+    for who in (UNIT3, UNIT2, LEADER):
+        with pytest.raises(PermissionDenied):
+            return_report(county, who, 6, sc.ZHENGFUBAN, PENDING_DAY, "理由")
+    with pytest.raises(ReportError, match="须填写退回理由"):
+        return_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "   ")
+    with pytest.raises(ReportError, match="已经核验通过"):
+        return_report(county, ADMIN, 2, sc.ZHENGFUBAN, dt.date(2023, 6, 20), "理由")
+    with pytest.raises(ReportError, match="找不到"):
+        return_report(county, ADMIN, 6, sc.ZHENGFUBAN, dt.date(2023, 10, 26), "理由")
+    assert _state(county)[0][4] is False
+    assert _audit(county) == []
+
+
+def test_resubmission_is_checked_like_a_new_report_and_only_by_the_unit(county):
+    from data.progress import resubmit_report, return_report
+
+    with pytest.raises(ReportError, match="只有被办公室退回"):
+        resubmit_report(county, UNIT3, 6, sc.ZHENGFUBAN, PENDING_DAY, "推进中", 70, today=TODAY)
+    return_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "进度有误")
+    with pytest.raises(PermissionDenied):
+        resubmit_report(county, UNIT2, 6, sc.ZHENGFUBAN, PENDING_DAY, "推进中", 70, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        resubmit_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "推进中", 70, today=TODAY)
+    with pytest.raises(ReportError, match="须填写完成日期"):
+        resubmit_report(county, UNIT3, 6, sc.ZHENGFUBAN, PENDING_DAY, "已完成", 100, None, today=TODAY)
+    # The refused resubmission wrote nothing: the returned report is still there, unchanged.
+    assert _state(county) == [("推进中", 60, "目录编制中", False, True, "进度有误", "office", False)]

@@ -162,3 +162,17 @@ def test_an_existing_database_gets_the_default_milestone_criteria(tmp_path, monk
             (">=", 0.9, ["县直部门", "乡镇（街道）", "公共服务企业", "其他"])]
     finally:
         close_db(path)
+
+
+def test_migration_7_adds_the_return_state_to_existing_reports(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    db = _version_1_database(path, monkeypatch)
+    try:
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status) "
+                        "VALUES (2, 3, DATE '2023-06-20', '推进中')")
+        migrate(db)
+        assert db.rows("SELECT returned, returned_reason, resubmitted_at FROM progress_reports") == [
+            (False, None, None)]
+    finally:
+        close_db(path)

@@ -31,8 +31,11 @@ EXPECTED_MENU = {
     "管理员": ["总览", "单位考评", "任务督办", "共享申请", "目录与需求", "基础设施与安全",
             "月度考评", "数据导入", "用户管理", "系统设置", "操作日志", "修改密码"],
     "领导": ["总览", "单位考评", "任务督办", "共享申请", "目录与需求", "基础设施与安全", "月度考评", "修改密码"],
-    "单位": ["单位考评", "任务督办", "数据导入", "修改密码"],
+    "单位": ["本单位工作台", "本单位共享申请", "本单位目录", "本单位系统与安全", "单位考评", "任务督办", "数据导入",
+           "修改密码"],
 }
+# A 单位 user typing these county URLs opens its own unit's page registered under the same path.
+UNIT_OWN_VIEW = {"requests": "本单位共享申请", "catalog": "本单位目录", "infra": "本单位系统与安全"}
 NOT_FOR_UNIT = ["总览", "共享申请", "目录与需求", "基础设施与安全", "月度考评", "用户管理", "系统设置", "操作日志"]
 
 
@@ -43,6 +46,8 @@ def _existing(titles: list[str]) -> list[str]:
         "总览": "overview", "单位考评": "scorecards", "任务督办": "tasks", "共享申请": "requests",
         "目录与需求": "catalog", "基础设施与安全": "infra", "月度考评": "review", "数据导入": "import",
         "用户管理": "users", "系统设置": "settings", "操作日志": "audit", "修改密码": "account",
+        "本单位工作台": "my_unit", "本单位共享申请": "my_requests", "本单位目录": "my_catalog",
+        "本单位系统与安全": "my_infra",
     }
     return [t for t in titles if (REPO / "pages" / f"{files[t]}.py").is_file()]
 
@@ -189,10 +194,13 @@ def test_unit_user_typing_another_pages_url_is_refused(page, county_server):
         assert not login_form_visible(page), f"/{path} asked a logged-in user to log in again"
         text = main_text(page)
         headings = [h.strip() for h in page.locator("h1").all_inner_texts()]
-        # Either the refusal of ui.auth.require_role, or Streamlit's "page not found" falling back
-        # to the role's default page (单位考评): never the page itself.
         assert title not in headings, f"{title} opened for a 单位 user: {text[:300]}"
-        assert "无权" in text or headings[:1] == ["单位考评"], (path, headings, text[:300])
+        if path in UNIT_OWN_VIEW:  # the unit's own view of the same subject, under the same URL
+            assert headings[:1] == [UNIT_OWN_VIEW[path]], (path, headings, text[:300])
+            continue
+        # Either the refusal of ui.auth.require_role, or Streamlit's "page not found" falling back
+        # to the role's default page (本单位工作台): never the page itself.
+        assert "无权" in text or headings[:1] == ["本单位工作台"], (path, headings, text[:300])
         assert_no_exception(page, f"typed URL /{path}")
 
 

@@ -54,19 +54,13 @@ def test_every_page_of_the_menu_renders(role, page, county_server):
 
 
 def _set_as_of(page, day: str) -> None:
-    """Type an ISO date into the sidebar's 考评日期（截至） field and commit it.
-
-    Streamlit 1.67 draws a react-aria date field: one spin button per year / month / day part. It
-    commits on blur (a click outside); Enter does not commit and makes the field skip the next
-    blur, so it is not pressed."""
-    field = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"]').first
-    year, month, dd = day.split("-")
-    for part, text in (("year", year), ("month", month), ("day", dd)):
-        field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
-        page.keyboard.type(text, delay=30)
-    if day.replace("-", "/") not in field.inner_text().replace("\n", ""):
-        raise AssertionError(f"the date field shows {field.inner_text()!r}, not {day}")
-    rerun_and_wait(page, lambda: page.locator('[data-testid="stMain"] h1').first.click())
+    """Type an ISO date into the sidebar's 考评日期（截至） text field and press Enter, which applies
+    it (ui/sidebar.py); the URL then carries ?as_of=<day>."""
+    field = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input').first
+    field.fill(day)
+    rerun_and_wait(page, lambda: field.press("Enter"))
+    if f"as_of={day}" not in page.url:
+        raise AssertionError(f"the URL {page.url!r} does not carry as_of={day}")
 
 
 def _metrics(page) -> list[str]:

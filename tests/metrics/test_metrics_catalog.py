@@ -74,7 +74,7 @@ def test_stale_items_behind_the_freshness_rate():
     facts = make_facts(catalog=ITEMS)
     rows = rows_behind(facts, AS_OF, 2, "catalog_fresh_rate")
     # the stale item first, then the fresh ones; the irregular C4 is not counted
-    assert rows.select("目录编码", "最近更新日期", "距今天数", "是否达标").rows() == [
+    assert rows.select("目录编码", "最近更新日期", "距考评日天数", "是否达标").rows() == [
         ("C3", D(2023, 10, 10), 173, "否"),
         ("C1", D(2024, 3, 15), 16, "是"),
         ("C2", D(2023, 12, 31), 91, "是"),

@@ -63,12 +63,16 @@ def test_default_window_shows_the_last_30_days(app_db):
     at = open_page()
     assert not at.exception
     frame = at.dataframe[0].value
-    assert list(frame.columns) == ["时间", "用户", "操作", "对象", "说明", "变更前", "变更后"]
+    assert list(frame.columns) == ["时间", "用户", "操作", "对象", "说明", "变更内容"]
+    # Users by display name, objects by their Chinese name, never a raw code.
     assert frame[["用户", "操作", "对象"]].values.tolist() == [
-        ["admin", "修改设置", "weights"],
-        ["system", "用户管理", "leader"],
-        ["system", "用户管理", "admin"],
+        ["办公室（admin）", "修改设置", "指标权重"],
+        ["系统", "用户管理", "leader"],
+        ["系统", "用户管理", "办公室（admin）"],
     ]
+    added = frame["变更内容"].tolist()[1]
+    assert added == "角色：领导；单位：—；已停用：否；显示名：leader"
+    assert "None" not in " ".join(frame["变更内容"]) and "False" not in " ".join(frame["变更内容"])
     assert at.download_button[0].label == "下载CSV"
 
 
@@ -76,11 +80,11 @@ def test_filter_by_user_and_action(app_db):
     at = open_page()
     at.selectbox(key="audit_user").select("system")
     at = at.run()
-    assert at.dataframe[0].value["对象"].tolist() == ["leader", "admin"]
+    assert at.dataframe[0].value["对象"].tolist() == ["leader", "办公室（admin）"]
     at.selectbox(key="audit_user").select("全部")
     at.selectbox(key="audit_action").select("修改设置")
     at = at.run()
-    assert at.dataframe[0].value["用户"].tolist() == ["admin"]
+    assert at.dataframe[0].value["用户"].tolist() == ["办公室（admin）"]
 
 
 def test_filter_by_date(app_db):
@@ -113,3 +117,17 @@ def test_csv_export_neutralises_formulas(app_db, downloads):
     rows = csv_rows(data)
     assert rows[0] == ["时间", "用户", "操作", "对象", "说明", "变更前", "变更后"]
     assert rows[1][2:5] == ["导入", "'" + hostile, "'-1+1"]
+
+def test_a_role_change_reads_before_and_after_with_unit_names(app_db):
+    users.add_user(app_db, SYSTEM, "finance", "abcdefgh12", "单位", unit_name="县财政局",
+                   display_name="财政局经办人")
+    admin = users.scope_of(app_db, "admin")
+    users.change_role(app_db, admin, "finance", "领导")
+    users.disable_user(app_db, admin, "finance")
+    at = open_page()
+    frame = at.dataframe[0].value
+    assert frame["变更内容"].tolist()[:2] == ["已停用：否 → 是", "角色：单位 → 领导；单位：县财政局 → —"]
+    assert frame["对象"].tolist()[:3] == ["财政局经办人（finance）"] * 3
+    assert frame["变更内容"].tolist()[2] == "角色：单位；单位：县财政局；已停用：否；显示名：财政局经办人"
+    # The user filter offers display names.
+    assert "财政局经办人（finance）" in at.selectbox(key="audit_user").options

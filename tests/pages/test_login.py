@@ -294,7 +294,8 @@ def test_a_disabled_user_is_signed_out_on_the_next_rerun(staffed):
                  "督查督办", "数据导入", "用户管理", "系统设置", "操作日志", "修改密码"]),
         ("领导", ["总览", "单位考评", "任务督办", "共享申请", "目录与需求", "基础设施与安全", "月度考评", "督查督办",
                 "修改密码"]),
-        ("单位", ["单位考评", "任务督办", "督查督办", "数据导入", "修改密码"]),
+        ("单位", ["本单位工作台", "本单位共享申请", "本单位目录", "本单位系统与安全", "单位考评", "任务督办", "督查督办",
+                 "数据导入", "修改密码"]),
     ],
 )
 def test_each_role_is_offered_its_pages(tmp_path, role, expected):
@@ -319,3 +320,13 @@ def test_a_unit_user_cannot_reach_an_admin_page(staffed):
     admin = admin.switch_page("pages/users.py").run()
     assert not admin.exception
     assert [t.value for t in admin.title] == ["用户管理"]
+
+
+def test_a_unit_user_typing_a_county_url_opens_its_own_view(staffed):
+    """/requests, /catalog and /infra are the unit's own pages for a 单位 user (no bounce)."""
+    at = login(new_app().run(), "finance", PASSWORD)
+    assert [t.value for t in at.title] == ["本单位工作台"]            # the unit's default page
+    # (AppTest's page switch cannot follow a custom url_path that matches another file's name; the
+    # typed URL itself is driven in real Chromium: tests/e2e/test_unit_workspace.py.)
+    specs = {s.url_path: s.file for s in navigation.specs_for("单位") if s.url_path}
+    assert specs == {"requests": "pages/my_requests.py", "catalog": "pages/my_catalog.py", "infra": "pages/my_infra.py"}

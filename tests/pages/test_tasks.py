@@ -97,3 +97,45 @@ def test_leader_reads_but_cannot_record(county):
     assert not at.exception
     assert "领导账号为只读" in texts(at)
     assert len(at.button) == 0
+
+
+def test_history_names_the_submitter_and_the_review_state(county):
+    at = run_page("tasks", ADMIN, AS_OF, tasks_task=6)
+    assert not at.exception
+    history = at.dataframe[1].value
+    row = history[history["单位名称"] == "县政府办"].iloc[0]
+    assert row["报送人"] == "县政府办经办人"            # the display name, not the login zfb
+    assert row["核验状态"] == "待核验"
+
+
+def test_office_returns_a_report_and_the_unit_resubmits_it(county):
+    at = run_page("tasks", ADMIN, AS_OF, tasks_task=6)
+    at.button(key="tasks_return").click().run()            # no reason: refused, nothing written
+    assert "须填写退回理由" in texts(at)
+    assert county.scalar("SELECT count(*) FROM progress_reports WHERE returned") == 0
+    at.text_input(key="tasks_return_reason").input("请写明已编制目录的条数")
+    at.button(key="tasks_return").click().run()
+    assert not at.exception
+    assert "已退回" in texts(at)
+    assert county.rows("SELECT returned, returned_reason FROM progress_reports WHERE task_no = 6") == [
+        (True, "请写明已编制目录的条数")]
+    assert "没有待核验的进展报告" in texts(at)
+
+    unit = run_page("tasks", UNIT3, AS_OF, tasks_task=6)
+    assert not unit.exception
+    assert "办公室退回了1份进展报告" in texts(unit)
+    returned = unit.dataframe[2].value
+    assert list(returned["退回理由"]) == ["请写明已编制目录的条数"]
+    assert list(returned["退回人"]) == ["办公室"]
+    unit.number_input(key="tasks_re_percent").set_value(70)
+    unit.text_area(key="tasks_re_note").input("已编制目录12条")
+    unit.button(key="FormSubmitter:tasks_resubmit-重新报送").click().run()
+    assert not unit.exception
+    assert "已重新报送任务6的进展" in texts(unit)
+    assert "被退回的进展报告" not in texts(unit)
+    assert county.rows("SELECT percent, note, verified, returned FROM progress_reports WHERE task_no = 6") == [
+        (70, "已编制目录12条", False, False)]
+    # Back in the office's queue, with the earlier reason beside it.
+    at = run_page("tasks", ADMIN, AS_OF, tasks_task=6)
+    pending = at.dataframe[-1].value
+    assert list(pending["退回理由"]) == ["请写明已编制目录的条数"]

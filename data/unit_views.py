@@ -1,0 +1,158 @@
+"""Scoped reads for a unit's own workspace (本单位工作台) and for the progress-report states.
+
+Every function takes the asking Scope first, like data.views. A 单位 scope reads its own unit
+only: passing another unit's id raises PermissionDenied here, whatever the page sent. 管理员 and
+领导 may open any unit's workspace (they see every unit anyway).
+
+The figures come from the KPI engine through data.views' memoised engine calls, so a workspace
+shows the same deadlines, warnings and flags as the county pages and the scorecard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from data import views
+from data.db import Database
+from data.facts import load_facts
+from data.scope import PermissionDenied, Scope
+from metrics import catalog as m_catalog
+from metrics import infra as m_infra
+
+# Review state of a progress report, as the office and the unit read it.
+STATE_PENDING, STATE_VERIFIED, STATE_RETURNED = "待核验", "已核验", "已退回"
+STATES = (STATE_PENDING, STATE_VERIFIED, STATE_RETURNED)
+
+
+def _unit_of(scope: Scope, unit_id: int | None) -> int:
+    """The unit a workspace read is about: a 单位 scope's own unit when none is given; another
+    unit's id is refused for 单位; 管理员/领导 must name one."""
+    if unit_id is None:
+        if scope.unit_id is None:
+            raise PermissionDenied("请选择要查看的单位。")
+        return int(scope.unit_id)
+    scope.require_unit(unit_id)
+    return int(unit_id)
+
+
+# -- progress reports and their review state ---------------------------------------------------
+
+def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None = None,
+                state: str | None = None, unit_id: int | None = None) -> pl.DataFrame:
+    """Progress reports dated ≤ D, newest first, with unit name, review state (待核验 / 已核验 /
+    已退回), the return reason and the submitter's display name (the login when the user is gone).
+    单位: its own reports only; another unit_id is refused."""
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown report state {state!r}")
+    where, params = ["p.reported_on <= ?"], [as_of]
+    if task_no is not None:
+        where.append("p.task_no = ?")
+        params.append(int(task_no))
+    if unit_id is not None or not scope.sees_all:
+        where.append("p.unit_id = ?")
+        params.append(_unit_of(scope, unit_id))
+    state_sql = (
+        f"CASE WHEN p.verified THEN '{STATE_VERIFIED}' WHEN coalesce(p.returned, FALSE) THEN '{STATE_RETURNED}' "
+        f"ELSE '{STATE_PENDING}' END"
+    )
+    if state is not None:
+        where.append(f"{state_sql} = ?")
+        params.append(state)
+    frame = db.frame(
+        "SELECT p.task_no, p.unit_id, p.reported_on, p.status, p.percent, p.completed_on, p.note, "
+        "coalesce(su.display_name, p.submitted_by) AS submitted_by, p.submitted_by AS submitted_login, "
+        f"p.verified, {state_sql} AS review_state, p.returned_reason, "
+        "coalesce(ru.display_name, p.returned_by) AS returned_by, p.returned_at, p.resubmitted_at "
+        "FROM progress_reports p LEFT JOIN users su ON su.username = p.submitted_by "
+        "LEFT JOIN users ru ON ru.username = p.returned_by "
+        "WHERE " + " AND ".join(where) + " ORDER BY p.reported_on DESC, p.unit_id, p.task_no",
+        params,
+    )
+    return views._with_name(frame, db)
+
+
+# -- the unit's workspace ----------------------------------------------------------------------
+
+DUE_SOON_WORKDAYS = 3
+
+
+def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    """The unit's open and finished request steps as of D, each with the side the unit is on:
+    side = 提供方 (it provides the data and must reply) or 申请方 (it asked and waits);
+    responsible names who must act on the step (the office reviews, the provider replies). Open steps
+    carry their deadline on the working-day clock, workdays_left (from the warning list: due within
+    3 working days) and workdays_overdue; `urgency` reads 逾期 / 3个工作日内到期 / 办理中 / 已办结."""
+    unit = _unit_of(scope, unit_id)
+    steps = views._steps(db, as_of).filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
+    warning = views._engine(db, as_of, "warning", _warning).filter(
+        (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
+    ).select("code", "step", "workdays_left")
+    frame = steps.join(warning, on=["code", "step"], how="left").with_columns(
+        side=pl.when(pl.col("provider_id") == unit).then(pl.lit("提供方")).otherwise(pl.lit("申请方")),
+        urgency=pl.when(pl.col("status") == "overdue").then(pl.lit("逾期"))
+        .when(pl.col("workdays_left").is_not_null()).then(pl.lit("3个工作日内到期"))
+        .when(pl.col("status") == "pending").then(pl.lit("办理中"))
+        .otherwise(pl.lit("已办结")),
+    )
+    frame = views._with_name(frame, db, "requester_id", "requester")
+    frame = views._with_name(frame, db, "provider_id", "provider")
+    frame = views._with_name(frame, db, "responsible_id", "responsible")
+    order = pl.col("urgency").replace_strict(
+        {"逾期": 0, "3个工作日内到期": 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
+    return frame.sort([order, "deadline", "code"], nulls_last=True)
+
+
+def _warning(facts, as_of: dt.date) -> pl.DataFrame:
+    from metrics.monthly import warning_list
+
+    return warning_list(facts, as_of)
+
+
+def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    """The unit's catalog items published by D with the engine's flags (metrics.catalog) and the
+    problems they mean: 未挂接 (not mounted by D), 更新不及时 (fresh is false), 元数据不完整."""
+    unit = _unit_of(scope, unit_id)
+    items = m_catalog.catalog_items_as_of(load_facts(db), as_of).filter(pl.col("unit_id") == unit)
+    problems = pl.concat_list(
+        pl.when(~pl.col("mounted")).then(pl.lit("未挂接")),
+        pl.when(pl.col("fresh") == False).then(pl.lit("更新不及时")),  # noqa: E712  (null: 不定期, not judged)
+        pl.when(~pl.col("metadata_complete")).then(pl.lit("元数据不完整")),
+    ).list.drop_nulls()
+    return items.with_columns(problems=problems.list.join("、")).with_columns(
+        stale=pl.col("fresh") == False,  # noqa: E712
+    ).sort(pl.col("problems") == "", "code")
+
+
+def unit_systems(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    unit = _unit_of(scope, unit_id)
+    return m_infra.system_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
+def unit_networks(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    unit = _unit_of(scope, unit_id)
+    return m_infra.network_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
+def unit_security(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    """The unit's latest security assessment on or before D (empty: not assessed)."""
+    unit = _unit_of(scope, unit_id)
+    return m_infra.latest_security(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
+def unit_quality(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+    """Quality checks of the unit's catalog items dated ≤ D."""
+    unit = _unit_of(scope, unit_id)
+    return m_infra.quality_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
+def unit_scorecard_workbook(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> bytes:
+    """The printable scorecard workbook (reports.excel) holding the unit's own row only."""
+    unit = _unit_of(scope, unit_id)
+    from reports.excel import scorecard_workbook as build
+
+    board = views._scorecard(db, as_of).filter(pl.col("unit_id") == unit)
+    if board.is_empty():
+        raise PermissionDenied("没有这个单位。")
+    return build(board, as_of)
