@@ -24,6 +24,7 @@ if scope.sees_all:
 widgets.show_table(
     shown.select(columns), scores=("composite", "composite_change"),
     labels={"composite_change": "得分较上月", "rank_change": "名次较上月（正数为上升）"},
+    file_name="单位排名.csv",
 )
 if scope.sees_all:
     st.download_button(
@@ -82,7 +83,7 @@ else:
                                  "earned": pl.Float64, "lost": pl.Float64})
     widgets.show_table(
         pl.concat([points.select("label", "score", "eff_weight", "earned", "lost"), total]),
-        scores=("score", "eff_weight", "earned", "lost"), key="scorecards_points",
+        scores=("score", "eff_weight", "earned", "lost"), key="scorecards_points", file_name="得分明细.csv",
         labels={"label": "指标", "score": "得分", "eff_weight": "权重", "earned": "得分贡献（得分）", "lost": "失分"})
 
 with st.expander("查看指标背后的数据"):

@@ -72,7 +72,7 @@ if not scope.is_admin:
 
 st.subheader("报送进展" if not scope.is_admin else "录入进展")
 if flash:
-    st.success(flash)
+    st.success(fmt.md_escape(flash))
 units = mine.select("unit_id", "unit")
 with st.form("tasks_report", clear_on_submit=False):
     unit = st.selectbox("单位", units["unit"].to_list(), key="tasks_form_unit")

@@ -32,7 +32,7 @@ def test_leader_downloads_the_ranking_with_the_formula_neutralised(county, downl
     ranking = at.dataframe[0].value
     assert HYPERLINK in ranking["单位名称"].tolist()  # the table shows the name as it is
     assert "下载CSV" in [b.label for b in at.download_button]
-    rows = csv_rows(downloads["表格数据.csv"])
+    rows = csv_rows(downloads["单位排名.csv"])
     names = [row[rows[0].index("单位名称")] for row in rows[1:]]
     assert "'" + HYPERLINK in names and HYPERLINK not in names
     scores = [row[rows[0].index("综合得分")] for row in rows[1:]]
