@@ -427,3 +427,94 @@ def save_milestone_criterion(db: Database, actor: Scope, milestone: str, criteri
         after = {"比较": op, "达标线": value, "单位类型": kinds, "施行": bool(active)}
         _record(cur, actor, f"工作目标达标线：{milestone} {criterion}",
                 f"{_cn(effective_from)}起{'施行' if active else '停用'}", before, after)
+
+
+# -- other parameters (其他参数) ---------------------------------------------------------------------
+# Every numeric or yes/no setting that has no section of its own: key, Chinese label, kind
+# ("int", "float" or "bool"), allowed range, and the group it is shown in. The default in force
+# when the office has not set one comes from the module that reads the setting, so there is one
+# default per setting (parameter_defaults below).
+PARAMETERS: tuple[tuple[str, str, str, float, float, str], ...] = (
+    ("praise_top_n", "每类单位表扬名次（前几名）", "int", 1, 10, "考评与通报"),
+    ("praise_min_units", "单位数不少于多少的类别才自动表扬", "int", 1, 100, "考评与通报"),
+    ("interview_red_lights", "红灯任务达到多少个建议约谈", "int", 1, 15, "考评与通报"),
+    ("red_light_penalty", "每个红灯任务扣分（红灯任务数指标）", "int", 0, 100, "考评与通报"),
+    ("extension_applies", "批准的延期申请替代原完成时限", "bool", 0, 1, "督查督办"),
+    ("authorisation_warning_days", "授权即将到期提示天数", "int", 1, 365, "督查督办"),
+    ("notice_reply_workdays", "督办单要求完成时限（工作日）", "int", 1, 60, "督查督办"),
+    ("interview_reason_indicators", "约谈事由列出失分最多的指标数", "int", 1, 10, "督查督办"),
+    ("login_free_attempts", "连续输错密码多少次后开始限制", "int", 1, 20, "登录与会话"),
+    ("login_delay_seconds", "首次限制等待秒数（此后每次加倍）", "int", 1, 3600, "登录与会话"),
+    ("login_max_delay_seconds", "最长等待秒数", "int", 1, 86400, "登录与会话"),
+    ("session_idle_minutes", "无操作自动退出（分钟）", "int", 5, 1440, "登录与会话"),
+    ("session_max_hours", "登录最长有效时间（小时）", "int", 1, 168, "登录与会话"),
+    ("import_max_uncompressed_mb", "导入文件解压后最大（MB）", "float", 1, 2000, "数据导入"),
+    ("import_max_rows", "每个工作表最多数据行数", "int", 100, 1_000_000, "数据导入"),
+    ("import_max_columns", "每个工作表最多列数", "int", 10, 500, "数据导入"),
+    ("import_max_errors", "最多列出的错误条数", "int", 10, 10_000, "数据导入"),
+    ("import_timeout_seconds", "单个文件检查时限（秒）", "int", 5, 1800, "数据导入"),
+)
+PARAMETER_BY_KEY = {p[0]: p for p in PARAMETERS}
+
+
+def parameter_defaults() -> dict:
+    """The default of every parameter, read from the module that uses it."""
+    from data.importer import LIMIT_SETTINGS, ImportLimits
+    from data.plan import DEFAULT_SETTINGS
+    from data.users import AUTH_DEFAULTS
+    from metrics.supervision import SUPERVISION_DEFAULTS
+
+    limits = {key: getattr(ImportLimits, attr) for attr, key in LIMIT_SETTINGS.items()}
+    merged = {**DEFAULT_SETTINGS, **SUPERVISION_DEFAULTS, **AUTH_DEFAULTS, **limits}
+    return {key: merged[key] for key in PARAMETER_BY_KEY}
+
+
+def parameters(db: Database) -> list[dict]:
+    """Each parameter with its label, group, range and the value in force."""
+    stored = read_settings(db)
+    defaults = parameter_defaults()
+    out = []
+    for key, label, kind, low, high, group in PARAMETERS:
+        value = stored.get(key, defaults[key])
+        out.append({"key": key, "label": label, "kind": kind, "min": low, "max": high, "group": group,
+                    "value": bool(value) if kind == "bool" else value, "default": defaults[key]})
+    return out
+
+
+def check_parameters(values: dict) -> dict:
+    """Validated values keyed by setting; SettingsError names the first one out of range."""
+    clean = {}
+    for key, value in values.items():
+        if key not in PARAMETER_BY_KEY:
+            raise SettingsError(f"未知的参数：{key}")
+        _key, label, kind, low, high, _group = PARAMETER_BY_KEY[key]
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise SettingsError(f"“{label}”须为是或否。")
+            clean[key] = value
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"“{label}”须为数字。") from None
+        if not math.isfinite(number) or not low <= number <= high:
+            raise SettingsError(f"“{label}”须在{low:g}到{high:g}之间。")
+        if kind == "int" and number != int(number):
+            raise SettingsError(f"“{label}”须为整数。")
+        clean[key] = int(number) if kind == "int" else number
+    return clean
+
+
+def set_parameters(db: Database, actor: Scope, values: dict) -> dict:
+    """Save the parameters that changed (validated, one transaction, audited); returns them."""
+    _require_admin(actor)
+    clean = check_parameters(values)
+    in_force = {p["key"]: p["value"] for p in parameters(db)}
+    changed = {k: v for k, v in clean.items() if in_force.get(k) != v}
+    if not changed:
+        return {}
+    with db.transaction() as cur:
+        for key, value in changed.items():
+            _put(cur, key, value)
+        _record(cur, actor, "parameters", "修改其他参数", {k: in_force.get(k) for k in changed}, changed)
+    return changed

@@ -12,6 +12,7 @@ from data.db import get_db
 from data.scope import PermissionDenied
 from metrics.registry import KPIS
 from ui import milestone_settings as ms
+from ui import parameter_settings
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
@@ -37,7 +38,7 @@ def _save(action, *args, done: str) -> None:
 
 
 # A keyed radio instead of st.tabs: after a save (st.rerun) the office stays on the section it edited.
-SECTIONS = ["指标权重", "等次与预警", "时限规则", "工作日历", "任务分工", "工作目标达标线"]
+SECTIONS = ["指标权重", "等次与预警", "时限规则", "工作日历", "任务分工", "工作目标达标线", "其他参数"]
 section = st.radio("设置项", SECTIONS, horizontal=True, key="settings_section", label_visibility="collapsed")
 
 if section == "指标权重":
@@ -149,9 +150,13 @@ if section == "任务分工":
                  hide_index=True, width="stretch", key="settings_groups_table")
     with st.form("settings_groups"):
         word = st.selectbox("统称", groups["group_word"].to_list(), key="settings_group_word")
-        kinds = st.multiselect("展开到的单位类型", store.UNIT_KINDS, key="settings_group_kinds")
+        kinds = st.multiselect("展开到的单位类型", store.UNIT_KINDS, key="settings_group_kinds",
+                               placeholder="选择单位类型")
         if st.form_submit_button("保存并重新展开"):
             _save(store.set_group_kinds, word, kinds, done=f"「{word}」的展开范围已保存，任务分工已重新展开。")
 
 if section == "工作目标达标线":
     ms.criteria_section(db, scope, _save)
+
+if section == "其他参数":
+    parameter_settings.parameters_section(db, scope, _save)

@@ -200,3 +200,23 @@ def test_a_withdrawn_criterion_stops_counting_from_its_date(db):
     with pytest.raises(PermissionDenied):
         store.save_milestone_criterion(db, Scope("leader", "领导", None), "M3", "quality_score",
                                        dt.date(2025, 2, 1), ">=", 60, ["县直部门"])
+
+
+def test_parameters_are_range_checked_and_reach_the_engine(db):
+    from data.facts import load_facts
+    from data.scope import SYSTEM, Scope
+    from data.settings_store import SettingsError, parameters, set_parameters
+    from metrics.registry import setting
+
+    with pytest.raises(SettingsError, match="授权即将到期提示天数”须在1到365之间"):
+        set_parameters(db, SYSTEM, {"authorisation_warning_days": 0})
+    with pytest.raises(SettingsError, match="须为整数"):
+        set_parameters(db, SYSTEM, {"praise_top_n": 2.5})
+    with pytest.raises(SettingsError, match="须为是或否"):
+        set_parameters(db, SYSTEM, {"extension_applies": "否"})
+    with pytest.raises(PermissionDenied):
+        set_parameters(db, Scope(username="l", role="领导"), {"praise_top_n": 2})
+    assert set_parameters(db, SYSTEM, {"praise_top_n": 2, "red_light_penalty": 20}) == {"praise_top_n": 2}
+    assert setting(load_facts(db), "praise_top_n") == 2
+    in_force = {p["key"]: p["value"] for p in parameters(db)}
+    assert in_force["praise_top_n"] == 2 and in_force["login_free_attempts"] == 5

@@ -189,3 +189,23 @@ def test_a_rate_threshold_above_100_is_refused(app_db):
     at.number_input(key="settings_crit_threshold").set_value(90.0)
     at = at.button(key="FormSubmitter:settings_criterion-保存达标线").click().run()
     assert "请选择达标线适用的单位类型" in at.error[0].value
+
+
+def test_other_parameters_are_shown_with_their_defaults_and_saved_audited(app_db):
+    at = open_page(section="其他参数")
+    assert not at.exception
+    praise = at.number_input(key="settings_p_praise_min_units")
+    assert praise.label == "单位数不少于多少的类别才自动表扬（默认4）" and praise.value == 4
+    assert at.checkbox(key="settings_p_extension_applies").value is True
+    assert at.number_input(key="settings_p_session_idle_minutes").value == 30
+    assert at.number_input(key="settings_p_import_max_rows").value == 30000
+    praise.set_value(6)
+    at.checkbox(key="settings_p_extension_applies").uncheck()
+    at = at.button(key="FormSubmitter:settings_parameters-保存参数").click().run()
+    assert [s.value for s in at.success] == ["其他参数已保存。"]
+    assert at.radio(key="settings_section").value == "其他参数"
+    saved = read_settings(app_db)
+    assert saved["praise_min_units"] == 6 and saved["extension_applies"] is False
+    assert "session_idle_minutes" not in saved  # unchanged parameters are not written
+    assert app_db.rows("SELECT username, action, detail FROM audit_log WHERE target = 'parameters'") == [
+        ("admin", "修改设置", "修改其他参数")]
