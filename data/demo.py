@@ -330,6 +330,13 @@ def _clear(cur, wipe_facts: bool | None = None) -> dict[str, int]:
         delete("published_bulletins")
         delete("published_months")
         delete("bulletin_drafts")
+    # The supervision loop: interviews (with their commitments) and extension requests of demo
+    # units always go; over a database that was all demo, every one of them described demo data.
+    only = "" if marked else f"WHERE unit_id IN ({demo_units})"
+    delete("commitments", "" if marked else
+           f"WHERE interview_id IN (SELECT interview_id FROM interviews WHERE unit_id IN ({demo_units}))")
+    delete("interviews", only)
+    delete("extension_requests", only)
     delete("task_assignments", f"WHERE unit_id IN ({demo_units})")
     delete("unit_aliases", f"WHERE unit_id IN ({demo_units})")
     delete("units", "WHERE origin = 'demo'")

@@ -599,3 +599,25 @@ def test_province_smoke(tmp_path):
         assert count(db, "SELECT count(*) FROM share_requests WHERE replied_on < coalesce(forwarded_on, reviewed_on)") == 0
     finally:
         close_db(path)
+
+
+def test_clear_demo_removes_the_supervision_records_made_over_demo_data(tmp_path):
+    db = get_db(tmp_path / "sup.duckdb")
+    try:
+        generate_demo(db, seed=5, today=TODAY)
+        unit = db.scalar("SELECT min(unit_id) FROM units WHERE origin = 'demo'")
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO interviews (month, unit_id, held_on, attendees, reasons, recorded_by, recorded_at) "
+                        "VALUES ('2024-06', ?, DATE '2024-07-05', '办公室', '红灯任务', 'office', now()::TIMESTAMP)",
+                        [unit])
+            cur.execute("INSERT INTO commitments (interview_id, indicator, target, due_on) "
+                        "SELECT interview_id, 'report_rate', 0.9, DATE '2024-08-31' FROM interviews")
+            cur.execute("INSERT INTO extension_requests (task_no, unit_id, reason, proposed_due, due_at_request, "
+                        "requested_on, requested_by, status) VALUES (4, ?, '系统升级', DATE '2025-03-31', "
+                        "DATE '2024-12-31', DATE '2024-12-01', 'u', '待审批')", [unit])
+        deleted = clear_demo(db)
+        assert (deleted["interviews"], deleted["commitments"], deleted["extension_requests"]) == (1, 1, 1)
+        for name in ("interviews", "commitments", "extension_requests"):
+            assert count(db, f"SELECT count(*) FROM {name}") == 0, name
+    finally:
+        close_db(tmp_path / "sup.duckdb")
