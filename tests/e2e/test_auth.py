@@ -7,6 +7,7 @@ registry ui/navigation.py (titles and the roles that may open each page).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from e2e_browser import (
@@ -115,14 +116,15 @@ def test_wrong_password_is_refused_without_saying_why(page, county_server):
 def test_refresh_on_a_sub_page_keeps_the_user_there(page, county_server):
     login(page, county_server.url, ADMIN)
     goto_nav(page, "任务督办")
-    assert page.url.rstrip("/").endswith("/tasks")
+    assert urlparse(page.url).path.rstrip("/").endswith("/tasks")
     heading = page.locator("h1").first.inner_text()
     page.reload()
     wait_idle(page)
     page.wait_for_timeout(500)
     wait_idle(page)
     assert not login_form_visible(page), "the refresh logged the user out"
-    assert page.url.rstrip("/").endswith("/tasks"), page.url
+    assert urlparse(page.url).path.rstrip("/").endswith("/tasks"), page.url
+    assert "as_of=" in urlparse(page.url).query, page.url  # the as-of date survives the refresh
     assert page.locator("h1").first.inner_text() == heading
     assert_no_exception(page, "after refresh")
 
