@@ -327,6 +327,6 @@ def test_a_unit_user_typing_a_county_url_opens_its_own_view(staffed):
     at = login(new_app().run(), "finance", PASSWORD)
     assert [t.value for t in at.title] == ["本单位工作台"]            # the unit's default page
     # (AppTest's page switch cannot follow a custom url_path that matches another file's name; the
-    # typed URL itself is driven in real Chromium: tests/e2e/test_unit_workspace.py.)
+    # typed URL itself is driven in real Chromium: tests/e2e/test_unit_workspace_e2e.py.)
     specs = {s.url_path: s.file for s in navigation.specs_for("单位") if s.url_path}
     assert specs == {"requests": "pages/my_requests.py", "catalog": "pages/my_catalog.py", "infra": "pages/my_infra.py"}
