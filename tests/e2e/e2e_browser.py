@@ -190,6 +190,17 @@ def choose(page: Page, label: str, option: str, scope: Locator | None = None) ->
     rerun_and_wait(page, listed.first.click)
 
 
+def set_as_of(page: Page, day) -> None:
+    """Type the as-of date (a date or an ISO string) into the sidebar's 考评日期（截至） text field and
+    press Enter, which applies it (ui/sidebar.py); the URL then carries ?as_of=<day>."""
+    day = day if isinstance(day, str) else day.isoformat()
+    field = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input').first
+    field.fill(day)
+    rerun_and_wait(page, lambda: field.press("Enter"))
+    if f"as_of={day}" not in page.url:
+        raise AssertionError(f"the URL {page.url!r} does not carry as_of={day}")
+
+
 def fill_date(page: Page, field: Locator, day) -> None:
     """Type a date into a Streamlit 1.67 date field (one spin button per part). The field commits
     when focus leaves it (the next click); Enter is not pressed: it makes the field skip that blur."""

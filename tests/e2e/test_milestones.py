@@ -6,25 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_browser import assert_no_exception, goto_nav, login, main_text, rerun_and_wait, screenshot
+from e2e_browser import assert_no_exception, goto_nav, login, main_text, rerun_and_wait, screenshot, set_as_of
 from e2e_harness import LEADER
 
 pytestmark = [pytest.mark.e2e]
 
 
-def _set_as_of(page, day: str) -> None:
-    field = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"]').first
-    year, month, dd = day.split("-")
-    for part, text in (("year", year), ("month", month), ("day", dd)):
-        field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
-        page.keyboard.type(text, delay=30)
-    rerun_and_wait(page, lambda: page.locator('[data-testid="stMain"] h1').first.click())
-
-
 def test_the_milestone_view_says_the_bar_and_who_misses_it(page, county_server):
     login(page, county_server.url, LEADER)
     goto_nav(page, "总览")
-    _set_as_of(page, "2024-12-02")
+    set_as_of(page, "2024-12-02")
     assert_no_exception(page, "总览")
     text = main_text(page)
     # Each milestone: how many of the units it applies to meet it.

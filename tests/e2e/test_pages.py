@@ -16,8 +16,8 @@ from e2e_browser import (
     login,
     main_text,
     nav_links,
-    rerun_and_wait,
     screenshot,
+    set_as_of,
 )
 from e2e_harness import ACCOUNTS, ADMIN
 
@@ -53,16 +53,6 @@ def test_every_page_of_the_menu_renders(role, page, county_server):
     assert not problems, "\n".join(problems)
 
 
-def _set_as_of(page, day: str) -> None:
-    """Type an ISO date into the sidebar's 考评日期（截至） text field and press Enter, which applies
-    it (ui/sidebar.py); the URL then carries ?as_of=<day>."""
-    field = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input').first
-    field.fill(day)
-    rerun_and_wait(page, lambda: field.press("Enter"))
-    if f"as_of={day}" not in page.url:
-        raise AssertionError(f"the URL {page.url!r} does not carry as_of={day}")
-
-
 def _metrics(page) -> list[str]:
     return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
@@ -70,11 +60,11 @@ def _metrics(page) -> list[str]:
 def test_changing_the_as_of_date_changes_the_figures(page, county_server):
     login(page, county_server.url, ADMIN)
     goto_nav(page, "总览")
-    _set_as_of(page, "2023-06-30")
+    set_as_of(page, "2023-06-30")
     caption_mid_2023 = main_text(page)
     early = _metrics(page)
     assert "2023年6月30日" in caption_mid_2023, caption_mid_2023[:400]
-    _set_as_of(page, "2024-12-31")
+    set_as_of(page, "2024-12-31")
     late = _metrics(page)
     assert "2024年12月31日" in main_text(page)
     assert early and late and early != late, (early, late)

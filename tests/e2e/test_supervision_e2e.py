@@ -22,6 +22,7 @@ from e2e_browser import (
     metric_int,
     rerun_and_wait,
     screenshot,
+    set_as_of,
 )
 from e2e_harness import ADMIN, PYTHON, REPO, UNIT_USER, copy_db, task_lights
 
@@ -33,14 +34,6 @@ def second_page(browser, browser_context_args):
     context = browser.new_context(**browser_context_args)
     yield context.new_page()
     context.close()
-
-
-def _set_as_of(page, day: dt.date) -> None:
-    field = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"]').first
-    for part, text in (("year", f"{day.year:04d}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
-        field.locator(f'[role="spinbutton"][data-type="{part}"]').click()
-        page.keyboard.type(text, delay=30)
-    rerun_and_wait(page, lambda: page.locator('[data-testid="stMain"] h1').first.click())
 
 
 def _form(page, button: str):
@@ -104,7 +97,7 @@ def test_interview_commitment_seen_by_the_unit_and_kept(page, second_page, count
 
     # The review of the month the commitment fell due shows it kept.
     month_end = due.replace(day=calendar.monthrange(due.year, due.month)[1])
-    _set_as_of(page, month_end)
+    set_as_of(page, month_end)
     goto_nav(page, "月度考评")
     choose(page, "考评月份", f"{due.year}年{due.month}月")
     text = main_text(page)
@@ -153,7 +146,7 @@ def test_extension_requested_by_the_unit_and_approved_turns_a_light(page, second
     # Judged 45 days from now, task 16 is overdue: one more red light.
     office = second_page
     login(office, server.url, ADMIN)
-    _set_as_of(office, later)
+    set_as_of(office, later)
     goto_nav(office, "单位考评")
     choose(office, "选择单位", UNIT_USER.unit)
     red_before = metric_int(office, "红灯任务")
