@@ -372,10 +372,8 @@ def _locked(exc) -> None:
 
 def _is_lock_conflict(exc: BaseException) -> bool:
     """A DuckDB error saying another process holds the file's lock, wherever it surfaced."""
-    try:
-        import duckdb
-    except ImportError:  # pragma: no cover
-        return False
+    import duckdb
+
     text = str(exc).lower()
     return isinstance(exc, duckdb.Error) and "lock" in text and (
         "conflicting lock" in text or "could not set lock" in text

@@ -1296,25 +1296,15 @@ def _frame_schema(cur, table: str, columns: list[str]) -> dict[str, pl.DataType]
 
 
 def _record_audit(cur, scope: Scope, file_name: str, detail: str, before: dict, after: dict) -> None:
-    try:
-        from data import audit
-    except ImportError:  # data/audit.py not landed yet: write the same row ourselves
-        cur.execute(
-            "INSERT INTO audit_log (username, action, target, detail, counts_before, counts_after) "
-            "VALUES (?, '导入', ?, ?, ?, ?)",
-            [scope.username, file_name, detail, json.dumps(before, ensure_ascii=False),
-             json.dumps(after, ensure_ascii=False)])
-        return
+    from data import audit
+
     audit.record(cur, scope, "导入", file_name, detail, before, after)
 
 
-def _backup(db: Database) -> str | None:
-    try:
-        from data import backup
-    except ImportError:
-        return None
-    made = backup.backup(db, keep=10)
-    return str(made) if made is not None else None
+def _backup(db: Database) -> str:
+    from data import backup
+
+    return str(backup.backup(db, keep=10))
 
 
 def import_workbook(

@@ -152,10 +152,8 @@ def _running_the_app() -> bool:
 
 def install() -> None:
     """Send exceptions Streamlit catches itself (widget callbacks run before app.py) to `handle`."""
-    try:
-        from streamlit import error_util
-    except ImportError:  # pragma: no cover
-        return
+    from streamlit import error_util
+
     original = error_util.show_uncaught_app_exception
     if getattr(original, "_dashboard_failsafe", False):
         return

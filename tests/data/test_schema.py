@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "security_assessments", "quality_checks", "village_coverage", "settings", "sla_rules",
     "calendar_days", "users", "audit_log", "import_log", "published_months", "published_scores",
     "meta", "schema_version", "catalog_updates", "bulletin_drafts", "published_bulletins", "published_frames",
+    "import_batches", "login_throttle", "milestone_criteria", "interviews", "commitments", "extension_requests",
 }
 
 
