@@ -27,8 +27,8 @@ widgets.show_table(
 )
 if scope.sees_all:
     st.download_button(
-        "下载记分卡（Excel，A4横向打印）", cache.view("scorecard_workbook", scope, as_of),
-        file_name=f"记分卡_{as_of.isoformat()}.xlsx", key="scorecards_download",
+        "下载记分卡（Excel，A4横向打印）", widgets.deferred(cache.view, "scorecard_workbook", scope, as_of),
+        file_name=f"记分卡_{as_of.isoformat()}.xlsx", key="scorecards_download", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 kinds = shown["unit_kind"].unique(maintain_order=True).to_list()
