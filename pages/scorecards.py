@@ -33,7 +33,10 @@ if scope.sees_all:
     )
 kinds = shown["unit_kind"].unique(maintain_order=True).to_list()
 if len(kinds) == 1 and shown.height:
-    widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名"), key="scorecards_bar")
+    widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名", limit=widgets.CHART_UNITS),
+                        key="scorecards_bar")
+    if shown["composite"].is_not_null().sum() > widgets.CHART_UNITS:
+        st.caption(f"图中只画得分最低的{widgets.CHART_UNITS}个单位，全部单位的得分和排名见上方排名表。")
 
 st.subheader("单位指标详情")
 units = cache.view("visible_units", scope)
