@@ -494,14 +494,56 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
 
 
 REVIEW_SHEETS = ["排名汇总", "单位记分卡", "得分明细", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
+# The printable workbook the 月度考评 page offers: the request steps are summarised per unit and
+# step; their row-by-row detail (hundreds of thousands of rows at province scale) is its own download.
+SUMMARY_SHEET = "申请时效汇总"
+PRINTABLE_REVIEW_SHEETS = [SUMMARY_SHEET if s == "申请时效明细" else s for s in REVIEW_SHEETS]
+DETAIL_DOWNLOAD = "下载申请时效明细（CSV）"
+TIMELINESS_COLS = [
+    Col("code", "申请编号"), Col("requester", "申请单位"), Col("provider", "提供单位"), Col("step_name", "环节"),
+    Col("responsible", "责任单位"), Col("started_on", "起算日期", DATE), Col("deadline", "办理时限", DATE),
+    Col("done_on", "办理日期", DATE), Col("status_name", "状态"), Col("workdays_overdue", "超时工作日", INTEGER),
+    Col("rule", "适用规则"),
+]
+SUMMARY_COLS = [
+    Col("responsible", "责任单位"), Col("step_name", "环节"), Col("steps", "到期环节数", INTEGER),
+    Col("on_time", "按时", INTEGER), Col("late", "超时办结", INTEGER), Col("overdue", "逾期未办", INTEGER),
+    Col("most_overdue", "最长超时工作日", INTEGER),
+]
+
+
+def timeliness_summary_frame(detail: pl.DataFrame) -> pl.DataFrame:
+    """timeliness_frame summarised per responsible unit and step: steps due in the month, how many
+    were done on time, done late and still overdue at the month's end, and the longest overrun;
+    units with steps still overdue first."""
+    count = {k: (pl.col("status") == k).sum().cast(pl.Int64).alias(k) for k in ("on_time", "late", "overdue")}
+    return (
+        detail.group_by("responsible", "step", "step_name")
+        .agg(pl.len().cast(pl.Int64).alias("steps"), *count.values(),
+             pl.col("workdays_overdue").max().alias("most_overdue"))
+        .sort(["overdue", "late", "responsible", "step"], descending=[True, True, False, True], nulls_last=True)
+    )
+
+
+def timeliness_csv(facts, month: str) -> bytes:
+    """The 申请时效明细 of `month` as its own download: a neutralised CSV with the sheet's headers
+    (dates as 2023-09-30, n/a as an empty cell)."""
+    from reports.csv_export import frame_to_csv_bytes
+
+    frame = timeliness_frame(facts, month).select([pl.col(c.key).alias(c.label) for c in TIMELINESS_COLS])
+    return frame_to_csv_bytes(frame)
 
 
 def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.DataFrame | None = None,
-                    prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> bytes:
+                    prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None,
+                    detail: bool = True) -> bytes:
     """The monthly review (月度考评) as of the month's last day; `bulletin` is the office's edited
     通报 text (default: reports.bulletin.bulletin_text). `card`, `prev` (the scorecards of the
     month and of the previous month) and `points` default to a computation; the data layer passes
-    the frozen figures of published months."""
+    the frozen figures of published months. With `detail` (sheets REVIEW_SHEETS) every request
+    step due in the month is a row of 申请时效明细; without it (PRINTABLE_REVIEW_SHEETS) a
+    申请时效汇总 sheet summarises them per unit and step and names the page's CSV download
+    (timeliness_csv) that holds the rows."""
     from metrics.points import unit_points
     from reports.bulletin import bulletin_text
 
@@ -546,12 +588,14 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
         Col("due", "截止日期", DATE), Col("workdays", "逾期工作日", INTEGER),
     ], note="共享申请：初审时限为收到后第3个工作日，答复时限为转送后第10个工作日（不含当日）；任务：按附件2完成时限。")
 
-    table_sheet(wb, "申请时效明细", f"共享申请办理时效明细（截止日期在{cn_month(month)}）", timeliness_frame(facts, month), [
-        Col("code", "申请编号"), Col("requester", "申请单位"), Col("provider", "提供单位"), Col("step_name", "环节"),
-        Col("responsible", "责任单位"), Col("started_on", "起算日期", DATE), Col("deadline", "办理时限", DATE),
-        Col("done_on", "办理日期", DATE), Col("status_name", "状态"), Col("workdays_overdue", "超时工作日", INTEGER),
-        Col("rule", "适用规则"),
-    ])
+    steps = timeliness_frame(facts, month)
+    if detail:
+        table_sheet(wb, "申请时效明细", f"共享申请办理时效明细（截止日期在{cn_month(month)}）", steps, TIMELINESS_COLS)
+    else:
+        table_sheet(wb, SUMMARY_SHEET, f"共享申请办理时效汇总（截止日期在{cn_month(month)}）",
+                    timeliness_summary_frame(steps), SUMMARY_COLS,
+                    note=f"按责任单位和环节汇总，截至{cn_date(as_of)}；逐条明细共{steps.height}条，不在本工作簿中，"
+                         f"请在“月度考评”页面点击“{DETAIL_DOWNLOAD}”。")
 
     table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of, card), [
         Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 import reports.docx_official
 import reports.excel
 from tests.pages.conftest import run_page
-from tests.pages.downloads import capture_deferred
+from tests.pages.downloads import capture_deferred, csv_rows
 from tests.pages.small_county import ADMIN, AS_OF, UNIT2
 
 
@@ -49,6 +49,11 @@ def test_review_builds_its_workbook_and_word_bulletin_only_when_asked(county, bu
     assert len(workbooks) == 1
     book = load_workbook(io.BytesIO(data))
     assert book["排名汇总"]["A1"].value.startswith("政务数据共享工作月度考评排名汇总 2023年10月")
+    # the printable workbook summarises the request steps; their rows are the CSV beside it
+    assert "申请时效汇总" in book.sheetnames and "申请时效明细" not in book.sheetnames
+    steps = csv_rows(builders["申请时效明细_2023-10.csv"]())
+    assert steps[0][:4] == ["申请编号", "申请单位", "提供单位", "环节"]
+    assert sum(r[2] for r in book["申请时效汇总"].iter_rows(min_row=4, values_only=True)) == len(steps) - 1 > 0
     assert book["通报"]["A3"].value == "改过的文字"     # the text in the box when the page last ran
     docx = builders["通报_2023-10.docx"]()
     assert len(words) == 1
