@@ -79,3 +79,17 @@ def test_the_unit_workspace_builds_its_scorecard_only_when_asked(county, builder
     (name,) = [n for n in builders if n.startswith("记分卡_")]
     load_workbook(io.BytesIO(builders[name]()))
     assert len(workbooks) == 1
+
+
+def test_a_published_months_download_is_the_frozen_workbook_with_its_differences(county, builders, monkeypatch):
+    at = run_page("review", ADMIN, AS_OF)
+    at.checkbox(key="review_publish_sure_2023-10").check().run()
+    at.button(key="review_publish_2023-10").click().run()          # publication freezes the whole workbook
+    assert not at.exception
+    workbooks = _counted(monkeypatch, reports.excel, "review_workbook")
+    at = run_page("review", ADMIN, AS_OF)
+    assert not at.exception and workbooks == []
+    book = load_workbook(io.BytesIO(builders["月度考评_2023-10.xlsx"]()))
+    assert workbooks == []                                          # the frozen file, not a rebuild
+    assert "申请时效明细" in book.sheetnames and book.sheetnames[-1] == "差异"
+    assert book["差异"]["A2"].value == "按当前数据重新计算，结果与已发布的一致。"
