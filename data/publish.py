@@ -377,11 +377,12 @@ def month_review(db: Database, month: str) -> dict[str, pl.DataFrame]:
     }
 
 
-def review_workbook_for(db: Database, month: str, bulletin: str | None = None) -> bytes:
+def review_workbook_for(db: Database, month: str, bulletin: str | None = None, *, detail: bool = True) -> bytes:
     """The review workbook of `month`. Published: the workbook frozen at publication plus a 差异
     sheet (recomputed differences and the writes since publication). Otherwise computed now with
     `bulletin` (default: the stored or generated 通报) and frozen figures of a published previous
-    month."""
+    month; without `detail`, the printable one whose request-step detail is a separate download
+    (reports.excel.review_workbook). Publication always freezes the whole workbook."""
     from data.bulletin_store import current_bulletin
     from data.facts import load_facts
     from reports.excel import review_workbook, with_diff_sheet
@@ -398,7 +399,16 @@ def review_workbook_for(db: Database, month: str, bulletin: str | None = None) -
         return with_diff_sheet(frozen, month, diff, changes_since_published(db, month))
     text = bulletin if bulletin is not None else current_bulletin(db, month)
     return review_workbook(facts, month, bulletin=text, card=inputs["card"], prev=inputs["prev"],
-                           points=inputs["points"])
+                           points=inputs["points"], detail=detail)
+
+
+def timeliness_csv_for(db: Database, month: str) -> bytes:
+    """The request steps due in `month` as a CSV (the detail the printable workbook leaves out),
+    computed from the current data."""
+    from data.facts import load_facts
+    from reports.excel import timeliness_csv
+
+    return timeliness_csv(load_facts(db), month)
 
 
 def overlay_frozen(db: Database, frame: pl.DataFrame, month_col: str = "month", as_of_col: str = "as_of",

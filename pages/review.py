@@ -16,22 +16,17 @@ from data.publish import (
     month_review,
     publish_month,
     published_months,
-    review_workbook_for,
     unpublish_month,
 )
 from metrics.monthly import month_bounds
 from metrics.scorecard import scorecard
 from ui import cache, fmt, widgets
+from ui.review_downloads import draw_downloads
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/review.py")
 db = cache.db()
 KEPT = "review_month_kept"  # not a widget key: survives switching pages
-
-
-@st.cache_data(max_entries=16, show_spinner="正在生成月度考评工作簿…")
-def _workbook(db_path: str, version: int, month: str, bulletin: str | None) -> bytes:
-    return review_workbook_for(get_db(db_path), month, bulletin=bulletin)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -151,9 +146,7 @@ if history.height:
         st.text_area("该版本内容", bs.version_text(db, month, chosen), height=240, disabled=True,
                      key=f"review_version_text_{month}_{chosen}")
 
-st.download_button("下载月度考评工作簿", _workbook(str(db.path), db.version, month, None if pub else text),
-                   file_name=f"月度考评_{month}.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="review_download")
+draw_downloads(db, month, None if pub else text)
 
 st.subheader("发布")
 if published.height:

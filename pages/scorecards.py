@@ -28,13 +28,16 @@ widgets.show_table(
 )
 if scope.sees_all:
     st.download_button(
-        "下载记分卡（Excel，A4横向打印）", cache.view("scorecard_workbook", scope, as_of),
-        file_name=f"记分卡_{as_of.isoformat()}.xlsx", key="scorecards_download",
+        "下载记分卡（Excel，A4横向打印）", widgets.deferred(cache.view, "scorecard_workbook", scope, as_of),
+        file_name=f"记分卡_{as_of.isoformat()}.xlsx", key="scorecards_download", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 kinds = shown["unit_kind"].unique(maintain_order=True).to_list()
 if len(kinds) == 1 and shown.height:
-    widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名"), key="scorecards_bar")
+    widgets.show_figure(charts.ranking_bar(shown, f"{kinds[0]}综合得分排名", limit=widgets.CHART_UNITS),
+                        key="scorecards_bar")
+    if shown["composite"].is_not_null().sum() > widgets.CHART_UNITS:
+        st.caption(f"图中只画得分最低的{widgets.CHART_UNITS}个单位，全部单位的得分和排名见上方排名表。")
 
 st.subheader("单位指标详情")
 units = cache.view("visible_units", scope)

@@ -76,9 +76,14 @@ def deadline_timeline(tasks: pl.DataFrame, as_of: dt.date, title: str = "任务�
     return _layout(fig, title, "完成时限", "重点任务", height=max(380, 30 * dated.height + 160))
 
 
-def ranking_bar(frame: pl.DataFrame, title: str = "综合得分排名") -> go.Figure:
-    """Horizontal bars of composite per unit, coloured by grade. `frame`: unit, composite, grade."""
-    ordered = frame.filter(pl.col("composite").is_not_null()).sort("composite")
+def ranking_bar(frame: pl.DataFrame, title: str = "综合得分排名", limit: int | None = None) -> go.Figure:
+    """Horizontal bars of composite per unit, coloured by grade. `frame`: unit, composite, grade.
+    With `limit`, only the `limit` lowest composites are drawn (the title says so when that cuts
+    anything): a thousand bars are unreadable and slow to draw; the ranking table has every unit."""
+    ordered = frame.filter(pl.col("composite").is_not_null()).sort("composite", "unit")
+    if limit is not None and ordered.height > limit:
+        ordered = ordered.head(limit)
+        title = f"{title}（得分最低的{limit}个单位）"
     fig = go.Figure()
     for grade, colour in GRADE_COLORS.items():
         part = ordered.filter(pl.col("grade") == grade)

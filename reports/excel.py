@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 
 import polars as pl
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -49,6 +51,8 @@ TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 RED_BOLD = Font(bold=True, color="C00000")
 CENTER = Alignment(horizontal="center")
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
 CENTERED = ("grade", "rank", "red_lights", "suggestion", "tasks_overdue_open")
 
 
@@ -61,18 +65,45 @@ def cn_month(month: str) -> str:
     return f"{int(year)}年{int(mon)}月"
 
 
-def put(ws: Worksheet, row: int, col: int, value, number_format: str | None = None):
-    """Write one cell; text that looks like a formula stays text (see the module docstring)."""
+def put(ws: Worksheet, row: int, col: int, value, number_format: str | None = None, style: str | None = None):
+    """Write one cell; text that looks like a formula stays text (see the module docstring).
+    `style` is a named style of the workbook (`cell_style`); it carries the number format."""
     if isinstance(value, float) and value != value:  # NaN
         value = None
     cell = ws.cell(row=row, column=col)
     cell.value = value
+    if style is not None:
+        cell.style = style
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
         cell.quotePrefix = True
-    if number_format and value is not None:
+    if number_format and value is not None and style is None:
         cell.number_format = number_format
     return cell
+
+
+def cell_style(wb: Workbook, number_format: str | None = None, fill: PatternFill | None = None,
+               font: Font | None = None, alignment: Alignment | None = None, boxed: bool = True) -> str:
+    """The name of a named style (box border, number format, fill, font, alignment), registered in
+    `wb` the first time it is asked for. Giving a cell a named style is one cheap assignment;
+    setting border, fill and format cell by cell made openpyxl hash those objects for every cell
+    (most of the time of a big workbook). Fills, fonts and alignments are this module's constants,
+    so they are told apart by identity. The names are Chinese, as Excel lists them."""
+    styles = wb.__dict__.setdefault("_dashboard_styles", {})
+    key = (number_format, id(fill), id(font), id(alignment), boxed)
+    name = styles.get(key)
+    if name is None:
+        taken = set(wb.named_styles)
+        n = len(styles) + 1
+        while f"考评表格{n}" in taken:
+            n += 1
+        name = f"考评表格{n}"
+        wb.add_named_style(NamedStyle(name=name, font=copy(font or DEFAULT_FONT), fill=copy(fill or PatternFill()),
+                                      border=copy(BOX) if boxed else Border(),
+                                      alignment=copy(alignment or Alignment()),
+                                      number_format=number_format or "General"))
+        styles[key] = name
+    return name
 
 
 def _text_width(value) -> int:
@@ -118,23 +149,20 @@ def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: 
     ws.row_dimensions[1].height = 24
     if note:
         put(ws, 2, 1, note).alignment = Alignment(wrap_text=False)
+    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
     for j, col in enumerate(cols, start=1):
-        cell = put(ws, 3, j, col.label)
-        cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        put(ws, 3, j, col.label, style=header)
     widths = [_text_width(c.label) for c in cols]
     rows = frame.select([c.key for c in cols]).rows() if frame.height else []
-    wrap = Alignment(wrap_text=True, vertical="top")
+    fills = fills or {}
     for i, values in enumerate(rows, start=4):
         lines = 1
         for j, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
-            cell = put(ws, i, j, value, col.fmt or (DATE if isinstance(value, dt.date) else None))
-            cell.border = BOX
-            fill = (fills or {}).get(col.key, {}).get(value)
-            if fill is not None:
-                cell.fill = fill
-            if col.wrap and col.width:
-                cell.alignment = wrap
+            fmt = None if value is None else col.fmt or (DATE if isinstance(value, dt.date) else None)
+            fill = fills[col.key].get(value) if col.key in fills else None
+            wrapped = bool(col.wrap and col.width)
+            put(ws, i, j, value, style=cell_style(wb, fmt, fill, alignment=WRAP if wrapped else None))
+            if wrapped:
                 lines = max(lines, -(-_text_width(value) // int(col.width - 2)))
             else:
                 widths[j - 1] = max(widths[j - 1], _text_width(value))
@@ -189,10 +217,9 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(cols))
     ws.row_dimensions[1].height = 24
     put(ws, 2, 1, "说明：比率以百分比显示，空白表示该指标对该单位不适用；排名在同类型单位内计算，得分相同者名次相同。")
+    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
     for j, col in enumerate(cols, start=1):
-        cell = put(ws, 3, j, col.label)
-        cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        put(ws, 3, j, col.label, style=header)
     ws.row_dimensions[3].height = 48
     row = 4
     kinds = [k for k in UNIT_KINDS if k in set(frame["unit_kind"].to_list())]
@@ -208,16 +235,16 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
         for values in part.select([c.key for c in cols]).rows(named=True):
             for j, col in enumerate(cols, start=1):
                 value = values[col.key]
-                cell = put(ws, row, j, value, col.fmt)
-                cell.border = BOX
-                if col.fmt == FLAG or col.key in CENTERED:
-                    cell.alignment = CENTER
+                fill = font = None
                 if col.key == "grade" and value in GRADE_FILLS:
-                    cell.fill = GRADE_FILLS[value]
+                    fill = GRADE_FILLS[value]
                 if col.key in ("red_lights", "tasks_overdue_open") and value:
-                    cell.fill, cell.font = LIGHT_FILLS["red"], RED_BOLD
+                    fill, font = LIGHT_FILLS["red"], RED_BOLD
                 if col.key == "suggestion" and value == "约谈":
-                    cell.font = RED_BOLD
+                    font = RED_BOLD
+                put(ws, row, j, value, style=cell_style(
+                    wb, None if value is None else col.fmt, fill, font,
+                    CENTER if col.fmt == FLAG or col.key in CENTERED else None))
             row += 1
     widths = {"unit": 22, "unit_kind": 13, "grade": 7, "rank": 6, "suggestion": 7, "composite": 9}
     for j, col in enumerate(cols, start=1):
@@ -467,14 +494,56 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
 
 
 REVIEW_SHEETS = ["排名汇总", "单位记分卡", "得分明细", "任务台账", "逾期清单", "申请时效明细", "表扬约谈", "通报"]
+# The printable workbook the 月度考评 page offers: the request steps are summarised per unit and
+# step; their row-by-row detail (hundreds of thousands of rows at province scale) is its own download.
+SUMMARY_SHEET = "申请时效汇总"
+PRINTABLE_REVIEW_SHEETS = [SUMMARY_SHEET if s == "申请时效明细" else s for s in REVIEW_SHEETS]
+DETAIL_DOWNLOAD = "下载申请时效明细（CSV）"
+TIMELINESS_COLS = [
+    Col("code", "申请编号"), Col("requester", "申请单位"), Col("provider", "提供单位"), Col("step_name", "环节"),
+    Col("responsible", "责任单位"), Col("started_on", "起算日期", DATE), Col("deadline", "办理时限", DATE),
+    Col("done_on", "办理日期", DATE), Col("status_name", "状态"), Col("workdays_overdue", "超时工作日", INTEGER),
+    Col("rule", "适用规则"),
+]
+SUMMARY_COLS = [
+    Col("responsible", "责任单位"), Col("step_name", "环节"), Col("steps", "到期环节数", INTEGER),
+    Col("on_time", "按时", INTEGER), Col("late", "超时办结", INTEGER), Col("overdue", "逾期未办", INTEGER),
+    Col("most_overdue", "最长超时工作日", INTEGER),
+]
+
+
+def timeliness_summary_frame(detail: pl.DataFrame) -> pl.DataFrame:
+    """timeliness_frame summarised per responsible unit and step: steps due in the month, how many
+    were done on time, done late and still overdue at the month's end, and the longest overrun;
+    units with steps still overdue first."""
+    count = {k: (pl.col("status") == k).sum().cast(pl.Int64).alias(k) for k in ("on_time", "late", "overdue")}
+    return (
+        detail.group_by("responsible", "step", "step_name")
+        .agg(pl.len().cast(pl.Int64).alias("steps"), *count.values(),
+             pl.col("workdays_overdue").max().alias("most_overdue"))
+        .sort(["overdue", "late", "responsible", "step"], descending=[True, True, False, True], nulls_last=True)
+    )
+
+
+def timeliness_csv(facts, month: str) -> bytes:
+    """The 申请时效明细 of `month` as its own download: a neutralised CSV with the sheet's headers
+    (dates as 2023-09-30, n/a as an empty cell)."""
+    from reports.csv_export import frame_to_csv_bytes
+
+    frame = timeliness_frame(facts, month).select([pl.col(c.key).alias(c.label) for c in TIMELINESS_COLS])
+    return frame_to_csv_bytes(frame)
 
 
 def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.DataFrame | None = None,
-                    prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> bytes:
+                    prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None,
+                    detail: bool = True) -> bytes:
     """The monthly review (月度考评) as of the month's last day; `bulletin` is the office's edited
     通报 text (default: reports.bulletin.bulletin_text). `card`, `prev` (the scorecards of the
     month and of the previous month) and `points` default to a computation; the data layer passes
-    the frozen figures of published months."""
+    the frozen figures of published months. With `detail` (sheets REVIEW_SHEETS) every request
+    step due in the month is a row of 申请时效明细; without it (PRINTABLE_REVIEW_SHEETS) a
+    申请时效汇总 sheet summarises them per unit and step and names the page's CSV download
+    (timeliness_csv) that holds the rows."""
     from metrics.points import unit_points
     from reports.bulletin import bulletin_text
 
@@ -519,12 +588,14 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
         Col("due", "截止日期", DATE), Col("workdays", "逾期工作日", INTEGER),
     ], note="共享申请：初审时限为收到后第3个工作日，答复时限为转送后第10个工作日（不含当日）；任务：按附件2完成时限。")
 
-    table_sheet(wb, "申请时效明细", f"共享申请办理时效明细（截止日期在{cn_month(month)}）", timeliness_frame(facts, month), [
-        Col("code", "申请编号"), Col("requester", "申请单位"), Col("provider", "提供单位"), Col("step_name", "环节"),
-        Col("responsible", "责任单位"), Col("started_on", "起算日期", DATE), Col("deadline", "办理时限", DATE),
-        Col("done_on", "办理日期", DATE), Col("status_name", "状态"), Col("workdays_overdue", "超时工作日", INTEGER),
-        Col("rule", "适用规则"),
-    ])
+    steps = timeliness_frame(facts, month)
+    if detail:
+        table_sheet(wb, "申请时效明细", f"共享申请办理时效明细（截止日期在{cn_month(month)}）", steps, TIMELINESS_COLS)
+    else:
+        table_sheet(wb, SUMMARY_SHEET, f"共享申请办理时效汇总（截止日期在{cn_month(month)}）",
+                    timeliness_summary_frame(steps), SUMMARY_COLS,
+                    note=f"按责任单位和环节汇总，截至{cn_date(as_of)}；逐条明细共{steps.height}条，不在本工作簿中，"
+                         f"请在“月度考评”页面点击“{DETAIL_DOWNLOAD}”。")
 
     table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of, card), [
         Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),

@@ -14,7 +14,7 @@ LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改�
           "catalog_code": "目录编码"}
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=2, show_spinner=False)
 def _bulletin_docx(text: str) -> bytes:
     from reports.docx_official import bulletin_docx
 
@@ -26,7 +26,8 @@ def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -
     if bulletin:
         from reports.docx_official import font_report
 
-        st.download_button("下载通报（Word，公文格式）", _bulletin_docx(bulletin), file_name=f"通报_{month}.docx",
+        st.download_button("下载通报（Word，公文格式）", widgets.deferred(_bulletin_docx, bulletin),
+                           file_name=f"通报_{month}.docx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            key="review_bulletin_docx", help="；".join(font_report()) or None)
     frames = cache.view("review_supervision", scope, month)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -80,6 +83,13 @@ def csv_download(shown: pl.DataFrame, key: str, file_name: str = "表格数据.c
     """A download of `shown` as a neutralised CSV; the file is built only when clicked."""
     st.download_button(label, lambda: frame_to_csv_bytes(shown), file_name=file_name, mime="text/csv",
                        key=key, on_click="ignore", type="tertiary", icon=":material/download:")
+
+
+def deferred(build: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """`build(*args)` as st.download_button's deferred data: the file is built when the button is
+    clicked (in Streamlit's download request, outside the page run), never on a rerun. `args` are
+    the values at this run, so later typing in a text box changes nothing until the next click."""
+    return functools.partial(build, *args)
 
 
 def show_figure(fig: go.Figure, key: str | None = None) -> None:

@@ -132,11 +132,17 @@ def test_review_workbook_downloads_and_opens(page, county_server):
     goto_nav(page, "月度考评")
     data = _download(page, "下载月度考评工作簿")
     wb = load_workbook(io.BytesIO(data))
-    for sheet in ("排名汇总", "单位记分卡", "任务台账", "逾期清单", "申请时效明细"):
+    for sheet in ("排名汇总", "单位记分卡", "任务台账", "逾期清单", "申请时效汇总"):
         assert sheet in wb.sheetnames, wb.sheetnames
     assert any("通报" in name for name in wb.sheetnames), wb.sheetnames
     assert wb["排名汇总"].max_row > 10  # a county has dozens of units
     assert not _formulas(wb)
+    # the request steps of the month: summarised in the workbook, row by row in their own download
+    assert "逐条明细" in wb["申请时效汇总"]["A2"].value
+    detail = _download(page, "下载申请时效明细（CSV）").decode("utf-8-sig").splitlines()
+    assert detail[0].startswith("申请编号,申请单位,提供单位,环节,责任单位")
+    due = sum(r[2] for r in wb["申请时效汇总"].iter_rows(min_row=4, values_only=True))
+    assert len(detail) - 1 == due > 0
 
 
 def test_scorecard_workbook_downloads_and_opens(page, county_server):

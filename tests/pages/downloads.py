@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -27,6 +28,20 @@ def capture_downloads(monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
     monkeypatch.setattr(MediaFileManager, "add_deferred", capture_deferred)
     return files
+
+
+def capture_deferred(monkeypatch) -> dict[str, Callable[[], bytes]]:
+    """(For a fixture.) The builder each page hands to st.download_button as deferred data, by file
+    name, NOT called: the test calls it, as a click would, to check that nothing was built before."""
+    builders: dict[str, Callable[[], bytes]] = {}
+    original_deferred = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        builders[file_name] = data_callable
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return builders
 
 
 def csv_rows(data: bytes) -> list[list[str]]:

@@ -51,6 +51,18 @@ def test_ranking_bar_coloured_by_grade():
     assert list(fig.layout.yaxis.categoryarray) == ["乙", "甲"]   # lowest at the bottom
 
 
+def test_ranking_bar_draws_at_most_the_lowest_limit():
+    frame = pl.DataFrame({"unit": [f"单位{i:03d}" for i in range(150)],
+                          "composite": [100.0 - i * 0.5 for i in range(150)], "grade": ["合格"] * 150})
+    fig = charts.ranking_bar(frame, "县直部门综合得分排名", limit=60)
+    drawn = [y for t in fig.data for y in t.y]
+    assert len(drawn) == 60 and set(drawn) == {f"单位{i:03d}" for i in range(90, 150)}   # the 60 lowest
+    assert list(fig.layout.yaxis.categoryarray)[0] == "单位149"                          # lowest at the bottom
+    assert fig.layout.title.text == "县直部门综合得分排名（得分最低的60个单位）"
+    small = charts.ranking_bar(frame.head(60), "县直部门综合得分排名", limit=60)
+    assert small.layout.title.text == "县直部门综合得分排名" and sum(len(t.y) for t in small.data) == 60
+
+
 def test_trend_lines_draw_rates_as_percentages():
     frame = pl.DataFrame({"as_of": [dt.date(2023, 9, 30), dt.date(2023, 10, 31)],
                           "reply_ontime_rate": [0.5, 0.75], "composite": [60.0, 70.0]})

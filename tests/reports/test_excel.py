@@ -11,7 +11,14 @@ import pytest
 from openpyxl import load_workbook
 
 from metrics.scorecard import SCORECARD_COLUMNS
-from reports.excel import PERCENT, REVIEW_SHEETS, review_workbook, scorecard_workbook
+from reports.excel import (
+    PERCENT,
+    PRINTABLE_REVIEW_SHEETS,
+    REVIEW_SHEETS,
+    review_workbook,
+    scorecard_workbook,
+    timeliness_csv,
+)
 
 AS_OF = dt.date(2023, 9, 30)
 
@@ -152,6 +159,30 @@ def test_review_timeliness_and_ranking(facts):
     police = [r for r in cards.iter_rows(min_row=4) if r[0].value == "县公安局" and r[2].value == "目录挂接率"]
     # GA-001 mounted 2023-06-15, GA-002 never: 1/2 both at the end of September and of August
     assert [(c.value, c.number_format) for c in police[0][3:6]] == [(0.5, PERCENT), (0.5, PERCENT), (0, PERCENT)]
+
+
+def test_printable_review_summarises_the_request_steps_and_the_detail_is_its_own_csv(facts):
+    from tests.pages.downloads import csv_rows
+
+    wb = _book(review_workbook(facts, "2023-09", detail=False))
+    assert wb.sheetnames == PRINTABLE_REVIEW_SHEETS and "申请时效明细" not in wb.sheetnames
+    assert_no_formulas(wb)
+    ws = wb["申请时效汇总"]
+    assert_printable(ws)
+    assert ws.freeze_panes == "A4"
+    assert ws["A1"].value == "共享申请办理时效汇总（截止日期在2023年9月）"
+    assert ws["A2"].value == ("按责任单位和环节汇总，截至2023年9月30日；逐条明细共1条，不在本工作簿中，"
+                              "请在“月度考评”页面点击“下载申请时效明细（CSV）”。")
+    assert [c.value for c in ws[3]] == ["责任单位", "环节", "到期环节数", "按时", "超时办结", "逾期未办", "最长超时工作日"]
+    assert [r for r in ws.iter_rows(min_row=4, values_only=True)] == [("县大数据发展中心", "初审", 1, 0, 0, 1, 16)]
+    # the other sheets are those of the whole workbook
+    whole = _book(review_workbook(facts, "2023-09"))
+    assert [c.value for c in wb["排名汇总"]["C"]] == [c.value for c in whole["排名汇总"]["C"]]
+    rows = csv_rows(timeliness_csv(facts, "2023-09"))
+    assert rows[0] == [c.value for c in whole["申请时效明细"][3]]
+    assert rows[1][:10] == ["SQ-2", "县民政局", "县公安局", "初审", "县大数据发展中心", "2023-09-01", "2023-09-06",
+                            "", "逾期未办", "16"]
+    assert len(rows) == 2
 
 
 def test_bulletin_names_the_overdue_request(facts):

@@ -1,0 +1,36 @@
+"""The downloads of 月度考评: the printable review workbook and the request-step detail it leaves
+out (a CSV), each built only when its button is clicked (deferred data), never on a rerun of the
+page nor on each keystroke in the 通报 box. A published month's workbook is the one frozen at
+publication plus a 差异 sheet (data.publish.review_workbook_for)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data.db import Database, get_db
+from data.publish import review_workbook_for, timeliness_csv_for
+from reports.excel import DETAIL_DOWNLOAD
+from ui import widgets
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _workbook(db_path: str, version: int, month: str, bulletin: str | None) -> bytes:
+    return review_workbook_for(get_db(db_path), month, bulletin=bulletin, detail=False)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _detail(db_path: str, version: int, month: str) -> bytes:
+    return timeliness_csv_for(get_db(db_path), month)
+
+
+def draw_downloads(db: Database, month: str, bulletin: str | None) -> None:
+    """`bulletin`: the text in the 通报 box at this run (None for a published month)."""
+    c1, c2 = st.columns(2)
+    c1.download_button("下载月度考评工作簿", widgets.deferred(_workbook, str(db.path), db.version, month, bulletin),
+                       file_name=f"月度考评_{month}.xlsx", mime=XLSX, on_click="ignore", key="review_download")
+    c2.download_button(DETAIL_DOWNLOAD, widgets.deferred(_detail, str(db.path), db.version, month),
+                       file_name=f"申请时效明细_{month}.csv", mime="text/csv", on_click="ignore",
+                       key="review_detail_download")
+    st.caption("工作簿按A4横向打印，共享申请各环节按单位汇总；逐条明细数据量大，单独下载（CSV，可用Excel打开）。")
