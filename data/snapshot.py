@@ -267,8 +267,28 @@ def month_end_history(db: Database, end: dt.date, months: int = 12) -> pl.DataFr
                   lambda f: monthly_trend(f, end, months, card=lambda day: card_at(db, day)))
 
 
-def warm_up(db: Database, as_of: dt.date | None = None) -> None:
-    """Compute today's snapshot and its 12 month-ends (what 总览 and 单位考评 read first)."""
+def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
+    """Compute today's snapshot and its 12 month-ends (what 总览 and 单位考评 read first).
+
+    Meant for a background thread, so it keeps out of the way of the database's own life: the
+    facts are read under the database's writer lock (closing the file, for a restore, takes that
+    lock too and so waits for the read instead of failing on a busy connection), and the rest
+    computes from those facts in memory only. When a write lands meanwhile (a new data version,
+    or the file closed) it stops: the pages compute the new version themselves. Returns whether it
+    went through."""
     day = as_of or dt.date.today()
-    snapshot(db, day).compute_all()
-    month_end_history(db, day)
+    with db._write_lock:  # noqa: SLF001 - the one lock close() and every write take
+        if getattr(db, "_closed", False):
+            return False
+        load_facts(db)
+        version = db.version
+    part = snapshot(db, day)
+    steps = [lambda name=name: getattr(part, name) for name in (
+        "scorecard", "points", "step_counts", "catalog_counts", "warnings", "milestone_status",
+        "milestone_criteria", "milestone_gaps")]
+    steps.append(lambda: month_end_history(db, day))
+    for step in steps:
+        if db.version != version or getattr(db, "_closed", False):
+            return False
+        step()
+    return True

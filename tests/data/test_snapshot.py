@@ -199,3 +199,21 @@ def test_a_failed_computation_is_not_kept(county):
     with pytest.raises(RuntimeError):
         memo.get(("p", 1, "x"), boom)
     assert memo.get(("p", 1, "x"), lambda: 5) == 5
+
+
+def test_the_warm_up_fills_todays_snapshot_and_history(county, monkeypatch):
+    day = dt.date(2023, 10, 31)
+    assert snap.warm_up(county, day)
+    calls = []
+    monkeypatch.setattr(m_scorecard, "indicators", lambda *a, **k: calls.append(a) or None)
+    views.unit_trend(ADMIN, county, day, sc.WEIBAN)  # 单位考评's line: nothing left to compute
+    views.milestones(ADMIN, county, day)
+    assert calls == []
+
+
+def test_the_warm_up_stops_on_a_closed_database(db_path):
+    from data.db import close_db, get_db
+
+    database = get_db(db_path)
+    close_db(db_path)
+    assert snap.warm_up(database, dt.date(2023, 10, 31)) is False
