@@ -224,19 +224,19 @@ class Snapshot:
     def milestone_status(self) -> pl.DataFrame:
         from metrics.milestones import milestone_status
 
-        return self._part("milestone_status", lambda f: milestone_status(f, self.as_of, self.indicators))
+        return self._part("milestone_status", lambda f: milestone_status(f, self.as_of, self.indicators, self.assignments))
 
     @property
     def milestone_criteria(self) -> pl.DataFrame:
         from metrics.milestones import milestone_criteria
 
-        return self._part("milestone_criteria", lambda f: milestone_criteria(f, self.as_of, self.indicators))
+        return self._part("milestone_criteria", lambda f: milestone_criteria(f, self.as_of, self.indicators, self.assignments))
 
     @property
     def milestone_gaps(self) -> pl.DataFrame:
         from metrics.milestones import milestone_gaps
 
-        return self._part("milestone_gaps", lambda f: milestone_gaps(f, self.as_of, self.indicators))
+        return self._part("milestone_gaps", lambda f: milestone_gaps(f, self.as_of, self.indicators, self.assignments))
 
     def compute_all(self) -> None:
         """Every part the county pages read (the warm-up's work)."""
