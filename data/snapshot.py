@@ -16,9 +16,10 @@ invalidates every date of its database, not only the months from the write's dat
 docs/performance.md, "What remains").
 
 The cache is bounded by the estimated size of what it holds (Polars `estimated_size()`), not by a
-count of entries: the least recently used entries go first, and a single result larger than a
-quarter of the bound (the request steps of a province, hundreds of megabytes) is returned but not
-kept, so aggregates stay cached and step frames do not pile up.
+count of entries: the least recently used entries go first. A result larger than a quarter of the
+bound (the request steps of a province, hundreds of megabytes) does not enter it: only the latest
+such result is kept, apart, so one page's several lists of the same date share it while step
+frames of several dates never pile up.
 """
 
 from __future__ import annotations
@@ -69,10 +70,12 @@ class SizedMemo:
         self._pending: dict[tuple, Future] = {}
         self._lock = threading.Lock()
         self._bytes = 0
+        self._large: tuple[tuple, Any, int] | None = None  # the latest oversized result, kept apart
         self.computed = 0  # how many computations ran (tests and the benchmark read it)
 
     @property
     def bytes(self) -> int:
+        """Bytes held in the bounded part (the one oversized result kept apart not counted)."""
         return self._bytes
 
     def __len__(self) -> int:
@@ -80,12 +83,13 @@ class SizedMemo:
 
     def __contains__(self, key: tuple) -> bool:
         with self._lock:
-            return key in self._entries
+            return key in self._entries or (self._large is not None and self._large[0] == key)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+            self._large = None
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
         with self._lock:
@@ -93,6 +97,8 @@ class SizedMemo:
             if hit is not None:
                 self._entries.move_to_end(key)
                 return hit[0]
+            if self._large is not None and self._large[0] == key:
+                return self._large[1]
             future = self._pending.get(key)
             owner = future is None
             if owner:
@@ -118,6 +124,8 @@ class SizedMemo:
                 while self._bytes > self.max_bytes and self._entries:
                     _, (_, freed) = self._entries.popitem(last=False)
                     self._bytes -= freed
+            else:
+                self._large = (key, value, size)
         future.set_result(value)
         return value
 
@@ -127,6 +135,8 @@ class SizedMemo:
         stale = [k for k in self._entries if k[0] == path and k[1] < version]
         for k in stale:
             self._bytes -= self._entries.pop(k)[1]
+        if self._large is not None and self._large[0][0] == path and self._large[0][1] < version:
+            self._large = None
 
 
 _memo = SizedMemo(int(float(os.environ.get("DASHBOARD_CACHE_MB", DEFAULT_CACHE_MB)) * 2**20))

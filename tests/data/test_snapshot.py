@@ -184,7 +184,11 @@ def test_the_cache_is_bounded_by_size_not_by_count():
     assert ("p", 1, 39) in memo and ("p", 1, 0) not in memo  # the least recently used went first
     big = pl.DataFrame({"x": list(range(1000))})  # 8,000 bytes: more than a quarter of the bound
     assert memo.get(("p", 1, "big"), lambda: big) is big
-    assert ("p", 1, "big") not in memo
+    assert memo.bytes <= 10_000 and ("p", 1, 39) in memo  # it pushed none of the small ones out...
+    assert memo.get(("p", 1, "big"), lambda: None) is big  # ...and is kept apart, the latest one only
+    other = pl.DataFrame({"x": list(range(1001))})
+    memo.get(("p", 1, "big2"), lambda: other)
+    assert ("p", 1, "big") not in memo and ("p", 1, "big2") in memo
     # A newer data version of the same file drops the older version's entries.
     memo.get(("p", 2, 0), lambda: small)
     assert len(memo) == 1 and ("p", 2, 0) in memo
