@@ -9,7 +9,7 @@ Chinese page that says what to do, never a traceback.
 import streamlit as st
 
 from data.db import DatabaseLockedError, get_db
-from ui import auth, failsafe, navigation
+from ui import auth, cache, failsafe, navigation
 from ui.locale_css import apply_chinese_labels
 from ui.sidebar import render_sidebar
 
@@ -23,6 +23,7 @@ with failsafe.guard():
     except DatabaseLockedError as exc:  # the CLI holds the file read-write
         st.error(str(exc).partition(" / ")[0])
         st.stop()
+    cache.warm_up_in_background(db)  # once per process: today's figures computed before anyone asks
     scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
 
     render_sidebar(db, scope)

@@ -18,6 +18,7 @@ from data import views
 from data.db import Database
 from data.facts import load_facts
 from data.scope import PermissionDenied, Scope
+from data.snapshot import snapshot
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 
@@ -86,7 +87,7 @@ def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | Non
     3 working days) and workdays_overdue; `urgency` reads 逾期 / 3个工作日内到期 / 办理中 / 已办结."""
     unit = _unit_of(scope, unit_id)
     steps = views._steps(db, as_of).filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
-    warning = views._engine(db, as_of, "warning", _warning).filter(
+    warning = snapshot(db, as_of).warnings.filter(
         (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
     ).select("code", "step", "workdays_left")
     frame = steps.join(warning, on=["code", "step"], how="left").with_columns(
@@ -102,12 +103,6 @@ def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | Non
     order = pl.col("urgency").replace_strict(
         {"逾期": 0, "3个工作日内到期": 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
     return frame.sort([order, "deadline", "code"], nulls_last=True)
-
-
-def _warning(facts, as_of: dt.date) -> pl.DataFrame:
-    from metrics.monthly import warning_list
-
-    return warning_list(facts, as_of)
 
 
 def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:

@@ -5,16 +5,15 @@ rank, change) and its own unit's detail only: a function asked for another unit_
 PermissionDenied, and lists come back filtered to the own unit, whatever the page passes. Person
 names and phone numbers of other units are masked for 单位 (王*, 138****0001).
 
-Numbers come from the KPI engine (metrics/); the results of the expensive engine calls are
-memoised per (database file, data version, as-of date), so several views on one page share them.
+Numbers come from the KPI engine (metrics/) through data.snapshot: the expensive engine results
+are computed once per (database file, data version, as-of date) and shared by every view, page
+and session, in one cache bounded by size; trends read the month-end history kept there.
 Streamlit caching stays at the page edge (ui/cache.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 import polars as pl
@@ -24,49 +23,35 @@ from data.db import Database
 from data.facts import load_facts
 from data.publish import overlay_frozen
 from data.scope import PermissionDenied, Scope
+from data.snapshot import cached, month_end_history, snapshot
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 from metrics import requests as m_requests
 from metrics import scorecard as m_scorecard
-from metrics import tasks as m_tasks
 from metrics.registry import KPIS
 
 RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
 
-_memo: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
-_memo_lock = threading.Lock()
-_MEMO_SIZE = 48
-
-
 def _engine(db: Database, as_of: dt.date, name: str, fn: Callable) -> pl.DataFrame:
-    """fn(facts, as_of), computed once per (file, data version, as-of date)."""
-    key = (str(db.path), db.version, as_of, name)
-    with _memo_lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            return _memo[key]
-    result = fn(load_facts(db), as_of)
-    with _memo_lock:
-        _memo[key] = result
-        while len(_memo) > _MEMO_SIZE:
-            _memo.popitem(last=False)
-    return result
+    """fn(facts, as_of), computed once per (file, data version, as-of date) in the shared,
+    size-bounded cache of data.snapshot."""
+    return cached(db, ("view", as_of, name), lambda facts: fn(facts, as_of))
 
 
 def _indicators(db: Database, as_of: dt.date) -> pl.DataFrame:
-    return _engine(db, as_of, "indicators", m_scorecard.indicators)
+    return snapshot(db, as_of).indicators
 
 
 def _scorecard(db: Database, as_of: dt.date) -> pl.DataFrame:
-    return _engine(db, as_of, "scorecard", m_scorecard.scorecard)
+    return snapshot(db, as_of).scorecard
 
 
 def _assignments(db: Database, as_of: dt.date) -> pl.DataFrame:
-    return _engine(db, as_of, "assignments", m_tasks.assignment_status)
+    return snapshot(db, as_of).assignments
 
 
 def _steps(db: Database, as_of: dt.date) -> pl.DataFrame:
-    return _engine(db, as_of, "steps", m_requests.request_steps)
+    return snapshot(db, as_of).steps
 
 
 def _own(scope: Scope, frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
@@ -242,9 +227,8 @@ def _unit_points(db: Database, as_of: dt.date) -> pl.DataFrame:
     """Points per indicator of every unit as of D (metrics.points); frozen when D is the last day
     of a published month."""
     from data.publish import points_at
-    from metrics.points import unit_points
 
-    return _engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: unit_points(f, d)))
+    return _engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: snapshot(db, d).points))
 
 
 def rows_behind(scope: Scope, db: Database, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
@@ -261,10 +245,9 @@ def unit_trend(scope: Scope, db: Database, as_of: dt.date, unit_id: int, months:
 
 
 def _trend(db: Database, as_of: dt.date, months: int) -> pl.DataFrame:
-    """Every unit's month-end scorecards (the costly part of both trends, computed once)."""
-    from metrics.trend import monthly_trend
-
-    return _engine(db, as_of, f"trend{months}", lambda f, d: monthly_trend(f, d, months=months))
+    """Every unit's month-end scorecards (the costly part of both trends): read from the month-end
+    history, so a new date computes only the months not yet computed at this data version."""
+    return month_end_history(db, as_of, months)
 
 
 def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -> pl.DataFrame:
@@ -278,17 +261,13 @@ def county_trend(scope: Scope, db: Database, as_of: dt.date, months: int = 12) -
 def milestones(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Per milestone: status (已达成/未达成/未到期), units_applicable, units_meeting, units_missing..."""
     _require_overview(scope)
-    from metrics.milestones import milestone_status
-
-    return _engine(db, as_of, "milestones", lambda f, d: milestone_status(f, d, _indicators(db, d)))
+    return snapshot(db, as_of).milestone_status
 
 
 def milestone_criteria(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Per criterion in force at D: code, label (达标线), applicable (N), meeting (n), share, failing."""
     _require_overview(scope)
-    from metrics.milestones import milestone_criteria as _criteria
-
-    return _engine(db, as_of, "milestone_criteria", lambda f, d: _criteria(f, d, _indicators(db, d)))
+    return snapshot(db, as_of).milestone_criteria
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -361,6 +340,20 @@ def step_rates(steps: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
     return out.with_columns(rate=pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged")))
 
 
+def _count_rates(counts: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+    """step_rates over the step counts of data.snapshot (step, provider_id, status, n): the same
+    figures without keeping the steps themselves."""
+    judged = counts.filter(pl.col("status") != "pending")
+
+    def of(status: str) -> pl.Expr:
+        return pl.col("n").filter(pl.col("status") == status).sum().cast(pl.UInt32)
+
+    aggs = [pl.col("n").sum().cast(pl.UInt32).alias("judged"),
+            of("on_time").alias("on_time"), of("late").alias("late"), of("overdue").alias("overdue")]
+    out = judged.group_by(by).agg(aggs) if by else judged.select(aggs)
+    return out.with_columns(rate=pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged")))
+
+
 def refusals_lacking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Refusals replied by D that lack a legal basis or a reason; 单位: own."""
     frame = _own(scope, m_requests.refusals(load_facts(db), as_of), "requester_id", "provider_id")
@@ -371,9 +364,7 @@ def refusals_lacking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame
 
 def warning_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Open steps falling due within the warning window (预警); 单位: own."""
-    from metrics.monthly import warning_list as _warning_list
-
-    frame = _own(scope, _engine(db, as_of, "warning", _warning_list), "requester_id", "provider_id")
+    frame = _own(scope, snapshot(db, as_of).warnings, "requester_id", "provider_id")
     frame = _with_name(frame, db, "requester_id", "requester")
     return _with_name(frame, db, "provider_id", "provider")
 
@@ -452,9 +443,7 @@ def milestone_gaps(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """What is still missing, per milestone and unit: code, unit_id, unit, item, detail (the unit's
     value or the task's status), criterion, label (the 达标线), value."""
     _require_overview(scope)
-    from metrics.milestones import milestone_gaps as _gaps
-
-    return _engine(db, as_of, "gaps", lambda f, d: _gaps(f, d, _indicators(db, d)))
+    return snapshot(db, as_of).milestone_gaps
 
 
 def best_worst(scope: Scope, db: Database, as_of: dt.date, n: int = 3) -> pl.DataFrame:
@@ -506,15 +495,16 @@ def headline(scope: Scope, db: Database, as_of: dt.date) -> list[dict]:
         return facts.requests.filter(pl.col("received_on").is_between(pl.lit(lo), pl.lit(hi))).height
 
     def figures(day: dt.date) -> dict[str, tuple[str, float | int | None]]:
-        board = _scorecard(db, day)
-        items = m_catalog.catalog_items_as_of(facts, day)
-        steps = _steps(db, day)
-        review = step_rates(steps.filter(pl.col("step") == "review"))["rate"][0]
-        reply = step_rates(steps.filter(pl.col("step") == "reply"))["rate"][0]
+        snap = snapshot(db, day)
+        board = snap.scorecard
+        items = snap.catalog_counts
+        counts = snap.step_counts
+        review = _count_rates(counts.filter(pl.col("step") == "review"))["rate"][0]
+        reply = _count_rates(counts.filter(pl.col("step") == "reply"))["rate"][0]
         return {
             "已明确分管领导和经办人的单位": ("count", int(board["contacts_named"].fill_null(0).sum())),
-            "已发布目录（条）": ("count", items.height),
-            "已挂接目录（条）": ("count", int(items["mounted"].sum())),
+            "已发布目录（条）": ("count", items["published"]),
+            "已挂接目录（条）": ("count", items["mounted"]),
             "初审按时率（全县）": ("rate", review),
             "答复按时率（全县）": ("rate", reply),
             "红灯任务（个）": ("count", int(board["red_lights"].sum())),
@@ -554,7 +544,7 @@ def task_timeline(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 def county_request_rates(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """County-wide on-time rates per step ('review', 'reply'): judged, on_time, late, overdue, rate.
     Aggregates of every unit, which every role may read."""
-    rates = step_rates(_steps(db, as_of), "step")
+    rates = _count_rates(snapshot(db, as_of).step_counts, "step")
     steps = pl.DataFrame({"step": ["review", "reply"]})
     return steps.join(rates, on="step", how="left").with_columns(
         pl.col("judged", "on_time", "late", "overdue").fill_null(0)
@@ -564,8 +554,8 @@ def county_request_rates(scope: Scope, db: Database, as_of: dt.date) -> pl.DataF
 def provider_rates(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Reply on-time rate per providing unit (unit_id, unit, unit_kind, judged, on_time, late,
     overdue, rate); 单位: its own row."""
-    reply = _own(scope, _steps(db, as_of), "provider_id").filter(pl.col("step") == "reply")
-    rates = step_rates(reply, "provider_id").rename({"provider_id": "unit_id"})
+    reply = _own(scope, snapshot(db, as_of).step_counts, "provider_id").filter(pl.col("step") == "reply")
+    rates = _count_rates(reply, "provider_id").rename({"provider_id": "unit_id"})
     return _with_name(rates, db).join(_names(db).select("unit_id", "unit_kind"), on="unit_id", how="left").sort(
         "rate", "unit_id", nulls_last=True)
 

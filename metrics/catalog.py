@@ -20,15 +20,18 @@ def catalog_items_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         schema={"update_cycle": pl.String, "cycle_days": pl.Int32},
     )
     # The latest update on or before D from the update history (updates after D are invisible).
+    # Loaded from the database, items and history share an integer key `item` (data.facts): the
+    # group-by over millions of updates runs on it; hand-built facts join on the code.
+    key = "item" if "item" in facts.catalog_updates.columns and "item" in facts.catalog.columns else "code"
     history = (
         facts.catalog_updates.filter(pl.col("updated_on") <= d)
-        .group_by("code")
+        .group_by(key)
         .agg(pl.col("updated_on").max().alias("_history_last"))
     )
     return (
         facts.catalog.filter(pl.col("published_on") <= d)
         .join(cycles, on="update_cycle", how="left")
-        .join(history, on="code", how="left")
+        .join(history, on=key, how="left")
         .with_columns(
             unit_id=pl.col("unit_id").cast(pl.Int64),
             # Last update as of D: the history's latest ≤ D, else last_updated_on if ≤ D (a database
@@ -58,6 +61,7 @@ def catalog_items_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             # null for 不定期 (and any unknown cycle): left out of the freshness rate
             fresh=pl.when(pl.col("cycle_days").is_not_null()).then(pl.col("age_days") <= pl.col("cycle_days")),
         )
+        .drop("item", strict=False)
     )
 
 

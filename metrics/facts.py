@@ -34,7 +34,9 @@ class Facts:
     sla: pl.DataFrame           # effective_from, review_days, reply_days, name
     settings: dict = field(default_factory=dict)  # see data.plan.DEFAULT_SETTINGS
     # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
-    # empty by default so hand-built fixtures without a history keep working.
+    # empty by default so hand-built fixtures without a history keep working. Loaded from the
+    # database it holds (item, updated_on) instead, `item` being the integer key that `catalog`
+    # carries too (data.facts), so the engine groups millions of updates on an integer.
     catalog_updates: pl.DataFrame = field(default_factory=lambda: empty_catalog_updates())
     # milestone, criterion (indicator code or 'task:N'), effective_from, op, threshold, unit_kinds,
     # active, note: the milestone criteria (metrics.milestones); the plan's defaults unless loaded.

@@ -154,10 +154,11 @@ def _value_text(code: pl.Expr, value: pl.Expr) -> pl.Expr:
     )
 
 
-def criterion_results(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+def criterion_results(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None,
+                      status: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (milestone, criterion, applicable unit): code, criterion, label, op, threshold,
     unit_id, unit, unit_kind, value (null for a task), value_text (the task's status for a task),
-    meets."""
+    meets. `frame` (indicators) and `status` (assignment_status) when the caller already has them."""
     criteria = criteria_in_force(facts, as_of)
     units = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"),
                                pl.col("kind").alias("unit_kind"))
@@ -180,7 +181,9 @@ def criterion_results(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None =
         ))
     task_crit = criteria.filter(pl.col("task_no").is_not_null())
     if task_crit.height:
-        status = assignment_status(facts, as_of).select(
+        if status is None:
+            status = assignment_status(facts, as_of)
+        status = status.select(
             pl.col("task_no").cast(pl.Int64), pl.col("unit_id").cast(pl.Int64), "status", "is_ongoing")
         joined = task_crit.join(status, on="task_no").join(units, on="unit_id")
         parts.append(joined.with_columns(
@@ -201,12 +204,13 @@ def criterion_results(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None =
     )
 
 
-def milestone_criteria(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+def milestone_criteria(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None,
+                       status: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per criterion in force at D: code, criterion, label (达标线), op, threshold, unit_kinds,
     effective_from, applicable (N units), meeting (n), share (n / N, null when N = 0) and failing
     (a list of '单位（现值）')."""
     criteria = criteria_in_force(facts, as_of)
-    results = criterion_results(facts, as_of, frame)
+    results = criterion_results(facts, as_of, frame, status)
     summary = results.group_by("code", "criterion").agg(
         pl.len().alias("applicable"),
         pl.col("meets").sum().alias("meeting"),
@@ -225,11 +229,12 @@ def milestone_criteria(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None 
     )
 
 
-def milestone_gaps(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+def milestone_gaps(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None,
+                   status: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (milestone, unit, criterion missed): code, unit_id, unit, item (the indicator's
     label or '任务N'), detail (the unit's value or the task's status), then criterion, label
     (the 达标线), value (null for a task)."""
-    return _gaps(criterion_results(facts, as_of, frame))
+    return _gaps(criterion_results(facts, as_of, frame, status))
 
 
 def _gaps(results: pl.DataFrame) -> pl.DataFrame:
@@ -243,11 +248,12 @@ def _gaps(results: pl.DataFrame) -> pl.DataFrame:
     ).sort("code", "unit_id", "item")
 
 
-def milestone_status(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+def milestone_status(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None,
+                     status: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per milestone: code, due_date, title, requirement, met, status (已达成/未达成/未到期),
     units_missing, missing (a list of '单位：缺项（现值）' lines), units_applicable (units at least
     one criterion applies to), units_meeting, criteria (how many criteria are in force)."""
-    results = criterion_results(facts, as_of, frame)
+    results = criterion_results(facts, as_of, frame, status)
     per_unit = results.group_by("code", "unit_id").agg(pl.col("meets").all())
     units = per_unit.group_by("code").agg(
         pl.len().alias("units_applicable"),

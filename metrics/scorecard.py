@@ -34,10 +34,12 @@ def round_half_away(expr: pl.Expr, places: int) -> pl.Expr:
     return (expr.sign() * ((expr.abs() * scale + 0.5 + 1e-9).floor()) / scale)
 
 
-def indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+def indicators(facts: Facts, as_of: dt.date, status: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per unit: unit_id, unit, unit_kind, every indicator of the registry (null = n/a)
-    and the detail columns the pages show beside them (dates, 按期 flags, 未评估)."""
-    status = assignment_status(facts, as_of)
+    and the detail columns the pages show beside them (dates, 按期 flags, 未评估). `status` is
+    metrics.tasks.assignment_status(facts, as_of) when the caller already has it."""
+    if status is None:
+        status = assignment_status(facts, as_of)
     units = facts.units.select(
         pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"), pl.col("kind").alias("unit_kind")
     )
@@ -122,14 +124,17 @@ def suggestion_expr(office: int | None, top_n: int, min_units: int, interview_li
     )
 
 
-def scorecard(facts: Facts, as_of: dt.date) -> pl.DataFrame:
-    """The scorecard of every unit as of D (see docs/architecture.md, Engine API)."""
+def scorecard(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The scorecard of every unit as of D (see docs/architecture.md, Engine API). `frame` is
+    indicators(facts, as_of) when the caller already has it (data.snapshot shares one)."""
     penalty = float(setting(facts, "red_light_penalty"))
     top_n = int(setting(facts, "praise_top_n"))
     interview_lights = int(setting(facts, "interview_red_lights"))
     fail = setting(facts, "fail_grade")
     weights = weights_of(facts)
-    frame = indicators(facts, as_of).with_columns(composite=composite_expr(weights, penalty))
+    if frame is None:
+        frame = indicators(facts, as_of)
+    frame = frame.with_columns(composite=composite_expr(weights, penalty))
     # Grade and rank read the composite as displayed (2 decimals): a unit shown 90.00 is 优秀,
     # and two units shown with the same figure share a rank.
     shown = round_half_away(pl.col("composite"), 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 
@@ -40,16 +41,24 @@ def trend_points(end: dt.date, months: int = 12, start: dt.date | None = None) -
     return points[::-1]
 
 
-def monthly_trend(facts: Facts, end: dt.date, months: int = 12) -> pl.DataFrame:
+Card = Callable[[dt.date], pl.DataFrame]
+
+
+def monthly_trend(facts: Facts, end: dt.date, months: int = 12, card: Card | None = None) -> pl.DataFrame:
     """Per unit per point: month ('YYYY-MM'), as_of, and the scorecard columns. Points start at the
-    plan's start month (none at all when `end` is before it)."""
+    plan's start month (none at all when `end` is before it). `card(day)` gives the scorecard at a
+    day (default: computed from the facts); data.snapshot passes its month-end history so a new
+    date reuses the months already computed."""
+    if card is None:
+        def card(day: dt.date) -> pl.DataFrame:
+            return scorecard(facts, day)
     points = trend_points(end, months, plan_start(facts))
     frames = [
-        scorecard(facts, day).with_columns(month=pl.lit(day.strftime("%Y-%m")), as_of=pl.lit(day))
+        card(day).with_columns(month=pl.lit(day.strftime("%Y-%m")), as_of=pl.lit(day))
         for day in points
     ]
     if not frames:
-        empty = scorecard(facts, end).clear()
+        empty = card(end).clear()
         frames = [empty.with_columns(month=pl.lit(None, dtype=pl.String), as_of=pl.lit(None, dtype=pl.Date))]
     out = pl.concat(frames)
     return out.select("month", "as_of", *[c for c in out.columns if c not in ("month", "as_of")])
@@ -74,13 +83,16 @@ def county_trend(facts: Facts, end: dt.date, months: int = 12, trend: pl.DataFra
     )
 
 
-def change_since_last_month(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+def change_since_last_month(facts: Facts, as_of: dt.date, card: Card | None = None) -> pl.DataFrame:
     """Each unit's composite, grade and rank at D beside those at the end of the previous month.
     rank_change > 0 means the unit moved up. A previous month before the plan's start month was not
-    scored: the previous columns are then empty."""
-    now = scorecard(facts, as_of)
+    scored: the previous columns are then empty. `card` as in monthly_trend."""
+    if card is None:
+        def card(day: dt.date) -> pl.DataFrame:
+            return scorecard(facts, day)
+    now = card(as_of)
     before = previous_month_end(as_of)
-    prev_card = scorecard(facts, before)
+    prev_card = card(before)
     if before < plan_start(facts):
         prev_card = prev_card.clear()
     prev = prev_card.select(

@@ -9,6 +9,7 @@ core (data.views, metrics) is what the tests call directly.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import streamlit as st
@@ -50,3 +51,30 @@ def view(name: str, scope: Scope, *args: Any) -> Any:
         # However the page was reached or what it passed: a Chinese refusal, nothing else.
         st.error(str(exc))
         st.stop()
+
+
+_warmed: set[str] = set()
+_warm_lock = threading.Lock()
+
+
+def warm_up_in_background(database: Database) -> threading.Thread | None:
+    """Once per database file and process: compute today's snapshot and its 12 month-ends in a
+    daemon thread (data.snapshot.warm_up), so the first user after a start does not pay for them.
+    The cache it fills is the one every session reads; a failure there only means no warm-up."""
+    from data.snapshot import warm_up
+
+    path = str(database.path)
+    with _warm_lock:
+        if path in _warmed:
+            return None
+        _warmed.add(path)
+
+    def run() -> None:
+        try:
+            warm_up(database)
+        except Exception:  # noqa: BLE001 - the pages compute (and report) whatever failed here
+            pass
+
+    thread = threading.Thread(target=run, name="dashboard-warm-up", daemon=True)
+    thread.start()
+    return thread

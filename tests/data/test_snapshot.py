@@ -1,0 +1,223 @@
+"""data.snapshot: the shared per-date results and the month-end history give exactly what the
+engine computes directly, a committed write is seen by the next read, and one version computes once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from data import snapshot as snap
+from data import views
+from data.facts import load_facts
+from data.scope import Scope
+from metrics import scorecard as m_scorecard
+from metrics.milestones import milestone_status
+from metrics.monthly import warning_list
+from metrics.points import unit_points
+from metrics.requests import request_steps
+from metrics.tasks import assignment_status
+from metrics.trend import change_since_last_month, monthly_trend
+from tests.pages import small_county as sc
+
+ADMIN = Scope(**sc.ADMIN)
+FIRST, LAST = dt.date(2023, 5, 1), dt.date(2024, 3, 31)
+days = st.integers(min_value=0, max_value=(LAST - FIRST).days).map(lambda n: FIRST + dt.timedelta(days=n))
+
+
+@pytest.fixture
+def county(db):
+    sc.fill(db)
+    return db
+
+
+def assert_snapshot_is_direct(db, day: dt.date) -> None:
+    facts = load_facts(db)
+    part = snap.snapshot(db, day)
+    assert_frame_equal(part.indicators, m_scorecard.indicators(facts, day))
+    assert_frame_equal(part.scorecard, m_scorecard.scorecard(facts, day))
+    assert_frame_equal(part.points, unit_points(facts, day))
+    assert_frame_equal(part.assignments, assignment_status(facts, day))
+    assert_frame_equal(part.warnings, warning_list(facts, day))
+    assert_frame_equal(part.milestone_status, milestone_status(facts, day))
+    assert_frame_equal(snap.month_end_history(db, day), monthly_trend(facts, day))
+    # The county and provider rates from the step counts are those of the steps themselves.
+    steps = request_steps(facts, day)
+    assert_frame_equal(views.county_request_rates(ADMIN, db, day).sort("step"),
+                       pl.DataFrame({"step": ["review", "reply"]}).join(
+                           views.step_rates(steps, "step"), on="step", how="left")
+                       .with_columns(pl.col("judged", "on_time", "late", "overdue").fill_null(0)).sort("step"))
+    direct = views.step_rates(steps.filter(pl.col("step") == "reply"), "provider_id")
+    assert_frame_equal(views.provider_rates(ADMIN, db, day).select(
+        pl.col("unit_id").alias("provider_id"), "judged", "on_time", "late", "overdue", "rate"),
+        direct.with_columns(pl.col("provider_id").cast(pl.Int64)), check_row_order=False)
+    # The change since last month from the history equals the engine's own.
+    own = change_since_last_month(facts, day).select("unit_id", "composite_change", "rank_change")
+    from_history = change_since_last_month(facts, day, card=lambda d: snap.card_at(db, d)).select(
+        "unit_id", "composite_change", "rank_change")
+    assert_frame_equal(from_history, own)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=days)
+def test_the_snapshot_and_the_history_are_the_engine_figures_at_any_date(county, day):
+    assert_snapshot_is_direct(county, day)
+
+
+WRITE_KINDS = ["request", "catalog_update", "report", "contact"]
+
+
+def write(db, kind: str, day: dt.date, n: int) -> None:
+    """A committed write of one row dated `day` (a request, a catalog update, a progress report or
+    a named contact): something the scorecard at and after `day` reads."""
+    with db.transaction() as cur:
+        if kind == "request":
+            cur.execute("INSERT OR IGNORE INTO share_requests (code, requester_id, provider_id, catalog_code, purpose, "
+                        "received_on, reviewed_on, review_result, forwarded_on) VALUES (?, ?, ?, 'C1', '核验', ?, ?, "
+                        "'通过', ?)", [f"W{n}", sc.ZHENGFUBAN, sc.WEIBAN, day, day + dt.timedelta(days=9),
+                                      day + dt.timedelta(days=9)])
+        elif kind == "catalog_update":
+            cur.execute("INSERT OR IGNORE INTO catalog_updates (code, updated_on) VALUES ('C1', ?)", [day])
+        elif kind == "report":
+            cur.execute("INSERT OR IGNORE INTO progress_reports (task_no, unit_id, reported_on, status, percent, completed_on, "
+                        "note, submitted_by, verified) VALUES (2, ?, ?, '已完成', 100, ?, '完成', 'office', TRUE)",
+                        [sc.ZHENGFUBAN, day, day])
+        else:
+            cur.execute("INSERT OR IGNORE INTO contacts (unit_id, role, name, title, phone, named_on) VALUES (?, '经办人', "
+                        "'孙丽', '科员', '13700000004', ?)", [sc.ZHENGFUBAN, day])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=days, written=days, kind=st.sampled_from(WRITE_KINDS), n=st.integers(0, 10**9))
+def test_after_a_write_in_an_earlier_month_the_snapshot_and_history_follow(county, day, written, kind, n):
+    # Read everything first, so stale results would be there to be served.
+    snap.snapshot(county, day).compute_all()
+    snap.month_end_history(county, day)
+    write(county, kind, min(written, day), n)  # dated on or before D: it changes figures at D or before
+    assert_snapshot_is_direct(county, day)
+
+
+def test_a_committed_write_is_seen_by_the_next_read(county):
+    day = dt.date(2023, 10, 31)
+    before = snap.snapshot(county, day).scorecard
+    zfb = pl.col("unit_id") == sc.ZHENGFUBAN
+    assert before.filter(zfb)["contacts_named"].item() == 0
+    old_history = snap.month_end_history(county, day)
+    write(county, "contact", dt.date(2023, 8, 1), 1)  # 县政府办 names its 经办人 in August
+    after = snap.snapshot(county, day).scorecard
+    assert after.filter(zfb)["contacts_named"].item() == 1
+    history = snap.month_end_history(county, day).filter(zfb).select("month", "contacts_named")
+    assert dict(history.rows())["2023-08"] == 1 and dict(history.rows())["2023-07"] == 0
+    assert old_history.filter(zfb, pl.col("month") == "2023-08")["contacts_named"].item() == 0
+    # ...and the views read it too.
+    assert views.unit_scorecard(ADMIN, county, day, sc.ZHENGFUBAN)["contacts_named"] == 1
+
+
+def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
+    calls: list[dt.date] = []
+    real = m_scorecard.indicators
+
+    def counted(facts, as_of, status=None):
+        calls.append(as_of)
+        return real(facts, as_of, status)
+
+    monkeypatch.setattr(m_scorecard, "indicators", counted)
+    day = dt.date(2023, 10, 31)
+    # One render of 单位考评 reads the scorecard, the indicators, the points and the ranking.
+    views.ranking(ADMIN, county, day)
+    views.unit_scorecard(ADMIN, county, day, sc.WEIBAN)
+    views.indicator_rows(ADMIN, county, day, sc.WEIBAN)
+    views.unit_trend(ADMIN, county, day, sc.WEIBAN)
+    views.milestones(ADMIN, county, day)
+    assert calls.count(day) == 1
+    first = len(calls)
+    # Everything again, and the county trend: nothing computed anew.
+    views.ranking(ADMIN, county, day)
+    views.unit_trend(ADMIN, county, day, sc.WEIBAN)
+    views.county_trend(ADMIN, county, day)
+    assert len(calls) == first
+    # A new date computes that date and no month already in the history.
+    views.unit_trend(ADMIN, county, dt.date(2023, 11, 30), sc.WEIBAN)
+    assert calls[first:] == [dt.date(2023, 11, 30)]
+    # A write: the next read computes again.
+    computed = len(calls)
+    write(county, "contact", dt.date(2023, 8, 1), 1)
+    views.ranking(ADMIN, county, day)
+    assert sorted(calls[computed:]) == [dt.date(2023, 9, 30), day]  # D and the previous month end
+
+
+def test_sessions_asking_at_once_share_one_computation(county, monkeypatch):
+    calls = []
+    started = threading.Event()
+    real = m_scorecard.indicators
+
+    def slow(facts, as_of, status=None):
+        calls.append(as_of)
+        started.set()
+        threading.Event().wait(0.2)  # long enough for every other session to ask meanwhile
+        return real(facts, as_of, status)
+
+    monkeypatch.setattr(m_scorecard, "indicators", slow)
+    day = dt.date(2023, 9, 30)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(snap.snapshot(county, day).scorecard))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [day]
+    assert len(results) == 6 and all(r is results[0] for r in results)
+
+
+def test_the_cache_is_bounded_by_size_not_by_count():
+    memo = snap.SizedMemo(max_bytes=10_000)
+    small = pl.DataFrame({"x": list(range(100))})  # 800 bytes
+    for i in range(40):
+        memo.get(("p", 1, i), lambda: small)
+    assert memo.bytes <= 10_000 and len(memo) == 10_000 // small.estimated_size()
+    assert ("p", 1, 39) in memo and ("p", 1, 0) not in memo  # the least recently used went first
+    big = pl.DataFrame({"x": list(range(1000))})  # 8,000 bytes: more than a quarter of the bound
+    assert memo.get(("p", 1, "big"), lambda: big) is big
+    assert memo.bytes <= 10_000 and ("p", 1, 39) in memo  # it pushed none of the small ones out...
+    assert memo.get(("p", 1, "big"), lambda: None) is big  # ...and is kept apart, the latest one only
+    other = pl.DataFrame({"x": list(range(1001))})
+    memo.get(("p", 1, "big2"), lambda: other)
+    assert ("p", 1, "big") not in memo and ("p", 1, "big2") in memo
+    # A newer data version of the same file drops the older version's entries.
+    memo.get(("p", 2, 0), lambda: small)
+    assert len(memo) == 1 and ("p", 2, 0) in memo
+
+
+def test_a_failed_computation_is_not_kept(county):
+    memo = snap.SizedMemo(max_bytes=10_000)
+
+    def boom():
+        raise RuntimeError("disk")
+
+    with pytest.raises(RuntimeError):
+        memo.get(("p", 1, "x"), boom)
+    assert memo.get(("p", 1, "x"), lambda: 5) == 5
+
+
+def test_the_warm_up_fills_todays_snapshot_and_history(county, monkeypatch):
+    day = dt.date(2023, 10, 31)
+    assert snap.warm_up(county, day)
+    calls = []
+    monkeypatch.setattr(m_scorecard, "indicators", lambda *a, **k: calls.append(a) or None)
+    views.unit_trend(ADMIN, county, day, sc.WEIBAN)  # 单位考评's line: nothing left to compute
+    views.milestones(ADMIN, county, day)
+    assert calls == []
+
+
+def test_the_warm_up_stops_on_a_closed_database(db_path):
+    from data.db import close_db, get_db
+
+    database = get_db(db_path)
+    close_db(db_path)
+    assert snap.warm_up(database, dt.date(2023, 10, 31)) is False
