@@ -7,6 +7,7 @@ the engine (or data.views) already computed; they draw, they do not count.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import plotly.graph_objects as go
 import polars as pl
@@ -17,6 +18,12 @@ GRADE_COLORS = {"优秀": "#2e7d32", "良好": "#5cb85c", "合格": "#f0ad4e", "
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"]
 SHARE_COLORS = {"无条件共享": "#5cb85c", "有条件共享": "#f0ad4e", "不予共享": "#d9534f"}
 FONT = "Noto Sans CJK SC, Microsoft YaHei, SimHei, sans-serif"
+
+
+def safe_labels(values: list) -> list[str]:
+    """Names as Plotly category labels: Plotly reads <a>, <b>, <br> … in label text as markup, so a
+    unit named with a tag would become a link; escaped, the entities are shown as typed."""
+    return [html.escape(str(v), quote=False) for v in values]
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
@@ -44,7 +51,7 @@ def light_matrix(frame: pl.DataFrame, title: str = "任务 × 责任单位 红�
     z = z_wide.select(units).rows()
     text = text_wide.select(pl.col(u).fill_null("") for u in units).rows()
     fig = go.Figure(go.Heatmap(
-        z=z, x=units, y=[f"任务{t}" for t in tasks], text=text, zmin=0, zmax=2, showscale=False, xgap=1, ygap=1,
+        z=z, x=safe_labels(units), y=[f"任务{t}" for t in tasks], text=text, zmin=0, zmax=2, showscale=False, xgap=1, ygap=1,
         colorscale=[[0, LIGHT_COLORS["red"]], [0.33, LIGHT_COLORS["red"]], [0.34, LIGHT_COLORS["yellow"]],
                     [0.66, LIGHT_COLORS["yellow"]], [0.67, LIGHT_COLORS["green"]], [1, LIGHT_COLORS["green"]]],
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
@@ -88,10 +95,10 @@ def ranking_bar(frame: pl.DataFrame, title: str = "综合得分排名", limit: i
     for grade, colour in GRADE_COLORS.items():
         part = ordered.filter(pl.col("grade") == grade)
         if part.height:
-            fig.add_trace(go.Bar(x=part["composite"].to_list(), y=part["unit"].to_list(), orientation="h",
+            fig.add_trace(go.Bar(x=part["composite"].to_list(), y=safe_labels(part["unit"].to_list()), orientation="h",
                                  name=grade, marker_color=colour,
                                  hovertemplate="%{y}：%{x:.2f} 分<extra></extra>"))
-    fig.update_yaxes(categoryorder="array", categoryarray=ordered["unit"].to_list())
+    fig.update_yaxes(categoryorder="array", categoryarray=safe_labels(ordered["unit"].to_list()))
     fig.update_xaxes(range=[0, 100])
     return _layout(fig, title, "综合得分", "单位", height=max(380, 22 * ordered.height + 140))
 
@@ -214,17 +221,17 @@ def rate_bars(frame: pl.DataFrame, label_col: str, rate_col: str, title: str, x_
     )
     pct, colours = coloured["pct"].to_list(), coloured["colour"].to_list()
     fig = go.Figure(go.Bar(
-        x=[max(p, MIN_BAR) for p in pct], y=ordered[label_col].to_list(), orientation="h", marker_color=colours,
+        x=[max(p, MIN_BAR) for p in pct], y=safe_labels(ordered[label_col].to_list()), orientation="h", marker_color=colours,
         name=x_title, text=[f"{p:.1f}%" for p in pct], textposition="outside", cliponaxis=False,
         customdata=pct, hovertemplate="%{y}：%{customdata:.2f}%<extra></extra>",
     ))
     if na.height:
         fig.add_trace(go.Bar(
-            x=[0] * na.height, y=na[label_col].to_list(), orientation="h", marker_color=NA_COLOR, name="不适用",
+            x=[0] * na.height, y=safe_labels(na[label_col].to_list()), orientation="h", marker_color=NA_COLOR, name="不适用",
             text=["不适用"] * na.height, textposition="outside", cliponaxis=False,
             textfont={"color": NA_COLOR}, hovertemplate="%{y}：不适用<extra></extra>",
         ))
-    fig.update_yaxes(categoryarray=na[label_col].to_list() + ordered[label_col].to_list(), categoryorder="array")
+    fig.update_yaxes(categoryarray=safe_labels(na[label_col].to_list() + ordered[label_col].to_list()), categoryorder="array")
     fig.update_xaxes(range=[0, 112], ticksuffix="%", tickvals=[0, 20, 40, 60, 80, 100])
     fig.update_layout(showlegend=False)
     return _layout(fig, title, x_title, "", height=max(320, 22 * (ordered.height + na.height) + 140))
@@ -240,7 +247,7 @@ def share_mix(frame: pl.DataFrame, title: str = "各单位目录共享类型构�
     if limit is not None and wide.height > limit:
         wide = wide.tail(limit)
         title = f"{title}（目录最多的{limit}个单位）"
-    units = wide["unit"].to_list()
+    units = safe_labels(wide["unit"].to_list())
     fig = go.Figure()
     for share_type, colour in SHARE_COLORS.items():
         fig.add_trace(go.Bar(x=wide[share_type].to_list(), y=units, orientation="h", name=share_type,

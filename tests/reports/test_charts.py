@@ -171,3 +171,14 @@ def test_limits_keep_the_lowest_rates_and_the_largest_catalogs():
     mix = pl.DataFrame({"unit": ["甲", "乙", "丙"], "share_type": ["无条件共享"] * 3, "items": [5, 1, 3]})
     fig = charts.share_mix(mix, limit=2)
     assert list(fig.data[0].y) == ["丙", "甲"] and "目录最多的2个单位" in fig.layout.title.text
+
+
+def test_a_unit_named_with_markup_is_a_label_not_a_link():
+    link = '<a href="http://evil.example/">点我</a>'
+    frame = pl.DataFrame({"unit": [link, "乙"], "composite": [95.0, 58.5], "grade": ["优秀", "不合格"]})
+    fig = charts.ranking_bar(frame, "县直部门综合得分排名")
+    labels = [y for t in fig.data for y in t.y] + list(fig.layout.yaxis.categoryarray)
+    assert '&lt;a href="http://evil.example/"&gt;点我&lt;/a&gt;' in labels  # shown as typed
+    assert not any("<" in str(label) for label in labels)
+    matrix = charts.light_matrix(pl.DataFrame({"unit": [link], "task_no": [1], "light": ["red"], "status": ["逾期未完成"]}))
+    assert all("<" not in str(x) for x in matrix.data[0].x)
