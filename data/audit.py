@@ -110,17 +110,10 @@ def _readable(text: str | None) -> str | None:
     return str(value)
 
 
-def read_audit(
-    db: Database,
-    scope: Scope,
-    since: dt.date | dt.datetime | None = None,
-    until: dt.date | dt.datetime | None = None,
-    username: str | None = None,
-    action: str | None = None,
-) -> pl.DataFrame:
-    """The audit log, newest first, with Chinese column names (时间, 用户, 操作, 对象, 说明, 变更前,
-    变更后). Office only. `since` / `until` are inclusive; a date means the whole day."""
-    scope.require_admin()
+def audit_query(since=None, until=None, username: str | None = None, action: str | None = None
+                ) -> tuple[str, list]:
+    """The SQL and parameters of the audit rows, newest first, filtered. `since` / `until` are
+    inclusive; a date means the whole day."""
     where, params = [], []
     lo, hi = _bound(since, end=False), _bound(until, end=True)
     if lo is not None:
@@ -141,7 +134,21 @@ def read_audit(
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY logged_at DESC, id DESC"
     )
-    frame = db.frame(sql, params)
+    return sql, params
+
+
+def read_audit(
+    db: Database,
+    scope: Scope,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    username: str | None = None,
+    action: str | None = None,
+) -> pl.DataFrame:
+    """The audit log, newest first, with Chinese column names (时间, 用户, 操作, 对象, 说明, 变更前,
+    变更后). Office only. `since` / `until` are inclusive; a date means the whole day."""
+    scope.require_admin()
+    frame = db.frame(*audit_query(since, until, username, action))
     frame = frame.with_columns(
         pl.col("counts_before").map_elements(_readable, return_dtype=pl.String),
         pl.col("counts_after").map_elements(_readable, return_dtype=pl.String),

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from data.audit import _bound
+from data.audit import audit_query
 from data.db import Database
 from data.scope import Scope
 
@@ -173,25 +173,7 @@ def audit_table(db: Database, scope: Scope, since: dt.date | None = None, until:
     """The audit log, newest first, ready to show: 时间, 用户, 操作, 对象, 说明, 变更内容 (Chinese
     names, units and users by name, before → after). Office only."""
     scope.require_admin()
-    where, params = [], []
-    lo, hi = _bound(since, end=False), _bound(until, end=True)
-    if lo is not None:
-        where.append("logged_at >= ?")
-        params.append(lo)
-    if hi is not None:
-        where.append("logged_at < ?")
-        params.append(hi)
-    if username:
-        where.append("username = ?")
-        params.append(username)
-    if action:
-        where.append("action = ?")
-        params.append(action)
-    rows = db.rows(
-        "SELECT logged_at, username, action, target, detail, counts_before, counts_after FROM audit_log"
-        + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY logged_at DESC, id DESC",
-        params,
-    )
+    rows = db.rows(*audit_query(since, until, username, action))
     users, units = _names(db)
     data = {"时间": [], "用户": [], "操作": [], "对象": [], "说明": [], "变更内容": []}
     for logged_at, who, act, target, detail, before, after in rows:

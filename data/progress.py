@@ -112,21 +112,29 @@ def submit_report(
     return verified
 
 
+def _require_waiting(cur, task_no: int, unit_id: int, reported_on: dt.date, *, verified: str, returned: str) -> None:
+    """The report exists and waits for the office (neither verified nor returned); else ReportError
+    with the caller's message for the state it is in."""
+    row = cur.execute(
+        "SELECT verified, coalesce(returned, FALSE) FROM progress_reports "
+        "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+        [task_no, unit_id, reported_on],
+    ).fetchone()
+    if row is None:
+        raise ReportError("找不到这份进展报告。")
+    if row[0]:
+        raise ReportError(verified)
+    if row[1]:
+        raise ReportError(returned)
+
+
 def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date) -> None:
     """The office confirms a unit-submitted report, which then counts in the KPIs."""
     scope.require_admin()
     task_no, unit_id = int(task_no), int(unit_id)
     with db.transaction() as cur:
-        row = cur.execute(
-            "SELECT verified FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
-            [task_no, unit_id, reported_on],
-        ).fetchone()
-        if row is None:
-            raise ReportError("找不到这份进展报告。")
-        if row[0]:
-            raise ReportError("这份进展报告已经核验过。")
-        if _is_returned(cur, task_no, unit_id, reported_on):
-            raise ReportError("这份进展报告已退回，须等单位修改后重新报送才能核验。")
+        _require_waiting(cur, task_no, unit_id, reported_on, verified="这份进展报告已经核验过。",
+                         returned="这份进展报告已退回，须等单位修改后重新报送才能核验。")
         before = _counts(cur, task_no, unit_id)
         cur.execute(
             "UPDATE progress_reports SET verified = TRUE, verified_by = ?, verified_at = ? "
@@ -138,14 +146,6 @@ def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
 
 
 REASON_MAX = 500
-
-
-def _is_returned(cur, task_no: int, unit_id: int, reported_on: dt.date) -> bool:
-    row = cur.execute(
-        "SELECT coalesce(returned, FALSE) FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
-        [task_no, unit_id, reported_on],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _returned_count(cur, task_no: int, unit_id: int) -> int:
@@ -169,16 +169,8 @@ def return_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
     if len(reason) > REASON_MAX:
         raise ReportError(f"退回理由不能超过{REASON_MAX}字。")
     with db.transaction() as cur:
-        row = cur.execute(
-            "SELECT verified FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
-            [task_no, unit_id, reported_on],
-        ).fetchone()
-        if row is None:
-            raise ReportError("找不到这份进展报告。")
-        if row[0]:
-            raise ReportError("这份进展报告已经核验通过，不能再退回。")
-        if _is_returned(cur, task_no, unit_id, reported_on):
-            raise ReportError("这份进展报告已经退回，正等单位重新报送。")
+        _require_waiting(cur, task_no, unit_id, reported_on, verified="这份进展报告已经核验通过，不能再退回。",
+                         returned="这份进展报告已经退回，正等单位重新报送。")
         before = {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)}
         cur.execute(
             "UPDATE progress_reports SET returned = TRUE, returned_reason = ?, returned_by = ?, returned_at = ? "

@@ -16,6 +16,18 @@ ASSIGNMENT_COLUMNS = [
 ]
 
 
+def _approved_by(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """task_no, unit_id, approved_due, extensions: the latest approved due date of each assignment
+    with an extension decided on or before D, and how many were approved."""
+    return (
+        facts.extensions.filter(pl.col("decided_on") <= pl.lit(as_of))
+        .with_columns(pl.col("task_no").cast(pl.Int32), pl.col("unit_id").cast(pl.Int64))
+        .sort("decided_on", "approved_due")
+        .group_by("task_no", "unit_id")
+        .agg(pl.col("approved_due").last(), pl.len().cast(pl.Int64).alias("extensions"))
+    )
+
+
 def month_index(expr: pl.Expr) -> pl.Expr:
     """Months since year 0, so that consecutive months differ by one."""
     return expr.dt.year().cast(pl.Int32) * 12 + expr.dt.month().cast(pl.Int32) - 1
@@ -50,14 +62,7 @@ def extensions_applied(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """task_no, unit_id, approved_due, extensions: per assignment, the due date of the latest
     延期申请 approved on or before D and how many were approved by D. Empty when the office turned
     the effect off (setting `extension_applies`)."""
-    ext = facts.extensions
-    frame = (
-        ext.filter(pl.col("decided_on") <= pl.lit(as_of))
-        .with_columns(pl.col("task_no").cast(pl.Int32), pl.col("unit_id").cast(pl.Int64))
-        .sort("decided_on", "approved_due")
-        .group_by("task_no", "unit_id")
-        .agg(pl.col("approved_due").last(), pl.len().cast(pl.Int64).alias("extensions"))
-    )
+    frame = _approved_by(facts, as_of)
     if not (facts.settings or {}).get("extension_applies", True):
         return frame.clear()
     return frame
@@ -180,13 +185,8 @@ def extension_marks(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """task_no, unit_id, original_due (the plan's date), extended_due, extensions, applied: every
     assignment with an extension approved by D, for the 已延期 mark of the ledger and the unit's
     card. `applied` is False when the setting `extension_applies` is off (the mark still shows)."""
-    ext = facts.extensions
     frame = (
-        ext.filter(pl.col("decided_on") <= pl.lit(as_of))
-        .with_columns(pl.col("task_no").cast(pl.Int32), pl.col("unit_id").cast(pl.Int64))
-        .sort("decided_on", "approved_due")
-        .group_by("task_no", "unit_id")
-        .agg(pl.col("approved_due").last().alias("extended_due"), pl.len().cast(pl.Int64).alias("extensions"))
+        _approved_by(facts, as_of).rename({"approved_due": "extended_due"})
         .join(facts.tasks.select(pl.col("task_no").cast(pl.Int32), pl.col("due_date").alias("original_due")),
               on="task_no", how="left")
         .with_columns(pl.col("task_no").cast(facts.tasks.schema["task_no"]))

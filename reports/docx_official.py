@@ -104,11 +104,8 @@ def _fonts(mode: str) -> _Fonts:
     return _Fonts({f: substitute(f) or f for f in OFFICIAL})
 
 
-def _set_run_font(run, east_asia: str, size: Pt, bold: bool = False) -> None:
-    run.font.size = size
-    run.font.bold = bold
-    run.font.name = LATIN_FONT
-    rpr = run._element.get_or_add_rPr()
+def _set_fonts(rpr, east_asia: str) -> None:
+    """The East Asian font and the Latin font of a run's or a style's properties (w:rFonts)."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
@@ -116,19 +113,19 @@ def _set_run_font(run, east_asia: str, size: Pt, bold: bool = False) -> None:
     fonts.set(qn("w:eastAsia"), east_asia)
     fonts.set(qn("w:ascii"), LATIN_FONT)
     fonts.set(qn("w:hAnsi"), LATIN_FONT)
+
+
+def _set_run_font(run, east_asia: str, size: Pt, bold: bool = False) -> None:
+    run.font.size = size
+    run.font.bold = bold
+    run.font.name = LATIN_FONT
+    _set_fonts(run._element.get_or_add_rPr(), east_asia)
 
 
 def _style_font(style, east_asia: str, size: Pt) -> None:
     style.font.size = size
     style.font.name = LATIN_FONT
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), LATIN_FONT)
-    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+    _set_fonts(style.element.get_or_add_rPr(), east_asia)
 
 
 def _squeeze(style) -> None:
