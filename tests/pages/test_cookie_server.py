@@ -4,6 +4,7 @@ only against a one-time nonce the login issued."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from streamlit.testing.v1 import AppTest
 
@@ -23,7 +24,10 @@ def _post(path: str, body: str, *, scheme: str = "http", forwarded: str | None =
         return {"type": "http.request", "body": body.encode(), "more_body": False}
 
     endpoint = cookie_server.set_cookie if path == cookie_server.SET_PATH else cookie_server.clear_cookie
-    return asyncio.run(endpoint(Request(scope, receive)))
+    # A thread of its own: in a whole-suite run the browser tests' synchronous Playwright API keeps
+    # an event loop running in the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, endpoint(Request(scope, receive))).result()
 
 
 def _set_cookie_header(response) -> str:
