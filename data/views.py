@@ -99,14 +99,9 @@ def mask_phone(expr: pl.Expr) -> pl.Expr:
 
 def demo_info(db: Database) -> dict | None:
     """What the demo generator left in meta['demo'] (a JSON object or text), None without demo data."""
-    try:
-        from data.demo import demo_info as _demo_info
-    except ImportError:
-        _demo_info = None
-    if _demo_info is not None:
-        return _demo_info(db)
-    value = db.scalar("SELECT value FROM meta WHERE key = 'demo'")
-    return {"raw": value} if value else None
+    from data.demo import demo_info as read_demo_info
+
+    return read_demo_info(db)
 
 
 def calendar_covered(db: Database, as_of: dt.date) -> bool:
