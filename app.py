@@ -8,7 +8,8 @@ Chinese page that says what to do, never a traceback.
 
 import streamlit as st
 
-from data.db import DatabaseLockedError, get_db
+from data.storage.connect import get_db
+from data.storage.db import DatabaseLockedError
 from ui import auth, cache, failsafe, navigation
 from ui.locale_css import apply_chinese_labels
 from ui.sidebar import render_sidebar

@@ -1,10 +1,10 @@
 """KPI engine benchmark: `python -m benchmarks.bench [--quick] [--keep DIR]`.
 
 For each size (county ×1, ×2, ×4, then province = 100 counties) it builds a temporary database
-with the deterministic demo data (data.demo.generate_demo) in one process, then, in a fresh
+with the deterministic demo data (data.services.demo.generate_demo) in one process, then, in a fresh
 process so that the peak memory is the engine's for that size alone, measures:
 - the data sizes (units, catalog items, requests, progress reports, assignments);
-- load: data.facts.load_facts from the database (cold);
+- load: data.storage.facts.load_facts from the database (cold);
 - scorecard: metrics.scorecard.scorecard as of one date with the facts already loaded (the first
   call, then the median of the following runs);
 - trend: metrics.trend.monthly_trend over 12 months;
@@ -36,8 +36,8 @@ RUNS = 5
 
 def generate(db_path: str, scale: str, multiplier: int) -> dict:
     """Run in a child process: fill a new database with the demo data."""
-    from data.db import get_db
-    from data.demo import generate_demo
+    from data.services.demo import generate_demo
+    from data.storage.connect import get_db
 
     started = time.perf_counter()
     counts = generate_demo(get_db(db_path), scale=scale, seed=1, multiplier=multiplier, today=AS_OF, force=True)
@@ -47,8 +47,8 @@ def generate(db_path: str, scale: str, multiplier: int) -> dict:
 def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dict:
     """Run in another child process (so its peak memory is the engine's, not the generator's):
     load, time the scorecard and the trend; return the figures."""
-    from data.db import get_db
-    from data.facts import load_facts
+    from data.storage.connect import get_db
+    from data.storage.facts import load_facts
     from metrics.scorecard import scorecard
     from metrics.trend import monthly_trend
 

@@ -78,15 +78,15 @@ def measure_page(db_path: str, page: str) -> dict:
 
 def ensure_login(db) -> None:
     """Pages re-check the session's user against the users table: create the office login."""
-    from data.scope import SYSTEM
-    from data.users import add_user, list_users
+    from data.services.users import add_user, list_users
+    from data.storage.scope import SYSTEM
 
     if ADMIN["username"] not in list_users(db)["username"].to_list():
         add_user(db, SYSTEM, ADMIN["username"], "bench-password-2025", "管理员", display_name=ADMIN["display_name"])
 
 
 def sizes(db_path: str) -> dict:
-    from data.db import get_db
+    from data.storage.connect import get_db
 
     db = get_db(db_path)
     ensure_login(db)
@@ -97,8 +97,8 @@ def sizes(db_path: str) -> dict:
 
 
 def generate(db_path: str, scale: str, today: dt.date) -> None:
-    from data.db import get_db
-    from data.demo import generate_demo
+    from data.services.demo import generate_demo
+    from data.storage.connect import get_db
 
     generate_demo(get_db(db_path), scale=scale, seed=4, today=today, force=True)
 

@@ -1,7 +1,7 @@
 """`python -m data …`: the operator's command line (see docs/cli.md and interfaces.md).
 
 Every command takes `--db PATH` (else $DASHBOARD_DB, else data/dashboard.duckdb) and `--debug`,
-creates the schema and loads the plan when the database is new, and runs as `data.scope.SYSTEM`
+creates the schema and loads the plan when the database is new, and runs as `data.storage.scope.SYSTEM`
 (the operator at the console is the office). Errors are two lines on stderr, Chinese then
 English, without a traceback unless `--debug`.
 
@@ -129,15 +129,6 @@ def read_password(confirm: bool = True) -> str:
     return password
 
 
-def _missing_module(exc: ModuleNotFoundError, module: str, what_cn: str) -> CliError:
-    if exc.name != module:
-        raise exc
-    return CliError(
-        f"{what_cn}功能尚未安装（缺少模块 {module}）。",
-        f"This command is not available yet (module {module} is missing).",
-    )
-
-
 def _user_error(exc: Exception) -> CliError:
     chinese = str(exc) or "账号操作被拒绝。"
     english = getattr(exc, "english", None) or getattr(exc, "message_en", None) or (
@@ -218,16 +209,16 @@ def _plan_counts(db) -> dict:
 
 
 def cmd_init(args) -> int:
-    from data.db import get_db
-    from data.plan import load_plan
-    from data.schema import LATEST_VERSION
+    from data.storage.connect import get_db
+    from data.storage.plan import load_plan
+    from data.storage.schema import LATEST_VERSION
 
     db = get_db(args.db)
     before = _plan_counts(db)
     counts = load_plan(db)  # idempotent: adds what is missing, keeps the office's edits
     if counts != before:  # audit only an init that wrote something
-        from data.audit import record
-        from data.scope import SYSTEM
+        from data.services.audit import record
+        from data.storage.scope import SYSTEM
 
         with db.transaction() as cur:
             record(cur, SYSTEM, "初始化", str(db.path), "载入实施方案（单位、任务、分工、里程碑、默认设置）",
@@ -237,10 +228,10 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from data.audit import record
-    from data.db import get_db
-    from data.demo import DemoRefusedError, clear_demo, generate_demo
-    from data.scope import SYSTEM
+    from data.services.audit import record
+    from data.services.demo import DemoRefusedError, clear_demo, generate_demo
+    from data.storage.connect import get_db
+    from data.storage.scope import SYSTEM
 
     db = get_db(args.db)
     if args.clear:
@@ -264,23 +255,17 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from data.db import get_db
-    from data.scope import SYSTEM
-
-    try:
-        from data.importer import run_import_command
-    except ModuleNotFoundError as exc:
-        raise _missing_module(exc, "data.importer", "导入") from exc
+    from data.imports.importer import run_import_command
+    from data.storage.connect import get_db
+    from data.storage.scope import SYSTEM
     db = get_db(args.db)
     return int(run_import_command(db, list(args.files), SYSTEM))
 
 
 def cmd_template(args) -> int:
-    try:
-        from data.template import write_template
-    except ModuleNotFoundError as exc:
-        raise _missing_module(exc, "data.template", "导入模板") from exc
-    from data.db import DatabaseLockedError, get_db
+    from data.imports.template import write_template
+    from data.storage.connect import get_db
+    from data.storage.db import DatabaseLockedError
 
     try:
         get_db(args.db)  # the contract: every command prepares a new database
@@ -292,8 +277,8 @@ def cmd_template(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from data.backup import BackupError, backup
-    from data.db import get_db
+    from data.storage.backup import BackupError, backup
+    from data.storage.connect import get_db
 
     if args.keep < 1:
         raise CliError("--keep 至少为 1。", "--keep must be at least 1.", EXIT_UNREADABLE)
@@ -307,8 +292,8 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from data.backup import BackupError, restore
-    from data.db import resolve_path
+    from data.storage.backup import BackupError, restore
+    from data.storage.db import resolve_path
 
     target = resolve_path(args.db)
     try:
@@ -321,13 +306,9 @@ def cmd_restore(args) -> int:
 
 
 def cmd_user(args) -> int:
-    from data.db import get_db
-    from data.scope import SYSTEM
-
-    try:
-        import data.users as users
-    except ModuleNotFoundError as exc:
-        raise _missing_module(exc, "data.users", "账号管理") from exc
+    import data.services.users as users
+    from data.storage.connect import get_db
+    from data.storage.scope import SYSTEM
     db = get_db(args.db)
     action = args.user_command
     try:
@@ -396,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.db = getattr(args, "db", None)
     args.debug = getattr(args, "debug", False)
 
-    from data.db import DatabaseLockedError, resolve_path
+    from data.storage.db import DatabaseLockedError, resolve_path
 
     try:
         return COMMANDS[args.command](args)
@@ -424,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _is_lock_conflict(exc):  # DuckDB's own lock, met after the open (at a commit, say)
             _locked(DatabaseLockedError(path))
             return EXIT_LOCKED
-        from data.db import classify_error
+        from data.storage.db import classify_error
 
         unavailable = classify_error(path, exc)
         if unavailable is not None:  # damaged file, full disk: what to do, not the engine's text

@@ -37,8 +37,8 @@ def _month(text: str) -> str:
 
 
 def _facts(db_path: str | None):
-    from data.db import get_db
-    from data.facts import load_facts
+    from data.storage.connect import get_db
+    from data.storage.facts import load_facts
 
     return load_facts(get_db(db_path))
 
@@ -79,8 +79,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     month = _month(args.month)
     if Path(args.out).suffix.lower() != ".xlsx":
         raise CliError(f"输出文件须为 .xlsx：{args.out}", f"--out must end in .xlsx: {args.out}")
-    from data.db import get_db
-    from data.publish import review_workbook_for
+    from data.services.publish import review_workbook_for
+    from data.storage.connect import get_db
 
     _write(args.out, review_workbook_for(get_db(args.db), month))
     return 0
@@ -90,7 +90,7 @@ def _office():
     """The console user acts as the office (管理员), as on the 月度考评 page; audited under this name."""
     import getpass
 
-    from data.scope import Scope
+    from data.storage.scope import Scope
 
     try:
         who = getpass.getuser()
@@ -100,8 +100,8 @@ def _office():
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from data.db import get_db
-    from data.publish import PublishError, publish_month
+    from data.services.publish import PublishError, publish_month
+    from data.storage.connect import get_db
 
     month = _month(args.month)
     try:
@@ -113,8 +113,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_unpublish(args: argparse.Namespace) -> int:
-    from data.db import get_db
-    from data.publish import PublishError, unpublish_month
+    from data.services.publish import PublishError, unpublish_month
+    from data.storage.connect import get_db
 
     month = _month(args.month)
     reason = " ".join(args.reason.split())
@@ -133,14 +133,14 @@ def cmd_unpublish(args: argparse.Namespace) -> int:
 def _bulletin_text(db, month: str) -> str:
     """The 通报 of the packet: the published text, else the latest saved draft, else the generated one
     (the same text the 月度考评 page shows)."""
-    from data.bulletin_store import current_bulletin
+    from data.services.bulletin_store import current_bulletin
 
     return current_bulletin(db, month)
 
 
 def _packet_scorecard(db, facts, as_of: dt.date):
     """The scorecard of the month's last day: frozen for a published month, computed otherwise."""
-    from data.publish import scorecard_at
+    from data.services.publish import scorecard_at
     from metrics.scorecard import scorecard
 
     return scorecard_at(db, as_of, lambda: scorecard(facts, as_of))
@@ -151,11 +151,11 @@ def cmd_packet(args: argparse.Namespace) -> int:
     the scorecard workbook of the month's last day into --out; print what was written."""
     import polars as pl
 
-    from data.db import get_db
-    from data.facts import load_facts
-    from data.publish import review_workbook_for
-    from data.scope import SYSTEM
-    from data.supervision import notice_list
+    from data.services.publish import review_workbook_for
+    from data.services.supervision import notice_list
+    from data.storage.connect import get_db
+    from data.storage.facts import load_facts
+    from data.storage.scope import SYSTEM
     from metrics.supervision import month_end, requested_completion
     from reports.docx_official import bulletin_docx, font_report, notices_docx
     from reports.excel import scorecard_workbook
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             raise
-        from data.db import DatabaseLockedError
+        from data.storage.db import DatabaseLockedError
 
         if isinstance(exc, DatabaseLockedError):  # the dashboard holds the file: exit 3, as data's CLI
             zh, _, en = str(exc).partition(" / ")

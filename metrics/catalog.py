@@ -20,7 +20,7 @@ def catalog_items_as_of(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         schema={"update_cycle": pl.String, "cycle_days": pl.Int32},
     )
     # The latest update on or before D from the update history (updates after D are invisible).
-    # Loaded from the database, items and history share an integer key `item` (data.facts): the
+    # Loaded from the database, items and history share an integer key `item` (data.storage.facts): the
     # group-by over millions of updates runs on it; hand-built facts join on the code.
     key = "item" if "item" in facts.catalog_updates.columns and "item" in facts.catalog.columns else "code"
     history = (

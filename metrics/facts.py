@@ -1,4 +1,4 @@
-"""The frames the KPI engine reads. `data.facts.load_facts` fills one from the database;
+"""The frames the KPI engine reads. `data.storage.facts.load_facts` fills one from the database;
 tests build small ones by hand."""
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ class Facts:
     milestones: pl.DataFrame    # code, due_date, title, requirement, task_nos, indicators
     calendar: pl.DataFrame      # day, is_workday, source ('chinese_calendar'|'office'|'fallback'), wd_index
     sla: pl.DataFrame           # effective_from, review_days, reply_days, name
-    settings: dict = field(default_factory=dict)  # see data.plan.DEFAULT_SETTINGS
+    settings: dict = field(default_factory=dict)  # see data.storage.plan.DEFAULT_SETTINGS
     # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
     # empty by default so hand-built fixtures without a history keep working. Loaded from the
     # database it holds (item, updated_on) instead, `item` being the integer key that `catalog`
-    # carries too (data.facts), so the engine groups millions of updates on an integer.
+    # carries too (data.storage.facts), so the engine groups millions of updates on an integer.
     catalog_updates: pl.DataFrame = field(default_factory=lambda: empty_catalog_updates())
     # milestone, criterion (indicator code or 'task:N'), effective_from, op, threshold, unit_kinds,
     # active, note: the milestone criteria (metrics.milestones); the plan's defaults unless loaded.

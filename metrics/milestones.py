@@ -13,7 +13,7 @@ every criterion that applies to it; the milestone is 已达成 when every unit i
 未到期 before its due date unless already met, else 未达成.
 
 DEFAULT_CRITERIA are the office's defaults (docs/kpi-decisions.md gives the reasons one by one);
-data.plan seeds them into the database with effective_from 2023-01-01.
+data.storage.plan seeds them into the database with effective_from 2023-01-01.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ DEFAULT_CRITERIA: list[tuple[str, str, str, float, list[str]]] = [
 
 
 def default_criteria() -> pl.DataFrame:
-    """DEFAULT_CRITERIA as the frame the engine reads (what data.plan seeds)."""
+    """DEFAULT_CRITERIA as the frame the engine reads (what data.storage.plan seeds)."""
     return pl.DataFrame(
         [{"milestone": m, "criterion": c, "effective_from": DEFAULT_FROM, "op": op, "threshold": float(t),
           "unit_kinds": kinds, "active": True, "note": "默认达标线"} for m, c, op, t, kinds in DEFAULT_CRITERIA],

@@ -144,7 +144,7 @@ def decimals(code: str) -> int:
 
 def setting(facts, key: str):
     """A setting from facts.settings, falling back to the plan's default."""
-    from data.plan import DEFAULT_SETTINGS  # lazily: the registry itself is plain declarations
+    from data.storage.plan import DEFAULT_SETTINGS  # lazily: the registry itself is plain declarations
 
     value = (facts.settings or {}).get(key)
     return DEFAULT_SETTINGS[key] if value is None else value
@@ -152,7 +152,7 @@ def setting(facts, key: str):
 
 def office_unit_id(facts) -> int | None:
     """unit_id of the office (县大数据发展中心), which alone is judged on initial review."""
-    from data.plan import OFFICE
+    from data.storage.plan import OFFICE
 
     ids = facts.units.filter(pl.col("name") == OFFICE)["unit_id"]
     return int(ids[0]) if len(ids) else None

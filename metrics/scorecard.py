@@ -126,7 +126,7 @@ def suggestion_expr(office: int | None, top_n: int, min_units: int, interview_li
 
 def scorecard(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
     """The scorecard of every unit as of D (see docs/architecture.md, Engine API). `frame` is
-    indicators(facts, as_of) when the caller already has it (data.snapshot shares one)."""
+    indicators(facts, as_of) when the caller already has it (data.services.snapshot shares one)."""
     penalty = float(setting(facts, "red_light_penalty"))
     top_n = int(setting(facts, "praise_top_n"))
     interview_lights = int(setting(facts, "interview_red_lights"))

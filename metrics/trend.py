@@ -47,7 +47,7 @@ Card = Callable[[dt.date], pl.DataFrame]
 def monthly_trend(facts: Facts, end: dt.date, months: int = 12, card: Card | None = None) -> pl.DataFrame:
     """Per unit per point: month ('YYYY-MM'), as_of, and the scorecard columns. Points start at the
     plan's start month (none at all when `end` is before it). `card(day)` gives the scorecard at a
-    day (default: computed from the facts); data.snapshot passes its month-end history so a new
+    day (default: computed from the facts); data.services.snapshot passes its month-end history so a new
     date reuses the months already computed."""
     if card is None:
         def card(day: dt.date) -> pl.DataFrame:

@@ -1,6 +1,6 @@
 """Working-day arithmetic, set-wise.
 
-The calendar frame (see `data.calendar.working_calendar`) carries `wd_index`, the number of
+The calendar frame (see `data.storage.calendar.working_calendar`) carries `wd_index`, the number of
 working days up to and including each day. The N-th working day strictly after D (民法典
 第二百零一条: the start day is not counted) is then the working day whose index is
 `wd_index(D) + N`; this holds when D is itself a holiday, because a holiday has the index of the

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from data import users
-from data.db import get_db
+from data.services import users
+from data.storage.connect import get_db
 from ui.auth import page_scope, renew_session
 from ui.fmt import md_escape
 from ui.navigation import roles_for

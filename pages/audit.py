@@ -5,8 +5,8 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data import audit, audit_labels, users
-from data.db import get_db
+from data.services import audit, audit_labels, users
+from data.storage.connect import get_db
 from reports.csv_export import frame_to_csv_bytes
 from ui.auth import page_scope
 from ui.fmt import fmt_date

@@ -1,6 +1,6 @@
 """数据导入 (管理员 and 单位): upload → validate → preview counts, errors and warnings → confirm → import.
 
-The rules are data/importer.py's (import-format.md); this page only draws. Nothing is written
+The rules are data/imports/importer.py's (import-format.md); this page only draws. Nothing is written
 until the user confirms a workbook that has no error.
 """
 
@@ -8,8 +8,8 @@ import hashlib
 
 import streamlit as st
 
-from data.importer import import_workbook, upload_limit_mb, validate_upload
-from data.template import template_bytes
+from data.imports.importer import import_workbook, upload_limit_mb, validate_upload
+from data.imports.template import template_bytes
 from reports.csv_export import frame_to_csv_bytes
 from ui import cache, widgets
 from ui import import_batches_view as batches

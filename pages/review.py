@@ -6,10 +6,8 @@ import datetime as dt
 
 import streamlit as st
 
-from data import bulletin_store as bs
-from data.db import get_db
-from data.facts import load_facts
-from data.publish import (
+from data.services import bulletin_store as bs
+from data.services.publish import (
     PublishError,
     changes_since_published,
     diff_published,
@@ -18,6 +16,8 @@ from data.publish import (
     published_months,
     unpublish_month,
 )
+from data.storage.connect import get_db
+from data.storage.facts import load_facts
 from metrics.monthly import month_bounds
 from metrics.scorecard import scorecard
 from ui import cache, fmt, widgets

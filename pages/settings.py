@@ -1,15 +1,15 @@
 """系统设置 (管理员 only): KPI weights, grades, warning windows, SLA rules, the holiday calendar.
-Writes go through data.settings_store (validated, audited) and apply on the next rerun."""
+Writes go through data.services.settings_store (validated, audited) and apply on the next rerun."""
 
 import datetime as dt
 
 import polars as pl
 import streamlit as st
 
-from data import settings_store as store
-from data.calendar import covered_years
-from data.db import get_db
-from data.scope import PermissionDenied
+from data.services import settings_store as store
+from data.storage.calendar import covered_years
+from data.storage.connect import get_db
+from data.storage.scope import PermissionDenied
 from metrics.registry import KPIS
 from ui import milestone_settings as ms
 from ui import parameter_settings

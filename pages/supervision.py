@@ -6,8 +6,8 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data import supervision as sv
-from data.scope import PermissionDenied
+from data.services import supervision as sv
+from data.storage.scope import PermissionDenied
 from metrics.registry import KPIS
 from reports.docx_official import font_report
 from ui import cache, fmt, widgets

@@ -5,9 +5,9 @@ import datetime as dt
 
 import streamlit as st
 
-from data import unit_views
-from data.progress import STATUSES, ReportError, return_report, submit_report, verify_report
-from data.scope import PermissionDenied
+from data.services import unit_views
+from data.services.progress import STATUSES, ReportError, return_report, submit_report, verify_report
+from data.storage.scope import PermissionDenied
 from reports import charts
 from ui import cache, fmt, report_forms, widgets
 from ui.session import current_as_of

@@ -5,9 +5,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data import users, views
-from data.db import get_db
-from data.scope import PermissionDenied
+from data.services import users, views
+from data.storage.connect import get_db
+from data.storage.scope import PermissionDenied
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for

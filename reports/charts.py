@@ -1,7 +1,7 @@
 """Plotly figure builders: pure functions frame -> go.Figure with Chinese titles and axis labels.
 
 Colours are fixed here so every page draws lights and grades the same way. Builders read frames
-the engine (or data.views) already computed; they draw, they do not count.
+the engine (or data.services.views) already computed; they draw, they do not count.
 """
 
 from __future__ import annotations

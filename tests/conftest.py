@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from data.db import close_db, get_db  # noqa: E402
-from data.scope import SYSTEM  # noqa: E402
+from data.storage.connect import close_db, get_db  # noqa: E402
+from data.storage.scope import SYSTEM  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,9 @@
-"""The login gate: streamlit-authenticator's form and cookie, with the rules kept in data/users.py.
+"""The login gate: streamlit-authenticator's form and cookie, with the rules kept in data/services/users.py.
 
 The library is handed a credentials dict built from the `users` table (auto_hash=False) and never
-a file. Its password check and its in-memory attempt counter are replaced by data.users.attempt_login
+a file. Its password check and its in-memory attempt counter are replaced by data.services.users.attempt_login
 (bcrypt; past 5 failures from one source, increasing delays for that source, persisted); its JWT
-cookie is honoured only when data.users.check_session agrees (the user is active, has not logged
+cookie is honoured only when data.services.users.check_session agrees (the user is active, has not logged
 out, been reset, disabled or changed role since the cookie was issued, and the session is within
 its idle and absolute limits). Every run re-checks the same. docs/security.md describes the whole
 path.
@@ -18,9 +18,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.controllers import AuthenticationController
 
-from data import users
-from data.db import Database
-from data.scope import Scope
+from data.services import users
+from data.storage.db import Database
+from data.storage.scope import Scope
 from ui import cookie_server
 from ui.fmt import md_escape
 from ui.session import current_scope, set_scope
@@ -64,7 +64,7 @@ def _end_session(message: str | None = None) -> None:
 
 
 class _DatabaseLogin(AuthenticationController):
-    """The library's controller with its checks replaced by data.users."""
+    """The library's controller with its checks replaced by data.services.users."""
 
     def __init__(self, db: Database, credentials: dict, secret_key: str):
         super().__init__(credentials, auto_hash=False, secret_key=secret_key)
@@ -244,7 +244,7 @@ def page_scope(roles: Iterable[str]) -> Scope:
     Pages check for themselves because a page script can run without app.py in front of it
     (Streamlit's pages/ directory mode before st.navigation is first called, a test harness)."""
     scope = current_scope()
-    from data.db import get_db
+    from data.storage.connect import get_db
 
     # A page run on its own (a test harness) has a scope but no login time: its session starts now.
     st.session_state.setdefault(_ISSUED_AT, users.clock())

@@ -1,9 +1,9 @@
-"""Streamlit caching at the page edge: thin st.cache_data wrappers around data.views.
+"""Streamlit caching at the page edge: thin st.cache_data wrappers around data.services.views.
 
 Every cached call is keyed by small values only: the database path, its data version (every
 committed write changes it, so a write invalidates what it affects on the next rerun), the
 asking scope as a tuple, the as-of date as an ISO string and the page's filters. The uncached
-core (data.views, metrics) is what the tests call directly.
+core (data.services.views, metrics) is what the tests call directly.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from data import views
-from data.db import Database, get_db
-from data.scope import PermissionDenied, Scope
+from data.services import views
+from data.storage.connect import get_db
+from data.storage.db import Database
+from data.storage.scope import PermissionDenied, Scope
 
 
 def db() -> Database:
@@ -24,7 +25,7 @@ def db() -> Database:
 
 
 def _scope_key(scope: Scope) -> tuple:
-    # What a read may return depends on the role and the bound unit only (data.views never reads
+    # What a read may return depends on the role and the bound unit only (data.services.views never reads
     # the user's name), so every leader shares one cached result, every user of one unit another.
     return (scope.role, scope.unit_id)
 
@@ -59,9 +60,9 @@ _warm_lock = threading.Lock()
 
 def warm_up_in_background(database: Database) -> threading.Thread | None:
     """Once per database file and process: compute today's snapshot and its 12 month-ends in a
-    daemon thread (data.snapshot.warm_up), so the first user after a start does not pay for them.
+    daemon thread (data.services.snapshot.warm_up), so the first user after a start does not pay for them.
     The cache it fills is the one every session reads; a failure there only means no warm-up."""
-    from data.snapshot import warm_up
+    from data.services.snapshot import warm_up
 
     path = str(database.path)
     with _warm_lock:

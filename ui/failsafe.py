@@ -20,7 +20,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.db import DEFAULT_PATH, DatabaseUnavailableError, classify_error, close_db, resolve_path
+from data.storage.connect import close_db
+from data.storage.db import DEFAULT_PATH, DatabaseUnavailableError, classify_error, resolve_path
 
 LOG = logging.getLogger("dashboard.failsafe")
 LOW_SPACE = 64 * 1024**2  # below this, an I/O failure is reported as a full disk
@@ -30,7 +31,7 @@ def diagnose(exc: BaseException, path: Path | None = None) -> DatabaseUnavailabl
     """A DatabaseUnavailableError when `exc` means the database file is damaged, the disk full or
     the file unreadable; None for any other failure."""
     path = path or resolve_path()
-    if getattr(exc, "kind", None) == "space":  # data.backup.BackupError: the backup before a write
+    if getattr(exc, "kind", None) == "space":  # data.storage.backup.BackupError: the backup before a write
         return DatabaseUnavailableError(path, "disk_full")
     found = classify_error(path, exc)
     if found is None:

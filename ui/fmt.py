@@ -194,7 +194,7 @@ def indicator_values(frame: pl.DataFrame, value_col: str = "value", kind_col: st
 
 
 def indicator_table(frame: pl.DataFrame) -> pl.DataFrame:
-    """data.views.indicator_rows -> the table users read (指标, 数值, 权重, 计算方法, 不适用情形)."""
+    """data.services.views.indicator_rows -> the table users read (指标, 数值, 权重, 计算方法, 不适用情形)."""
     return frame.select(
         pl.col("label").alias("指标"),
         indicator_values(frame).alias("数值"),

@@ -1,11 +1,11 @@
 """The 数据导入 page's list of unit submissions: the office verifies (核验通过) or returns (退回)
-them; a 单位 user sees its own and their status. The rules are data/import_batches.py's."""
+them; a 单位 user sees its own and their status. The rules are data/imports/batches.py's."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data.import_batches import PENDING, BatchError, list_batches, return_batch, verify_batch
+from data.imports.batches import PENDING, BatchError, list_batches, return_batch, verify_batch
 from ui.fmt import md_escape
 
 

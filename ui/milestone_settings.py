@@ -1,5 +1,5 @@
 """系统设置 → 工作目标达标线: the criteria of M1–M4 with their history, and a form that adds a row
-in force from a date (validated and audited by data.settings_store)."""
+in force from a date (validated and audited by data.services.settings_store)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data import settings_store as store
+from data.services import settings_store as store
 from metrics.milestones import DEFAULT_CRITERIA, threshold_text
 from ui.fmt import fmt_date
 

@@ -1,11 +1,11 @@
 """系统设置 → 其他参数: the numeric and yes/no settings without a section of their own, grouped,
-validated and audited by data.settings_store.set_parameters."""
+validated and audited by data.services.settings_store.set_parameters."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data import settings_store as store
+from data.services import settings_store as store
 
 
 def parameters_section(db, scope, save) -> None:

@@ -1,7 +1,7 @@
 """The returned-report section a 单位 user sees on 任务督办 and on its workspace: every report
 the office sent back (退回) with the reason, and a form to correct and resubmit one.
 
-The rules live in data.progress.resubmit_report (own unit only, same checks as a new report);
+The rules live in data.services.progress.resubmit_report (own unit only, same checks as a new report);
 this module only draws and passes on what the user typed.
 """
 
@@ -11,9 +11,9 @@ import datetime as dt
 
 import streamlit as st
 
-from data import unit_views
-from data.progress import STATUSES, ReportError, resubmit_report
-from data.scope import PermissionDenied, Scope
+from data.services import unit_views
+from data.services.progress import STATUSES, ReportError, resubmit_report
+from data.storage.scope import PermissionDenied, Scope
 from ui import cache, fmt, widgets
 
 LABELS = {

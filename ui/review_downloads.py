@@ -1,14 +1,15 @@
 """The downloads of 月度考评: the printable review workbook and the request-step detail it leaves
 out (a CSV), each built only when its button is clicked (deferred data), never on a rerun of the
 page nor on each keystroke in the 通报 box. A published month's workbook is the one frozen at
-publication plus a 差异 sheet (data.publish.review_workbook_for)."""
+publication plus a 差异 sheet (data.services.publish.review_workbook_for)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data.db import Database, get_db
-from data.publish import review_workbook_for, timeliness_csv_for
+from data.services.publish import review_workbook_for, timeliness_csv_for
+from data.storage.connect import get_db
+from data.storage.db import Database
 from reports.excel import DETAIL_DOWNLOAD
 from ui import widgets
 

@@ -12,7 +12,7 @@ import re
 
 import streamlit as st
 
-from data.scope import Scope
+from data.storage.scope import Scope
 
 SCOPE_KEY = "scope"
 AS_OF_KEY = "as_of"

@@ -14,9 +14,9 @@ import datetime as dt
 
 import streamlit as st
 
-from data import views
-from data.db import Database
-from data.scope import Scope
+from data.services import views
+from data.storage.db import Database
+from data.storage.scope import Scope
 from ui.fmt import fmt_date, md_escape
 from ui.session import AS_OF_PARAM, FIRST_DAY, LAST_DAY, current_as_of, parse_as_of, set_as_of
 

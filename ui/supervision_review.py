@@ -1,12 +1,12 @@
 """The supervision part of the monthly review (月度考评): every open 整改承诺, what became of those
 due in the month, the units proposed for 督查 and the authorisations about to expire. The frames
-come from data.supervision.review_supervision; this module only draws them."""
+come from data.services.supervision.review_supervision; this module only draws them."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data.scope import Scope
+from data.storage.scope import Scope
 from ui import cache, fmt, widgets
 
 LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改情况", "follow_up": "跟踪说明",

@@ -1,5 +1,5 @@
 """Drawing helpers of a 单位 user's workspace pages (本单位工作台, 本单位共享申请, 本单位目录,
-本单位系统与安全). Every read goes through data.unit_views, which refuses another unit in the data
+本单位系统与安全). Every read goes through data.services.unit_views, which refuses another unit in the data
 layer; this module only formats and draws.
 """
 
@@ -11,8 +11,8 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from data import unit_views
-from data.scope import PermissionDenied, Scope
+from data.services import unit_views
+from data.storage.scope import PermissionDenied, Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from ui import cache, fmt, widgets
 

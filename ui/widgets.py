@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data.scope import Scope
+from data.storage.scope import Scope
 from reports.csv_export import frame_to_csv_bytes
 from ui import fmt
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from data import audit
-from data.scope import PermissionDenied, Scope
+from data.services import audit
+from data.storage.scope import PermissionDenied, Scope
 
 OFFICE = Scope("office1", "管理员", display_name="办公室")
 LEADER = Scope("leader1", "领导")
@@ -103,10 +103,10 @@ def test_actions_are_chinese_and_unique():
         assert name in audit.ACTIONS
 
 
-# -- the labels the 操作日志 page shows (data/audit_labels.py) ---------------------------------------
+# -- the labels the 操作日志 page shows (data/services/audit_labels.py) ---------------------------------------
 
 def test_labels_of_objects_fields_units_and_users():
-    from data.audit_labels import describe_change, object_label, person
+    from data.services.audit_labels import describe_change, object_label, person
 
     units = {21: "县财政局"}
     users = {"nongye": "农业农村局经办人", "admin": "办公室"}
@@ -135,7 +135,7 @@ def test_labels_of_objects_fields_units_and_users():
 
 
 def test_audit_table_is_for_the_office_only_and_labels_each_row(db):
-    from data.audit_labels import audit_table
+    from data.services.audit_labels import audit_table
 
     with db.transaction() as cur:
         audit.record(cur, OFFICE, "修改日历", "calendar", "修改工作日历2天",
@@ -148,9 +148,9 @@ def test_audit_table_is_for_the_office_only_and_labels_each_row(db):
 
 
 def test_a_weights_change_names_the_indicators(db):
-    from data import settings_store
-    from data.audit_labels import audit_table
-    from data.plan import DEFAULT_WEIGHTS
+    from data.services import settings_store
+    from data.services.audit_labels import audit_table
+    from data.storage.plan import DEFAULT_WEIGHTS
 
     weights = {**DEFAULT_WEIGHTS, "catalog_mounted_rate": 5, "catalog_fresh_rate": 15}
     settings_store.set_weights(db, OFFICE, weights)

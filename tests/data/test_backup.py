@@ -8,8 +8,9 @@ import zipfile
 
 import pytest
 
-from data import backup as bk
-from data.db import close_db, get_db, scratch_dir
+from data.storage import backup as bk
+from data.storage.connect import close_db, get_db
+from data.storage.db import scratch_dir
 
 D = dt.date
 
@@ -116,7 +117,7 @@ def test_round_trip_restores_every_table_exactly(db, db_path, tmp_path):
 def test_snapshot_keeps_sequences_and_schema_version(db, tmp_path):
     """The DuckDB-level copy keeps each sequence's current value (a used and an unused one) and the
     schema version: the restored file hands out exactly the ids the live one would have."""
-    from data.schema import LATEST_VERSION
+    from data.storage.schema import LATEST_VERSION
 
     with db.transaction() as cur:
         for i in range(5):
@@ -152,7 +153,7 @@ def test_restore_is_audited_with_counts(db, db_path, tmp_path):
 
 
 def test_facts_are_not_served_from_a_stale_cache_after_restore(db, db_path, tmp_path):
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
 
     path = bk.backup(db, tmp_path / "bk")  # no requests yet
     _fill(db)
@@ -205,10 +206,8 @@ def test_a_damaged_database_inside_the_archive_changes_nothing(db, db_path, tmp_
 
 
 def test_restored_database_gives_an_identical_scorecard(db, db_path, tmp_path):
-    scorecard = pytest.importorskip(
-        "metrics.scorecard", reason="metrics.scorecard (the KPI engine) has not landed yet"
-    )
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
+    from metrics import scorecard
 
     _fill(db)
     as_of = D(2024, 1, 31)
@@ -277,7 +276,7 @@ def test_too_little_free_space_refuses_the_backup_before_writing(db, db_path, tm
 
 
 def test_a_failed_audit_row_removes_the_archive(db, tmp_path, monkeypatch):
-    from data import audit
+    from data.services import audit
 
     def refuse(*args, **kwargs):
         raise RuntimeError("audit failed")
@@ -290,8 +289,8 @@ def test_a_failed_audit_row_removes_the_archive(db, tmp_path, monkeypatch):
 
 _KILLED_BACKUP = """
 import os, signal, sys, zipfile
-from data import backup
-from data.db import get_db
+from data.storage import backup
+from data.storage.connect import get_db
 db = get_db(sys.argv[1])
 real_write = zipfile.ZipFile.write
 def write_then_die(self, filename, arcname=None, *args, **kwargs):

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data.calendar import (
+from data.storage.calendar import (
     calendar_table,
     covered_years,
     is_year_covered,
@@ -16,7 +16,7 @@ from data.calendar import (
     seed_calendar,
     working_calendar,
 )
-from data.plan import load_plan
+from data.storage.plan import load_plan
 from metrics.workdays import add_workday_deadline, workdays_between
 
 D = dt.date

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from data.db import close_db, get_db
+from data.storage.connect import close_db, get_db
 from tests.fixtures.workbooks import full_workbook_rows, patch_member, workbook_bytes
 
 ROOT = Path(__file__).resolve().parents[2]

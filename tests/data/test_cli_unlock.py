@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from data import users
-from data.db import Database
-from data.schema import prepare_database
+from data.services import users
+from data.storage.db import Database
+from data.storage.schema import prepare_database
 from tests.data.test_cli import PASSWORD, run
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data.db import Database, DatabaseUnavailableError, classify_error, get_db, holds_lock
+from data.storage.connect import get_db
+from data.storage.db import Database, DatabaseUnavailableError, classify_error, holds_lock
 
 P = Path("/srv/dashboard/data/dashboard.duckdb")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data import backup as bk
-from data.db import Database, close_db, get_db, lock_path
+from data.storage import backup as bk
+from data.storage.connect import close_db, get_db
+from data.storage.db import Database, lock_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ except duckdb.IOException as exc:
 
 _DATABASE = """
 import sys
-from data.db import Database, DatabaseLockedError
+from data.storage.db import Database, DatabaseLockedError
 try:
     Database(sys.argv[1]).close()
     print("OPENED")
@@ -125,7 +126,7 @@ def test_restore_refuses_while_another_process_holds_the_database(tmp_path):
     archive = bk.backup(get_db(live), tmp_path / "bk")
     close_db(live)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from data.db import get_db; get_db(sys.argv[1]); "
+        [sys.executable, "-c", "import sys; from data.storage.connect import get_db; get_db(sys.argv[1]); "
          "print('ready', flush=True); sys.stdin.read()", str(live)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -133,7 +134,7 @@ def test_restore_refuses_while_another_process_holds_the_database(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         before = live.stat().st_mtime_ns, live.stat().st_ino
-        from data.db import DatabaseLockedError
+        from data.storage.db import DatabaseLockedError
 
         with pytest.raises(DatabaseLockedError):
             bk.restore(archive, live)

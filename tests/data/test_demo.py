@@ -14,10 +14,10 @@ import time
 import polars as pl
 import pytest
 
-from data.calendar import calendar_table, working_calendar
-from data.db import close_db, get_db
-from data.demo import FACT_TABLES, DemoRefusedError, clear_demo, demo_info, generate_demo
-from data.plan import PLAN_UNITS
+from data.services.demo import FACT_TABLES, DemoRefusedError, clear_demo, demo_info, generate_demo
+from data.storage.calendar import calendar_table, working_calendar
+from data.storage.connect import close_db, get_db
+from data.storage.plan import PLAN_UNITS
 from metrics.workdays import add_workday_deadline, workdays_between
 
 TODAY = dt.date(2026, 11, 25)
@@ -439,7 +439,7 @@ def test_township_coverage_grows(county):
 def test_freshness_at_a_past_month_end_is_realistic(county):
     # With the update history the freshness of 2024-06-30 is no longer judged from publish dates
     # (≈ 0.05 before): most items fresh, laggard units visibly less so, some units stale in some months.
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.catalog import catalog_indicators
 
     db, _, _ = county
@@ -453,8 +453,8 @@ def test_freshness_at_a_past_month_end_is_realistic(county):
 
 
 def test_the_scorecard_tells_exemplary_units_from_laggards(county):
-    scorecard = pytest.importorskip("metrics.scorecard")
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
+    from metrics import scorecard
 
     db, _, _ = county
     card = scorecard.scorecard(load_facts(db), TODAY)
@@ -559,7 +559,7 @@ def test_multiplier_adds_whole_counties(county, tmp_path):
 
 
 def test_building_requests_in_chunks_changes_nothing(tmp_path, monkeypatch):
-    import data.demo as demo
+    import data.services.demo as demo
 
     whole = get_db(tmp_path / "whole.duckdb")
     chunked = get_db(tmp_path / "chunked.duckdb")

@@ -9,13 +9,13 @@ import io
 
 import pytest
 
-from data.importer import (
+from data.imports.importer import (
     ERROR_COLUMNS,
     import_workbook,
     run_import_command,
     validate_workbook,
 )
-from data.scope import PermissionDenied, Scope
+from data.storage.scope import PermissionDenied, Scope
 from tests.fixtures.workbooks import (
     FULL_COUNTS,
     TODAY,
@@ -28,7 +28,7 @@ from tests.fixtures.workbooks import (
 
 
 def _scorecard_hash(db):
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.scorecard import scorecard
 
     frame = scorecard(load_facts(db), dt.date(2023, 12, 31))
@@ -117,8 +117,8 @@ def _mutated_many(sheet, row, cells):
     return rows
 
 
-# Every step in order (one checker, data.importer.request_step_problems), and the progress rule
-# the 进展报送 form applies (data.progress.report_rule_problems).
+# Every step in order (one checker, data.imports.importer.request_step_problems), and the progress rule
+# the 进展报送 form applies (data.services.progress.report_rule_problems).
 CASES += [
     ("forwarded before reviewed", _mutated("共享申请", 2, "转送日期", "2023-07-04"),
      ["「共享申请」第 2 行「转送日期」：2023年7月4日 早于初审日期（2023年7月5日）"]),
@@ -141,8 +141,8 @@ CASES += [
 
 
 def test_the_form_and_the_import_share_one_progress_rule(monkeypatch):
-    import data.importer as importer
-    import data.progress as progress
+    import data.imports.importer as importer
+    import data.services.progress as progress
 
     assert importer.report_rule_problems is progress.report_rule_problems
 
@@ -336,7 +336,7 @@ def test_each_update_date_joins_the_catalog_history(loaded):
     assert again.inserted == {"数据目录": 0} and again.updated == {"数据目录": 0}
     assert _history(loaded) == [("GA-001", dt.date(2023, 8, 1)), ("GA-001", dt.date(2023, 9, 1))]
     # and the engine sees the update that was the latest then: as of 2023-08-31, 2023-08-01
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.catalog import catalog_items_as_of
 
     items = catalog_items_as_of(load_facts(loaded), dt.date(2023, 8, 31)).filter(code="GA-001")
@@ -413,7 +413,7 @@ def test_csv_named_unlike_a_sheet(db):
 
 
 def test_template_example_row_is_skipped(db):
-    from data.importer import SHEET_BY_NAME
+    from data.imports.importer import SHEET_BY_NAME
 
     sheet = SHEET_BY_NAME["安全措施"]
     rows = {"安全措施": [[c.label for c in sheet.columns], list(sheet.example)]}
@@ -456,7 +456,7 @@ def test_unit_user_imports_only_its_own_rows(loaded):
 
 
 def test_progress_from_a_unit_waits_for_verification(loaded):
-    from data.import_batches import verify_batch
+    from data.imports.batches import verify_batch
 
     scope = _unit_scope(loaded, "县公安局")
     rows = {"任务进展": [["任务序号", "单位名称", "报送日期", "状态", "完成比例"],
@@ -527,7 +527,7 @@ def test_a_requester_cannot_answer_its_own_request_nor_set_a_demand_as_matched(l
 
 
 def test_a_units_own_facts_are_held_until_the_office_verifies_them(loaded):
-    from data.import_batches import list_batches, verify_batch
+    from data.imports.batches import list_batches, verify_batch
 
     police = _unit_scope(loaded, "县公安局")
     score_before = _scorecard_hash(loaded)
@@ -555,7 +555,7 @@ def test_a_units_own_facts_are_held_until_the_office_verifies_them(loaded):
 
 
 def test_verification_is_the_offices_and_happens_once(loaded):
-    from data.import_batches import BatchError, list_batches, return_batch, verify_batch
+    from data.imports.batches import BatchError, list_batches, return_batch, verify_batch
 
     police = _unit_scope(loaded, "县公安局")
     rows = {"信息系统": [["系统名称", "单位名称", "是否涉密"], ["指挥系统", "县公安局", "否"]]}
@@ -576,7 +576,7 @@ def test_verification_is_the_offices_and_happens_once(loaded):
 
 
 def test_a_batch_that_no_longer_validates_is_not_written(loaded):
-    from data.import_batches import BatchError, verify_batch
+    from data.imports.batches import BatchError, verify_batch
 
     police = _unit_scope(loaded, "县公安局")
     rows = {"共享申请": [REQUEST_HEADER[:7], ["SQ-10", "县公安局", "县民政局", None, "治安管理", None, "2023-08-01"]]}
@@ -597,7 +597,7 @@ def test_a_batch_that_no_longer_validates_is_not_written(loaded):
 
 # -- command line ------------------------------------------------------------------------------
 def test_command_exit_codes(db, tmp_path, monkeypatch):
-    import data.importer as importer
+    import data.imports.importer as importer
 
     monkeypatch.setattr(importer, "_today", lambda: TODAY)
     good = tmp_path / "基础.xlsx"
@@ -697,7 +697,7 @@ def test_the_error_list_is_capped_with_a_count_of_the_rest(loaded):
 def test_a_validation_past_its_time_limit_stops_with_a_message(loaded, monkeypatch):
     import itertools
 
-    import data.importer as importer
+    import data.imports.importer as importer
 
     _setting(loaded, "import_timeout_seconds", 30)
     clock = itertools.count(0, 100)   # every look at the clock is 100 s later: no real waiting
@@ -779,7 +779,7 @@ def test_look_alike_identities_find_the_unit_and_the_record_they_look_like(loade
 
 
 def test_new_codes_are_stored_in_one_case():
-    from data.identity import code_key, normalize_code, normalize_name
+    from data.storage.identity import code_key, normalize_code, normalize_name
 
     assert normalize_code(" ｇａ－００１\u200b ") == "GA-001"
     assert code_key("ga-001") == code_key("GA-001")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from data.plan import OFFICE, expand_assignments, load_plan, parse_deadline
+from data.storage.plan import OFFICE, expand_assignments, load_plan, parse_deadline
 
 D = dt.date
 

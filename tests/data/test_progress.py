@@ -1,4 +1,4 @@
-"""data.progress: who may report or verify, what is refused, and the audit entry of each write."""
+"""data.services.progress: who may report or verify, what is refused, and the audit entry of each write."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from data.facts import load_facts
-from data.progress import ReportError, submit_report, verify_report
-from data.scope import PermissionDenied, Scope
+from data.services.progress import ReportError, submit_report, verify_report
+from data.storage.facts import load_facts
+from data.storage.scope import PermissionDenied, Scope
 from tests.pages import small_county as sc
 
 ADMIN, LEADER, UNIT2, UNIT3 = (Scope(**s) for s in (sc.ADMIN, sc.LEADER, sc.UNIT2, sc.UNIT3))
@@ -110,7 +110,7 @@ def _state(db, day=PENDING_DAY):
 
 
 def test_office_returns_with_a_reason_unit_resubmits_office_verifies(county):
-    from data.progress import resubmit_report, return_report
+    from data.services.progress import resubmit_report, return_report
 
     return_report(county, ADMIN, 6, sc.ZHENGFUBAN, PENDING_DAY, "  请写明已编制目录的条数  ")
     assert _state(county) == [("推进中", 60, "目录编制中", False, True, "请写明已编制目录的条数", "office", False)]
@@ -134,7 +134,7 @@ def test_office_returns_with_a_reason_unit_resubmits_office_verifies(county):
 
 
 def test_return_is_office_only_and_needs_a_reason(county):
-    from data.progress import return_report
+    from data.services.progress import return_report
 
     for who in (UNIT3, UNIT2, LEADER):
         with pytest.raises(PermissionDenied):
@@ -150,7 +150,7 @@ def test_return_is_office_only_and_needs_a_reason(county):
 
 
 def test_resubmission_is_checked_like_a_new_report_and_only_by_the_unit(county):
-    from data.progress import resubmit_report, return_report
+    from data.services.progress import resubmit_report, return_report
 
     with pytest.raises(ReportError, match="只有被办公室退回"):
         resubmit_report(county, UNIT3, 6, sc.ZHENGFUBAN, PENDING_DAY, "推进中", 70, today=TODAY)

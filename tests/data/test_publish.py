@@ -9,9 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data.facts import load_facts
-from data.importer import import_workbook
-from data.publish import (
+from data.imports.importer import import_workbook
+from data.services.publish import (
     PublishError,
     diff_published,
     publish_month,
@@ -19,7 +18,8 @@ from data.publish import (
     published_scorecard,
     unpublish_month,
 )
-from data.scope import PermissionDenied, Scope
+from data.storage.facts import load_facts
+from data.storage.scope import PermissionDenied, Scope
 from metrics.scorecard import scorecard
 from tests.fixtures.workbooks import TODAY, full_workbook_rows, workbook_bytes
 
@@ -91,7 +91,7 @@ def test_only_the_office_publishes_and_unpublishes(loaded):
 
 
 def test_changes_since_publication_explain_a_difference(loaded):
-    from data.publish import changes_since_published
+    from data.services.publish import changes_since_published
 
     publish_month(loaded, OFFICE, "2023-09", today=TODAY)
     assert changes_since_published(loaded, "2023-09").height == 0
@@ -117,7 +117,7 @@ def county(db):
 def _verify_the_late_report(county):
     """县政府办's report of 2023-10-25 on task 6 is verified after October was published: its
     October report_rate (and so its composite) changes."""
-    from data.progress import verify_report
+    from data.services.progress import verify_report
     from tests.pages.small_county import ZHENGFUBAN
 
     verify_report(county, OFFICE, 6, ZHENGFUBAN, dt.date(2023, 10, 25))
@@ -126,9 +126,9 @@ def _verify_the_late_report(county):
 def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(county):
     from openpyxl import load_workbook
 
-    from data import views
-    from data.bulletin_store import current_bulletin
-    from data.publish import changes_since_published, review_workbook_for
+    from data.services import views
+    from data.services.bulletin_store import current_bulletin
+    from data.services.publish import changes_since_published, review_workbook_for
     from tests.pages.small_county import ZHENGFUBAN
 
     oct_end = dt.date(2023, 10, 31)
@@ -177,7 +177,7 @@ def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(c
 
 
 def test_unpublishing_keeps_the_drafts_and_takes_a_reason(county):
-    from data.bulletin_store import save_draft, versions
+    from data.services.bulletin_store import save_draft, versions
 
     save_draft(county, OFFICE, "2023-10", "通报第一稿")
     publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
@@ -190,7 +190,7 @@ def test_unpublishing_keeps_the_drafts_and_takes_a_reason(county):
 
 
 def test_publishing_without_a_saved_draft_stores_the_generated_text_as_version_1(county):
-    from data.bulletin_store import current_bulletin, generated_bulletin
+    from data.services.bulletin_store import current_bulletin, generated_bulletin
 
     generated = generated_bulletin(county, "2023-10")
     publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
@@ -201,8 +201,8 @@ def test_publishing_without_a_saved_draft_stores_the_generated_text_as_version_1
 def test_a_draft_saved_while_publishing_stops_the_publication(county, monkeypatch):
     """The published text is the stored version at publish time: a version saved between reading
     the draft and writing the publication refuses it, with nothing written."""
-    from data import bulletin_store
-    from data import publish as pub
+    from data.services import bulletin_store
+    from data.services import publish as pub
 
     bulletin_store.save_draft(county, OFFICE, "2023-10", "第一稿")
     real = pub._frozen_outputs

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from data import backup as bk
-from data import schema
-from data.db import close_db, get_db
-from data.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
+from data.storage import backup as bk
+from data.storage import schema
+from data.storage.connect import close_db, get_db
+from data.storage.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 
 # Written out by hand from product.md / issue 2 (not derived from MIGRATIONS), so a table
 # dropped from the schema fails here.
@@ -149,7 +149,7 @@ def test_restoring_a_version_1_backup_brings_it_to_the_current_schema(tmp_path, 
 
 
 def test_an_existing_database_gets_the_default_milestone_criteria(tmp_path, monkeypatch):
-    from data.schema import prepare_database
+    from data.storage.schema import prepare_database
     from metrics.milestones import DEFAULT_CRITERIA
 
     path = tmp_path / "old.duckdb"

@@ -1,16 +1,16 @@
-"""data/settings_store.py: validated, audited settings writes that reach the engine on the next read."""
+"""data/services/settings_store.py: validated, audited settings writes that reach the engine on the next read."""
 
 import datetime as dt
 
 import pytest
 
-from data import settings_store as store
-from data.db import Database
-from data.facts import load_facts, read_settings
-from data.plan import DEFAULT_WEIGHTS
-from data.schema import prepare_database
-from data.scope import SYSTEM, PermissionDenied, Scope
-from data.settings_store import SettingsError
+from data.services import settings_store as store
+from data.services.settings_store import SettingsError
+from data.storage.db import Database
+from data.storage.facts import load_facts, read_settings
+from data.storage.plan import DEFAULT_WEIGHTS
+from data.storage.schema import prepare_database
+from data.storage.scope import SYSTEM, PermissionDenied, Scope
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_group_words_re_expand_and_keep_reported_assignments(db):
     with db.transaction() as cur:
         cur.execute("INSERT INTO units (unit_id, name, kind) VALUES (901, '示例甲镇', '乡镇（街道）'), "
                     "(902, '示例乙乡', '乡镇（街道）')")
-        from data.plan import expand_assignments
+        from data.storage.plan import expand_assignments
 
         expand_assignments(cur)
         cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status) "
@@ -203,9 +203,9 @@ def test_a_withdrawn_criterion_stops_counting_from_its_date(db):
 
 
 def test_parameters_are_range_checked_and_reach_the_engine(db):
-    from data.facts import load_facts
-    from data.scope import SYSTEM, Scope
-    from data.settings_store import SettingsError, parameters, set_parameters
+    from data.services.settings_store import SettingsError, parameters, set_parameters
+    from data.storage.facts import load_facts
+    from data.storage.scope import SYSTEM, Scope
     from metrics.registry import setting
 
     with pytest.raises(SettingsError, match="授权即将到期提示天数”须在1到365之间"):

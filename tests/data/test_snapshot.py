@@ -1,4 +1,4 @@
-"""data.snapshot: the shared per-date results and the month-end history give exactly what the
+"""data.services.snapshot: the shared per-date results and the month-end history give exactly what the
 engine computes directly, a committed write is seen by the next read, and one version computes once."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from data import snapshot as snap
-from data import views
-from data.facts import load_facts
-from data.scope import Scope
+from data.services import snapshot as snap
+from data.services import views
+from data.storage.facts import load_facts
+from data.storage.scope import Scope
 from metrics import scorecard as m_scorecard
 from metrics.milestones import milestone_status
 from metrics.monthly import warning_list
@@ -216,7 +216,7 @@ def test_the_warm_up_fills_todays_snapshot_and_history(county, monkeypatch):
 
 
 def test_the_warm_up_stops_on_a_closed_database(db_path):
-    from data.db import close_db, get_db
+    from data.storage.connect import close_db, get_db
 
     database = get_db(db_path)
     close_db(db_path)

@@ -8,16 +8,16 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data.audit import read_audit
-from data.facts import load_facts
-from data.scope import PermissionDenied, Scope
-from data.supervision import (
+from data.services.audit import read_audit
+from data.services.supervision import (
     SupervisionError,
     approve_extension,
     extension_requests,
     refuse_extension,
     request_extension,
 )
+from data.storage.facts import load_facts
+from data.storage.scope import PermissionDenied, Scope
 from metrics.tasks import assignment_status
 
 D = dt.date
@@ -98,7 +98,7 @@ def test_extension_permissions_are_enforced_in_the_data_layer(db):
 
 
 # -- 约谈 and 整改承诺 --------------------------------------------------------------------------------
-from data.supervision import (  # noqa: E402
+from data.services.supervision import (  # noqa: E402
     add_commitment,
     authorisations,
     commitments,
@@ -187,7 +187,7 @@ def test_authorisation_register_is_scoped_to_the_units_involved(db):
 
 
 # -- import sheets 约谈记录 / 整改承诺 -------------------------------------------------------------------
-from data.importer import import_workbook, validate_workbook  # noqa: E402
+from data.imports.importer import import_workbook, validate_workbook  # noqa: E402
 from tests.fixtures.workbooks import TODAY, workbook_bytes  # noqa: E402
 
 INTERVIEW_HEAD = ["考评月份", "单位名称", "约谈日期", "参加人员", "约谈事由"]
@@ -240,7 +240,7 @@ def test_template_has_the_supervision_sheets():
 
     from openpyxl import load_workbook
 
-    from data.template import template_bytes
+    from data.imports.template import template_bytes
 
     wb = load_workbook(io.BytesIO(template_bytes()))
     assert [c.value for c in wb["约谈记录"][1]] == INTERVIEW_HEAD

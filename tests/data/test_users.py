@@ -1,14 +1,14 @@
-"""data/users.py: password policy, persistent lockout, last-admin protection, revocation."""
+"""data/services/users.py: password policy, persistent lockout, last-admin protection, revocation."""
 
 import datetime as dt
 
 import pytest
 
-from data import users
-from data.db import Database
-from data.schema import prepare_database
-from data.scope import SYSTEM, PermissionDenied, Scope
-from data.users import UserError
+from data.services import users
+from data.services.users import UserError
+from data.storage.db import Database
+from data.storage.schema import prepare_database
+from data.storage.scope import SYSTEM, PermissionDenied, Scope
 
 GOOD = "abcdefgh12"  # 10 characters, letters and digits
 

@@ -1,4 +1,4 @@
-"""data.views: what each role gets back, whatever the page asks for."""
+"""data.services.views: what each role gets back, whatever the page asks for."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data import views
-from data.scope import PermissionDenied, Scope
+from data.services import views
+from data.storage.scope import PermissionDenied, Scope
 from tests.pages import small_county as sc
 
 ADMIN, LEADER, UNIT2, UNIT3 = (Scope(**s) for s in (sc.ADMIN, sc.LEADER, sc.UNIT2, sc.UNIT3))
@@ -165,7 +165,7 @@ def test_assignment_lights_put_the_laggards_first(county):
 def test_trends_are_the_engines(county):
     from polars.testing import assert_frame_equal
 
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.trend import county_trend, monthly_trend
 
     facts = load_facts(county)

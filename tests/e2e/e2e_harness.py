@@ -190,7 +190,7 @@ class StreamlitServer:
 
 _QUERY_SCRIPT = """
 import json, sys
-from data.db import Database
+from data.storage.db import Database
 db = Database(sys.argv[1])
 try:
     print(json.dumps([db.scalar(q) for q in json.loads(sys.argv[2])], default=str))
@@ -202,7 +202,7 @@ finally:
 def db_values(db: Path, *queries: str) -> list:
     """Scalars of `queries` against `db`, read in a separate process (nothing stays open here).
 
-    Goes through data.db.Database like the app does; only call it while no server has `db` open.
+    Goes through data.storage.db.Database like the app does; only call it while no server has `db` open.
     """
     import json
 
@@ -225,8 +225,8 @@ def copy_db(template: Path, dest: Path) -> Path:
 _LIGHTS_SCRIPT = """
 import datetime as dt, json, sys
 import polars as pl
-from data.db import Database
-from data.facts import load_facts
+from data.storage.db import Database
+from data.storage.facts import load_facts
 from metrics.tasks import assignment_status
 db = Database(sys.argv[1])
 try:

@@ -1,7 +1,7 @@
 """Workbooks the browser and fault tests upload: valid ones of a chosen size, and broken files.
 
 Sheet and column names are those of ../shared/design/import-format.md. Unit names are the plan's
-(data/plan.py), so the rows validate against any database that has the plan loaded.
+(data/storage/plan.py), so the rows validate against any database that has the plan loaded.
 """
 
 from __future__ import annotations

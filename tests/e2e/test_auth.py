@@ -140,7 +140,7 @@ def test_logout_then_reload_shows_the_login(page, county_server):
 
 
 def test_login_delay_after_five_failures_survives_a_restart(page, server_factory, fresh_county_db):
-    from data.db import Database
+    from data.storage.db import Database
 
     db = Database(fresh_county_db)  # a first wait of 10 minutes, so that the restart falls inside it
     db.rows("INSERT INTO settings VALUES ('login_delay_seconds', '600') "

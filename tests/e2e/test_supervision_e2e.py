@@ -108,7 +108,7 @@ def test_interview_commitment_seen_by_the_unit_and_kept(page, second_page, count
 
 _FUTURE_TASK = """
 import datetime as dt, sys
-from data.db import Database
+from data.storage.db import Database
 db = Database(sys.argv[1])
 try:
     due = dt.date.fromisoformat(sys.argv[2])

@@ -42,9 +42,9 @@ DOCS = REPO / "docs" / "screenshots"
 _DUE_SOON_SCRIPT = """
 import datetime as dt, json, sys
 import polars as pl
-from data import unit_views
-from data.db import Database
-from data.scope import SYSTEM
+from data.services import unit_views
+from data.storage.db import Database
+from data.storage.scope import SYSTEM
 db = Database(sys.argv[1])
 try:
     uid = db.scalar("SELECT unit_id FROM units WHERE name = ?", [sys.argv[2]])

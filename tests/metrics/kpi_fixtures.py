@@ -1,8 +1,8 @@
 """Small hand-made Facts for the KPI tests.
 
 `make_facts(units=[...], requests=[...], ...)` takes rows as dicts (missing columns are null) and
-fills every other frame empty with the schema `data.facts` produces, the real working calendar
-(chinese-calendar through data.calendar) and the plan's default settings and SLA rule.
+fills every other frame empty with the schema `data.storage.facts` produces, the real working calendar
+(chinese-calendar through data.storage.calendar) and the plan's default settings and SLA rule.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import polars as pl
 
-from data.calendar import official_days, working_calendar
-from data.plan import DEFAULT_SETTINGS, OFFICE
+from data.storage.calendar import official_days, working_calendar
+from data.storage.plan import DEFAULT_SETTINGS, OFFICE
 from metrics.facts import Facts
 
 D = dt.date

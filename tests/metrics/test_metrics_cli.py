@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.db import close_db, get_db
-from data.facts import load_facts
-from data.plan import PLAN_UNITS
+from data.storage.connect import close_db, get_db
+from data.storage.facts import load_facts
+from data.storage.plan import PLAN_UNITS
 from metrics.registry import CSV_COLUMNS
 from metrics.scorecard import scorecard, scorecard_csv
 

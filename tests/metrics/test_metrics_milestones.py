@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from kpi_fixtures import D, make_facts, request, task
 
-from data.plan import OFFICE, PLAN_TASKS
+from data.storage.plan import OFFICE, PLAN_TASKS
 from metrics.milestones import (
     CRITERIA_SCHEMA,
     DEFAULT_CRITERIA,

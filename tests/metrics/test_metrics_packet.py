@@ -10,7 +10,7 @@ from pathlib import Path
 from docx import Document
 from openpyxl import load_workbook
 
-from data.db import close_db, get_db
+from data.storage.connect import close_db, get_db
 from tests.pages import small_county
 
 ROOT = Path(__file__).resolve().parents[2]

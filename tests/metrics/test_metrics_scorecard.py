@@ -7,7 +7,7 @@ import pytest
 from kpi_fixtures import D, item, make_facts, request, task
 from polars.testing import assert_frame_equal
 
-from data.plan import OFFICE
+from data.storage.plan import OFFICE
 from metrics.registry import CSV_COLUMNS
 from metrics.scorecard import SCORECARD_COLUMNS, round_half_away, scorecard, scorecard_csv
 

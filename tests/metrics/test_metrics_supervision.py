@@ -61,7 +61,7 @@ def test_approved_extension_replaces_the_due_date_for_status_light_and_rate():
 
 
 def test_no_extension_or_a_refused_one_leaves_the_plan_date():
-    # A refused request never reaches the engine (data.facts loads approved ones only).
+    # A refused request never reaches the engine (data.storage.facts loads approved ones only).
     facts = ext_facts()
     mid = _row(facts, D(2023, 7, 10))
     assert (mid["status"], mid["light"]) == ("逾期未完成", "red")

@@ -12,7 +12,7 @@ import requests  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 import ui.auth  # noqa: F401
-from data.db import close_db, get_db
+from data.storage.connect import close_db, get_db
 from tests.pages import small_county
 
 ROOT = Path(__file__).resolve().parents[2]

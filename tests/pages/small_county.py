@@ -1,4 +1,4 @@
-"""A small hand-checkable county on top of the plan's units (loaded by data.db.get_db).
+"""A small hand-checkable county on top of the plan's units (loaded by data.storage.connect.get_db).
 
 Units used (ids from the plan seed): 1 县大数据发展中心 (the office), 2 县委办, 3 县政府办, plus
 47 冰溪街道, a township added here. The main as-of date is 2023-10-31; the figures a page shows at
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data.db import Database
+from data.storage.db import Database
 
 AS_OF = dt.date(2023, 10, 31)
 EARLIER = dt.date(2023, 6, 30)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import settings_store, users
-from data.db import close_db, get_db
-from data.plan import DEFAULT_WEIGHTS
-from data.scope import SYSTEM
+from data.services import settings_store, users
+from data.storage.connect import close_db, get_db
+from data.storage.plan import DEFAULT_WEIGHTS
+from data.storage.scope import SYSTEM
 from tests.pages.downloads import capture_downloads, csv_rows
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would

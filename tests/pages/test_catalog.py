@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from metrics.catalog import catalog_indicators
 from tests.pages.conftest import run_page, table
 from tests.pages.small_county import ADMIN, AS_OF, UNIT2, WEIBAN
@@ -47,7 +47,7 @@ def test_earlier_date_and_all_demands(county):
 
 
 def test_a_unit_user_is_refused(county):
-    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.views
+    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.services.views
     # would still give a 单位 user only its own rows (tests/data/test_views.py).
     at = run_page("catalog", UNIT2, AS_OF)
     assert not at.exception

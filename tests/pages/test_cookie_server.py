@@ -81,7 +81,7 @@ def test_serve_py_mounts_the_routes_on_the_app():
 
 
 def _login_app():
-    from data.db import get_db
+    from data.storage.connect import get_db
     from ui.auth import login_gate
 
     login_gate(get_db())
@@ -91,9 +91,9 @@ def test_the_login_hands_the_browser_a_nonce_not_a_token(tmp_path, monkeypatch):
     """After a login the page carries a script that posts a nonce; the token never reaches it."""
     import jwt
 
-    from data import users
-    from data.db import close_db, get_db
-    from data.scope import SYSTEM
+    from data.services import users
+    from data.storage.connect import close_db, get_db
+    from data.storage.scope import SYSTEM
     from ui import auth
 
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)

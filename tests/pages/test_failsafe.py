@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import users
-from data.db import close_db, get_db
-from data.scope import SYSTEM
+from data.services import users
+from data.storage.connect import close_db, get_db
+from data.storage.scope import SYSTEM
 from ui import auth, navigation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def test_error_details_are_off_in_the_config():
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated_header", "zeroed_blocks"])
 def test_a_damaged_database_gives_the_restore_command(damage, db_file, monkeypatch):
-    from data import backup as bk
+    from data.storage import backup as bk
 
     db = get_db(db_file)
     archive = bk.backup(db)  # an archive in backups/ beside the database
@@ -76,7 +76,7 @@ def test_a_damaged_database_gives_the_restore_command(damage, db_file, monkeypat
 
 @pytest.mark.parametrize("where", ["write", "backup before an import"])
 def test_a_full_disk_says_to_free_space(where, db_file, monkeypatch):
-    from data.backup import BackupError
+    from data.storage.backup import BackupError
 
     get_db(db_file)
 
@@ -115,7 +115,7 @@ def test_an_unexpected_error_is_a_chinese_message_with_a_reference(db_file, monk
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
 
     def boom(role):
-        raise RuntimeError("secret detail /srv/dashboard/data/views.py line 12 SELECT * FROM users")
+        raise RuntimeError("secret detail /srv/dashboard/data/services/views.py line 12 SELECT * FROM users")
 
     monkeypatch.setattr(navigation, "navigation_pages", boom)
     at = new_app().run()

@@ -102,7 +102,7 @@ def test_errors_beyond_the_cap_are_counted_not_listed(county):
 
 
 def test_a_file_is_checked_once_however_often_the_page_reruns(county, monkeypatch):
-    import data.importer as importer
+    import data.imports.importer as importer
 
     calls = []
     real = importer.validate_workbook
@@ -157,7 +157,7 @@ def test_the_office_returns_a_submission_with_a_reason(county):
 
 
 def test_a_defect_in_the_check_is_a_chinese_message_not_a_traceback(county, monkeypatch):
-    import data.importer as importer
+    import data.imports.importer as importer
 
     def broken(*_a, **_k):
         raise RuntimeError("SELECT * FROM secret")

@@ -23,7 +23,7 @@ def test_style_sheet_covers_the_english_strings_users_saw():
 def test_the_app_injects_it_on_every_run_even_before_login(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from data.db import close_db, get_db
+    from data.storage.connect import close_db, get_db
     from tests.pages.conftest import ROOT
 
     path = tmp_path / "css.duckdb"

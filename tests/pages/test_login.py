@@ -10,9 +10,9 @@ import jwt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import users
-from data.db import close_db, get_db
-from data.scope import SYSTEM
+from data.services import users
+from data.storage.connect import close_db, get_db
+from data.storage.scope import SYSTEM
 from ui import auth, navigation
 
 ROOT = Path(__file__).resolve().parents[2]

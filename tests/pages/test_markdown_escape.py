@@ -52,7 +52,7 @@ def test_a_unit_named_like_an_image_is_shown_as_text_in_the_tasks_message(county
 
 
 def _sidebar_app():
-    from data.db import get_db
+    from data.storage.connect import get_db
     from ui.session import current_scope
     from ui.sidebar import render_sidebar
 

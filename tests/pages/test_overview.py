@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from metrics.milestones import milestone_status
 from tests.pages.conftest import metrics, run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
@@ -112,7 +112,7 @@ def test_month_to_date_is_compared_with_the_same_days_of_last_month(county):
 
 
 def test_month_length_is_clamped():
-    from data.views import month_to_date
+    from data.services.views import month_to_date
 
     D = dt.date
     # 3月30日: the same days of February are the whole of February (29 days in 2024).

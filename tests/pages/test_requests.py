@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from metrics.monthly import month_rates
 from metrics.requests import request_steps
 from tests.pages.conftest import metrics, run_page, table
@@ -69,7 +69,7 @@ def test_an_earlier_date_has_nothing_overdue(county):
 
 
 def test_a_unit_user_is_refused(county):
-    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.views
+    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.services.views
     # would still give a 单位 user only its own rows (tests/data/test_views.py).
     at = run_page("requests", UNIT2, AS_OF)
     assert not at.exception

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from reports.bulletin import bulletin_text
 from tests.pages.conftest import run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
@@ -48,9 +48,9 @@ def test_a_unit_user_cannot_open_it(county):
 
 
 def test_a_correction_after_publishing_shows_the_difference_and_its_source(county):
-    from data.importer import import_workbook
-    from data.publish import publish_month
-    from data.scope import Scope
+    from data.imports.importer import import_workbook
+    from data.services.publish import publish_month
+    from data.storage.scope import Scope
     from tests.fixtures.workbooks import workbook_bytes
 
     publish_month(county, Scope(username="office", role="管理员"), "2023-10")
@@ -112,9 +112,9 @@ def test_the_draft_survives_navigation_and_new_sessions(county):
 
 
 def test_versions_are_kept_and_publishing_freezes_the_saved_text(county):
-    from data.bulletin_store import current_bulletin, save_draft
-    from data.publish import PublishError
-    from data.scope import Scope
+    from data.services.bulletin_store import current_bulletin, save_draft
+    from data.services.publish import PublishError
+    from data.storage.scope import Scope
 
     at = run_page("review", ADMIN, AS_OF)
     first = _edit_and_save(at, "2023-10", "（征求意见稿）", "（第二稿）")
@@ -145,8 +145,8 @@ def test_versions_are_kept_and_publishing_freezes_the_saved_text(county):
 
 
 def test_leaders_cannot_save_a_draft_in_the_data_layer(county):
-    from data.bulletin_store import save_draft
-    from data.scope import PermissionDenied, Scope
+    from data.services.bulletin_store import save_draft
+    from data.storage.scope import PermissionDenied, Scope
 
     with pytest.raises(PermissionDenied):
         save_draft(county, Scope(username="boss", role="领导"), "2023-10", "通报")
@@ -159,8 +159,8 @@ def test_the_month_and_the_saved_draft_survive_switching_pages_in_the_app(county
 
     from streamlit.testing.v1 import AppTest
 
-    from data import users
-    from data.scope import SYSTEM
+    from data.services import users
+    from data.storage.scope import SYSTEM
     from ui import auth
 
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from metrics.scorecard import scorecard
 from tests.pages.conftest import metrics, run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, EARLIER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
@@ -92,9 +92,9 @@ def test_points_per_indicator_answer_why_the_composite(county):
 def test_a_published_months_card_is_frozen_with_the_differences_beside_it(county):
     import datetime as dt
 
-    from data.progress import verify_report
-    from data.publish import publish_month
-    from data.scope import Scope
+    from data.services.progress import verify_report
+    from data.services.publish import publish_month
+    from data.storage.scope import Scope
 
     office = Scope(username="office", role="管理员")
     frozen = _row(county, AS_OF, ZHENGFUBAN)["composite"]

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import users
-from data.db import close_db, get_db
-from data.facts import read_settings
-from data.plan import DEFAULT_WEIGHTS
-from data.scope import SYSTEM
+from data.services import users
+from data.storage.connect import close_db, get_db
+from data.storage.facts import read_settings
+from data.storage.plan import DEFAULT_WEIGHTS
+from data.storage.scope import SYSTEM
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
 # shadow the `requests` package that streamlit-authenticator imports: import it first.

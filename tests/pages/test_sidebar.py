@@ -15,7 +15,7 @@ def _sidebar_app():
     # What app.py does before the page: the sidebar with the session's user.
     import streamlit as st
 
-    from data.db import get_db
+    from data.storage.connect import get_db
     from ui.session import current_as_of, current_scope
     from ui.sidebar import render_sidebar
 
@@ -170,9 +170,9 @@ def test_a_view_refusing_the_scope_stops_the_page_in_chinese(county):
 
 def test_a_link_with_as_of_survives_the_login_form(tmp_path, monkeypatch):
     """A colleague opens ?as_of=2024-06-30 logged out, logs in, and the page shows that date."""
-    from data import users
-    from data.db import close_db, get_db
-    from data.scope import SYSTEM
+    from data.services import users
+    from data.storage.connect import close_db, get_db
+    from data.storage.scope import SYSTEM
     from tests.pages.test_login import PASSWORD, login, new_app  # the app.py login harness
 
     path = tmp_path / "link.duckdb"

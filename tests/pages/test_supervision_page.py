@@ -7,8 +7,8 @@ import datetime as dt
 
 import polars as pl
 
-from data.scope import Scope
-from data.views import assignment_lights
+from data.services.views import assignment_lights
+from data.storage.scope import Scope
 from tests.pages.conftest import run_page, table, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 
@@ -113,8 +113,8 @@ def test_authorisations_are_scoped_and_notices_download(county):
 
 
 def test_monthly_review_shows_commitments_due_and_open(county):
-    from data.scope import Scope
-    from data.supervision import record_interview
+    from data.services.supervision import record_interview
+    from data.storage.scope import Scope
 
     office = Scope("office", "管理员")
     # two commitments of 县政府办: task 2 due in November (kept if completed), task 6 due in December

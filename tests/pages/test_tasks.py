@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from data.facts import load_facts
+from data.storage.facts import load_facts
 from metrics.tasks import assignment_status
 from tests.pages.conftest import run_page, texts
 from tests.pages.small_county import ADMIN, AS_OF, EARLIER, LEADER, UNIT3, ZHENGFUBAN

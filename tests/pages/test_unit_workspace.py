@@ -8,9 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from data import unit_views
-from data.progress import return_report
-from data.scope import PermissionDenied, Scope
+from data.services import unit_views
+from data.services.progress import return_report
+from data.storage.scope import PermissionDenied, Scope
 from tests.pages.conftest import run_page, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 

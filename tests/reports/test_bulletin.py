@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "metrics"))
 from kpi_fixtures import D, item, make_facts, request, task  # noqa: E402
 
-from data.plan import OFFICE  # noqa: E402
+from data.storage.plan import OFFICE  # noqa: E402
 from reports.bulletin import bulletin_text, unit_names  # noqa: E402
 
 MONTH = "2023-12"

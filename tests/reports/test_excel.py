@@ -108,8 +108,8 @@ def test_formula_looking_text_is_neutralised():
 # -- the monthly review on a small imported database --------------------------------------------
 @pytest.fixture
 def facts(db):
-    from data.facts import load_facts
-    from data.importer import import_workbook
+    from data.imports.importer import import_workbook
+    from data.storage.facts import load_facts
     from tests.fixtures.workbooks import TODAY, full_workbook_rows, workbook_bytes
 
     rows = full_workbook_rows()

@@ -13,9 +13,9 @@ import datetime as dt
 
 import polars as pl
 
-from data import audit
-from data.db import Database
-from data.scope import PermissionDenied, Scope
+from data.services import audit
+from data.storage.db import Database
+from data.storage.scope import PermissionDenied, Scope
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
 
@@ -211,7 +211,7 @@ def _cn(expr: pl.Expr) -> pl.Expr:
 
 def unit_extensions(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
     """The unit's assignments extended by D (task_no, title, extension text), for its card."""
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.tasks import extension_marks
 
     scope.require_unit(unit_id)
@@ -236,7 +236,7 @@ def _month_ok(month: str) -> str:
 def suggested_reasons(scope: Scope, db: Database, month: str, unit_id: int) -> str:
     """The reasons a new 约谈 starts with: the month's red lights and the indicators with the most
     points lost (metrics.supervision.interview_reasons). Office only."""
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.supervision import interview_reasons
 
     scope.require_admin()
@@ -286,7 +286,7 @@ def _sv_counts(cur, unit_id: int) -> dict[str, int]:
 def insert_interview(cur, scope: Scope, month: str, unit_id: int, held_on: dt.date, attendees: str,
                      reasons: str, commitments: list[dict]) -> int:
     """Validate and insert one interview with its commitments using the caller's transaction."""
-    from data.plan import OFFICE
+    from data.storage.plan import OFFICE
 
     month = _month_ok(month)
     name = _unit_name(cur, unit_id)
@@ -352,7 +352,7 @@ def add_commitment(db: Database, scope: Scope, interview_id: int, commitment: di
 # -- scoped reads -----------------------------------------------------------------------------------
 
 def _facts(db: Database):
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
 
     return load_facts(db)
 

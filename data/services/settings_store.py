@@ -13,11 +13,11 @@ import re
 
 import polars as pl
 
-from data.audit import record
-from data.db import Database
-from data.facts import read_settings
-from data.scope import PermissionDenied, Scope
-from data.users import UserError
+from data.services.audit import record
+from data.services.users import UserError
+from data.storage.db import Database
+from data.storage.facts import read_settings
+from data.storage.scope import PermissionDenied, Scope
 
 ACTION = "修改设置"
 CALENDAR_ACTION = "修改日历"
@@ -303,7 +303,7 @@ def set_group_kinds(db: Database, actor: Scope, group_word: str, kinds: list[str
     Assignments the word no longer implies are removed, except where the unit has already reported
     progress on that task: those are kept (history is never dropped silently) and counted."""
     _require_admin(actor)
-    from data.plan import PLAN_GROUPS, expand_assignments
+    from data.storage.plan import PLAN_GROUPS, expand_assignments
 
     if group_word not in {word for word, _kind in PLAN_GROUPS}:
         raise SettingsError(f"「{group_word}」不是任务分工表中的单位统称。")
@@ -459,9 +459,9 @@ PARAMETER_BY_KEY = {p[0]: p for p in PARAMETERS}
 
 def parameter_defaults() -> dict:
     """The default of every parameter, read from the module that uses it."""
-    from data.importer import LIMIT_SETTINGS, ImportLimits
-    from data.plan import DEFAULT_SETTINGS
-    from data.users import AUTH_DEFAULTS
+    from data.imports.importer import LIMIT_SETTINGS, ImportLimits
+    from data.services.users import AUTH_DEFAULTS
+    from data.storage.plan import DEFAULT_SETTINGS
     from metrics.supervision import SUPERVISION_DEFAULTS
 
     limits = {key: getattr(ImportLimits, attr) for attr, key in LIMIT_SETTINGS.items()}

@@ -1,6 +1,6 @@
 """Import sheets of the supervision loop: 约谈记录 (interviews) and 整改承诺 (commitments).
 
-They follow the import contract of data/importer.py (all or nothing, every error with sheet, row,
+They follow the import contract of data/imports/importer.py (all or nothing, every error with sheet, row,
 column and value, re-importing updates instead of duplicating) and are hooked into it at two
 points: `validate` after the other sheets, `write` inside the import's transaction. Only the
 office (管理员) imports them. Columns: docs/import.md → 约谈记录 and 整改承诺.
@@ -12,8 +12,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from data.importer import Column, Sheet, _blank, _text, _unit_lookup, parse_date, parse_number, show
-from data.plan import OFFICE, normalize_name
+from data.imports.importer import Column, Sheet, _blank, _text, _unit_lookup, parse_date, parse_number, show
+from data.storage.plan import OFFICE, normalize_name
 
 D = dt.date
 INTERVIEWS, COMMITMENTS = "约谈记录", "整改承诺"
@@ -62,7 +62,7 @@ def _indicators() -> dict[str, str]:
 def validate(read, rows_by_sheet: dict[str, list[tuple]], scope, issues, today: dt.date,
              counts: dict, records: dict, present: dict) -> None:
     """Check the two sheets (header row first) and add their records to the importer's dicts."""
-    from data.importer import _norm_header
+    from data.imports.importer import _norm_header
 
     if not rows_by_sheet:
         return
@@ -239,8 +239,8 @@ def _facts_in(cur):
     imported without them are taken from the data as it stands before this import)."""
     import json
 
-    from data.calendar import working_calendar
-    from data.facts import _QUERIES
+    from data.storage.calendar import working_calendar
+    from data.storage.facts import _QUERIES
     from metrics.facts import Facts
 
     frames = {name: cur.sql(sql).pl() for name, sql in _QUERIES.items()}

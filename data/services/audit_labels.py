@@ -1,10 +1,10 @@
 """The audit log as the office reads it: Chinese names for every object and field, units and users
 by name, and "before → after" for each changed field.
 
-data/audit.py stores what the writers pass (field codes such as role / unit_id / disabled, table
+data/services/audit.py stores what the writers pass (field codes such as role / unit_id / disabled, table
 names as count keys, objects such as "weights" or "calendar"); this module turns a stored row into
 words. `describe_change` and `object_label` are pure (tests call them directly); `audit_table`
-reads the log (管理员 only, like data.audit.read_audit) and labels every row.
+reads the log (管理员 only, like data.services.audit.read_audit) and labels every row.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from data.audit import audit_query
-from data.db import Database
-from data.scope import Scope
+from data.services.audit import audit_query
+from data.storage.db import Database
+from data.storage.scope import Scope
 
 NONE = "—"
 

@@ -21,10 +21,10 @@ import datetime as dt
 
 import polars as pl
 
-from data import audit
-from data.db import Database
-from data.importer import ImportResult, ValidationResult, validate_workbook, write_validated
-from data.scope import Scope
+from data.imports.importer import ImportResult, ValidationResult, validate_workbook, write_validated
+from data.services import audit
+from data.storage.db import Database
+from data.storage.scope import Scope
 
 PENDING, VERIFIED, RETURNED = "待核验", "已核验", "已退回"
 

@@ -32,11 +32,11 @@ from typing import Any
 
 import polars as pl
 
-from data.db import Database
-from data.identity import clean_text, code_key, normalize_code, normalize_name, strip_invisible
-from data.plan import PLAN_TASKS
-from data.progress import report_rule_problems
-from data.scope import Scope
+from data.services.progress import report_rule_problems
+from data.storage.db import Database
+from data.storage.identity import clean_text, code_key, normalize_code, normalize_name, strip_invisible
+from data.storage.plan import PLAN_TASKS
+from data.storage.scope import Scope
 
 UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
 TOWNSHIP = "乡镇（街道）"
@@ -736,7 +736,7 @@ def _validate_sheets(
     by_name: dict[str, list[tuple]] = {}
     titles: dict[str, str] = {}
     wanted_sheets = {normalize_name(s.name): s for s in SHEETS}
-    from data import import_supervision as sup  # 约谈记录 / 整改承诺 (data/import_supervision.py)
+    from data.imports import supervision_sheets as sup
     sup_rows = {}
     for raw in sheets:
         norm = normalize_name(raw.title)
@@ -1105,7 +1105,7 @@ def validate_workbook(
     today: dt.date | None = None,
 ) -> ValidationResult:
     """Check a workbook or CSV against import-format.md; nothing is written."""
-    from data.scope import SYSTEM
+    from data.storage.scope import SYSTEM
 
     scope = scope or SYSTEM
     scope.require_write()
@@ -1296,13 +1296,13 @@ def _frame_schema(cur, table: str, columns: list[str]) -> dict[str, pl.DataType]
 
 
 def _record_audit(cur, scope: Scope, file_name: str, detail: str, before: dict, after: dict) -> None:
-    from data import audit
+    from data.services import audit
 
     audit.record(cur, scope, "导入", file_name, detail, before, after)
 
 
 def _backup(db: Database) -> str:
-    from data import backup
+    from data.storage import backup
 
     return str(backup.backup(db, keep=10))
 
@@ -1318,8 +1318,8 @@ def import_workbook(
 ) -> ImportResult:
     """Validate, and when there is no error: the office's import is backed up and written in one
     transaction; a 单位 user's import is kept as a submission (import_batches, 待核验) and written
-    only when the office verifies it (data.import_batches.verify_batch)."""
-    from data.scope import SYSTEM
+    only when the office verifies it (data.imports.batches.verify_batch)."""
+    from data.storage.scope import SYSTEM
 
     scope = scope or SYSTEM
     scope.require_write()
@@ -1328,7 +1328,7 @@ def import_workbook(
     if not result.ok:
         return out
     if not scope.is_admin:
-        from data.import_batches import submit_batch
+        from data.imports.batches import submit_batch
 
         content = _read_bytes(data, import_limits(db).upload_mb)
         out.batch_id = submit_batch(db, scope, result, content)
@@ -1340,7 +1340,7 @@ def write_validated(db: Database, result: ValidationResult, actor: Scope, *, sub
                     action: str = "导入", note: str = "", inside=None) -> ImportResult:
     """Back up, then write a validated file in one transaction with its import_log rows and its
     audit entry; `inside(cur, import_id)` runs in the same transaction (a batch's status)."""
-    from data.plan import expand_assignments
+    from data.storage.plan import expand_assignments
 
     actor.require_admin()
     out = ImportResult(result)
@@ -1363,7 +1363,7 @@ def write_validated(db: Database, result: ValidationResult, actor: Scope, *, sub
                 if sheet.table == "catalog_items" and "last_updated_on" in fields:
                     _write_catalog_updates(cur, recs)
             out.inserted[sheet.name], out.updated[sheet.name] = ins, upd
-        from data.import_supervision import write as write_supervision
+        from data.imports.supervision_sheets import write as write_supervision
         write_supervision(cur, actor, result.records, out)
         import_id = read("SELECT nextval('import_seq')", None)[0][0]
         for sheet_name in result.counts:
@@ -1379,7 +1379,7 @@ def write_validated(db: Database, result: ValidationResult, actor: Scope, *, sub
         if action == "导入":
             _record_audit(cur, actor, result.file_name, detail, before, after)
         else:
-            from data import audit
+            from data.services import audit
 
             audit.record(cur, actor, action, result.file_name, detail, before, after)
         out.import_id = import_id
@@ -1391,7 +1391,7 @@ def run_import_command(db: Database, paths: Iterable[str | Path], scope: Scope |
                        *, out=None, err=None) -> int:
     """`python -m data import FILE...`: 0 imported, 1 validation errors (nothing written),
     2 a file could not be read (nothing written). Every file is validated before any is written."""
-    from data.scope import SYSTEM
+    from data.storage.scope import SYSTEM
 
     out, err = out or sys.stdout, err or sys.stderr
     scope = scope or SYSTEM

@@ -1,12 +1,12 @@
 """Versioned schema: ordered migrations applied on start.
 
 Column names here are the contract between `data/` (which writes them) and `metrics/`
-(which reads them as Polars frames through `data.facts`). docs/data-model.md explains each table.
+(which reads them as Polars frames through `data.storage.facts`). docs/data-model.md explains each table.
 """
 
 from __future__ import annotations
 
-from data.db import Database
+from data.storage.db import Database
 
 # Each entry: (version, description, statements). Append only; never edit a released one.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
@@ -254,7 +254,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "unit import submissions held for the office's verification",
         [
             # A 单位 user's import is a submission: the validated file is kept here and written
-            # only when the office verifies it (data/import_batches.py, docs/security.md).
+            # only when the office verifies it (data/imports/batches.py, docs/security.md).
             "CREATE SEQUENCE import_batch_seq START 1",
             """CREATE TABLE import_batches (
                 id            INTEGER PRIMARY KEY,
@@ -278,7 +278,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "login throttle per account and source",
         [
             # Consecutive failed logins per (username, client address): after the free attempts each
-            # further attempt from that source waits an increasing delay (data/users.py). Kept per
+            # further attempt from that source waits an increasing delay (data/services/users.py). Kept per
             # source so that someone guessing elsewhere cannot keep the rightful user out.
             """CREATE TABLE login_throttle (
                 username        VARCHAR NOT NULL,
@@ -443,12 +443,12 @@ def prepare_database(db: Database) -> None:
     """Migrate, then load the plan if it is not there yet (first start)."""
     migrate(db)
     if not db.scalar("SELECT count(*) FROM tasks"):
-        from data.plan import load_plan
+        from data.storage.plan import load_plan
 
         load_plan(db)
     elif not db.scalar("SELECT count(*) FROM milestone_criteria"):
         # A database from before migration 5: give it the default milestone criteria.
-        from data.plan import seed_milestone_criteria
+        from data.storage.plan import seed_milestone_criteria
 
         with db.transaction() as cur:
             seed_milestone_criteria(cur)

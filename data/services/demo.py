@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from data.calendar import calendar_table, working_calendar
-from data.db import Database
-from data.plan import OFFICE, PLAN_UNITS, expand_assignments
+from data.storage.calendar import calendar_table, working_calendar
+from data.storage.db import Database
+from data.storage.plan import OFFICE, PLAN_UNITS, expand_assignments
 
 DEMO_START = dt.date(2023, 4, 1)  # first request
 PLAN_START = dt.date(2023, 5, 1)  # first progress report month
@@ -718,7 +718,7 @@ def _requests(
 ) -> pl.DataFrame:
     """Share requests, ~20,000 a year per county, with their review and reply steps.
 
-    Steps are placed on the working-day index of `data.calendar.working_calendar` (the one
+    Steps are placed on the working-day index of `data.storage.calendar.working_calendar` (the one
     `metrics.workdays.add_workday_deadline` joins on): the k-th working day strictly after D is
     the working day whose index is wd_index(D) + k, so "on time" is k ≤ 3 (review) or k ≤ 10
     (reply) exactly as the engine judges it. Lookups are positional gathers, not joins: this

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import bcrypt
 import polars as pl
 
-from data.audit import record
-from data.db import Database
-from data.plan import normalize_name
-from data.scope import ROLES, SYSTEM, PermissionDenied, Scope
+from data.services.audit import record
+from data.storage.db import Database
+from data.storage.plan import normalize_name
+from data.storage.scope import ROLES, SYSTEM, PermissionDenied, Scope
 
 # Login and session limits; the office may override each in the `settings` table (JSON numbers).
 AUTH_DEFAULTS: dict[str, float] = {

@@ -1,7 +1,7 @@
 """Progress reports on task assignments (进展报送) and their verification (核验).
 
 The office's own entries are verified on entry; a 单位 user's report waits (verified = FALSE)
-until the office verifies it, and only verified reports reach the KPI engine (data.facts).
+until the office verifies it, and only verified reports reach the KPI engine (data.storage.facts).
 Every write runs in one transaction together with its audit entry.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data import audit
-from data.db import Database
-from data.scope import PermissionDenied, Scope
+from data.services import audit
+from data.storage.db import Database
+from data.storage.scope import PermissionDenied, Scope
 
 STATUSES = ("未启动", "推进中", "已完成")
 

@@ -5,7 +5,7 @@ rank, change) and its own unit's detail only: a function asked for another unit_
 PermissionDenied, and lists come back filtered to the own unit, whatever the page passes. Person
 names and phone numbers of other units are masked for 单位 (王*, 138****0001).
 
-Numbers come from the KPI engine (metrics/) through data.snapshot: the expensive engine results
+Numbers come from the KPI engine (metrics/) through data.services.snapshot: the expensive engine results
 are computed once per (database file, data version, as-of date) and shared by every view, page
 and session, in one cache bounded by size; trends read the month-end history kept there.
 Streamlit caching stays at the page edge (ui/cache.py).
@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 import polars as pl
 
-from data.calendar import covered_years
-from data.db import Database
-from data.facts import load_facts
-from data.publish import overlay_frozen
-from data.scope import PermissionDenied, Scope
-from data.snapshot import cached, month_end_history, snapshot
+from data.services.publish import overlay_frozen
+from data.services.snapshot import cached, month_end_history, snapshot
+from data.storage.calendar import covered_years
+from data.storage.db import Database
+from data.storage.facts import load_facts
+from data.storage.scope import PermissionDenied, Scope
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 from metrics import requests as m_requests
@@ -34,7 +34,7 @@ RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
 
 def _engine(db: Database, as_of: dt.date, name: str, fn: Callable) -> pl.DataFrame:
     """fn(facts, as_of), computed once per (file, data version, as-of date) in the shared,
-    size-bounded cache of data.snapshot."""
+    size-bounded cache of data.services.snapshot."""
     return cached(db, ("view", as_of, name), lambda facts: fn(facts, as_of))
 
 
@@ -99,7 +99,7 @@ def mask_phone(expr: pl.Expr) -> pl.Expr:
 
 def demo_info(db: Database) -> dict | None:
     """What the demo generator left in meta['demo'] (a JSON object or text), None without demo data."""
-    from data.demo import demo_info as read_demo_info
+    from data.services.demo import demo_info as read_demo_info
 
     return read_demo_info(db)
 
@@ -131,7 +131,7 @@ def ranking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 
 def _board(db: Database, as_of: dt.date) -> pl.DataFrame:
     """The scorecard as of D, frozen when D is the last day of a published month."""
-    from data.publish import scorecard_at
+    from data.services.publish import scorecard_at
 
     return _engine(db, as_of, "board", lambda f, d: scorecard_at(db, d, lambda: _scorecard(db, d)))
 
@@ -169,7 +169,7 @@ def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
     On the last day of a published month the figures are the frozen ones: `frozen_month` names
     the month and `differences` lists what a recomputation would change for this unit (label,
     old, new); otherwise `frozen_month` is None and `differences` empty."""
-    from data.publish import diff_published, is_published, month_of_end
+    from data.services.publish import diff_published, is_published, month_of_end
 
     scope.require_unit(unit_id)
     board = _board(db, as_of).filter(pl.col("unit_id") == int(unit_id))
@@ -221,7 +221,7 @@ def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
 def _unit_points(db: Database, as_of: dt.date) -> pl.DataFrame:
     """Points per indicator of every unit as of D (metrics.points); frozen when D is the last day
     of a published month."""
-    from data.publish import points_at
+    from data.services.publish import points_at
 
     return _engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: snapshot(db, d).points))
 
@@ -275,7 +275,7 @@ def task_list(scope: Scope, db: Database) -> pl.DataFrame:
 def assignment_lights(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     """Each assignment's status and light as of D with unit name/kind and task title; 单位: own.
     Units with the most red lights come first (then yellow), so a cut-off list shows the laggards."""
-    from data.supervision import with_extension_mark
+    from data.services.supervision import with_extension_mark
 
     tasks = load_facts(db).tasks.select("task_no", "title", "deadline_text")
     frame = _with_name(_own(scope, _assignments(db, as_of)), db).join(tasks, on="task_no", how="left")
@@ -336,7 +336,7 @@ def step_rates(steps: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
 
 
 def _count_rates(counts: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
-    """step_rates over the step counts of data.snapshot (step, provider_id, status, n): the same
+    """step_rates over the step counts of data.services.snapshot (step, provider_id, status, n): the same
     figures without keeping the steps themselves."""
     judged = counts.filter(pl.col("status") != "pending")
 
@@ -629,8 +629,8 @@ def previous_month_end(scope: Scope, db: Database, as_of: dt.date) -> dt.date:
     return _previous(as_of)
 
 
-# -- the supervision loop (data/supervision.py), reachable through ui.cache.view ------------------
-from data.supervision import (  # noqa: E402,F401
+# -- the supervision loop (data/services/supervision.py), reachable through ui.cache.view ------------------
+from data.services.supervision import (  # noqa: E402,F401
     authorisations,
     commitments,
     extension_requests,

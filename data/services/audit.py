@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from data.db import Database
-from data.scope import Scope
+from data.storage.db import Database
+from data.storage.scope import Scope
 
 # The action names writers use (the audit page offers them as a filter). Other Chinese names are
 # accepted, so a new kind of write does not need a change here first.

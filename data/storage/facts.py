@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import threading
 
-from data.calendar import calendar_table, working_calendar
-from data.db import Database
+from data.storage.calendar import calendar_table, working_calendar
+from data.storage.db import Database
 from metrics.facts import Facts
 
 _QUERIES = {
@@ -66,7 +66,7 @@ def read_settings(db: Database) -> dict:
 
 
 def load_facts(db: Database) -> Facts:
-    """All facts in the database (unscoped: scoping happens in data.views on the results)."""
+    """All facts in the database (unscoped: scoping happens in data.services.views on the results)."""
     key = (str(db.path), db.version)
     with _lock:
         cached = _cache.get(key)

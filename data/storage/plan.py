@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import re
 
-from data.db import Database
+from data.storage.db import Database
 
 OFFICE = "县大数据发展中心"
 
@@ -218,8 +218,8 @@ def parse_deadline(text: str) -> dt.date | None:
 def normalize_name(name: str) -> str:
     """Unit names compare after dropping invisible characters, NFKC, a small look-alike map and
     removing spaces (the full-width brackets of 乡镇（街道） are kept: that is how the plan writes
-    them). One rule for every match: data.identity.normalize_name."""
-    from data.identity import normalize_name as identity_name
+    them). One rule for every match: data.storage.identity.normalize_name."""
+    from data.storage.identity import normalize_name as identity_name
 
     return identity_name(name)
 
@@ -263,7 +263,7 @@ def seed_milestone_criteria(cur) -> None:
 
 def load_plan(db: Database) -> dict[str, int]:
     """Create what the plan names, leaving existing rows (and office edits) untouched."""
-    from data.calendar import seed_calendar
+    from data.storage.calendar import seed_calendar
 
     with db.transaction() as cur:
         next_id = cur.execute("SELECT coalesce(max(unit_id), 0) + 1 FROM units").fetchone()[0]

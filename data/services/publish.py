@@ -8,7 +8,7 @@ Storage: published_months (one row per month) and published_scores (one row per 
 scorecard column: numbers unrounded in num_value, text in text_value; the unit's name and kind
 are frozen too, since a unit may be renamed later). Since schema version 6 a publication also
 freezes the points per indicator, the ranking and suggestion tables, the review workbook
-(published_frames) and the 通报 text (published_bulletins, see data/bulletin_store.py).
+(published_frames) and the 通报 text (published_bulletins, see data/services/bulletin_store.py).
 
 Everything shown or exported for a published month reads the frozen figures through this module:
 `scorecard_at` / `points_at` for a month's last day, `month_inputs` for the review and the 通报,
@@ -26,8 +26,8 @@ from typing import Any
 
 import polars as pl
 
-from data.db import Database
-from data.scope import PermissionDenied, Scope
+from data.storage.db import Database
+from data.storage.scope import PermissionDenied, Scope
 
 TEXT_COLUMNS = ("unit", "unit_kind", "grade", "suggestion")
 ALREADY_EN = "{} is already published; unpublish it first to publish it again."
@@ -72,8 +72,8 @@ def published_months(db: Database) -> pl.DataFrame:
 
 def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | None = None) -> int:
     """Freeze the scorecard of `month` as of its last day; returns the number of units stored."""
-    from data.audit import record
-    from data.facts import load_facts
+    from data.services.audit import record
+    from data.storage.facts import load_facts
     from metrics.scorecard import scorecard
 
     scope.require_admin()
@@ -222,7 +222,7 @@ def changes_since_published(db: Database, month: str) -> pl.DataFrame:
 def unpublish_month(db: Database, scope: Scope, month: str, reason: str | None = None) -> None:
     """Remove a month's frozen results (office only, audited with the reason). The saved 通报
     versions stay; the draft becomes editable again."""
-    from data.audit import record
+    from data.services.audit import record
 
     if not scope.is_admin:
         raise PermissionDenied("撤销发布仅限领导小组办公室（管理员）。")
@@ -257,7 +257,7 @@ def _ipc(frame: pl.DataFrame) -> bytes:
 def _frozen_outputs(db: Database, facts, month: str, card: pl.DataFrame) -> dict:
     """What publishing freezes besides the scorecard: points, ranking and suggestion tables, the
     通报 text (latest saved version, else the generated one) and the review workbook with it."""
-    from data.bulletin_store import latest_draft
+    from data.services.bulletin_store import latest_draft
     from metrics.points import unit_points
     from metrics.trend import previous_month_end
     from reports.bulletin import bulletin_text
@@ -279,7 +279,7 @@ def _frozen_outputs(db: Database, facts, month: str, card: pl.DataFrame) -> dict
 
 
 def _store_outputs(cur, month: str, frozen: dict, username: str) -> None:
-    from data.bulletin_store import insert_version
+    from data.services.bulletin_store import insert_version
 
     version = frozen["version"]
     latest = int(cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?",
@@ -346,7 +346,7 @@ def month_inputs(db: Database, month: str) -> dict:
 
 
 def _month_inputs(db: Database, month: str) -> dict:
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from metrics.points import unit_points
     from metrics.trend import previous_month_end
 
@@ -363,7 +363,7 @@ def _month_inputs(db: Database, month: str) -> dict:
 
 def month_review(db: Database, month: str) -> dict[str, pl.DataFrame]:
     """The 月度考评 tables of a month: ranking and suggestions, frozen when published."""
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from reports.excel import ranking_frame, suggestion_frame
 
     inputs = month_inputs(db, month)
@@ -383,8 +383,8 @@ def review_workbook_for(db: Database, month: str, bulletin: str | None = None, *
     `bulletin` (default: the stored or generated 通报) and frozen figures of a published previous
     month; without `detail`, the printable one whose request-step detail is a separate download
     (reports.excel.review_workbook). Publication always freezes the whole workbook."""
-    from data.bulletin_store import current_bulletin
-    from data.facts import load_facts
+    from data.services.bulletin_store import current_bulletin
+    from data.storage.facts import load_facts
     from reports.excel import review_workbook, with_diff_sheet
 
     facts = load_facts(db)
@@ -405,7 +405,7 @@ def review_workbook_for(db: Database, month: str, bulletin: str | None = None, *
 def timeliness_csv_for(db: Database, month: str) -> bytes:
     """The request steps due in `month` as a CSV (the detail the printable workbook leaves out),
     computed from the current data."""
-    from data.facts import load_facts
+    from data.storage.facts import load_facts
     from reports.excel import timeliness_csv
 
     return timeliness_csv(load_facts(db), month)

@@ -1,10 +1,10 @@
 """Scoped reads for a unit's own workspace (本单位工作台) and for the progress-report states.
 
-Every function takes the asking Scope first, like data.views. A 单位 scope reads its own unit
+Every function takes the asking Scope first, like data.services.views. A 单位 scope reads its own unit
 only: passing another unit's id raises PermissionDenied here, whatever the page sent. 管理员 and
 领导 may open any unit's workspace (they see every unit anyway).
 
-The figures come from the KPI engine through data.views' memoised engine calls, so a workspace
+The figures come from the KPI engine through data.services.views' memoised engine calls, so a workspace
 shows the same deadlines, warnings and flags as the county pages and the scorecard.
 """
 
@@ -14,11 +14,11 @@ import datetime as dt
 
 import polars as pl
 
-from data import views
-from data.db import Database
-from data.facts import load_facts
-from data.scope import PermissionDenied, Scope
-from data.snapshot import snapshot
+from data.services import views
+from data.services.snapshot import snapshot
+from data.storage.db import Database
+from data.storage.facts import load_facts
+from data.storage.scope import PermissionDenied, Scope
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 

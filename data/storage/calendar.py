@@ -15,7 +15,7 @@ import chinese_calendar
 import polars as pl
 from chinese_calendar import constants
 
-from data.db import Database
+from data.storage.db import Database
 
 # The calendar frame spans these days; deadlines of requests received up to the end of 2039
 # stay inside it.

@@ -2,7 +2,7 @@
 
 A name typed with a zero-width space, a bidi mark, full-width letters or the Japanese 県 for 县
 must find the unit it looks like, never create a second one. Every place that matches or creates
-a unit name or a code calls these functions (data.plan.normalize_name delegates here).
+a unit name or a code calls these functions (data.storage.plan.normalize_name delegates here).
 
 The rules, in order:
 1. drop invisible characters: every Unicode "format" character (category Cf: zero-width space,

@@ -9,7 +9,7 @@ The month-end history is the same cache read at month ends: `month_end_card(db, 
 scorecard at a day, so the 12-month trend, a unit's line and the month-over-month change read the
 months already computed; a change of as-of date computes only the months not yet seen.
 
-Invalidation: every committed write gives the database a new data version (data.db), which is part
+Invalidation: every committed write gives the database a new data version (data.storage.db), which is part
 of every key, so the next read after a write recomputes from the new facts; the entries of older
 versions of the same file are dropped the first time a newer version is stored. A write therefore
 invalidates every date of its database, not only the months from the write's date onwards (see
@@ -36,8 +36,8 @@ from typing import Any
 
 import polars as pl
 
-from data.db import Database
-from data.facts import load_facts
+from data.storage.db import Database
+from data.storage.facts import load_facts
 from metrics.facts import Facts
 
 DEFAULT_CACHE_MB = 768
@@ -183,7 +183,7 @@ class Snapshot:
 
     @property
     def scorecard(self) -> pl.DataFrame:
-        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.views._board)."""
+        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.services.views._board)."""
         from metrics.scorecard import scorecard
 
         return self._part("scorecard", lambda f: scorecard(f, self.as_of, self.indicators))
@@ -270,7 +270,7 @@ def card_at(db: Database, day: dt.date) -> pl.DataFrame:
 def month_end_history(db: Database, end: dt.date, months: int = 12) -> pl.DataFrame:
     """metrics.trend.monthly_trend(facts, end, months), its scorecards read from the history, so
     only the months not yet computed at this data version are computed. Computed figures: the
-    caller overlays published months' frozen rows (data.publish.overlay_frozen)."""
+    caller overlays published months' frozen rows (data.services.publish.overlay_frozen)."""
     from metrics.trend import monthly_trend
 
     return cached(db, ("trend", end, months),

@@ -29,17 +29,10 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from data import audit
-from data.db import (
-    Database,
-    DatabaseLockedError,
-    hold_lock,
-    replace_file,
-    resolve_path,
-    scratch_dir,
-    shared_db,
-)
-from data.scope import SYSTEM, Scope
+from data.services import audit
+from data.storage.connect import replace_file, shared_db
+from data.storage.db import Database, DatabaseLockedError, hold_lock, resolve_path, scratch_dir
+from data.storage.scope import SYSTEM, Scope
 
 MANIFEST = "manifest.json"
 DB_MEMBER = "dashboard.duckdb"
@@ -272,7 +265,7 @@ def restore(
     BackupError for a file that is not a usable backup, too large, or too large for the free space."""
     import duckdb
 
-    from data.schema import prepare_database
+    from data.storage.schema import prepare_database
 
     path = Path(path).resolve()
     target = resolve_path(db_path)

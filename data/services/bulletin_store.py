@@ -16,8 +16,8 @@ import datetime as dt
 
 import polars as pl
 
-from data.db import Database
-from data.scope import Scope
+from data.storage.db import Database
+from data.storage.scope import Scope
 
 MAX_CHARS = 50_000
 
@@ -60,8 +60,8 @@ def published_bulletin(db: Database, month: str) -> dict | None:
 
 def generated_bulletin(db: Database, month: str) -> str:
     """The draft generated from the month's figures (frozen ones where months are published)."""
-    from data.facts import load_facts
-    from data.publish import month_inputs
+    from data.services.publish import month_inputs
+    from data.storage.facts import load_facts
     from reports.bulletin import bulletin_text
 
     inputs = month_inputs(db, month)
@@ -94,8 +94,8 @@ def insert_version(cur, month: str, text: str, username: str) -> int:
 def save_draft(db: Database, scope: Scope, month: str, text: str) -> int:
     """Store `text` as the next version of the month's draft (office only, audited); returns the
     version. Saving the text of the latest version again stores nothing and returns its number."""
-    from data.audit import record
-    from data.publish import PublishError, _bounds
+    from data.services.audit import record
+    from data.services.publish import PublishError, _bounds
 
     scope.require_admin()
     _bounds(month)

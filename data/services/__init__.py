@@ -1,0 +1,1 @@
+"""Services above the engine: the read functions the pages call and the audited writes."""
