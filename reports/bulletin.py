@@ -11,17 +11,9 @@ import datetime as dt
 import polars as pl
 
 from metrics.registry import KPI_BY_CODE, UNIT_KINDS, setting
+from reports.frames import cn_date, cn_month, overdue_frame
 
 NUMERALS = "一二三四五六七八九十"
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def _score(value: float | None) -> str:
@@ -120,7 +112,6 @@ def bulletin_text(facts, month: str, *, card: pl.DataFrame | None = None, prev: 
     from metrics.points import unit_points
     from metrics.scorecard import scorecard
     from metrics.trend import previous_month_end
-    from reports.excel import overdue_frame
 
     _first, as_of = month_bounds(month)
     card = scorecard(facts, as_of) if card is None else card

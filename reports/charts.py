@@ -12,8 +12,9 @@ import html
 import plotly.graph_objects as go
 import polars as pl
 
+from reports.frames import LIGHT_NAMES, cn_date
+
 LIGHT_COLORS = {"red": "#d9534f", "yellow": "#f0ad4e", "green": "#5cb85c"}
-LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 GRADE_COLORS = {"优秀": "#2e7d32", "良好": "#5cb85c", "合格": "#f0ad4e", "不合格": "#d9534f"}
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"]
 SHARE_COLORS = {"无条件共享": "#5cb85c", "有条件共享": "#f0ad4e", "不予共享": "#d9534f"}
@@ -33,10 +34,6 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
-
-
-def _date_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def light_matrix(frame: pl.DataFrame, title: str = "任务 × 责任单位 红黄绿灯") -> go.Figure:
@@ -77,7 +74,7 @@ def deadline_timeline(tasks: pl.DataFrame, as_of: dt.date, title: str = "任务�
             ))
     fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper",
                   line={"color": "#333", "dash": "dash"})
-    fig.add_annotation(x=as_of, y=1, yref="paper", text=f"考评日 {_date_text(as_of)}", showarrow=False,
+    fig.add_annotation(x=as_of, y=1, yref="paper", text=f"考评日 {cn_date(as_of)}", showarrow=False,
                        yanchor="bottom")
     fig.update_xaxes(tickformat="%Y年%m月")
     return _layout(fig, title, "完成时限", "重点任务", height=max(380, 30 * dated.height + 160))
