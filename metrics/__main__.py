@@ -100,7 +100,8 @@ def _office():
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from data.services.publish import PublishError, publish_month
+    from data.services.months import PublishError
+    from data.services.publish import publish_month
     from data.storage.connect import get_db
 
     month = _month(args.month)
@@ -113,7 +114,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_unpublish(args: argparse.Namespace) -> int:
-    from data.services.publish import PublishError, unpublish_month
+    from data.services.months import PublishError
+    from data.services.publish import unpublish_month
     from data.storage.connect import get_db
 
     month = _month(args.month)
@@ -140,7 +142,7 @@ def _bulletin_text(db, month: str) -> str:
 
 def _packet_scorecard(db, facts, as_of: dt.date):
     """The scorecard of the month's last day: frozen for a published month, computed otherwise."""
-    from data.services.publish import scorecard_at
+    from data.services.months import scorecard_at
     from metrics.scorecard import scorecard
 
     return scorecard_at(db, as_of, lambda: scorecard(facts, as_of))

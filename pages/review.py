@@ -7,13 +7,12 @@ import datetime as dt
 import streamlit as st
 
 from data.services import bulletin_store as bs
+from data.services.months import PublishError, published_months
 from data.services.publish import (
-    PublishError,
     changes_since_published,
     diff_published,
     month_review,
     publish_month,
-    published_months,
     unpublish_month,
 )
 from data.storage.connect import get_db

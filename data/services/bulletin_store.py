@@ -16,19 +16,16 @@ import datetime as dt
 
 import polars as pl
 
+from data.services.months import PublishError, bounds, month_inputs, month_published
 from data.storage.db import Database
 from data.storage.scope import Scope
+from reports.frames import cn_month
 
 MAX_CHARS = 50_000
 
 
 class BulletinError(ValueError):
     """A save that cannot be done as asked (Chinese message)."""
-
-
-def _cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def latest_draft(db: Database, month: str) -> dict | None:
@@ -60,7 +57,6 @@ def published_bulletin(db: Database, month: str) -> dict | None:
 
 def generated_bulletin(db: Database, month: str) -> str:
     """The draft generated from the month's figures (frozen ones where months are published)."""
-    from data.services.publish import month_inputs
     from data.storage.facts import load_facts
     from reports.bulletin import bulletin_text
 
@@ -78,14 +74,15 @@ def current_bulletin(db: Database, month: str) -> str:
     return draft["text"] if draft is not None else generated_bulletin(db, month)
 
 
-def _is_published(cur, month: str) -> bool:
-    return bool(cur.execute("SELECT count(*) FROM published_months WHERE month = ?", [month]).fetchone()[0])
+def last_version(cur, month: str) -> int:
+    """The number of the latest saved version (0: none), read inside the caller's transaction."""
+    return int(cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?",
+                           [month]).fetchone()[0])
 
 
 def insert_version(cur, month: str, text: str, username: str) -> int:
     """Add a version inside the caller's transaction; returns its number."""
-    last = cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?", [month]).fetchone()[0]
-    version = int(last) + 1
+    version = last_version(cur, month) + 1
     cur.execute("INSERT INTO bulletin_drafts VALUES (?, ?, ?, ?, ?)",
                 [month, version, text, username, dt.datetime.now().replace(microsecond=0)])
     return version
@@ -95,24 +92,23 @@ def save_draft(db: Database, scope: Scope, month: str, text: str) -> int:
     """Store `text` as the next version of the month's draft (office only, audited); returns the
     version. Saving the text of the latest version again stores nothing and returns its number."""
     from data.services.audit import record
-    from data.services.publish import PublishError, _bounds
 
     scope.require_admin()
-    _bounds(month)
+    bounds(month)
     text = (text or "").replace("\r\n", "\n")
     if not text.strip():
         raise BulletinError("通报内容不能为空。")
     if len(text) > MAX_CHARS:
         raise BulletinError(f"通报内容过长（{len(text)} 字），不能超过 {MAX_CHARS} 字。")
     with db.transaction() as cur:
-        if _is_published(cur, month):
-            raise PublishError(f"{_cn_month(month)}已发布，通报不能修改；如需修改，请先撤销发布。")
+        if month_published(cur, month):
+            raise PublishError(f"{cn_month(month)}已发布，通报不能修改；如需修改，请先撤销发布。")
         last = cur.execute("SELECT version, text FROM bulletin_drafts WHERE month = ? ORDER BY version DESC "
                            "LIMIT 1", [month]).fetchall()
         if last and last[0][1] == text:
             return int(last[0][0])
         version = insert_version(cur, month, text, scope.username)
         record(cur, scope, "保存通报草稿", month,
-               f"保存{_cn_month(month)}通报草稿第{version}版（{len(text)} 字）",
+               f"保存{cn_month(month)}通报草稿第{version}版（{len(text)} 字）",
                {"版本": version - 1}, {"版本": version})
     return version

@@ -10,64 +10,44 @@ are frozen too, since a unit may be renamed later). Since schema version 6 a pub
 freezes the points per indicator, the ranking and suggestion tables, the review workbook
 (published_frames) and the 通报 text (published_bulletins, see data/services/bulletin_store.py).
 
-Everything shown or exported for a published month reads the frozen figures through this module:
-`scorecard_at` / `points_at` for a month's last day, `month_inputs` for the review and the 通报,
-`overlay_frozen` for trends, `review_workbook_for` for the workbook (frozen + a 差异 sheet).
+This module writes; data/services/months.py reads the frozen figures back (`scorecard_at`,
+`points_at`, `month_inputs`, `overlay_frozen`). Here too: `month_review` for the 月度考评 tables
+and `review_workbook_for` for the workbook (frozen + a 差异 sheet).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
 
 import polars as pl
 
+from data.services.bulletin_store import current_bulletin, insert_version, last_version, latest_draft
+from data.services.months import (
+    TEXT_COLUMNS,
+    WORKBOOK,
+    PublishError,
+    bounds,
+    compute_scorecard,
+    frozen_frame,
+    frozen_workbook,
+    is_published,
+    month_inputs,
+    month_published,
+    published_scorecard,
+    scorecard_at,
+)
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from reports.frames import cn_date, cn_month
 
-TEXT_COLUMNS = ("unit", "unit_kind", "grade", "suggestion")
 ALREADY_EN = "{} is already published; unpublish it first to publish it again."
-
-
-class PublishError(ValueError):
-    """A publishing request that cannot be done as asked: str() is the Chinese message, `en` the
-    English one (the command line prints both)."""
-
-    def __init__(self, message: str, en: str = ""):
-        super().__init__(message)
-        self.en = en or message
-
-
-def _bounds(month: str) -> tuple[dt.date, dt.date]:
-    from metrics.monthly import month_bounds
-
-    try:
-        return month_bounds(month)
-    except ValueError as exc:
-        raise PublishError(f"月份格式应为 YYYY-MM：{month}", f"month must be YYYY-MM: {month}") from exc
-
-
-def _cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def _score_columns() -> list[str]:
     from metrics.scorecard import SCORECARD_COLUMNS
 
     return [c for c in SCORECARD_COLUMNS if c != "unit_id"]
-
-
-def _is_published(read, month: str) -> bool:
-    return bool(read("SELECT count(*) FROM published_months WHERE month = ?", [month])[0][0])
-
-
-def published_months(db: Database) -> pl.DataFrame:
-    return db.frame("SELECT month, as_of, published_at, published_by FROM published_months ORDER BY month")
 
 
 def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | None = None) -> int:
@@ -77,11 +57,11 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
     from metrics.scorecard import scorecard
 
     scope.require_admin()
-    _first, as_of = _bounds(month)
+    _first, as_of = bounds(month)
     if as_of >= (today or dt.date.today()):
-        raise PublishError(f"{_cn_month(month)}尚未结束，不能发布。", f"{month} has not ended yet; it cannot be published.")
-    if _is_published(db.rows, month):
-        raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
+        raise PublishError(f"{cn_month(month)}尚未结束，不能发布。", f"{month} has not ended yet; it cannot be published.")
+    if is_published(db, month):
+        raise PublishError(f"{cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
     facts = load_facts(db)
     frame = scorecard(facts, as_of)
     frozen = _frozen_outputs(db, facts, month, frame)
@@ -97,8 +77,8 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
         text_value=pl.when(pl.col("score_col").is_in(TEXT_COLUMNS)).then(pl.col("raw")),
     ).select("month", "unit_id", "score_col", "num_value", "text_value")
     with db.transaction() as cur:
-        if _is_published(lambda q, p: cur.execute(q, p).fetchall(), month):
-            raise PublishError(f"{_cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
+        if month_published(cur, month):
+            raise PublishError(f"{cn_month(month)}已发布；如需重新发布，请先撤销发布。", ALREADY_EN.format(month))
         before = cur.execute("SELECT count(*) FROM published_months").fetchone()[0]
         cur.execute("INSERT INTO published_months VALUES (?, ?, ?, ?)",
                     [month, as_of, dt.datetime.now().replace(microsecond=0), scope.username])
@@ -107,58 +87,9 @@ def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | No
         cur.unregister("_published_rows")
         _store_outputs(cur, month, frozen, scope.username)
         record(cur, scope, "发布月度", month,
-               f"发布{_cn_month(month)}考评结果（截至{as_of.year}年{as_of.month}月{as_of.day}日），共 {frame.height} 个单位",
+               f"发布{cn_month(month)}考评结果（截至{cn_date(as_of)}），共 {frame.height} 个单位",
                {"已发布月份": before}, {"已发布月份": before + 1})
     return frame.height
-
-
-_memo: OrderedDict[tuple, Any] = OrderedDict()
-_memo_lock = threading.Lock()
-
-
-def _memoised(db: Database, key: tuple, fn: Callable[[], Any]) -> Any:
-    """fn() once per (database file, data version, key): every page shows frozen figures at
-    month ends, trends several months at once; reading them back should cost a lookup."""
-    full = (str(db.path), db.version, *key)
-    with _memo_lock:
-        if full in _memo:
-            _memo.move_to_end(full)
-            return _memo[full]
-    value = fn()
-    with _memo_lock:
-        _memo[full] = value
-        while len(_memo) > 64:
-            _memo.popitem(last=False)
-    return value
-
-
-def published_scorecard(db: Database, month: str) -> pl.DataFrame | None:
-    """The frozen scorecard of `month` in the shape of metrics.scorecard.scorecard, or None."""
-    return _memoised(db, ("scorecard", month), lambda: _read_published_scorecard(db, month))
-
-
-def _read_published_scorecard(db: Database, month: str) -> pl.DataFrame | None:
-    from metrics.registry import UNIT_KINDS
-    from metrics.scorecard import SCORECARD_COLUMNS
-
-    if not _is_published(db.rows, month):
-        return None
-    long = db.frame("SELECT unit_id, score_col, num_value, text_value FROM published_scores WHERE month = ?",
-                    [month])
-    text = long.filter(pl.col("score_col").is_in(TEXT_COLUMNS)).pivot(
-        on="score_col", index="unit_id", values="text_value")
-    nums = long.filter(~pl.col("score_col").is_in(TEXT_COLUMNS)).pivot(
-        on="score_col", index="unit_id", values="num_value")
-    frame = text.join(nums, on="unit_id", how="full", coalesce=True)
-    for col in SCORECARD_COLUMNS:
-        if col not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String if col in TEXT_COLUMNS else pl.Float64).alias(col))
-    ints = [c for c in ("rank", "red_lights", "contacts_named", "catalog_published", "tasks_overdue_open")
-            if c in frame.columns]
-    frame = frame.with_columns(pl.col(ints).cast(pl.Int64), pl.col("unit_id").cast(pl.Int64))
-    kind_order = pl.col("unit_kind").replace_strict({k: i for i, k in enumerate(UNIT_KINDS)},
-                                                    default=len(UNIT_KINDS), return_dtype=pl.Int32)
-    return frame.sort(kind_order, "unit_kind", "rank", "unit_id", nulls_last=True).select(SCORECARD_COLUMNS)
 
 
 def _display(frame: pl.DataFrame) -> pl.DataFrame:
@@ -186,7 +117,7 @@ def diff_published(db: Database, month: str, current_frame: pl.DataFrame) -> pl.
 
     published = published_scorecard(db, month)
     if published is None:
-        raise PublishError(f"{_cn_month(month)}尚未发布。")
+        raise PublishError(f"{cn_month(month)}尚未发布。")
     old = _display(published).rename({"shown": "old", "_unit": "old_unit"})
     new = _display(current_frame).rename({"shown": "new", "_unit": "new_unit"})
     order = {c: i for i, c in enumerate(_score_columns())}
@@ -207,8 +138,8 @@ def changes_since_published(db: Database, month: str) -> pl.DataFrame:
     """Why a recomputation differs: the writes logged after the month was published (imports with
     their per-sheet counts, progress reports and verifications, settings and calendar edits), with
     Chinese columns 时间, 用户, 操作, 对象, 说明. Reads and logins are left out."""
-    if not _is_published(db.rows, month):
-        raise PublishError(f"{_cn_month(month)}尚未发布。")
+    if not is_published(db, month):
+        raise PublishError(f"{cn_month(month)}尚未发布。")
     # The audit entry of this publication marks the moment (timestamps have one-second resolution).
     since = db.scalar("SELECT max(id) FROM audit_log WHERE action = '发布月度' AND target = ?", [month]) or 0
     return db.frame(
@@ -226,27 +157,23 @@ def unpublish_month(db: Database, scope: Scope, month: str, reason: str | None =
 
     if not scope.is_admin:
         raise PermissionDenied("撤销发布仅限领导小组办公室（管理员）。")
-    _bounds(month)
+    bounds(month)
     reason = " ".join((reason or "").split())
     with db.transaction() as cur:
         before = cur.execute("SELECT count(*) FROM published_months").fetchone()[0]
-        if not cur.execute("SELECT count(*) FROM published_months WHERE month = ?", [month]).fetchone()[0]:
-            raise PublishError(f"{_cn_month(month)}尚未发布，无需撤销。", f"{month} is not published; nothing to undo.")
+        if not month_published(cur, month):
+            raise PublishError(f"{cn_month(month)}尚未发布，无需撤销。", f"{month} is not published; nothing to undo.")
         units = cur.execute("SELECT count(DISTINCT unit_id) FROM published_scores WHERE month = ?",
                             [month]).fetchone()[0]
         cur.execute("DELETE FROM published_scores WHERE month = ?", [month])
         cur.execute("DELETE FROM published_frames WHERE month = ?", [month])
         cur.execute("DELETE FROM published_bulletins WHERE month = ?", [month])
         cur.execute("DELETE FROM published_months WHERE month = ?", [month])
-        detail = f"撤销{_cn_month(month)}考评结果的发布（{units} 个单位）" + (f"，原因：{reason}" if reason else "")
+        detail = f"撤销{cn_month(month)}考评结果的发布（{units} 个单位）" + (f"，原因：{reason}" if reason else "")
         record(cur, scope, "撤销发布", month, detail, {"已发布月份": before}, {"已发布月份": before - 1})
 
 
 # -- the frozen outputs of a month (schema version 6) ---------------------------------------------
-
-FRAME_NAMES = ("points", "ranking", "suggestions")
-WORKBOOK = "review_workbook"
-
 
 def _ipc(frame: pl.DataFrame) -> bytes:
     buf = io.BytesIO()
@@ -257,16 +184,16 @@ def _ipc(frame: pl.DataFrame) -> bytes:
 def _frozen_outputs(db: Database, facts, month: str, card: pl.DataFrame) -> dict:
     """What publishing freezes besides the scorecard: points, ranking and suggestion tables, the
     通报 text (latest saved version, else the generated one) and the review workbook with it."""
-    from data.services.bulletin_store import latest_draft
     from metrics.points import unit_points
     from metrics.trend import previous_month_end
     from reports.bulletin import bulletin_text
-    from reports.excel import ranking_frame, review_workbook, suggestion_frame
+    from reports.excel import review_workbook
+    from reports.frames import ranking_frame, suggestion_frame
 
-    _first, as_of = _bounds(month)
+    _first, as_of = bounds(month)
     points = unit_points(facts, as_of)
     prev_end = previous_month_end(as_of)
-    prev = scorecard_at(db, prev_end, lambda: _compute_scorecard(facts, prev_end))
+    prev = scorecard_at(db, prev_end, lambda: compute_scorecard(facts, prev_end))
     draft = latest_draft(db, month)
     text = draft["text"] if draft else bulletin_text(facts, month, card=card, prev=prev, points=points)
     return {
@@ -279,13 +206,9 @@ def _frozen_outputs(db: Database, facts, month: str, card: pl.DataFrame) -> dict
 
 
 def _store_outputs(cur, month: str, frozen: dict, username: str) -> None:
-    from data.services.bulletin_store import insert_version
-
     version = frozen["version"]
-    latest = int(cur.execute("SELECT coalesce(max(version), 0) FROM bulletin_drafts WHERE month = ?",
-                             [month]).fetchone()[0])
-    if latest != (version or 0):
-        raise PublishError(f"{_cn_month(month)}的通报草稿刚被修改，请刷新页面核对后重新发布。",
+    if last_version(cur, month) != (version or 0):
+        raise PublishError(f"{cn_month(month)}的通报草稿刚被修改，请刷新页面核对后重新发布。",
                            f"the bulletin of {month} was just saved again; review it and publish again.")
     if version is None:  # nobody saved a draft: the generated text becomes version 1
         version = insert_version(cur, month, frozen["text"], username)
@@ -295,82 +218,16 @@ def _store_outputs(cur, month: str, frozen: dict, username: str) -> None:
     cur.execute("INSERT INTO published_frames VALUES (?, ?, ?)", [month, WORKBOOK, frozen["workbook"]])
 
 
-def _compute_scorecard(facts, as_of: dt.date) -> pl.DataFrame:
-    from metrics.scorecard import scorecard
-
-    return scorecard(facts, as_of)
-
-
-def is_published(db: Database, month: str) -> bool:
-    return _is_published(db.rows, month)
-
-
-def month_of_end(as_of: dt.date) -> str | None:
-    """'YYYY-MM' when `as_of` is the last day of its month, else None."""
-    return f"{as_of:%Y-%m}" if (as_of + dt.timedelta(days=1)).day == 1 else None
-
-
-def frozen_frame(db: Database, month: str, name: str) -> pl.DataFrame | None:
-    def read() -> pl.DataFrame | None:
-        rows = db.rows("SELECT data FROM published_frames WHERE month = ? AND name = ?", [month, name])
-        return pl.read_ipc(io.BytesIO(bytes(rows[0][0]))) if rows else None
-
-    return _memoised(db, ("frame", month, name), read)
-
-
-def frozen_workbook(db: Database, month: str) -> bytes | None:
-    rows = db.rows("SELECT data FROM published_frames WHERE month = ? AND name = ?", [month, WORKBOOK])
-    return bytes(rows[0][0]) if rows else None
-
-
-def scorecard_at(db: Database, as_of: dt.date, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-    """The scorecard as of D: the frozen one when D ends a published month, else compute()."""
-    month = month_of_end(as_of)
-    frozen = published_scorecard(db, month) if month else None
-    return compute() if frozen is None else frozen
-
-
-def points_at(db: Database, as_of: dt.date, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-    """Points per indicator as of D: frozen when D ends a published month (publications made
-    before points were frozen fall back to compute())."""
-    month = month_of_end(as_of)
-    frozen = frozen_frame(db, month, "points") if month and is_published(db, month) else None
-    return compute() if frozen is None else frozen
-
-
-def month_inputs(db: Database, month: str) -> dict:
-    """The month's scorecard (`card`), the previous month's (`prev`) and the points, each frozen
-    where its month is published; `published` says whether `month` itself is. Computed once per
-    data version: the page's tables, the generated 通报 and the workbook share them."""
-    return _memoised(db, ("inputs", month), lambda: _month_inputs(db, month))
-
-
-def _month_inputs(db: Database, month: str) -> dict:
-    from data.storage.facts import load_facts
-    from metrics.points import unit_points
-    from metrics.trend import previous_month_end
-
-    _first, as_of = _bounds(month)
-    facts = load_facts(db)
-    prev_end = previous_month_end(as_of)
-    return {
-        "card": scorecard_at(db, as_of, lambda: _compute_scorecard(facts, as_of)),
-        "prev": scorecard_at(db, prev_end, lambda: _compute_scorecard(facts, prev_end)),
-        "points": points_at(db, as_of, lambda: unit_points(facts, as_of)),
-        "published": is_published(db, month),
-    }
-
-
 def month_review(db: Database, month: str) -> dict[str, pl.DataFrame]:
     """The 月度考评 tables of a month: ranking and suggestions, frozen when published."""
     from data.storage.facts import load_facts
-    from reports.excel import ranking_frame, suggestion_frame
+    from reports.frames import ranking_frame, suggestion_frame
 
     inputs = month_inputs(db, month)
     ranking = frozen_frame(db, month, "ranking") if inputs["published"] else None
     suggestions = frozen_frame(db, month, "suggestions") if inputs["published"] else None
     facts = load_facts(db)
-    as_of = _bounds(month)[1]
+    as_of = bounds(month)[1]
     return {
         "ranking": ranking if ranking is not None else ranking_frame(facts, as_of, inputs["card"], inputs["prev"]),
         "suggestions": suggestions if suggestions is not None else suggestion_frame(facts, as_of, inputs["card"]),
@@ -383,7 +240,6 @@ def review_workbook_for(db: Database, month: str, bulletin: str | None = None, *
     `bulletin` (default: the stored or generated 通报) and frozen figures of a published previous
     month; without `detail`, the printable one whose request-step detail is a separate download
     (reports.excel.review_workbook). Publication always freezes the whole workbook."""
-    from data.services.bulletin_store import current_bulletin
     from data.storage.facts import load_facts
     from reports.excel import review_workbook, with_diff_sheet
 
@@ -394,8 +250,8 @@ def review_workbook_for(db: Database, month: str, bulletin: str | None = None, *
         if frozen is None:  # published before workbooks were frozen: rebuild from the frozen scorecard
             frozen = review_workbook(facts, month, bulletin=current_bulletin(db, month), card=inputs["card"],
                                      prev=inputs["prev"], points=inputs["points"])
-        as_of = _bounds(month)[1]
-        diff = diff_published(db, month, _compute_scorecard(facts, as_of))
+        as_of = bounds(month)[1]
+        diff = diff_published(db, month, compute_scorecard(facts, as_of))
         return with_diff_sheet(frozen, month, diff, changes_since_published(db, month))
     text = bulletin if bulletin is not None else current_bulletin(db, month)
     return review_workbook(facts, month, bulletin=text, card=inputs["card"], prev=inputs["prev"],
@@ -409,37 +265,3 @@ def timeliness_csv_for(db: Database, month: str) -> bytes:
     from reports.excel import timeliness_csv
 
     return timeliness_csv(load_facts(db), month)
-
-
-def overlay_frozen(db: Database, frame: pl.DataFrame, month_col: str = "month", as_of_col: str = "as_of",
-                   ) -> pl.DataFrame:
-    """A per-month frame of scorecard rows (metrics.trend.monthly_trend) with the rows of each
-    published month replaced by its frozen scorecard, where the row's date is that month's end."""
-    if frame.is_empty() or month_col not in frame.columns:
-        return frame
-    months = set(_memoised(db, ("months",), lambda: published_months(db))["month"].to_list())
-    hits = [m for m in frame[month_col].unique().to_list() if m in months]
-    if not hits:
-        return frame
-    parts, replaced = [], []
-    for month in hits:
-        end = _bounds(month)[1]
-        rows = frame.filter((pl.col(month_col) == month) & (pl.col(as_of_col) == end))
-        frozen = published_scorecard(db, month)
-        if rows.is_empty() or frozen is None:
-            continue
-        cols = [c for c in frame.columns if c in frozen.columns]
-        frozen = frozen.select(cols).with_columns(pl.lit(month).alias(month_col), pl.lit(end).alias(as_of_col))
-        for col in frame.columns:
-            if col not in frozen.columns:
-                frozen = frozen.join(rows.select("unit_id", col), on="unit_id", how="left") \
-                    if "unit_id" in rows.columns else frozen.with_columns(pl.lit(None).alias(col))
-        parts.append(frozen.select([pl.col(c).cast(frame.schema[c]) for c in frame.columns]))
-        replaced.append(month)
-    if not parts:
-        return frame
-    kept = frame.filter(~(pl.col(month_col).is_in(replaced) & (pl.col(as_of_col).is_in(
-        [_bounds(m)[1] for m in replaced]))))
-    order = frame.select(month_col, as_of_col).unique(maintain_order=True).with_row_index("_o")
-    return (pl.concat([kept, *parts]).join(order, on=[month_col, as_of_col], how="left")
-            .sort("_o", maintain_order=True).drop("_o"))

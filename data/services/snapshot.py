@@ -270,7 +270,7 @@ def card_at(db: Database, day: dt.date) -> pl.DataFrame:
 def month_end_history(db: Database, end: dt.date, months: int = 12) -> pl.DataFrame:
     """metrics.trend.monthly_trend(facts, end, months), its scorecards read from the history, so
     only the months not yet computed at this data version are computed. Computed figures: the
-    caller overlays published months' frozen rows (data.services.publish.overlay_frozen)."""
+    caller overlays published months' frozen rows (data.services.months.overlay_frozen)."""
     from metrics.trend import monthly_trend
 
     return cached(db, ("trend", end, months),

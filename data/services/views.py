@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from data.services.publish import overlay_frozen
+from data.services.months import overlay_frozen
 from data.services.snapshot import cached, month_end_history, snapshot
 from data.storage.calendar import covered_years
 from data.storage.db import Database
@@ -131,7 +131,7 @@ def ranking(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
 
 def _board(db: Database, as_of: dt.date) -> pl.DataFrame:
     """The scorecard as of D, frozen when D is the last day of a published month."""
-    from data.services.publish import scorecard_at
+    from data.services.months import scorecard_at
 
     return _engine(db, as_of, "board", lambda f, d: scorecard_at(db, d, lambda: _scorecard(db, d)))
 
@@ -169,7 +169,8 @@ def unit_scorecard(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
     On the last day of a published month the figures are the frozen ones: `frozen_month` names
     the month and `differences` lists what a recomputation would change for this unit (label,
     old, new); otherwise `frozen_month` is None and `differences` empty."""
-    from data.services.publish import diff_published, is_published, month_of_end
+    from data.services.months import is_published, month_of_end
+    from data.services.publish import diff_published
 
     scope.require_unit(unit_id)
     board = _board(db, as_of).filter(pl.col("unit_id") == int(unit_id))
@@ -221,7 +222,7 @@ def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
 def _unit_points(db: Database, as_of: dt.date) -> pl.DataFrame:
     """Points per indicator of every unit as of D (metrics.points); frozen when D is the last day
     of a published month."""
-    from data.services.publish import points_at
+    from data.services.months import points_at
 
     return _engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: snapshot(db, d).points))
 

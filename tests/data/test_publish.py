@@ -10,14 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data.imports.importer import import_workbook
-from data.services.publish import (
-    PublishError,
-    diff_published,
-    publish_month,
-    published_months,
-    published_scorecard,
-    unpublish_month,
-)
+from data.services.months import PublishError, published_months, published_scorecard
+from data.services.publish import diff_published, publish_month, unpublish_month
 from data.storage.facts import load_facts
 from data.storage.scope import PermissionDenied, Scope
 from metrics.scorecard import scorecard

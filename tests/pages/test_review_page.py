@@ -113,7 +113,7 @@ def test_the_draft_survives_navigation_and_new_sessions(county):
 
 def test_versions_are_kept_and_publishing_freezes_the_saved_text(county):
     from data.services.bulletin_store import current_bulletin, save_draft
-    from data.services.publish import PublishError
+    from data.services.months import PublishError
     from data.storage.scope import Scope
 
     at = run_page("review", ADMIN, AS_OF)
