@@ -30,17 +30,6 @@ def page_scope(page_file: str) -> Scope:
     return _page_scope(roles_for(page_file))
 
 
-def refuse_unless(allowed: bool, message: str) -> None:
-    """Stop the page with a Chinese refusal when the role may not open it."""
-    if not allowed:
-        st.error(message)
-        st.stop()
-
-
-def require_sees_all(scope: Scope, page: str) -> None:
-    refuse_unless(scope.sees_all, f"“{page}”仅限领导和领导小组办公室查看；单位用户请查看“单位考评”等页面中本单位的情况。")
-
-
 def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", unit_col: str = "unit",
                  kinds: bool = True) -> pl.DataFrame:
     """A unit-kind selector and a name search over `frame`; returns the rows that pass."""
