@@ -13,8 +13,6 @@ import polars as pl
 from metrics.registry import KPI_BY_CODE, UNIT_KINDS, setting
 from reports.frames import cn_date, cn_month, overdue_frame
 
-NUMERALS = "一二三四五六七八九十"
-
 
 def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"

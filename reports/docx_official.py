@@ -43,13 +43,11 @@ HEADING_FONT = "黑体"
 PAGE_NUMBER_FONT = "宋体"
 LATIN_FONT = "Times New Roman"
 TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE = Pt(22), Pt(16), Pt(14)
-LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 PAGE_MM = (210, 297)
 # Text area 225 mm (637.8 pt) high: 22 lines of 28.95 pt (579 twips, the usual official template
 # value, leaving 0.9 pt spare); 156 mm wide / 28 characters = 15.79 pt per character.
 LINE_PITCH_PT = 28.95
-CHAR_PITCH_PT = (PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]) / 25.4 * 72 / CHARS_PER_LINE
 SQUEEZE_TWIPS = -5   # −0.25 pt between characters: 28 × 15.75 pt ≤ 442.2 pt
 # Installed fonts tried, in order, when an official one is missing (Debian's fonts-noto-cjk).
 SERIF_FALLBACKS = ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC", "Source Han Sans SC")
@@ -58,7 +56,6 @@ OFFICIAL = {TITLE_FONT: SERIF_FALLBACKS, BODY_FONT: SERIF_FALLBACKS, HEADING_FON
             PAGE_NUMBER_FONT: SERIF_FALLBACKS, "楷体_GB2312": SERIF_FALLBACKS}
 
 _HEADING1 = re.compile(r"^[一二三四五六七八九十]+、")
-_HEADING2 = re.compile(r"^（[一二三四五六七八九十]+）")
 _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 
 

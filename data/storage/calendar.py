@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import chinese_calendar
 import polars as pl
 from chinese_calendar import constants
 
@@ -80,12 +79,3 @@ def covered_years(db: Database) -> list[int]:
         "HAVING count(*) >= 365 ORDER BY y"
     )
     return [int(r[0]) for r in rows]
-
-
-def is_year_covered(db: Database, year: int) -> bool:
-    return year in covered_years(db)
-
-
-def package_is_workday(day: dt.date) -> bool:
-    """The package's verdict for one day (tests and the settings page compare with it)."""
-    return chinese_calendar.is_workday(day)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import polars as pl
 import pytest
 
 from data.storage.calendar import (
     calendar_table,
     covered_years,
-    is_year_covered,
-    package_is_workday,
     package_years,
     seed_calendar,
     working_calendar,
@@ -63,7 +62,7 @@ def test_make_up_days_are_working_days_in_the_table(db):
         D(2023, 4, 23): True, D(2023, 10, 7): True, D(2023, 10, 8): True, D(2024, 2, 4): True,
         D(2024, 2, 18): True, D(2023, 10, 2): False, D(2024, 2, 12): False,
     }
-    assert package_is_workday(D(2023, 10, 7)) is True
+    assert chinese_calendar.is_workday(D(2023, 10, 7)) is True
 
 
 def test_table_matches_the_package_for_every_covered_day(db):
@@ -73,7 +72,7 @@ def test_table_matches_the_package_for_every_covered_day(db):
     assert table["day"].max() == D(years[-1], 12, 31)
     sample = table.filter(pl.col("day").dt.year() == 2024)
     assert sample.height == 366
-    assert sample["is_workday"].to_list() == [package_is_workday(d) for d in sample["day"].to_list()]
+    assert sample["is_workday"].to_list() == [chinese_calendar.is_workday(d) for d in sample["day"].to_list()]
     assert sample["is_workday"].sum() == 251  # 2024: 366 days, 251 official working days
 
 
@@ -112,12 +111,12 @@ def test_2027_falls_back_to_monday_to_friday_and_is_flagged(db):
 
 def test_office_rows_for_2027_end_the_fallback(db):
     assert 2027 not in covered_years(db)
-    assert not is_year_covered(db, 2027)
+    assert 2027 not in covered_years(db)
     days = pl.date_range(D(2027, 1, 1), D(2027, 12, 31), "1d", eager=True)
     rows = [(d, d.weekday() < 5 and d != D(2027, 1, 1), "office", None) for d in days.to_list()]
     with db.transaction() as cur:
         cur.executemany("INSERT INTO calendar_days VALUES (?, ?, ?, ?)", rows)
-    assert is_year_covered(db, 2027)
+    assert 2027 in covered_years(db)
     calendar = working_calendar(calendar_table(db))
     assert calendar.filter(pl.col("day") == D(2027, 1, 1))["is_workday"].item() is False
     assert calendar.filter(pl.col("day").dt.year() == 2027)["source"].unique().to_list() == ["office"]
@@ -127,7 +126,7 @@ def test_covered_years(db):
     years = covered_years(db)
     assert years == list(package_years())
     assert years[0] == 2004 and years[-1] == 2026
-    assert is_year_covered(db, 2023) and not is_year_covered(db, 2003)
+    assert 2023 in years and 2003 not in years
 
 
 def test_workdays_between(db):
