@@ -199,22 +199,13 @@ def _user_table(frame):
 
 
 # -- commands --------------------------------------------------------------------------------
-def _plan_counts(db) -> dict:
-    return {
-        "units": db.scalar("SELECT count(*) FROM units"),
-        "tasks": db.scalar("SELECT count(*) FROM tasks"),
-        "assignments": db.scalar("SELECT count(*) FROM task_assignments"),
-        "milestones": db.scalar("SELECT count(*) FROM milestones"),
-    }
-
-
 def cmd_init(args) -> int:
     from data.storage.connect import get_db
-    from data.storage.plan import load_plan
+    from data.storage.plan import load_plan, plan_counts
     from data.storage.schema import LATEST_VERSION
 
     db = get_db(args.db)
-    before = _plan_counts(db)
+    before = plan_counts(db)
     counts = load_plan(db)  # idempotent: adds what is missing, keeps the office's edits
     if counts != before:  # audit only an init that wrote something
         from data.services.audit import record

@@ -295,30 +295,31 @@ def new_document(fonts: str = "auto"):
     return doc
 
 
+def _paragraph(doc, text: str, font: str, size: Pt, style: str | None = None):
+    """A paragraph of one run of `text` in the official `font` (or its substitute) at `size`."""
+    p = doc.add_paragraph(style=style)
+    run = p.add_run(text)
+    _set_run_font(run, doc._official_fonts.names[font], size)
+    return p
+
+
 def _body(doc, text: str, indent: bool = True, align=None):
-    p = doc.add_paragraph()
+    p = _paragraph(doc, text, BODY_FONT, BODY_SIZE)
     if indent:
         p.paragraph_format.first_line_indent = Pt(32)   # two characters
     if align is not None:
         p.alignment = align
-    run = p.add_run(text)
-    _set_run_font(run, doc._official_fonts.names[BODY_FONT], BODY_SIZE)
     return p
 
 
 def _title(doc, text: str):
-    p = doc.add_paragraph(style="Title")
+    p = _paragraph(doc, text, TITLE_FONT, TITLE_SIZE, style="Title")
     _no_grid_snap(p)
-    run = p.add_run(text)
-    _set_run_font(run, doc._official_fonts.names[TITLE_FONT], TITLE_SIZE)
     return p
 
 
 def _heading(doc, text: str):
-    p = doc.add_paragraph(style="Heading 1")
-    run = p.add_run(text)
-    _set_run_font(run, doc._official_fonts.names[HEADING_FONT], BODY_SIZE)
-    return p
+    return _paragraph(doc, text, HEADING_FONT, BODY_SIZE, style="Heading 1")
 
 
 def _signature(doc, lines: list[str]) -> None:

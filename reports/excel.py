@@ -130,33 +130,43 @@ class Col:
     wrap: bool = False  # wrap long text within `width`; the row grows to show every line
 
 
-def print_setup(ws: Worksheet, title_rows: str) -> None:
-    """A4 landscape, fitted to one page wide, title and header repeated, page numbers."""
-    ws.page_setup.orientation = "landscape"
+def _a4(ws: Worksheet, orientation: str) -> None:
+    """A4 in `orientation`, fitted to one page wide, page numbers in the footer."""
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def print_setup(ws: Worksheet, title_rows: str) -> None:
+    """A4 landscape, fitted to one page wide, title and header repeated, page numbers."""
+    _a4(ws, "landscape")
     ws.print_title_rows = title_rows
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _titled_sheet(wb: Workbook, name: str, title: str, cols: Sequence[Col]) -> Worksheet:
+    """A new sheet with `title` across row 1 and the headers of `cols` in row 3 (row 2: a note)."""
+    ws = wb.create_sheet(name)
+    put(ws, 1, 1, title).font = TITLE_FONT
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(cols), 1))
+    ws.row_dimensions[1].height = 24
+    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
+    for j, col in enumerate(cols, start=1):
+        put(ws, 3, j, col.label, style=header)
+    return ws
 
 
 def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: Sequence[Col],
                 note: str | None = None, fills: dict[str, dict] | None = None) -> Worksheet:
     """A titled table: row 1 title, row 2 note, row 3 headers, data from row 4."""
-    ws = wb.create_sheet(name)
-    ncol = len(cols)
-    put(ws, 1, 1, title).font = TITLE_FONT
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(ncol, 1))
-    ws.row_dimensions[1].height = 24
+    ws = _titled_sheet(wb, name, title, cols)
     if note:
         put(ws, 2, 1, note).alignment = Alignment(wrap_text=False)
-    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
-    for j, col in enumerate(cols, start=1):
-        put(ws, 3, j, col.label, style=header)
     widths = [_text_width(c.label) for c in cols]
     rows = frame.select([c.key for c in cols]).rows() if frame.height else []
     fills = fills or {}
@@ -202,14 +212,8 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
     """One row per unit grouped by kind (a shaded row names each kind), headers in row 3."""
     frame = rounded_scorecard(frame)
     cols = scorecard_columns(frame)
-    ws = wb.create_sheet(name)
-    put(ws, 1, 1, title).font = TITLE_FONT
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(cols))
-    ws.row_dimensions[1].height = 24
+    ws = _titled_sheet(wb, name, title, cols)
     put(ws, 2, 1, "说明：比率以百分比显示，空白表示该指标对该单位不适用；排名在同类型单位内计算，得分相同者名次相同。")
-    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
-    for j, col in enumerate(cols, start=1):
-        put(ws, 3, j, col.label, style=header)
     ws.row_dimensions[3].height = 48
     row = 4
     kinds = [k for k in UNIT_KINDS if k in set(frame["unit_kind"].to_list())]
@@ -302,12 +306,7 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
         # about 35 CJK characters per line at this width
         ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 70)) * 18
         row += 1
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    _a4(ws, "portrait")
     return ws
 
 

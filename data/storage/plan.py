@@ -301,6 +301,11 @@ def load_plan(db: Database) -> dict[str, int]:
         seed_milestone_criteria(cur)
         seed_calendar(cur)
         expand_assignments(cur)
+    return plan_counts(db)
+
+
+def plan_counts(db: Database) -> dict[str, int]:
+    """How many units, tasks, assignments and milestones the database holds."""
     return {
         "units": db.scalar("SELECT count(*) FROM units"),
         "tasks": db.scalar("SELECT count(*) FROM tasks"),
