@@ -21,7 +21,9 @@ import datetime as dt
 
 import polars as pl
 
-from data.imports.importer import ImportResult, ValidationResult, validate_workbook, write_validated
+from data.imports.results import ImportResult, ValidationResult
+from data.imports.validate import validate_workbook
+from data.imports.write import write_validated
 from data.services import audit
 from data.storage.db import Database
 from data.storage.scope import Scope
