@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -64,6 +65,23 @@ def unit_lookup(read: Reader) -> tuple[dict[str, str], dict[str, str], dict[str,
     for alias, name in read("SELECT a.alias, u.name FROM unit_aliases a JOIN units u USING (unit_id)", None):
         names.setdefault(normalize_name(alias), name)
     return names, {n: k for _i, n, k in units}, {n: i for i, n, _k in units}
+
+
+def _data_rows(sheet: Sheet, rows: list[tuple], positions: dict[str, int], issues: Issues, deadline: Deadline,
+               *, blank_by_columns: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(Excel row number, cells by field) of each data row below the header: a blank row is
+    skipped (blank_by_columns: blank in the sheet's known columns), the template's untouched
+    example row is skipped with a notice."""
+    for row_no, row in enumerate(rows[1:], start=2):
+        if row_no % 500 == 0:
+            deadline.check()
+        cells = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
+        if all(blank(v) for v in (cells.values() if blank_by_columns else row)):
+            continue
+        if is_example(sheet, cells):
+            issues.warn(sheet.name, row_no, "", "", "模板示例行，未导入")
+            continue
+        yield row_no, cells
 
 
 def _repeated(sheet: Sheet, row_no: int, rec: dict, seen: dict[tuple, int], issues: Issues) -> bool:
@@ -120,15 +138,7 @@ def _validate_sheets(
         out: list[dict] = []
         seen: dict[tuple, int] = {}
         count = 0
-        for row_no, row in enumerate(rows[1:], start=2):
-            if row_no % 500 == 0:
-                deadline.check()
-            if all(blank(v) for v in row):
-                continue
-            cells = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
-            if is_example(sheet, cells):
-                issues.warn(sheet.name, row_no, "", "", "模板示例行，未导入")
-                continue
+        for row_no, cells in _data_rows(sheet, rows, positions, issues, deadline):
             count += 1
             if missing:
                 continue
@@ -150,7 +160,7 @@ def _validate_sheets(
                 codes["catalog_items"].setdefault(code_key(rec["code"]), rec["code"])
         counts[sheet.name] = count
         records[sheet.name] = out
-    _validate_supervision(read, supervision_rows, scope, issues, today, counts, records, present)
+    _validate_supervision(read, supervision_rows, scope, issues, today, deadline, counts, records, present)
     return counts, records, present
 
 
@@ -221,7 +231,7 @@ def _parse_supervision_cell(col, raw, rec: dict, names, ids, kpis, today: dt.dat
 
 
 def _validate_supervision(read: Reader, rows_by_sheet: dict[str, list[tuple]], scope: Scope, issues: Issues,
-                          today: dt.date, counts: dict, records: dict, present: dict) -> None:
+                          today: dt.date, deadline: Deadline, counts: dict, records: dict, present: dict) -> None:
     """Check the two sheets (header row first) and add their records to the import's dicts."""
     if not rows_by_sheet:
         return
@@ -243,13 +253,7 @@ def _validate_supervision(read: Reader, rows_by_sheet: dict[str, list[tuple]], s
         if missing:
             continue
         out, seen, count = [], {}, 0
-        for row_no, row in enumerate(rows[1:], start=2):
-            cells = {f: (row[i] if i < len(row) else None) for f, i in pos.items()}
-            if all(blank(v) for v in cells.values()):
-                continue
-            if is_example(sheet, cells):
-                issues.warn(sheet.name, row_no, "", "", "模板示例行，未导入")
-                continue
+        for row_no, cells in _data_rows(sheet, rows, pos, issues, deadline, blank_by_columns=True):
             count += 1
             rec, ok = {"_row": row_no}, True
             for col in sheet.columns:
