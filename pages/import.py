@@ -8,8 +8,10 @@ import hashlib
 
 import streamlit as st
 
-from data.imports.importer import import_workbook, upload_limit_mb, validate_upload
+from data.imports.importer import import_workbook
+from data.imports.spec import upload_limit_mb
 from data.imports.template import template_bytes
+from data.imports.validate import validate_upload
 from reports.csv_export import frame_to_csv_bytes
 from ui import cache, widgets
 from ui import import_batches_view as batches

@@ -21,7 +21,9 @@ import datetime as dt
 
 import polars as pl
 
-from data.imports.importer import ImportResult, ValidationResult, validate_workbook, write_validated
+from data.imports.results import ImportResult, ValidationResult
+from data.imports.validate import validate_workbook
+from data.imports.write import write_validated
 from data.services import audit
 from data.storage.db import Database
 from data.storage.scope import Scope
@@ -97,6 +99,17 @@ def _batch(db: Database, batch_id: int) -> tuple:
     return row[0]
 
 
+def _decide(cur, scope: Scope, batch_id: int, status: str, **columns) -> None:
+    """Mark a pending batch 已核验 or 已退回 by the office; one that someone else decided meanwhile
+    raises, which rolls the whole transaction back."""
+    sets = ", ".join(f"{c} = ?" for c in ("status", "decided_by", "decided_at", *columns))
+    changed = cur.execute(
+        f"UPDATE import_batches SET {sets} WHERE id = ? AND status = ? RETURNING id",
+        [status, scope.username, _now(), *columns.values(), int(batch_id), PENDING]).fetchall()
+    if not changed:
+        raise BatchError(f"第 {batch_id} 号导入申请已被处理。")
+
+
 def verify_batch(db: Database, scope: Scope, batch_id: int, *, today: dt.date | None = None) -> ImportResult:
     """The office verifies a unit's submission: it is validated again and written."""
     scope.require_admin()
@@ -109,12 +122,7 @@ def verify_batch(db: Database, scope: Scope, batch_id: int, *, today: dt.date | 
             result.error_messages())
 
     def mark(cur, import_id):
-        changed = cur.execute(
-            "UPDATE import_batches SET status = ?, decided_by = ?, decided_at = ?, import_id = ? "
-            "WHERE id = ? AND status = ? RETURNING id",
-            [VERIFIED, scope.username, _now(), import_id, int(batch_id), PENDING]).fetchall()
-        if not changed:   # verified or returned by someone else meanwhile: roll everything back
-            raise BatchError(f"第 {batch_id} 号导入申请已被处理。")
+        _decide(cur, scope, batch_id, VERIFIED, import_id=import_id)
 
     unit = db.scalar("SELECT name FROM units WHERE unit_id = ?", [unit_id])
     return write_validated(db, result, scope, submitter=submitted_by, action="核验导入",
@@ -130,10 +138,5 @@ def return_batch(db: Database, scope: Scope, batch_id: int, reason: str) -> None
     _id, _unit, _by, file_name, _content, _status = _batch(db, batch_id)
     with db.transaction() as cur:
         before = _counts(cur)
-        changed = cur.execute(
-            "UPDATE import_batches SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? "
-            "WHERE id = ? AND status = ? RETURNING id",
-            [RETURNED, scope.username, _now(), reason, int(batch_id), PENDING]).fetchall()
-        if not changed:
-            raise BatchError(f"第 {batch_id} 号导入申请已被处理。")
+        _decide(cur, scope, batch_id, RETURNED, decision_note=reason)
         audit.record(cur, scope, "退回导入", file_name, f"第 {batch_id} 号：{reason}", before, _counts(cur))

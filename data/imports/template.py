@@ -1,6 +1,6 @@
 """The import template (导入模板): one sheet per entity of import-format.md plus a 说明 sheet.
 
-Built from `data.imports.importer.SHEETS`, so the template and the validator cannot drift apart: the
+Built from `data.imports.spec.SHEETS`, so the template and the validator cannot drift apart: the
 headers, the dropdowns (data validation) and the example row all come from the same declaration.
 An untouched example row is recognised by the importer and skipped with a notice.
 """
@@ -16,8 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from data.imports.importer import SHEETS, YES_NO, Column, Sheet
-from data.imports.supervision_sheets import SUPERVISION_SHEETS
+from data.imports.spec import SHEETS, SUPERVISION_SHEETS, YES_NO, Column, Sheet
 
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

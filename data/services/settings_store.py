@@ -459,7 +459,7 @@ PARAMETER_BY_KEY = {p[0]: p for p in PARAMETERS}
 
 def parameter_defaults() -> dict:
     """The default of every parameter, read from the module that uses it."""
-    from data.imports.importer import LIMIT_SETTINGS, ImportLimits
+    from data.imports.spec import LIMIT_SETTINGS, ImportLimits
     from data.services.users import AUTH_DEFAULTS
     from data.storage.plan import DEFAULT_SETTINGS
     from metrics.supervision import SUPERVISION_DEFAULTS

@@ -9,12 +9,9 @@ import io
 
 import pytest
 
-from data.imports.importer import (
-    ERROR_COLUMNS,
-    import_workbook,
-    run_import_command,
-    validate_workbook,
-)
+from data.imports.importer import import_workbook, run_import_command
+from data.imports.spec import ERROR_COLUMNS
+from data.imports.validate import validate_workbook
 from data.storage.scope import PermissionDenied, Scope
 from tests.fixtures.workbooks import (
     FULL_COUNTS,
@@ -117,7 +114,7 @@ def _mutated_many(sheet, row, cells):
     return rows
 
 
-# Every step in order (one checker, data.imports.importer.request_step_problems), and the progress rule
+# Every step in order (one checker, data.imports.checks.request_step_problems), and the progress rule
 # the 进展报送 form applies (data.services.progress.report_rule_problems).
 CASES += [
     ("forwarded before reviewed", _mutated("共享申请", 2, "转送日期", "2023-07-04"),
@@ -141,10 +138,10 @@ CASES += [
 
 
 def test_the_form_and_the_import_share_one_progress_rule(monkeypatch):
-    import data.imports.importer as importer
+    import data.imports.checks as checks
     import data.services.progress as progress
 
-    assert importer.report_rule_problems is progress.report_rule_problems
+    assert checks.report_rule_problems is progress.report_rule_problems
 
 
 def _missing_column():
@@ -413,7 +410,7 @@ def test_csv_named_unlike_a_sheet(db):
 
 
 def test_template_example_row_is_skipped(db):
-    from data.imports.importer import SHEET_BY_NAME
+    from data.imports.spec import SHEET_BY_NAME
 
     sheet = SHEET_BY_NAME["安全措施"]
     rows = {"安全措施": [[c.label for c in sheet.columns], list(sheet.example)]}
@@ -597,9 +594,9 @@ def test_a_batch_that_no_longer_validates_is_not_written(loaded):
 
 # -- command line ------------------------------------------------------------------------------
 def test_command_exit_codes(db, tmp_path, monkeypatch):
-    import data.imports.importer as importer
+    import data.imports.validate as validate
 
-    monkeypatch.setattr(importer, "_today", lambda: TODAY)
+    monkeypatch.setattr(validate, "_today", lambda: TODAY)
     good = tmp_path / "基础.xlsx"
     good.write_bytes(workbook_bytes(full_workbook_rows()))
     bad = tmp_path / "坏.xlsx"
@@ -697,11 +694,11 @@ def test_the_error_list_is_capped_with_a_count_of_the_rest(loaded):
 def test_a_validation_past_its_time_limit_stops_with_a_message(loaded, monkeypatch):
     import itertools
 
-    import data.imports.importer as importer
+    import data.imports.read as read
 
     _setting(loaded, "import_timeout_seconds", 30)
     clock = itertools.count(0, 100)   # every look at the clock is 100 s later: no real waiting
-    monkeypatch.setattr(importer.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(read.time, "monotonic", lambda: next(clock))
     result = validate_workbook(loaded, workbook_bytes(full_workbook_rows()), "慢.xlsx", today=TODAY)
     assert result.fatal == "检查超过 30 秒仍未完成，已停止：文件过大或过于复杂，请拆分后分批导入。"
 

@@ -187,7 +187,8 @@ def test_authorisation_register_is_scoped_to_the_units_involved(db):
 
 
 # -- import sheets 约谈记录 / 整改承诺 -------------------------------------------------------------------
-from data.imports.importer import import_workbook, validate_workbook  # noqa: E402
+from data.imports.importer import import_workbook  # noqa: E402
+from data.imports.validate import validate_workbook  # noqa: E402
 from tests.fixtures.workbooks import TODAY, workbook_bytes  # noqa: E402
 
 INTERVIEW_HEAD = ["考评月份", "单位名称", "约谈日期", "参加人员", "约谈事由"]

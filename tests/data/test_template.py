@@ -8,7 +8,8 @@ import io
 
 from openpyxl import load_workbook
 
-from data.imports.importer import SHEETS, import_workbook
+from data.imports.importer import import_workbook
+from data.imports.spec import SHEETS
 from data.imports.template import template_bytes, write_template
 from tests.fixtures.workbooks import TODAY
 
@@ -60,7 +61,7 @@ def test_column_widths_fit_the_header():
 def test_guide_explains_every_column():
     ws = _template()["说明"]
     rows = [r for r in ws.iter_rows(values_only=True) if r and r[0] in SHEET_NAMES[1:]]
-    from data.imports.supervision_sheets import SUPERVISION_SHEETS
+    from data.imports.spec import SUPERVISION_SHEETS
 
     assert len(rows) == sum(len(s.columns) for s in (*SHEETS, *SUPERVISION_SHEETS))
     assert ("共享申请", "答复结果", "选填", "同意、部分同意、不同意", "填写答复结果时必须填写答复日期", None) in rows
@@ -89,7 +90,7 @@ def test_template_filled_in_round_trips(db):
                                "信息系统": 0, "业务专网": 0, "安全措施": 0, "质量检查": 0, "外网覆盖": 1,
                                "约谈记录": 0, "整改承诺": 0}
     # every untouched example row is skipped with a notice
-    from data.imports.supervision_sheets import SUPERVISION_SHEETS
+    from data.imports.spec import SUPERVISION_SHEETS
 
     assert sorted(m for m in result.validation.warning_messages() if "示例行" in m) == sorted(
         f"「{s.name}」第 2 行：模板示例行，未导入" for s in (*SHEETS, *SUPERVISION_SHEETS))

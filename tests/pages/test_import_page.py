@@ -102,11 +102,11 @@ def test_errors_beyond_the_cap_are_counted_not_listed(county):
 
 
 def test_a_file_is_checked_once_however_often_the_page_reruns(county, monkeypatch):
-    import data.imports.importer as importer
+    import data.imports.validate as validate
 
     calls = []
-    real = importer.validate_workbook
-    monkeypatch.setattr(importer, "validate_workbook", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = validate.validate_workbook
+    monkeypatch.setattr(validate, "validate_workbook", lambda *a, **k: calls.append(1) or real(*a, **k))
     data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-02-30"]]})
     at = _upload(run_page("import", ADMIN, AS_OF), "一次.xlsx", data)
     at.run()
@@ -157,12 +157,12 @@ def test_the_office_returns_a_submission_with_a_reason(county):
 
 
 def test_a_defect_in_the_check_is_a_chinese_message_not_a_traceback(county, monkeypatch):
-    import data.imports.importer as importer
+    import data.imports.validate as validate
 
     def broken(*_a, **_k):
         raise RuntimeError("SELECT * FROM secret")
 
-    monkeypatch.setattr(importer, "validate_workbook", broken)
+    monkeypatch.setattr(validate, "validate_workbook", broken)
     at = _upload(run_page("import", ADMIN, AS_OF), "出错.xlsx", workbook_bytes({"责任人": [CONTACTS]}))
     assert not at.exception
     assert "无法读取「出错.xlsx」：检查文件时出错，未导入任何数据：请把这个文件交给系统管理员查看。" in texts(at)
