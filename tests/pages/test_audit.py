@@ -35,8 +35,8 @@ def app_db(tmp_path, monkeypatch):
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
     db.rows("DELETE FROM audit_log")  # whatever the plan load recorded
-    users.add_user(db, SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室")
-    users.add_user(db, SYSTEM, "leader", "abcdefgh12", "领导")
+    users.add_user(SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室", db=db)
+    users.add_user(SYSTEM, "leader", "abcdefgh12", "领导", db=db)
     admin = users.scope_of(db, "admin")
     settings_store.set_weights(db, admin, DEFAULT_WEIGHTS)
     db.rows("INSERT INTO audit_log (logged_at, username, action, target, detail) "
@@ -97,7 +97,7 @@ def test_filter_by_date(app_db):
 
 
 def test_a_unit_user_is_refused(app_db):
-    users.add_user(app_db, SYSTEM, "finance", "abcdefgh12", "单位", unit_name="县财政局")
+    users.add_user(SYSTEM, "finance", "abcdefgh12", "单位", unit_name="县财政局", db=app_db)
     unit_id = app_db.scalar("SELECT unit_id FROM units WHERE name = '县财政局'")
     at = open_page({"username": "finance", "role": "单位", "unit_id": unit_id, "display_name": "finance"})
     assert [e.value for e in at.error] == ["您的账号无权打开此页面。如需使用，请联系领导小组办公室。"]
@@ -119,11 +119,11 @@ def test_csv_export_neutralises_formulas(app_db, downloads):
     assert rows[1][2:5] == ["导入", "'" + hostile, "'-1+1"]
 
 def test_a_role_change_reads_before_and_after_with_unit_names(app_db):
-    users.add_user(app_db, SYSTEM, "finance", "abcdefgh12", "单位", unit_name="县财政局",
-                   display_name="财政局经办人")
+    users.add_user(SYSTEM, "finance", "abcdefgh12", "单位", unit_name="县财政局",
+                   display_name="财政局经办人", db=app_db)
     admin = users.scope_of(app_db, "admin")
-    users.change_role(app_db, admin, "finance", "领导")
-    users.disable_user(app_db, admin, "finance")
+    users.change_role(admin, "finance", "领导", db=app_db)
+    users.disable_user(admin, "finance", db=app_db)
     at = open_page()
     frame = at.dataframe[0].value
     assert frame["变更内容"].tolist()[:2] == ["已停用：否 → 是", "角色：单位 → 领导；单位：县财政局 → —"]

@@ -111,7 +111,7 @@ def test_a_database_invalidated_after_a_failed_write_on_a_nearly_full_disk(db_fi
 
 def test_an_unexpected_error_is_a_chinese_message_with_a_reference(db_file, monkeypatch):
     get_db(db_file)
-    users.add_user(get_db(db_file), SYSTEM, "admin", PASSWORD, "管理员")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", db=get_db(db_file))
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
 
     def boom(role):
@@ -132,7 +132,7 @@ def test_an_error_in_a_button_callback_is_a_chinese_message_too(db_file, monkeyp
     """Callbacks run before app.py (outside its guard): Streamlit's own error display is routed to
     the same Chinese message."""
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    users.add_user(get_db(db_file), SYSTEM, "admin", PASSWORD, "管理员")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", db=get_db(db_file))
 
     def broken_logout(db):
         raise duckdb.IOException("IO Error: Could not write file: No space left on device")

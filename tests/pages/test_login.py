@@ -61,9 +61,9 @@ def app_db(tmp_path, monkeypatch):
 @pytest.fixture
 def staffed(app_db):
     """One login per role: admin (管理员), leader (领导), finance (单位, 县财政局)."""
-    users.add_user(app_db, SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室")
-    users.add_user(app_db, SYSTEM, "leader", PASSWORD, "领导", display_name="张组长")
-    users.add_user(app_db, SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室", db=app_db)
+    users.add_user(SYSTEM, "leader", PASSWORD, "领导", display_name="张组长", db=app_db)
+    users.add_user(SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人", db=app_db)
     return app_db
 
 
@@ -281,7 +281,7 @@ def test_a_cookie_of_a_user_active_in_another_tab_is_honoured(staffed, monkeypat
 def test_a_disabled_user_is_signed_out_on_the_next_rerun(staffed):
     at = login(new_app().run(), "leader", PASSWORD)
     assert logged_in(at)["username"] == "leader"
-    users.disable_user(staffed, SYSTEM, "leader")
+    users.disable_user(SYSTEM, "leader", db=staffed)
     at = rerun_app(at)
     assert logged_in(at) is None
     assert "登录已失效" in errors(at)[0]

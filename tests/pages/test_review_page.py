@@ -164,7 +164,7 @@ def test_the_month_and_the_saved_draft_survive_switching_pages_in_the_app(county
     from ui import auth
 
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    users.add_user(county, SYSTEM, "office2", "abcdefgh12", "管理员", display_name="办公室")
+    users.add_user(SYSTEM, "office2", "abcdefgh12", "管理员", display_name="办公室", db=county)
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60).run()
     at.text_input[0].input("office2")
     at.text_input[1].input("abcdefgh12")

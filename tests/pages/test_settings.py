@@ -33,8 +33,8 @@ def app_db(tmp_path, monkeypatch):
     path = tmp_path / "settings.duckdb"
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
-    users.add_user(db, SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室")
-    users.add_user(db, SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长")
+    users.add_user(SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室", db=db)
+    users.add_user(SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长", db=db)
     yield db
     close_db(path)
 
