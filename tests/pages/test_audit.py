@@ -38,7 +38,7 @@ def app_db(tmp_path, monkeypatch):
     users.add_user(SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室", db=db)
     users.add_user(SYSTEM, "leader", "abcdefgh12", "领导", db=db)
     admin = users.scope_of(db, "admin")
-    settings_store.set_weights(db, admin, DEFAULT_WEIGHTS)
+    settings_store.set_weights(admin, DEFAULT_WEIGHTS, db=db)
     db.rows("INSERT INTO audit_log (logged_at, username, action, target, detail) "
             "VALUES (TIMESTAMP '2023-05-10 09:00:00', 'admin', '导入', 'a.xlsx', '导入目录')")
     yield db
