@@ -27,9 +27,9 @@ REQUEST_LABELS = {"urgency": "办理提示", "responsible": "办理单位", "ste
 
 
 def read(scope: Scope, name: str, as_of: dt.date, *args):
-    """unit_views.<name>(scope, db, as_of, ...); a refusal stops the page with its Chinese message."""
+    """unit_views.<name>(scope, as_of, ...); a refusal stops the page with its Chinese message."""
     try:
-        return getattr(unit_views, name)(scope, cache.db(), as_of, *args)
+        return getattr(unit_views, name)(scope, as_of, *args)
     except PermissionDenied as exc:
         st.error(str(exc))
         st.stop()
@@ -138,9 +138,8 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
     """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
-    db = cache.db()
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, db, as_of),
+        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, as_of),
         file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )

@@ -88,7 +88,7 @@ def test_scorecard_download_holds_the_own_unit_only(county):
     at = run_page("my_unit", UNIT3, AS_OF)
     button = at.get("download_button")[0]
     assert button.proto.label == "下载本单位记分卡（Excel，A4打印）"
-    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), county, AS_OF)
+    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     names = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     assert "县政府办" in names and "县委办" not in names
@@ -99,18 +99,18 @@ def test_scorecard_download_holds_the_own_unit_only(county):
                                   "unit_security", "unit_quality", "unit_scorecard_workbook"])
 def test_another_units_id_is_refused_in_the_data_layer(county, name):
     with pytest.raises(PermissionDenied):
-        getattr(unit_views, name)(Scope(**UNIT3), county, AS_OF, WEIBAN)
+        getattr(unit_views, name)(Scope(**UNIT3), AS_OF, WEIBAN, db=county)
     # Its own id, or none, is fine; the office may open any unit.
-    getattr(unit_views, name)(Scope(**UNIT3), county, AS_OF, ZHENGFUBAN)
-    getattr(unit_views, name)(Scope(**ADMIN), county, AS_OF, WEIBAN)
+    getattr(unit_views, name)(Scope(**UNIT3), AS_OF, ZHENGFUBAN, db=county)
+    getattr(unit_views, name)(Scope(**ADMIN), AS_OF, WEIBAN, db=county)
     with pytest.raises(PermissionDenied, match="请选择"):
-        getattr(unit_views, name)(Scope(**LEADER), county, AS_OF)
+        getattr(unit_views, name)(Scope(**LEADER), AS_OF, db=county)
 
 
 def test_report_rows_of_another_unit_are_refused(county):
     with pytest.raises(PermissionDenied):
-        unit_views.report_rows(Scope(**UNIT2), county, AS_OF, unit_id=ZHENGFUBAN)
-    assert set(unit_views.report_rows(Scope(**UNIT2), county, AS_OF)["unit_id"]) == {WEIBAN}
+        unit_views.report_rows(Scope(**UNIT2), AS_OF, unit_id=ZHENGFUBAN, db=county)
+    assert set(unit_views.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
 
 
 @pytest.mark.parametrize("who", [LEADER, ADMIN])
@@ -125,7 +125,7 @@ def test_workspace_pages_are_for_units_only(county, page, who):
 def test_returned_report_is_shown_on_the_workspace(county):
     import datetime as dt
 
-    return_report(county, Scope(**ADMIN), 6, ZHENGFUBAN, dt.date(2023, 10, 25), "请补充目录条数")
+    return_report(Scope(**ADMIN), 6, ZHENGFUBAN, dt.date(2023, 10, 25), "请补充目录条数", db=county)
     at = run_page("my_unit", UNIT3, AS_OF)
     assert "办公室退回了1份进展报告" in texts(at)
     assert list(_table(at, "退回理由")["退回理由"]) == ["请补充目录条数"]
