@@ -80,6 +80,59 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
 # -- the unit's workspace ----------------------------------------------------------------------
 
 DUE_SOON_WORKDAYS = 3
+OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
+OPEN_STATUSES = ("pending", "overdue")
+
+
+@read
+def unit_name(scope: Scope, *, db: Database | None = None) -> str:
+    """The name of the scope's own unit ('' for a scope bound to none)."""
+    if scope.unit_id is None:
+        return ""
+    units = load_facts(db).units
+    match = units.filter(pl.col("unit_id").cast(pl.Int64) == int(scope.unit_id))
+    return match["name"][0] if match.height else ""
+
+
+def request_summary(steps: pl.DataFrame) -> dict[str, int]:
+    """Counts a workspace shows on top, from unit_requests' steps: open steps the unit must act on
+    as provider, those due within 3 working days, those overdue, and its own requests still waiting."""
+    provide = steps.filter((pl.col("side") == "提供方") & pl.col("status").is_in(OPEN_STATUSES))
+    return {
+        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
+        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
+        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
+        "本单位申请待办": steps.filter((pl.col("side") == "申请方") & pl.col("status").is_in(OPEN_STATUSES)).height,
+    }
+
+
+def open_sides(steps: pl.DataFrame, due_only: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """unit_requests' open steps split by the unit's side: (as provider, as requester); with
+    `due_only`, only those overdue or due within 3 working days."""
+    open_steps = steps.filter(pl.col("status").is_in(OPEN_STATUSES))
+    if due_only:
+        open_steps = open_steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON]))
+    return open_steps.filter(pl.col("side") == "提供方"), open_steps.filter(pl.col("side") == "申请方")
+
+
+def finished_steps(steps: pl.DataFrame) -> pl.DataFrame:
+    """unit_requests' finished steps, the latest done first."""
+    return steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+
+
+def catalog_summary(items: pl.DataFrame) -> dict[str, int]:
+    """Counts of unit_catalog's items: published, not mounted, not updated in time, metadata incomplete."""
+    return {
+        "已发布目录": items.height,
+        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
+        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
+        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
+    }
+
+
+def catalog_with_problems(items: pl.DataFrame) -> pl.DataFrame:
+    """unit_catalog's items that have a problem to fix."""
+    return items.filter(pl.col("problems") != "")
 
 
 @read
