@@ -20,6 +20,12 @@ PASSWORD = "abcdefgh12"
 SUBMIT = f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录"
 
 
+def field(at: AppTest, label: str):
+    """The login form's text box labelled `label` (the form's boxes carry no key)."""
+    (box,) = [t for t in at.text_input if t.label == label]
+    return box
+
+
 def new_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
@@ -119,8 +125,8 @@ def test_an_unexpected_error_is_a_chinese_message_with_a_reference(db_file, monk
 
     monkeypatch.setattr(navigation, "navigation_pages", boom)
     at = new_app().run()
-    at.text_input[0].input("admin")
-    at.text_input[1].input(PASSWORD)
+    field(at, "用户名").input("admin")
+    field(at, "密码").input(PASSWORD)
     at = at.button(key=SUBMIT).click().run()
     assert_no_traceback(at)
     message = at.error[0].value
@@ -139,8 +145,8 @@ def test_an_error_in_a_button_callback_is_a_chinese_message_too(db_file, monkeyp
 
     monkeypatch.setattr(auth, "logout", broken_logout)  # bound to the button when it is drawn
     at = new_app().run()
-    at.text_input[0].input("admin")
-    at.text_input[1].input(PASSWORD)
+    field(at, "用户名").input("admin")
+    field(at, "密码").input(PASSWORD)
     at = at.button(key=SUBMIT).click().run()
     assert not at.exception
     at = at.button(key="logout_button").click().run()

@@ -71,9 +71,15 @@ def new_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
 
+def field(at: AppTest, label: str):
+    """The login form's text box labelled `label` (the form's boxes carry no key)."""
+    (box,) = [t for t in at.text_input if t.label == label]
+    return box
+
+
 def login(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
+    field(at, "用户名").input(username)
+    field(at, "密码").input(password)
     return at.button(key=SUBMIT).click().run()
 
 
@@ -197,12 +203,12 @@ def test_first_run_setup_creates_the_first_admin_once(app_db):
     at.text_input(key="setup_display").input("县大数据发展中心")
     at.text_input(key="setup_password").input("short1")
     at.text_input(key="setup_confirm").input("short1")
-    at = at.button[0].click().run()
+    at = at.button(key="FormSubmitter:first_admin-创建管理员并登录").click().run()
     assert errors(at) == ["密码至少需要10个字符。"] and not users.has_users(app_db)
 
     at.text_input(key="setup_password").input(PASSWORD)
     at.text_input(key="setup_confirm").input(PASSWORD)
-    at = at.button[0].click().run()
+    at = at.button(key="FormSubmitter:first_admin-创建管理员并登录").click().run()
     assert not at.exception
     assert logged_in(at) == {"username": "office", "role": "管理员", "unit_id": None, "display_name": "县大数据发展中心"}
     assert users.list_users(app_db)["role"].to_list() == ["管理员"]

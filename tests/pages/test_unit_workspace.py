@@ -32,7 +32,7 @@ def test_workspace_shows_what_falls_due_for_the_providing_unit(county):
     shown = {m.label: m.value for m in at.metric}
     # 县政府办 provides R3 (reply overdue since 2023-10-24) and R4 (review due 2023-11-01, 1 working day).
     assert shown["已逾期"] == "1件" and shown["3个工作日内到期"] == "1件" and shown["须本单位办理"] == "1件"
-    provide = at.dataframe[0].value
+    provide = _table(at, "申请单位")
     assert list(provide["编号"]) == ["R3", "R4"]
     assert list(provide["办理提示"]) == ["逾期", "3个工作日内到期"]
     assert list(provide["截止日期"]) == ["2023年10月24日", "2023年11月1日"]
@@ -75,7 +75,7 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
     at = run_page("my_requests", UNIT2, AS_OF)
     assert not at.exception
     assert "没有需要本单位答复的申请" in texts(at)       # 县委办 replied R1 and R2 in time
-    asked = at.dataframe[0].value
+    asked = _table(at, "提供单位")
     assert list(asked["编号"]) == ["R3", "R4"]            # 县委办 asked 县政府办: both still open
     assert list(asked["办理单位"]) == ["县政府办", "县大数据发展中心"]   # the office reviews R4
     assert list(_table(at, "不予共享理由")["编号"]) == ["R2"]
@@ -86,7 +86,7 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
 
 def test_scorecard_download_holds_the_own_unit_only(county):
     at = run_page("my_unit", UNIT3, AS_OF)
-    button = at.get("download_button")[0]
+    button = at.download_button(key="my_unit_scorecard")
     assert button.proto.label == "下载本单位记分卡（Excel，A4打印）"
     data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]

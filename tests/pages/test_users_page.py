@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from data.services import users
 from data.storage.connect import close_db, get_db
 from data.storage.scope import SYSTEM
+from tests.pages.conftest import table as table_with
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
 # shadow the `requests` package that streamlit-authenticator imports: import it first.
@@ -45,7 +46,7 @@ ADMIN = {"username": "admin", "role": "管理员", "unit_id": None, "display_nam
 
 
 def table(at):
-    return at.dataframe[0].value
+    return table_with(at, "用户名")
 
 
 def test_table_lists_logins_in_chinese(app_db):
