@@ -82,7 +82,7 @@ def ensure_login(db) -> None:
     from data.storage.scope import SYSTEM
 
     if ADMIN["username"] not in list_users(db)["username"].to_list():
-        add_user(db, SYSTEM, ADMIN["username"], "bench-password-2025", "管理员", display_name=ADMIN["display_name"])
+        add_user(SYSTEM, ADMIN["username"], "bench-password-2025", "管理员", display_name=ADMIN["display_name"], db=db)
 
 
 def sizes(db_path: str) -> dict:

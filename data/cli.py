@@ -319,18 +319,18 @@ def cmd_user(args) -> int:
         if action == "add":
             password = read_password(confirm=True)
             users.add_user(
-                db, SYSTEM, args.name, password, args.role, unit_name=args.unit, display_name=args.display
+                SYSTEM, args.name, password, args.role, unit_name=args.unit, display_name=args.display, db=db
             )
             print(f"账号 {args.name}（{args.role}）已创建。")
         elif action == "reset":
             password = read_password(confirm=True)
-            users.reset_password(db, SYSTEM, args.name, password)
+            users.reset_password(SYSTEM, args.name, password, db=db)
             print(f"账号 {args.name} 的密码已重置。")
         elif action == "unlock":
-            lifted = users.unlock_user(db, SYSTEM, args.name)
+            lifted = users.unlock_user(SYSTEM, args.name, db=db)
             print(f"账号 {args.name} 的登录限制已解除。" if lifted else f"账号 {args.name} 没有登录限制，无需解除。")
         elif action == "disable":
-            users.disable_user(db, SYSTEM, args.name)
+            users.disable_user(SYSTEM, args.name, db=db)
             print(f"账号 {args.name} 已停用。")
     except users.UserError as exc:
         raise _user_error(exc) from exc

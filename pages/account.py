@@ -3,13 +3,11 @@
 import streamlit as st
 
 from data.services import users
-from data.storage.connect import get_db
 from ui.auth import page_scope, renew_session
 from ui.fmt import md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/account.py"))
-db = get_db()
 
 st.title("修改密码")
 st.caption(f"当前账号：{md_escape(scope.username)}（{scope.role}）。新密码至少10个字符，须同时包含字母和数字；"
@@ -24,12 +22,12 @@ with st.form("account_password", clear_on_submit=True):
     if st.form_submit_button("修改密码"):
         if new != again:
             st.error("两次输入的新密码不一致。")
-        elif users.check_login(db, scope.username, old, purpose="修改密码前核对原密码") is None:
+        elif users.check_login(scope.username, old, purpose="修改密码前核对原密码") is None:
             # A wrong old password counts towards the lock like any failed login.
             st.error("原密码不正确。")
         else:
             try:
-                users.reset_password(db, scope, scope.username, new)
+                users.reset_password(scope, scope.username, new)
             except users.UserError as exc:
                 st.error(md_escape(exc.message_cn))
             else:

@@ -8,26 +8,22 @@ import hashlib
 
 import streamlit as st
 
-from data.imports.importer import import_workbook
-from data.imports.spec import upload_limit_mb
-from data.imports.template import template_bytes
-from data.imports.validate import validate_upload
+from data.services import uploads
 from reports.csv_export import frame_to_csv_bytes
-from ui import cache, widgets
 from ui import import_batches_view as batches
+from ui import widgets
 from ui.fmt import md_escape
 
 scope = widgets.page_scope("pages/import.py")
-db = cache.db()
 
 st.title("数据导入")
 st.caption("按导入模板填写 Excel 工作簿（.xlsx），也可导入单个工作表的 CSV 文件（UTF-8 或 GBK 编码，文件名与工作表同名）。"
            "导入前先检查整个文件：有任何错误都不会写入任何数据；同一条记录重复导入只会更新，不会重复新增。"
-           f"文件大小上限 {upload_limit_mb(db):g} MB。")
+           f"文件大小上限 {uploads.upload_limit(scope):g} MB。")
 if scope.role == "单位":
     st.info("单位账号只能导入本单位的数据；导入的数据须经领导小组办公室核验后才写入并计入考评。"
             "初审、转送、对接日期和数据质量检查由领导小组办公室填写。")
-st.download_button("下载导入模板", template_bytes(), file_name="政务数据共享导入模板.xlsx",
+st.download_button("下载导入模板", uploads.import_template(), file_name="政务数据共享导入模板.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="import_template")
 
 done = st.session_state.pop("import_done", None)
@@ -37,7 +33,7 @@ submitted = st.session_state.pop("import_submitted", None)
 if submitted:
     st.success(f"已提交第 {submitted[0]} 号导入申请（" + "；".join(submitted[1]) + "），待领导小组办公室核验后写入。")
 
-batches.section(db, scope)
+batches.section(scope)
 
 upload = st.file_uploader("选择要导入的文件", type=["xlsx", "xlsm", "csv", "xls"], key="import_file")
 if upload is None:
@@ -46,7 +42,7 @@ if upload is None:
 data = upload.getvalue()
 name = md_escape(upload.name)   # a file name is user text: never markdown
 with st.spinner("正在检查文件…"):
-    result = validate_upload(db, data, upload.name, scope)
+    result = uploads.check_upload(scope, data, upload.name)
 if result.fatal:
     st.error(f"无法读取「{name}」：{md_escape(result.fatal)}")
     st.stop()
@@ -69,7 +65,7 @@ if not result.ok:
 st.success("检查通过，可以提交，待领导小组办公室核验。" if scope.role == "单位" else "检查通过，可以导入。")
 digest = hashlib.sha256(data).hexdigest()[:12]
 if st.button("提交核验" if scope.role == "单位" else "确认导入", type="primary", key=f"import_confirm_{digest}"):
-    imported = import_workbook(db, data, upload.name, scope, validation=result)
+    imported = uploads.import_upload(scope, data, upload.name, result)
     if imported.batch_id is not None:
         st.session_state["import_submitted"] = (imported.batch_id, imported.summary_lines())
     else:

@@ -6,47 +6,13 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import bulletin_store as bs
-from data.services.months import PublishError, published_months
-from data.services.publish import (
-    changes_since_published,
-    diff_published,
-    month_review,
-    publish_month,
-    unpublish_month,
-)
-from data.storage.connect import get_db
-from data.storage.facts import load_facts
-from metrics.monthly import month_bounds
-from metrics.scorecard import scorecard
-from ui import cache, fmt, widgets
+from data.services import review
+from ui import fmt, widgets
 from ui.review_downloads import draw_downloads
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/review.py")
-db = cache.db()
 KEPT = "review_month_kept"  # not a widget key: survives switching pages
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _generated(db_path: str, version: int, month: str) -> str:
-    return bs.generated_bulletin(get_db(db_path), month)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _tables(db_path: str, version: int, month: str) -> dict:
-    return month_review(get_db(db_path), month)
-
-
-def _months(start: str, as_of: dt.date) -> list[str]:
-    """Every month from the plan's start to the last one that has ended by the as-of date."""
-    end = as_of if month_bounds(f"{as_of:%Y-%m}")[1] == as_of else as_of.replace(day=1) - dt.timedelta(days=1)
-    year, month = (int(x) for x in start.split("-"))
-    out = []
-    while (year, month) <= (end.year, end.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def _when(value: dt.datetime) -> str:
@@ -54,7 +20,7 @@ def _when(value: dt.datetime) -> str:
 
 
 st.title("月度考评")
-months = _months(load_facts(db).settings.get("plan_start_month", "2023-05"), current_as_of())
+months = review.review_months(scope, current_as_of())
 if not months:
     st.info("考评日之前还没有已结束的考评月份。")
     st.stop()
@@ -62,17 +28,14 @@ kept = st.session_state.get(KEPT)
 month = st.selectbox("考评月份", months, index=months.index(kept) if kept in months else len(months) - 1,
                      format_func=fmt.fmt_month, key="review_month")
 st.session_state[KEPT] = month
-as_of = month_bounds(month)[1]
-facts = load_facts(db)
+as_of = review.month_end(month)
 st.caption(f"按{fmt.fmt_date(as_of)}（月末）的数据计算；排名在同类单位内进行，得分变化与上月末比较。")
 
-published = published_months(db)
-published = published.filter(published["month"] == month)
-if published.height:
-    row = published.row(0, named=True)
+row = review.publication(scope, month)
+if row:
     st.info(f"本月结果已于{fmt.fmt_date(row['published_at'].date())}由 {fmt.md_escape(row['published_by'])} 发布，以下为已发布（冻结）"
             "的结果，发布后的数据更正不会改变已发布结果。")
-tables = _tables(str(db.path), db.version, month)
+tables = review.month_tables(scope, month)
 
 st.subheader("排名汇总")
 widgets.show_table(
@@ -87,15 +50,14 @@ widgets.show_table(tables["suggestions"].select("suggestion", "unit", "unit_kind
                    key="review_suggestions")
 
 # -- the 通报: published text, else the latest saved version, else the generated draft -------------
-pub = bs.published_bulletin(db, month)
-draft = bs.latest_draft(db, month)
+pub, draft = review.stored_bulletins(scope, month)
 key = f"review_bulletin_{month}"
 if pub:
     base, marker = pub["text"], ("published", pub["version"])
 elif draft:
     base, marker = draft["text"], ("saved", draft["version"])
 else:
-    base, marker = _generated(str(db.path), db.version, month), ("generated",)
+    base, marker = review.generated_bulletin(scope, month), ("generated",)
 if key not in st.session_state or st.session_state.get(f"{key}__src") != marker:
     st.session_state[key] = base
     st.session_state[f"{key}__src"] = marker
@@ -112,15 +74,15 @@ else:
 
 def _save() -> None:
     try:
-        version = bs.save_draft(db, scope, month, st.session_state[key])
-    except (bs.BulletinError, PublishError) as exc:
+        version = review.save_bulletin(scope, month, st.session_state[key])
+    except (review.BulletinError, review.PublishError) as exc:
         st.session_state["review_message"] = ("error", str(exc))
     else:
         st.session_state["review_message"] = ("success", f"通报草稿已保存为第{version}版。")
 
 
 def _regenerate() -> None:
-    st.session_state[key] = bs.generated_bulletin(db, month)
+    st.session_state[key] = review.generated_bulletin(scope, month)
     st.session_state["review_message"] = ("info", "已按当前数据重新生成草稿，保存后生效。")
 
 
@@ -133,7 +95,7 @@ if editable:
 message = st.session_state.pop("review_message", None)
 if message:
     getattr(st, message[0])(message[1])
-history = bs.versions(db, month)
+history = review.bulletin_versions(scope, month)
 if history.height:
     with st.expander(f"历史版本（{history.height}个）"):
         st.dataframe(history.select(
@@ -142,28 +104,28 @@ if history.height:
             history["chars"].alias("字数")), hide_index=True, width="stretch", key="review_versions")
         chosen = st.selectbox("查看版本", history["version"].to_list(), key=f"review_version_{month}",
                               format_func=lambda v: f"第{v}版")
-        st.text_area("该版本内容", bs.version_text(db, month, chosen), height=240, disabled=True,
+        st.text_area("该版本内容", review.bulletin_version_text(scope, month, chosen), height=240, disabled=True,
                      key=f"review_version_text_{month}_{chosen}")
 
-draw_downloads(db, month, None if pub else text)
+draw_downloads(scope, month, None if pub else text)
 
 st.subheader("发布")
-if published.height:
-    diff = diff_published(db, month, scorecard(facts, as_of))
+if row:
+    diff, changes = review.differences(scope, month)
     if diff.height:
         st.warning(f"已发布结果与按当前数据重新计算的结果有 {diff.height} 处不同（已发布结果不变）：")
         st.dataframe(diff.select("unit", "label", "old", "new").rename(
             {"unit": "单位名称", "label": "项目", "old": "已发布", "new": "重新计算"}), hide_index=True,
             width="stretch", key="review_diff")
         st.caption("发布之后记录的数据变更（差异的来源）：")
-        st.dataframe(changes_since_published(db, month), hide_index=True, width="stretch", key="review_changes")
+        st.dataframe(changes, hide_index=True, width="stretch", key="review_changes")
     else:
         st.success("按当前数据重新计算，结果与已发布的一致。")
     if scope.is_admin:
         reason = st.text_input("撤销原因", key=f"review_unpublish_reason_{month}")
         sure = st.checkbox("确认撤销本月发布（操作将记入操作日志）", key=f"review_unpublish_sure_{month}")
         if st.button("撤销发布", disabled=not (sure and reason.strip()), key=f"review_unpublish_{month}"):
-            unpublish_month(db, scope, month, reason)
+            review.withdraw_review(scope, month, reason)
             st.rerun()
 elif scope.is_admin:
     st.caption("发布后，本月结果和通报将被固定；之后的数据更正只显示差异，不会悄悄改变已发布的结果。")
@@ -172,8 +134,8 @@ elif scope.is_admin:
     sure = st.checkbox("我已核对排名、建议和通报，确认发布本月考评结果", key=f"review_publish_sure_{month}")
     if st.button("发布本月考评结果", type="primary", disabled=not sure or unsaved, key=f"review_publish_{month}"):
         try:
-            publish_month(db, scope, month)
-        except PublishError as exc:
+            review.publish_review(scope, month)
+        except review.PublishError as exc:
             st.error(fmt.md_escape(str(exc)))
         else:
             st.rerun()

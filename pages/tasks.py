@@ -55,7 +55,7 @@ widgets.show_table(
     .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
     labels={"percent": "最近报告进度（%）", "extension": "延期"}, key="tasks_status",
 )
-history = unit_views.report_rows(scope, cache.db(), as_of, task_no)
+history = unit_views.report_rows(scope, as_of, task_no)
 st.markdown("**进展报送记录**（截至考评日）")
 widgets.show_table(
     history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by",
@@ -86,7 +86,7 @@ with st.form("tasks_report", clear_on_submit=False):
 if submitted:
     unit_id = int(units.filter(units["unit"] == unit)["unit_id"][0])
     try:
-        verified = submit_report(cache.db(), scope, task_no, unit_id, reported_on, status, int(percent),
+        verified = submit_report(scope, task_no, unit_id, reported_on, status, int(percent),
                                  completed_on, note)
     except (ReportError, PermissionDenied) as exc:
         st.error(fmt.md_escape(str(exc)))
@@ -95,7 +95,7 @@ if submitted:
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
         st.rerun()
 
-pending = unit_views.report_rows(scope, cache.db(), dt.date.today(), state=unit_views.STATE_PENDING)
+pending = unit_views.report_rows(scope, dt.date.today(), state=unit_views.STATE_PENDING)
 st.subheader("待核验的进展报告")
 if pending.is_empty():
     st.info("没有待核验的进展报告。")
@@ -116,9 +116,9 @@ if scope.is_admin:
     if verify or send_back:
         try:
             if verify:
-                verify_report(cache.db(), scope, *keys[choice])
+                verify_report(scope, *keys[choice])
             else:
-                return_report(cache.db(), scope, *keys[choice], reason)
+                return_report(scope, *keys[choice], reason)
         except (ReportError, PermissionDenied) as exc:
             st.error(fmt.md_escape(str(exc)))
         else:

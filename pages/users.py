@@ -5,25 +5,23 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data.services import users, views
-from data.storage.connect import get_db
+from data.services import users
 from data.storage.scope import PermissionDenied
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/users.py"))
-db = get_db()
 
 st.title("用户管理")
-limits = users.auth_settings(db)
+limits = users.login_limits(scope)
 st.caption("账号只保存在本系统数据库中，密码以 bcrypt 摘要保存。密码至少10个字符，须同时包含字母和数字；"
            f"从同一地址连续{limits['login_free_attempts']:g}次输错密码后，该地址每次再试须等待，等待时间逐次加倍，"
            "在“解除登录限制”中可立即解除，重置密码也会解除。停用、重置密码或变更角色后，该用户须重新登录。")
 if flash := st.session_state.pop("users_flash", None):
     st.success(md_escape(flash))
 
-accounts = users.list_users(db)
+accounts = users.accounts(scope)
 table = accounts.select(
     pl.col("username").alias("用户名"),
     pl.col("display_name").alias("显示名称"),
@@ -38,12 +36,12 @@ table = accounts.select(
 st.dataframe(table, hide_index=True, width="stretch", key="users_table")
 
 names = accounts["username"].to_list()
-unit_names = views.unit_list(scope, db)["unit"].to_list()
+unit_names = users.unit_names(scope)
 
 
 def _apply(action, *args, done: str) -> None:
     try:
-        action(db, scope, *args)
+        action(scope, *args)
     except (users.UserError, PermissionDenied) as exc:
         st.error(md_escape(getattr(exc, "message_cn", str(exc))))
         return

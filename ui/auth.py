@@ -74,7 +74,7 @@ class _DatabaseLogin(AuthenticationController):
               token=None, single_session=False, callback=None, captcha=False, entered_captcha=None):
         if token:  # the re-login cookie; the library has checked its signature and expiry
             issued_at = float(token["exp_date"]) - COOKIE_EXPIRY_DAYS * 86400
-            checked = users.check_session(self._db, token.get("username", ""), issued_at)
+            checked = users.check_session(token.get("username", ""), issued_at, db=self._db)
             if checked.scope is None:
                 st.session_state[_DROP_COOKIE] = True
                 if checked.message != users.REVOKED_MESSAGE:  # timed out: say so on the form
@@ -105,13 +105,13 @@ def client_source() -> str:
         return ""
 
 
-def _check_running_session(db: Database, username: str) -> Scope | None:
+def _check_running_session(db: Database | None, username: str) -> Scope | None:
     """The session's Scope if it may go on (revocation, idle and absolute limits, checked on the
     server at every run), noting this run as its last activity; otherwise ends it with the reason."""
     now = users.clock()
     issued_at = st.session_state.get(_ISSUED_AT, 0.0)
-    checked = users.check_session(db, username, issued_at, last_seen=st.session_state.get(_LAST_SEEN, issued_at),
-                                  now=now)
+    checked = users.check_session(username, issued_at, last_seen=st.session_state.get(_LAST_SEEN, issued_at),
+                                  now=now, db=db)
     if checked.scope is None:
         _end_session(checked.message)
         st.session_state[_DROP_COOKIE] = True
@@ -244,11 +244,9 @@ def page_scope(roles: Iterable[str]) -> Scope:
     Pages check for themselves because a page script can run without app.py in front of it
     (Streamlit's pages/ directory mode before st.navigation is first called, a test harness)."""
     scope = current_scope()
-    from data.storage.connect import get_db
-
     # A page run on its own (a test harness) has a scope but no login time: its session starts now.
     st.session_state.setdefault(_ISSUED_AT, users.clock())
-    fresh = _check_running_session(get_db(), scope.username)
+    fresh = _check_running_session(None, scope.username)  # None: the dashboard's database
     if fresh is None:
         st.warning(f"{st.session_state.get(_MESSAGE) or '登录已失效，请重新登录。'}刷新页面即可看到登录框。")
         st.stop()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.imports.batches import PENDING, BatchError, list_batches, return_batch, verify_batch
+from data.services import uploads
+from data.storage.scope import Scope
 from ui.fmt import md_escape
 
 
-def section(db, scope) -> None:
+def section(scope: Scope) -> None:
     if scope.is_admin:
-        frame = list_batches(db, scope, PENDING)
+        frame = uploads.submissions(scope, uploads.PENDING)
         if frame.is_empty():
             return
         st.subheader(f"待核验的单位导入（{frame.height} 份）")
@@ -23,19 +24,19 @@ def section(db, scope) -> None:
         left, right = st.columns(2)
         try:
             if left.button("核验通过并写入", type="primary", key="import_batch_verify"):
-                done = verify_batch(db, scope, chosen)
+                done = uploads.verify_submission(scope, chosen)
                 st.session_state["import_done"] = [f"第 {chosen} 号核验通过"] + done.summary_lines()
                 st.rerun()
             if right.button("退回", key="import_batch_return"):
-                return_batch(db, scope, chosen, reason)
+                uploads.return_submission(scope, chosen, reason)
                 st.rerun()
-        except BatchError as exc:
+        except uploads.BatchError as exc:
             st.error(md_escape(str(exc)))
             for line in exc.errors[:20]:
                 st.text(line)
         st.divider()
     elif scope.role == "单位":
-        frame = list_batches(db, scope)
+        frame = uploads.submissions(scope)
         if not frame.is_empty():
             with st.expander(f"本单位提交的导入（{frame.height} 份）"):
                 st.dataframe(frame.drop("单位"), hide_index=True, width="stretch", key="import_batches_mine")

@@ -9,29 +9,22 @@ import polars as pl
 import streamlit as st
 
 from data.services import settings_store as store
-from metrics.milestones import DEFAULT_CRITERIA, threshold_text
+from data.storage.scope import Scope
 from ui.fmt import fmt_date
 
 OPS = {"不低于": ">=", "不高于": "<="}
 
 
-def criteria_section(db, scope, save) -> None:
+def criteria_section(scope: Scope, save) -> None:
     st.caption("每个工作目标由若干达标线组成：一项考评指标（或一项重点任务的完成）、达标值和适用的单位类型。"
                "考评日施行的是施行日期不晚于考评日的最近一条；修改达标线请新增一条并填写施行日期，"
                "此前的考评日仍按原达标线判断。指标对某单位不适用时，该条不计入该单位。")
-    order = {f"{m}|{c}": i for i, (m, c, *_r) in enumerate(DEFAULT_CRITERIA)}
-    rows = store.milestone_criteria(db).with_columns(
-        _order=pl.concat_str([pl.col("milestone"), pl.lit("|"), pl.col("criterion")])
-        .replace_strict(order, default=len(order), return_dtype=pl.Int64)
-    ).sort("milestone", "_order", "criterion", "effective_from")
-    names = store.criterion_choices(db)
-    titles = dict(db.rows("SELECT code, title FROM milestones ORDER BY code"))
-    texts = [threshold_text(c, op, t, None) if not c.startswith("task:") else names.get(c, c)
-             for c, op, t in rows.select("criterion", "op", "threshold").rows()]
+    rows = store.criteria_table(scope)
+    titles, names = store.criterion_form(scope)
     st.dataframe(
         rows.select(
-            pl.format("{} {}", "milestone", pl.col("milestone").replace_strict(titles, default="")).alias("工作目标"),
-            pl.Series("达标线", texts, dtype=pl.String),
+            pl.format("{} {}", "milestone", "title").alias("工作目标"),
+            pl.col("text").alias("达标线"),
             pl.when(pl.col("unit_kinds").list.len() == len(store.UNIT_KINDS)).then(pl.lit("全部单位"))
             .otherwise(pl.col("unit_kinds").list.join("、")).alias("适用单位类型"),
             pl.col("effective_from").map_elements(fmt_date, return_dtype=pl.String).alias("施行日期"),

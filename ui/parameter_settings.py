@@ -6,11 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from data.services import settings_store as store
+from data.storage.scope import Scope
 
 
-def parameters_section(db, scope, save) -> None:
+def parameters_section(scope: Scope, save) -> None:
     st.caption("以下参数保存后立即生效并记入操作日志；括号中为系统默认值。")
-    params = store.parameters(db)
+    params = store.parameter_table(scope)
     with st.form("settings_parameters"):
         entered = {}
         for group in dict.fromkeys(p["group"] for p in params):

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.services.publish import review_workbook_for, timeliness_csv_for
-from data.storage.connect import get_db
-from data.storage.db import Database
+from data.services import review
+from data.storage.scope import Scope
 from reports.excel import DETAIL_DOWNLOAD
 from ui import widgets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _workbook(db_path: str, version: int, month: str, bulletin: str | None) -> bytes:
-    return review_workbook_for(get_db(db_path), month, bulletin=bulletin, detail=False)
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _detail(db_path: str, version: int, month: str) -> bytes:
-    return timeliness_csv_for(get_db(db_path), month)
-
-
-def draw_downloads(db: Database, month: str, bulletin: str | None) -> None:
-    """`bulletin`: the text in the 通报 box at this run (None for a published month)."""
+def draw_downloads(scope: Scope, month: str, bulletin: str | None) -> None:
+    """`bulletin`: the text in the 通报 box at this run (None for a published month). The files are
+    data.services.review's cached reads, called only on a click."""
     c1, c2 = st.columns(2)
-    c1.download_button("下载月度考评工作簿", widgets.deferred(_workbook, str(db.path), db.version, month, bulletin),
+    c1.download_button("下载月度考评工作簿", widgets.deferred(review.review_workbook, scope, month, bulletin),
                        file_name=f"月度考评_{month}.xlsx", mime=XLSX, on_click="ignore", key="review_download")
-    c2.download_button(DETAIL_DOWNLOAD, widgets.deferred(_detail, str(db.path), db.version, month),
+    c2.download_button(DETAIL_DOWNLOAD, widgets.deferred(review.timeliness_detail, scope, month),
                        file_name=f"申请时效明细_{month}.csv", mime="text/csv", on_click="ignore",
                        key="review_detail_download")
     st.caption("工作簿按A4横向打印，共享申请各环节按单位汇总；逐条明细数据量大，单独下载（CSV，可用Excel打开）。")

@@ -1,13 +1,14 @@
 """The supervision part of the monthly review (月度考评): every open 整改承诺, what became of those
 due in the month, the units proposed for 督查 and the authorisations about to expire. The frames
-come from data.services.supervision.review_supervision; this module only draws them."""
+come from data.services.review.supervision_section; this module only draws them."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data.storage.scope import Scope
-from ui import cache, fmt, widgets
+from data.services import review
+from data.storage.scope import PermissionDenied, Scope
+from ui import fmt, widgets
 
 LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改情况", "follow_up": "跟踪说明",
           "reason": "理由", "purpose": "用途", "use_until": "使用期限至", "days_left": "剩余天数",
@@ -30,12 +31,16 @@ def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -
                            file_name=f"通报_{month}.docx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            key="review_bulletin_docx", help="；".join(font_report()) or None)
-    frames = cache.view("review_supervision", scope, month)
+    try:
+        frames = review.supervision_section(scope, month)
+    except PermissionDenied as exc:
+        st.error(str(exc))
+        st.stop()
     st.subheader("督查督办")
     st.markdown(f"**{fmt.fmt_month(month)}到期的整改承诺**")
     due = frames["due"]
     if due.height:
-        kept = due.filter(due["state"] == "已整改").height
+        kept = frames["due_fixed"]
         st.caption(f"本月到期{due.height}项：已整改{kept}项、逾期未整改{due.height - kept}项。")
     widgets.show_table(frames["due"].select("unit", "month", "promise", "due_on", "state", "follow_up"),
                        labels=LABELS, empty="本月没有到期的整改承诺。", key="review_sv_due")

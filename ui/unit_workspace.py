@@ -12,12 +12,11 @@ import polars as pl
 import streamlit as st
 
 from data.services import unit_views
+from data.services.unit_views import DUE_SOON, OVERDUE
 from data.storage.scope import PermissionDenied, Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 
-OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
-OPEN_STATUSES = ("pending", "overdue")
 # Row colours: overdue (or a catalog item to fix) red, due within 3 working days amber.
 RED, AMBER = "background-color: #fde2e1", "background-color: #fff4d6"
 ROW_COLOURS = {OVERDUE: RED, DUE_SOON: AMBER}
@@ -27,9 +26,9 @@ REQUEST_LABELS = {"urgency": "办理提示", "responsible": "办理单位", "ste
 
 
 def read(scope: Scope, name: str, as_of: dt.date, *args):
-    """unit_views.<name>(scope, db, as_of, ...); a refusal stops the page with its Chinese message."""
+    """unit_views.<name>(scope, as_of, ...); a refusal stops the page with its Chinese message."""
     try:
-        return getattr(unit_views, name)(scope, cache.db(), as_of, *args)
+        return getattr(unit_views, name)(scope, as_of, *args)
     except PermissionDenied as exc:
         st.error(str(exc))
         st.stop()
@@ -63,20 +62,8 @@ def _readable_steps(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def request_summary(steps: pl.DataFrame) -> dict[str, int]:
-    """Counts the workspace shows on top: open steps the unit must act on as provider, those due
-    within 3 working days, those overdue, and its own requests still waiting."""
-    provide = steps.filter((pl.col("side") == "提供方") & pl.col("status").is_in(OPEN_STATUSES))
-    return {
-        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
-        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
-        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
-        "本单位申请待办": steps.filter((pl.col("side") == "申请方") & pl.col("status").is_in(OPEN_STATUSES)).height,
-    }
-
-
 def request_metrics(steps: pl.DataFrame) -> None:
-    for col, (label, value) in zip(st.columns(4), request_summary(steps).items(), strict=True):
+    for col, (label, value) in zip(st.columns(4), unit_views.request_summary(steps).items(), strict=True):
         col.metric(label, f"{value}件")
 
 
@@ -89,11 +76,7 @@ ASKED_COLUMNS = ("urgency", "code", "step", "provider", "responsible", "started_
 
 def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None:
     """The open steps on both sides, overdue first, then those due within 3 working days."""
-    open_steps = steps.filter(pl.col("status").is_in(OPEN_STATUSES))
-    if due_only:
-        open_steps = open_steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON]))
-    provide = open_steps.filter(pl.col("side") == "提供方")
-    asked = open_steps.filter(pl.col("side") == "申请方")
+    provide, asked = unit_views.open_sides(steps, due_only)
     st.markdown("**本单位作为提供方：须答复的申请**（初审由办公室办理，转送后由本单位在时限内答复）")
     show_highlighted(_readable_steps(provide).select(PROVIDE_COLUMNS), "urgency", f"{key}_provide",
                      "没有需要本单位答复或即将到期的申请。" if due_only else "没有需要本单位答复的申请。")
@@ -103,7 +86,7 @@ def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None
 
 
 def finished_requests(steps: pl.DataFrame, key: str) -> None:
-    done = steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+    done = unit_views.finished_steps(steps)
     widgets.show_table(
         _readable_steps(done).select("code", "side", "step", "requester", "provider", "deadline", "done_on",
                                      "status", "workdays_overdue"),
@@ -115,19 +98,10 @@ CATALOG_LABELS = {"code": "目录编码", "name": "目录名称", "update_cycle"
                   "mounted_on": "挂接日期", "problems": "存在问题", "format": "资源格式"}
 
 
-def catalog_summary(items: pl.DataFrame) -> dict[str, int]:
-    return {
-        "已发布目录": items.height,
-        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
-        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
-        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
-    }
-
-
 def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) -> None:
-    for col, (label, value) in zip(st.columns(4), catalog_summary(items).items(), strict=True):
+    for col, (label, value) in zip(st.columns(4), unit_views.catalog_summary(items).items(), strict=True):
         col.metric(label, f"{value}条")
-    shown = items.filter(pl.col("problems") != "") if problems_only else items
+    shown = unit_views.catalog_with_problems(items) if problems_only else items
     show_highlighted(
         shown.select("code", "name", "share_type", "update_cycle", "published_on", "last_touched_on", "mounted_on",
                      "problems"),
@@ -138,15 +112,12 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
     """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
-    db = cache.db()
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, db, as_of),
+        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, as_of),
         file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )
 
 
 def unit_name(scope: Scope) -> str:
-    units = cache.view("visible_units", scope)
-    match = units.filter(pl.col("unit_id") == scope.unit_id)
-    return match["unit"][0] if match.height else ""
+    return unit_views.unit_name(scope)

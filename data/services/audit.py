@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from data.services.reading import read
 from data.storage.db import Database
 from data.storage.scope import Scope
 
@@ -154,3 +155,23 @@ def read_audit(
         pl.col("counts_after").map_elements(_readable, return_dtype=pl.String),
     )
     return frame.rename(COLUMNS)
+
+
+# -- what the 操作日志 page reads -------------------------------------------------------------------
+@read
+def audit_page(
+    scope: Scope,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    username: str | None = None,
+    action: str | None = None,
+    *,
+    db: Database | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The 操作日志 page's two frames, office only: the log as downloaded (read_audit, its time as
+    text) and the table shown on screen (audit_labels.audit_table: names, before → after)."""
+    from data.services.audit_labels import audit_table
+
+    log = read_audit(db, scope, since, until, username, action)
+    shown = log.with_columns(pl.col("时间").dt.strftime("%Y-%m-%d %H:%M:%S"))
+    return shown, audit_table(db, scope, since, until, username, action)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from data.services import audit
+from data.services.reading import resolve_db
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
 
@@ -79,14 +80,15 @@ def validate_report(
 
 
 def submit_report(
-    db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
+    scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
     percent: int | None = None, completed_on: dt.date | None = None, note: str = "",
-    *, today: dt.date | None = None,
+    *, today: dt.date | None = None, db: Database | None = None,
 ) -> bool:
     """Record one progress report; returns whether it is stored verified.
 
     管理员: any unit, stored verified. 单位: its own unit only, stored waiting for verification.
     领导: refused (read-only)."""
+    db = resolve_db(db)
     scope.require_write()
     scope.require_unit(unit_id)
     verified = scope.is_admin
@@ -128,8 +130,10 @@ def _require_waiting(cur, task_no: int, unit_id: int, reported_on: dt.date, *, v
         raise ReportError(returned)
 
 
-def verify_report(db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date) -> None:
+def verify_report(scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, *,
+                  db: Database | None = None) -> None:
     """The office confirms a unit-submitted report, which then counts in the KPIs."""
+    db = resolve_db(db)
     scope.require_admin()
     task_no, unit_id = int(task_no), int(unit_id)
     with db.transaction() as cur:
@@ -155,12 +159,13 @@ def _returned_count(cur, task_no: int, unit_id: int) -> int:
     ).fetchone()[0])
 
 
-def return_report(db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date,
-                  reason: str) -> None:
+def return_report(scope: Scope, task_no: int, unit_id: int, reported_on: dt.date,
+                  reason: str, *, db: Database | None = None) -> None:
     """The office sends a unit's unverified report back (退回) with a reason the unit reads.
 
     管理员 only. The report stays unverified (it never counts in the KPIs) until the unit resubmits
     it and the office verifies it. Audited with the reason."""
+    db = resolve_db(db)
     scope.require_admin()
     task_no, unit_id = int(task_no), int(unit_id)
     reason = (reason or "").strip()
@@ -183,15 +188,16 @@ def return_report(db: Database, scope: Scope, task_no: int, unit_id: int, report
 
 
 def resubmit_report(
-    db: Database, scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
+    scope: Scope, task_no: int, unit_id: int, reported_on: dt.date, status: str,
     percent: int | None = None, completed_on: dt.date | None = None, note: str = "",
-    *, today: dt.date | None = None,
+    *, today: dt.date | None = None, db: Database | None = None,
 ) -> None:
     """The unit corrects a returned report and sends it again; it waits for the office once more.
 
     Only a returned report of the scope's own unit can be resubmitted (the office enters its own
     corrections as new reports). The same checks as a new report apply; the return reason is kept
     so the office sees what was asked for."""
+    db = resolve_db(db)
     scope.require_write()
     scope.require_unit(unit_id)
     if scope.is_admin:

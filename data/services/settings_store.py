@@ -14,6 +14,7 @@ import re
 import polars as pl
 
 from data.services.audit import record
+from data.services.reading import read, resolve_db
 from data.services.users import UserError
 from data.storage.db import Database
 from data.storage.facts import read_settings
@@ -81,7 +82,8 @@ def check_weights(weights: dict) -> dict[str, float | int]:
     return clean
 
 
-def set_weights(db: Database, actor: Scope, weights: dict) -> dict:
+def set_weights(actor: Scope, weights: dict, *, db: Database | None = None) -> dict:
+    db = resolve_db(db)
     _require_admin(actor)
     clean = check_weights(weights)
     before = read_settings(db).get("weights")
@@ -119,7 +121,8 @@ def check_grades(grades: list, fail_grade: str) -> list[list]:
     return clean
 
 
-def set_grades(db: Database, actor: Scope, grades: list, fail_grade: str) -> None:
+def set_grades(actor: Scope, grades: list, fail_grade: str, *, db: Database | None = None) -> None:
+    db = resolve_db(db)
     _require_admin(actor)
     clean = check_grades(grades, fail_grade)
     old = read_settings(db)
@@ -132,9 +135,10 @@ def set_grades(db: Database, actor: Scope, grades: list, fail_grade: str) -> Non
 
 
 # -- warning windows -----------------------------------------------------------------------------
-def set_windows(db: Database, actor: Scope, yellow_window_days: int, warning_workdays: int) -> None:
+def set_windows(actor: Scope, yellow_window_days: int, warning_workdays: int, *, db: Database | None = None) -> None:
     """Yellow light window (calendar days before a task's due date) and the request warning window
     (working days)."""
+    db = resolve_db(db)
     _require_admin(actor)
     yellow, warning = int(yellow_window_days), int(warning_workdays)
     if not 0 <= yellow <= 90:
@@ -156,9 +160,11 @@ def sla_rules(db: Database) -> pl.DataFrame:
 
 
 def save_sla_rule(
-    db: Database, actor: Scope, effective_from: dt.date, review_days: int, reply_days: int, name: str
+    actor: Scope, effective_from: dt.date, review_days: int, reply_days: int, name: str, *,
+    db: Database | None = None,
 ) -> None:
     """Add a rule, or correct the one with the same effective-from date."""
+    db = resolve_db(db)
     _require_admin(actor)
     review, reply, name = int(review_days), int(reply_days), (name or "").strip()
     if not 1 <= review <= 60 or not 1 <= reply <= 60:
@@ -180,8 +186,9 @@ def save_sla_rule(
                 before, {"review_days": review, "reply_days": reply, "name": name})
 
 
-def delete_sla_rule(db: Database, actor: Scope, effective_from: dt.date) -> None:
+def delete_sla_rule(actor: Scope, effective_from: dt.date, *, db: Database | None = None) -> None:
     """Remove a rule; the earliest one stays, so every request is judged under some rule."""
+    db = resolve_db(db)
     _require_admin(actor)
     with db.transaction() as cur:
         first = cur.execute("SELECT min(effective_from) FROM sla_rules").fetchone()[0]
@@ -198,9 +205,11 @@ def delete_sla_rule(db: Database, actor: Scope, effective_from: dt.date) -> None
 
 
 # -- holiday calendar ----------------------------------------------------------------------------
-def set_calendar_days(db: Database, actor: Scope, days: list[tuple[dt.date, bool, str | None]]) -> int:
+def set_calendar_days(actor: Scope, days: list[tuple[dt.date, bool, str | None]], *,
+                      db: Database | None = None) -> int:
     """Add or correct single days (day, is_workday, note) as the office's rows (they win over the
     package). Returns the number of days written."""
+    db = resolve_db(db)
     _require_admin(actor)
     if not days:
         raise SettingsError("没有要保存的日期。")
@@ -245,9 +254,11 @@ def year_days(year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]
     return out
 
 
-def add_year(db: Database, actor: Scope, year: int, holidays: list[dt.date], makeup_workdays: list[dt.date]) -> int:
+def add_year(actor: Scope, year: int, holidays: list[dt.date], makeup_workdays: list[dt.date], *,
+             db: Database | None = None) -> int:
     """Enter a whole year from the State Council holiday notice (e.g. 2027)."""
-    return set_calendar_days(db, actor, year_days(year, holidays, makeup_workdays))
+    db = resolve_db(db)
+    return set_calendar_days(actor, year_days(year, holidays, makeup_workdays), db=db)
 
 
 def parse_day_list(text: str) -> list[dt.date]:
@@ -297,11 +308,13 @@ def assignment_groups(db: Database) -> pl.DataFrame:
     )
 
 
-def set_group_kinds(db: Database, actor: Scope, group_word: str, kinds: list[str]) -> dict[str, int]:
+def set_group_kinds(actor: Scope, group_word: str, kinds: list[str], *,
+                    db: Database | None = None) -> dict[str, int]:
     """Change which unit kinds a group word expands to, then re-expand the assignments.
 
     Assignments the word no longer implies are removed, except where the unit has already reported
     progress on that task: those are kept (history is never dropped silently) and counted."""
+    db = resolve_db(db)
     _require_admin(actor)
     from data.storage.plan import PLAN_GROUPS, expand_assignments
 
@@ -400,12 +413,13 @@ def check_criterion(db: Database, milestone: str, criterion: str, op: str, thres
     return op, value
 
 
-def save_milestone_criterion(db: Database, actor: Scope, milestone: str, criterion: str, effective_from: dt.date,
+def save_milestone_criterion(actor: Scope, milestone: str, criterion: str, effective_from: dt.date,
                              op: str, threshold, unit_kinds: list[str], active: bool = True,
-                             note: str | None = None) -> None:
+                             note: str | None = None, *, db: Database | None = None) -> None:
     """Add a criterion row in force from `effective_from` (a row for the same date is replaced);
     active=False withdraws the criterion from that date. Earlier rows stay: past dates keep
     being judged by the criterion in force then. Audited (修改设置)."""
+    db = resolve_db(db)
     _require_admin(actor)
     if not isinstance(effective_from, dt.date):
         raise SettingsError("请填写施行日期。")
@@ -505,8 +519,9 @@ def check_parameters(values: dict) -> dict:
     return clean
 
 
-def set_parameters(db: Database, actor: Scope, values: dict) -> dict:
+def set_parameters(actor: Scope, values: dict, *, db: Database | None = None) -> dict:
     """Save the parameters that changed (validated, one transaction, audited); returns them."""
+    db = resolve_db(db)
     _require_admin(actor)
     clean = check_parameters(values)
     in_force = {p["key"]: p["value"] for p in parameters(db)}
@@ -518,3 +533,67 @@ def set_parameters(db: Database, actor: Scope, values: dict) -> dict:
             _put(cur, key, value)
         _record(cur, actor, "parameters", "修改其他参数", {k: in_force.get(k) for k in changed}, changed)
     return changed
+
+
+# -- what the 系统设置 page reads (the page is office only; these add no check of their own) --------
+@read
+def settings_now(scope: Scope, *, db: Database | None = None) -> dict:
+    """current_settings: every setting in force."""
+    return current_settings(db)
+
+
+@read
+def sla_rule_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
+    return sla_rules(db)
+
+
+@read
+def calendar_years(scope: Scope, *, db: Database | None = None) -> list[int]:
+    """The years the working calendar covers."""
+    from data.storage.calendar import covered_years
+
+    return covered_years(db)
+
+
+@read
+def office_day_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
+    return office_days(db)
+
+
+@read
+def group_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
+    return assignment_groups(db)
+
+
+@read
+def parameter_table(scope: Scope, *, db: Database | None = None) -> list[dict]:
+    return parameters(db)
+
+
+@read
+def criterion_form(scope: Scope, *, db: Database | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """The choices of the criterion form: (milestone code -> title, criterion key -> Chinese name)."""
+    return dict(db.rows("SELECT code, title FROM milestones ORDER BY code")), criterion_choices(db)
+
+
+@read
+def criteria_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
+    """Every criterion row with its history, in the order of DEFAULT_CRITERIA within a milestone:
+    milestone, title (the milestone's), text (the threshold in words), unit_kinds, effective_from,
+    active, note."""
+    from metrics.milestones import DEFAULT_CRITERIA, threshold_text
+
+    order = {f"{m}|{c}": i for i, (m, c, *_r) in enumerate(DEFAULT_CRITERIA)}
+    titles, names = criterion_form.uncached(scope, db=db)
+    rows = milestone_criteria(db).with_columns(
+        _order=pl.concat_str([pl.col("milestone"), pl.lit("|"), pl.col("criterion")])
+        .replace_strict(order, default=len(order), return_dtype=pl.Int64)
+    ).sort("milestone", "_order", "criterion", "effective_from")
+    texts = [threshold_text(c, op, t, None) if not c.startswith("task:") else names.get(c, c)
+             for c, op, t in rows.select("criterion", "op", "threshold").rows()]
+    return rows.select(
+        "milestone",
+        pl.col("milestone").replace_strict(titles, default="").alias("title"),
+        pl.Series("text", texts, dtype=pl.String),
+        "unit_kinds", "effective_from", "active", "note",
+    )

@@ -15,6 +15,7 @@ import datetime as dt
 import polars as pl
 
 from data.services import views
+from data.services.reading import read, resolve_db
 from data.services.snapshot import snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
@@ -40,11 +41,13 @@ def _unit_of(scope: Scope, unit_id: int | None) -> int:
 
 # -- progress reports and their review state ---------------------------------------------------
 
-def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None = None,
-                state: str | None = None, unit_id: int | None = None) -> pl.DataFrame:
+def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state: str | None = None,
+                unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Progress reports dated ≤ D, newest first, with unit name, review state (待核验 / 已核验 /
     已退回), the return reason and the submitter's display name (the login when the user is gone).
-    单位: its own reports only; another unit_id is refused."""
+    单位: its own reports only; another unit_id is refused. Not cached (a plain SQL read, and pages
+    pass its filters by keyword)."""
+    db = resolve_db(db)
     if state is not None and state not in STATES:
         raise ValueError(f"unknown report state {state!r}")
     where, params = ["p.reported_on <= ?"], [as_of]
@@ -77,9 +80,63 @@ def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None 
 # -- the unit's workspace ----------------------------------------------------------------------
 
 DUE_SOON_WORKDAYS = 3
+OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
+OPEN_STATUSES = ("pending", "overdue")
 
 
-def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_name(scope: Scope, *, db: Database | None = None) -> str:
+    """The name of the scope's own unit ('' for a scope bound to none)."""
+    if scope.unit_id is None:
+        return ""
+    units = load_facts(db).units
+    match = units.filter(pl.col("unit_id").cast(pl.Int64) == int(scope.unit_id))
+    return match["name"][0] if match.height else ""
+
+
+def request_summary(steps: pl.DataFrame) -> dict[str, int]:
+    """Counts a workspace shows on top, from unit_requests' steps: open steps the unit must act on
+    as provider, those due within 3 working days, those overdue, and its own requests still waiting."""
+    provide = steps.filter((pl.col("side") == "提供方") & pl.col("status").is_in(OPEN_STATUSES))
+    return {
+        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
+        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
+        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
+        "本单位申请待办": steps.filter((pl.col("side") == "申请方") & pl.col("status").is_in(OPEN_STATUSES)).height,
+    }
+
+
+def open_sides(steps: pl.DataFrame, due_only: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """unit_requests' open steps split by the unit's side: (as provider, as requester); with
+    `due_only`, only those overdue or due within 3 working days."""
+    open_steps = steps.filter(pl.col("status").is_in(OPEN_STATUSES))
+    if due_only:
+        open_steps = open_steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON]))
+    return open_steps.filter(pl.col("side") == "提供方"), open_steps.filter(pl.col("side") == "申请方")
+
+
+def finished_steps(steps: pl.DataFrame) -> pl.DataFrame:
+    """unit_requests' finished steps, the latest done first."""
+    return steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+
+
+def catalog_summary(items: pl.DataFrame) -> dict[str, int]:
+    """Counts of unit_catalog's items: published, not mounted, not updated in time, metadata incomplete."""
+    return {
+        "已发布目录": items.height,
+        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
+        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
+        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
+    }
+
+
+def catalog_with_problems(items: pl.DataFrame) -> pl.DataFrame:
+    """unit_catalog's items that have a problem to fix."""
+    return items.filter(pl.col("problems") != "")
+
+
+@read
+def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's open and finished request steps as of D, each with the side the unit is on:
     side = 提供方 (it provides the data and must reply) or 申请方 (it asked and waits);
     responsible names who must act on the step (the office reviews, the provider replies). Open steps
@@ -105,7 +162,8 @@ def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | Non
     return frame.sort([order, "deadline", "code"], nulls_last=True)
 
 
-def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_catalog(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's catalog items published by D with the engine's flags (metrics.catalog) and the
     problems they mean: 未挂接 (not mounted by D), 更新不及时 (fresh is false), 元数据不完整."""
     unit = _unit_of(scope, unit_id)
@@ -120,29 +178,34 @@ def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None
     ).sort(pl.col("problems") == "", "code")
 
 
-def unit_systems(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_systems(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     unit = _unit_of(scope, unit_id)
     return m_infra.system_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_networks(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_networks(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     unit = _unit_of(scope, unit_id)
     return m_infra.network_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_security(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_security(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's latest security assessment on or before D (empty: not assessed)."""
     unit = _unit_of(scope, unit_id)
     return m_infra.latest_security(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_quality(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_quality(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Quality checks of the unit's catalog items dated ≤ D."""
     unit = _unit_of(scope, unit_id)
     return m_infra.quality_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_scorecard_workbook(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> bytes:
+@read
+def unit_scorecard_workbook(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> bytes:
     """The printable scorecard workbook (reports.excel) holding the unit's own row only."""
     unit = _unit_of(scope, unit_id)
     from reports.excel import scorecard_workbook as build

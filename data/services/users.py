@@ -21,6 +21,7 @@ import bcrypt
 import polars as pl
 
 from data.services.audit import record
+from data.services.reading import read, resolve_db
 from data.storage.db import Database
 from data.storage.plan import normalize_name
 from data.storage.scope import ROLES, SYSTEM, PermissionDenied, Scope
@@ -211,6 +212,34 @@ def list_users(db: Database) -> pl.DataFrame:
     )
 
 
+# -- what the 用户管理, 操作日志 and 修改密码 pages read ---------------------------------------------------
+@read
+def accounts(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
+    """list_users for the 用户管理 page (the page itself is office only)."""
+    return list_users(db)
+
+
+@read
+def display_names(scope: Scope, *, db: Database | None = None) -> dict[str, str]:
+    """Every login's display name ('' when none), office first: the 操作日志 page's user filter."""
+    people = list_users(db)
+    return dict(zip(people["username"].to_list(), people["display_name"].fill_null("").to_list(), strict=True))
+
+
+@read
+def login_limits(scope: Scope, *, db: Database | None = None) -> dict:
+    """auth_settings for the page that explains the login delays."""
+    return auth_settings(db)
+
+
+@read
+def unit_names(scope: Scope, *, db: Database | None = None) -> list[str]:
+    """Every unit's name in plan order: the choices of a 单位 account's unit."""
+    from data.storage.facts import load_facts
+
+    return load_facts(db).units["name"].to_list()
+
+
 def scope_of(db: Database, username: str) -> Scope | None:
     """The current Scope of an active user (None when unknown or disabled)."""
     rows = db.rows(
@@ -244,14 +273,16 @@ def _insert_user(cur, username, password, role, unit_id, display_name, now) -> N
 
 
 def add_user(
-    db: Database,
     actor: Scope,
     username: str,
     password: str,
     role: str,
     unit_name: str | None = None,
     display_name: str | None = None,
+    *,
+    db: Database | None = None,
 ) -> None:
+    db = resolve_db(db)
     _require_admin(actor)
     name = check_username(username)
     if role not in ROLES:
@@ -282,8 +313,9 @@ def create_first_admin(db: Database, username: str, password: str, display_name:
     return actor
 
 
-def reset_password(db: Database, actor: Scope, username: str, password: str) -> None:
+def reset_password(actor: Scope, username: str, password: str, *, db: Database | None = None) -> None:
     """Set a new password, clear the lock and sign the user out everywhere."""
+    db = resolve_db(db)
     if normalize_username(username) != actor.username:
         _require_admin(actor)
     check_password(password)
@@ -314,16 +346,18 @@ def _set_disabled(db: Database, actor: Scope, username: str, disabled: bool) -> 
                 _public(row), {**_public(row), "disabled": disabled})
 
 
-def disable_user(db: Database, actor: Scope, username: str) -> None:
-    _set_disabled(db, actor, username, True)
+def disable_user(actor: Scope, username: str, *, db: Database | None = None) -> None:
+    _set_disabled(resolve_db(db), actor, username, True)
 
 
-def enable_user(db: Database, actor: Scope, username: str) -> None:
-    _set_disabled(db, actor, username, False)
+def enable_user(actor: Scope, username: str, *, db: Database | None = None) -> None:
+    _set_disabled(resolve_db(db), actor, username, False)
 
 
-def change_role(db: Database, actor: Scope, username: str, role: str, unit_name: str | None = None) -> None:
+def change_role(actor: Scope, username: str, role: str, unit_name: str | None = None, *,
+                db: Database | None = None) -> None:
     """Change a user's role (and unit, for 单位); the user's sessions end so the new scope applies."""
+    db = resolve_db(db)
     _require_admin(actor)
     if role not in ROLES:
         raise UserError(f"角色须为{'、'.join(ROLES)}之一。")
@@ -485,9 +519,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds}秒"
 
 
-def unlock_user(db: Database, actor: Scope, username: str) -> bool:
+def unlock_user(actor: Scope, username: str, *, db: Database | None = None) -> bool:
     """Lift every login delay of `username` (all sources). Office only; audited. False when the
     account had no failed attempts to clear."""
+    db = resolve_db(db)
     _require_admin(actor)
     with db.transaction() as cur:
         row = _require_user(cur, username)
@@ -501,11 +536,11 @@ def unlock_user(db: Database, actor: Scope, username: str) -> bool:
 
 
 def check_login(
-    db: Database, username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录",
-    source: str = "",
+    username: str, password: str, now: dt.datetime | None = None, purpose: str = "密码登录",
+    source: str = "", *, db: Database | None = None,
 ) -> Scope | None:
     """The Scope of a good login, None otherwise (attempt_login says why, in Chinese)."""
-    return attempt_login(db, username, password, now, purpose, source).scope
+    return attempt_login(resolve_db(db), username, password, now, purpose, source).scope
 
 
 REVOKED_MESSAGE = "登录已失效（账号被停用、密码被重置、角色变更或已在别处退出），请重新登录。"
@@ -524,7 +559,8 @@ def touch_session(username: str, at: float | None = None) -> None:
 
 
 def check_session(
-    db: Database, username: str, issued_at: float, last_seen: float | None = None, now: float | None = None,
+    username: str, issued_at: float, last_seen: float | None = None, now: float | None = None, *,
+    db: Database | None = None,
 ) -> LoginResult:
     """Whether a session (or login cookie) issued at `issued_at` (unix time) may go on at `now`.
 
@@ -532,6 +568,7 @@ def check_session(
     changed role after it was issued (revocation), when it was last used more than
     `session_idle_minutes` ago (`last_seen`; for a cookie without a session, the user's last
     activity on this server, or the issue time), or when it is older than `session_max_hours`."""
+    db = resolve_db(db)
     now = clock() if now is None else now
     scope = scope_of(db, username)
     if scope is None or issued_at < revoked_at(db, username):
@@ -554,7 +591,7 @@ def session_scope(
 ) -> Scope | None:
     """The current Scope for a session or cookie issued at `issued_at` (unix time), or None when
     check_session refuses it."""
-    return check_session(db, username, issued_at, last_seen, now).scope
+    return check_session(username, issued_at, last_seen, now, db=db).scope
 
 
 def logout(db: Database, username: str) -> None:

@@ -153,7 +153,7 @@ def test_a_weights_change_names_the_indicators(db):
     from data.storage.plan import DEFAULT_WEIGHTS
 
     weights = {**DEFAULT_WEIGHTS, "catalog_mounted_rate": 5, "catalog_fresh_rate": 15}
-    settings_store.set_weights(db, OFFICE, weights)
+    settings_store.set_weights(OFFICE, weights, db=db)
     row = audit_table(db, OFFICE, action="修改设置").row(0, named=True)
     assert row["对象"] == "指标权重"
     assert row["变更内容"] == "目录挂接率：10 → 5；目录更新及时率：10 → 15"

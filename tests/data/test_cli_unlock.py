@@ -27,6 +27,6 @@ def test_user_unlock_lifts_the_delay_and_is_audited(tmp_path):
     assert missing.returncode == 1 and "用户“ghost”不存在" in missing.stderr
 
     db = Database(path)
-    assert users.check_login(db, "office1", PASSWORD) is not None
+    assert users.check_login("office1", PASSWORD, db=db) is not None
     assert db.scalar("SELECT count(*) FROM audit_log WHERE detail LIKE '解除登录限制%'") == 1
     db.close()

@@ -114,7 +114,7 @@ def _verify_the_late_report(county):
     from data.services.progress import verify_report
     from tests.pages.small_county import ZHENGFUBAN
 
-    verify_report(county, OFFICE, 6, ZHENGFUBAN, dt.date(2023, 10, 25))
+    verify_report(OFFICE, 6, ZHENGFUBAN, dt.date(2023, 10, 25), db=county)
 
 
 def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(county):

@@ -29,23 +29,23 @@ def test_weights_must_sum_to_100(db):
     weights = dict(DEFAULT_WEIGHTS)
     weights["share_rate"] = 10  # 100 + 5 = 105
     with pytest.raises(SettingsError, match="之和须为100，当前为105"):
-        store.set_weights(db, SYSTEM, weights)
+        store.set_weights(SYSTEM, weights, db=db)
     assert read_settings(db)["weights"] == DEFAULT_WEIGHTS
     assert audits(db) == []
 
 
 def test_weights_refuse_unknown_codes_and_negative_values(db):
     with pytest.raises(SettingsError, match="未知指标"):
-        store.set_weights(db, SYSTEM, {"bogus": 100})
+        store.set_weights(SYSTEM, {"bogus": 100}, db=db)
     with pytest.raises(SettingsError, match="0到100之间"):
-        store.set_weights(db, SYSTEM, {"share_rate": 110, "report_rate": -10})
+        store.set_weights(SYSTEM, {"share_rate": 110, "report_rate": -10}, db=db)
 
 
 def test_new_weights_reach_the_engine_on_the_next_read(db):
     load_facts(db)
     version = db.version
     weights = dict(DEFAULT_WEIGHTS, share_rate=0, quality_score=5)  # 5 moved to quality, share dropped
-    saved = store.set_weights(db, SYSTEM, weights)
+    saved = store.set_weights(SYSTEM, weights, db=db)
     assert "share_rate" not in saved and saved["quality_score"] == 5 and sum(saved.values()) == 100
     assert db.version == version + 1
     assert load_facts(db).settings["weights"] == saved
@@ -54,45 +54,45 @@ def test_new_weights_reach_the_engine_on_the_next_read(db):
 
 def test_only_admins_change_settings(db):
     with pytest.raises(PermissionDenied):
-        store.set_windows(db, Scope("boss", "领导"), 10, 3)
+        store.set_windows(Scope("boss", "领导"), 10, 3, db=db)
 
 
 def test_grades_strictly_falling_and_distinct(db):
     with pytest.raises(SettingsError, match="严格递减"):
-        store.set_grades(db, SYSTEM, [["优秀", 90], ["良好", 90]], "不合格")
+        store.set_grades(SYSTEM, [["优秀", 90], ["良好", 90]], "不合格", db=db)
     with pytest.raises(SettingsError, match="不能重复"):
-        store.set_grades(db, SYSTEM, [["优秀", 90], ["合格", 60]], "合格")
-    store.set_grades(db, SYSTEM, [["优秀", 85], ["良好", 70], ["合格", 60]], "不合格")
+        store.set_grades(SYSTEM, [["优秀", 90], ["合格", 60]], "合格", db=db)
+    store.set_grades(SYSTEM, [["优秀", 85], ["良好", 70], ["合格", 60]], "不合格", db=db)
     assert read_settings(db)["grades"] == [["优秀", 85], ["良好", 70], ["合格", 60]]
 
 
 def test_windows(db):
     with pytest.raises(SettingsError, match="0到90天"):
-        store.set_windows(db, SYSTEM, 91, 3)
-    store.set_windows(db, SYSTEM, 10, 5)
+        store.set_windows(SYSTEM, 91, 3, db=db)
+    store.set_windows(SYSTEM, 10, 5, db=db)
     settings = read_settings(db)
     assert (settings["yellow_window_days"], settings["warning_workdays"]) == (10, 5)
 
 
 def test_sla_rules_add_correct_and_keep_the_first(db):
     regulation = dt.date(2025, 8, 1)
-    store.save_sla_rule(db, SYSTEM, regulation, 3, 10, "政务数据共享条例")
-    store.save_sla_rule(db, SYSTEM, regulation, 5, 15, "政务数据共享条例（更正）")
+    store.save_sla_rule(SYSTEM, regulation, 3, 10, "政务数据共享条例", db=db)
+    store.save_sla_rule(SYSTEM, regulation, 5, 15, "政务数据共享条例（更正）", db=db)
     assert store.sla_rules(db).rows() == [
         (dt.date(2000, 1, 1), 3, 10, "玉山县实施方案：初审3个工作日、答复10个工作日"),
         (regulation, 5, 15, "政务数据共享条例（更正）"),
     ]
     assert [d for _, _, d in audits(db)] == ["新增时限规则（2025年8月1日起施行）", "修改时限规则（2025年8月1日起施行）"]
     with pytest.raises(SettingsError, match="最早的一条"):
-        store.delete_sla_rule(db, SYSTEM, dt.date(2000, 1, 1))
-    store.delete_sla_rule(db, SYSTEM, regulation)
+        store.delete_sla_rule(SYSTEM, dt.date(2000, 1, 1), db=db)
+    store.delete_sla_rule(SYSTEM, regulation, db=db)
     assert store.sla_rules(db).height == 1
 
 
 def test_correct_one_calendar_day(db):
     day = dt.date(2024, 2, 4)  # a make-up working day in the package
     assert db.scalar("SELECT is_workday FROM calendar_days WHERE day = ?", [day]) is True
-    store.set_calendar_days(db, SYSTEM, [(day, False, "县里调整")])
+    store.set_calendar_days(SYSTEM, [(day, False, "县里调整")], db=db)
     assert db.rows("SELECT is_workday, source, note FROM calendar_days WHERE day = ?", [day]) == [
         (False, "office", "县里调整")
     ]
@@ -100,7 +100,7 @@ def test_correct_one_calendar_day(db):
 
 def test_add_next_year_from_the_notice(db):
     # An invented 2027 notice: New Year's Day off, Sunday 2027-01-03 worked instead.
-    written = store.add_year(db, SYSTEM, 2027, [dt.date(2027, 1, 1)], [dt.date(2027, 1, 3)])
+    written = store.add_year(SYSTEM, 2027, [dt.date(2027, 1, 1)], [dt.date(2027, 1, 3)], db=db)
     assert written == 365
     rows = dict(db.rows("SELECT day, is_workday FROM calendar_days WHERE year(day) = 2027"))
     assert len(rows) == 365
@@ -149,13 +149,13 @@ def test_group_words_re_expand_and_keep_reported_assignments(db):
 
     # 各乡镇（街道） narrowed to 县直部门 only: 902's task 3 goes, 901's stays (it reported), and the
     # departments gain task 3 through this word only where another word did not assign it already.
-    result = store.set_group_kinds(db, SYSTEM, "各乡镇（街道）", ["县直部门"])
+    result = store.set_group_kinds(SYSTEM, "各乡镇（街道）", ["县直部门"], db=db)
     assert result == {"added": 0, "removed": 1, "kept": 1}
     assert db.rows("SELECT unit_id FROM task_assignments WHERE unit_id IN (901, 902)") == [(901,)]
 
     # 县直各单位 widened to the public-service companies: tasks 2, 4, 6–10 reach the 7 companies.
     companies = db.scalar("SELECT count(*) FROM units WHERE kind = '公共服务企业'")
-    result = store.set_group_kinds(db, SYSTEM, "县直各单位", ["县直部门", "公共服务企业"])
+    result = store.set_group_kinds(SYSTEM, "县直各单位", ["县直部门", "公共服务企业"], db=db)
     assert result == {"added": 7 * companies, "removed": 0, "kept": 0}
     assert departments == 38
     assert db.scalar("SELECT count(*) FROM audit_log WHERE target LIKE '任务分工：%'") == 2
@@ -165,11 +165,11 @@ def test_group_words_re_expand_and_keep_reported_assignments(db):
 
 def test_group_words_refuse_unknown_words_empty_kinds_and_non_admins(db):
     with pytest.raises(SettingsError, match="不是任务分工表中的单位统称"):
-        store.set_group_kinds(db, SYSTEM, "全县各单位", ["县直部门"])
+        store.set_group_kinds(SYSTEM, "全县各单位", ["县直部门"], db=db)
     with pytest.raises(SettingsError, match="至少选择一种"):
-        store.set_group_kinds(db, SYSTEM, "县直各单位", [])
+        store.set_group_kinds(SYSTEM, "县直各单位", [], db=db)
     with pytest.raises(PermissionDenied):
-        store.set_group_kinds(db, Scope("leader", "领导"), "县直各单位", ["县直部门"])
+        store.set_group_kinds(Scope("leader", "领导"), "县直各单位", ["县直部门"], db=db)
 
 
 @pytest.mark.parametrize(("criterion", "op", "threshold", "message"), [
@@ -182,7 +182,7 @@ def test_group_words_refuse_unknown_words_empty_kinds_and_non_admins(db):
 ])
 def test_milestone_criteria_are_validated(db, criterion, op, threshold, message):
     with pytest.raises(SettingsError) as err:
-        store.save_milestone_criterion(db, SYSTEM, "M3", criterion, dt.date(2025, 1, 1), op, threshold, ["县直部门"])
+        store.save_milestone_criterion(SYSTEM, "M3", criterion, dt.date(2025, 1, 1), op, threshold, ["县直部门"], db=db)
     assert message in err.value.message_cn
     assert db.scalar("SELECT count(*) FROM milestone_criteria WHERE effective_from = DATE '2025-01-01'") == 0
 
@@ -190,16 +190,16 @@ def test_milestone_criteria_are_validated(db, criterion, op, threshold, message)
 def test_a_withdrawn_criterion_stops_counting_from_its_date(db):
     from metrics.milestones import criteria_in_force
 
-    store.save_milestone_criterion(db, SYSTEM, "M3", "quality_score", dt.date(2025, 1, 1), ">=", 60,
-                                   ["县直部门"], active=False)
+    store.save_milestone_criterion(SYSTEM, "M3", "quality_score", dt.date(2025, 1, 1), ">=", 60,
+                                   ["县直部门"], active=False, db=db)
     facts = load_facts(db)
     assert "quality_score" in criteria_in_force(facts, dt.date(2024, 12, 31)).filter(
         store.pl.col("milestone") == "M3")["criterion"].to_list()
     assert "quality_score" not in criteria_in_force(facts, dt.date(2025, 1, 1)).filter(
         store.pl.col("milestone") == "M3")["criterion"].to_list()
     with pytest.raises(PermissionDenied):
-        store.save_milestone_criterion(db, Scope("leader", "领导", None), "M3", "quality_score",
-                                       dt.date(2025, 2, 1), ">=", 60, ["县直部门"])
+        store.save_milestone_criterion(Scope("leader", "领导", None), "M3", "quality_score",
+                                       dt.date(2025, 2, 1), ">=", 60, ["县直部门"], db=db)
 
 
 def test_parameters_are_range_checked_and_reach_the_engine(db):
@@ -209,14 +209,14 @@ def test_parameters_are_range_checked_and_reach_the_engine(db):
     from metrics.registry import setting
 
     with pytest.raises(SettingsError, match="授权即将到期提示天数”须在1到365之间"):
-        set_parameters(db, SYSTEM, {"authorisation_warning_days": 0})
+        set_parameters(SYSTEM, {"authorisation_warning_days": 0}, db=db)
     with pytest.raises(SettingsError, match="须为整数"):
-        set_parameters(db, SYSTEM, {"praise_top_n": 2.5})
+        set_parameters(SYSTEM, {"praise_top_n": 2.5}, db=db)
     with pytest.raises(SettingsError, match="须为是或否"):
-        set_parameters(db, SYSTEM, {"extension_applies": "否"})
+        set_parameters(SYSTEM, {"extension_applies": "否"}, db=db)
     with pytest.raises(PermissionDenied):
-        set_parameters(db, Scope(username="l", role="领导"), {"praise_top_n": 2})
-    assert set_parameters(db, SYSTEM, {"praise_top_n": 2, "red_light_penalty": 20}) == {"praise_top_n": 2}
+        set_parameters(Scope(username="l", role="领导"), {"praise_top_n": 2}, db=db)
+    assert set_parameters(SYSTEM, {"praise_top_n": 2, "red_light_penalty": 20}, db=db) == {"praise_top_n": 2}
     assert setting(load_facts(db), "praise_top_n") == 2
     in_force = {p["key"]: p["value"] for p in parameters(db)}
     assert in_force["praise_top_n"] == 2 and in_force["login_free_attempts"] == 5

@@ -47,12 +47,12 @@ def audit_rows(db, action):
 )
 def test_password_policy_refuses(db, password, message):
     with pytest.raises(UserError, match=message):
-        users.add_user(db, SYSTEM, "wang", password, "领导")
+        users.add_user(SYSTEM, "wang", password, "领导", db=db)
     assert not users.has_users(db)
 
 
 def test_add_user_stores_a_bcrypt_hash_and_audits(db):
-    users.add_user(db, SYSTEM, " Wang ", GOOD, "领导", display_name="王组长")
+    users.add_user(SYSTEM, " Wang ", GOOD, "领导", display_name="王组长", db=db)
     frame = users.list_users(db)
     assert frame.select("username", "display_name", "role", "unit_id", "disabled").rows() == [
         ("wang", "王组长", "领导", None, False)
@@ -65,11 +65,11 @@ def test_add_user_stores_a_bcrypt_hash_and_audits(db):
 
 def test_unit_user_needs_an_existing_unit_matched_by_alias(db):
     with pytest.raises(UserError, match="必须指定所属单位"):
-        users.add_user(db, SYSTEM, "u1", GOOD, "单位")
+        users.add_user(SYSTEM, "u1", GOOD, "单位", db=db)
     with pytest.raises(UserError, match="不存在"):
-        users.add_user(db, SYSTEM, "u1", GOOD, "单位", unit_name="县不存在局")
+        users.add_user(SYSTEM, "u1", GOOD, "单位", unit_name="县不存在局", db=db)
     # 县网信中心 is an alias of 县委网信中心; a trailing full-width space is folded away
-    users.add_user(db, SYSTEM, "u1", GOOD, "单位", unit_name="县网信中心\u3000")
+    users.add_user(SYSTEM, "u1", GOOD, "单位", unit_name="县网信中心\u3000", db=db)
     expected = db.scalar("SELECT unit_id FROM units WHERE name = '县委网信中心'")
     assert users.list_users(db).select("unit_id", "unit_name").row(0) == (expected, "县委网信中心")
 
@@ -77,13 +77,13 @@ def test_unit_user_needs_an_existing_unit_matched_by_alias(db):
 def test_only_an_admin_may_change_users(db):
     leader = Scope("boss", "领导")
     with pytest.raises(PermissionDenied):
-        users.add_user(db, leader, "x1", GOOD, "领导")
+        users.add_user(leader, "x1", GOOD, "领导", db=db)
 
 
 def test_duplicate_username_refused(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     with pytest.raises(UserError, match="已存在"):
-        users.add_user(db, SYSTEM, "WANG", GOOD, "管理员")
+        users.add_user(SYSTEM, "WANG", GOOD, "管理员", db=db)
 
 
 def test_first_admin_only_once(db):
@@ -96,8 +96,8 @@ def test_first_admin_only_once(db):
 
 
 def test_good_and_bad_login(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导", display_name="王组长")
-    assert users.check_login(db, "Wang", GOOD) == Scope("wang", "领导", None, "王组长")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", display_name="王组长", db=db)
+    assert users.check_login("Wang", GOOD, db=db) == Scope("wang", "领导", None, "王组长")
     bad = users.attempt_login(db, "wang", "wrongpass99")
     assert bad.scope is None and bad.message == "用户名或密码错误。"
     assert db.scalar("SELECT failed_attempts FROM users") == 1
@@ -106,7 +106,7 @@ def test_good_and_bad_login(db):
 
 
 def test_delays_after_five_failures_double_up_to_a_cap_and_persist(db_path, db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     now = dt.datetime(2026, 11, 25, 9, 0)
     for attempt in range(1, 5):
         assert users.attempt_login(db, "wang", "wrongpass99", now, source="10.0.0.9").message == "用户名或密码错误。"
@@ -129,7 +129,7 @@ def test_delays_after_five_failures_double_up_to_a_cap_and_persist(db_path, db):
         at = until
     assert waits == [60, 120, 240, 480, 900, 900, 900]
     # after the wait the rightful user gets in, and the counters are cleared
-    assert users.check_login(reopened, "wang", GOOD, at, source="10.0.0.9") is not None
+    assert users.check_login("wang", GOOD, at, source="10.0.0.9", db=reopened) is not None
     assert reopened.rows("SELECT failed_attempts, locked_until FROM users") == [(0, None)]
     assert reopened.scalar("SELECT count(*) FROM login_throttle") == 0
     assert [r[1] for r in audit_rows(reopened, "账号锁定")] == ["wang"]
@@ -137,19 +137,19 @@ def test_delays_after_five_failures_double_up_to_a_cap_and_persist(db_path, db):
 
 
 def test_the_rightful_user_is_not_kept_out_by_failures_from_elsewhere(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", db=db)
     now = dt.datetime(2026, 11, 25, 9, 0)
     for _ in range(20):  # someone guessing from another address
         users.attempt_login(db, "admin", "wrongpass99", now, source="203.0.113.7")
     assert "登录失败次数过多" in users.attempt_login(db, "admin", GOOD, now, source="203.0.113.7").message
-    assert users.check_login(db, "admin", GOOD, now, source="10.0.0.2") == Scope("admin", "管理员", None, "admin")
+    assert users.check_login("admin", GOOD, now, source="10.0.0.2", db=db) == Scope("admin", "管理员", None, "admin")
     # one audit row for the run of failures, not one per guess
     assert [r[1] for r in audit_rows(db, "账号锁定")] == ["admin"]
     assert "来自203.0.113.7的连续5次密码错误" in audit_rows(db, "账号锁定")[0][2]
 
 
 def test_failures_a_day_old_are_forgotten(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     monday = dt.datetime(2026, 11, 23, 9, 0)
     for _ in range(4):
         users.attempt_login(db, "wang", "wrongpass99", monday)
@@ -162,7 +162,7 @@ def test_failures_a_day_old_are_forgotten(db):
 
 
 def test_thresholds_are_settings(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     db.rows("INSERT INTO settings VALUES ('login_free_attempts', '2'), ('login_delay_seconds', '10') "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
     now = dt.datetime(2026, 11, 25, 9, 0)
@@ -171,23 +171,23 @@ def test_thresholds_are_settings(db):
 
 
 def test_unlock_lifts_every_delay_and_is_audited(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", db=db)
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     now = dt.datetime(2026, 11, 25, 9, 0)
     for _ in range(8):
         users.attempt_login(db, "wang", "wrongpass99", now, source="10.0.0.9")
     assert users.list_users(db).filter(username="wang")["locked_until"][0] > now
     with pytest.raises(PermissionDenied):
-        users.unlock_user(db, Scope("li", "领导", None, "李"), "wang")
-    assert users.unlock_user(db, users.scope_of(db, "admin"), "wang") is True
+        users.unlock_user(Scope("li", "领导", None, "李"), "wang", db=db)
+    assert users.unlock_user(users.scope_of(db, "admin"), "wang", db=db) is True
     assert db.rows("SELECT failed_attempts, locked_until FROM users WHERE username = 'wang'") == [(0, None)]
-    assert users.check_login(db, "wang", GOOD, now, source="10.0.0.9") is not None
+    assert users.check_login("wang", GOOD, now, source="10.0.0.9", db=db) is not None
     assert [r[2] for r in audit_rows(db, "用户管理")][-1] == "解除登录限制（清除密码错误次数和等待时间）"
-    assert users.unlock_user(db, users.scope_of(db, "admin"), "wang") is False  # nothing to lift
+    assert users.unlock_user(users.scope_of(db, "admin"), "wang", db=db) is False  # nothing to lift
 
 
 def test_unknown_usernames_are_delayed_like_real_ones(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     now = dt.datetime(2026, 11, 25, 9, 0)
     ghost = [users.attempt_login(db, "ghost", "wrongpass99", now).message for _ in range(6)]
     real = [users.attempt_login(db, "wang", "wrongpass99", now).message for _ in range(6)]
@@ -196,17 +196,17 @@ def test_unknown_usernames_are_delayed_like_real_ones(db):
 
 
 def test_disabled_user_cannot_log_in_and_is_not_handed_to_the_library(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
-    users.disable_user(db, SYSTEM, "wang")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", db=db)
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
+    users.disable_user(SYSTEM, "wang", db=db)
     assert users.attempt_login(db, "wang", GOOD).message == "该账号已停用，请联系领导小组办公室。"
     assert list(users.credentials_for_authenticator(db)["usernames"]) == ["admin"]
-    users.enable_user(db, SYSTEM, "wang")
-    assert users.check_login(db, "wang", GOOD) is not None
+    users.enable_user(SYSTEM, "wang", db=db)
+    assert users.check_login("wang", GOOD, db=db) is not None
 
 
 def test_credentials_dict_for_the_library(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员", display_name="办公室")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", display_name="办公室", db=db)
     creds = users.credentials_for_authenticator(db)
     entry = creds["usernames"]["admin"]
     assert entry["name"] == "办公室" and entry["roles"] == ["管理员"]
@@ -214,43 +214,43 @@ def test_credentials_dict_for_the_library(db):
 
 
 def test_last_active_admin_cannot_be_disabled_or_demoted(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", db=db)
     with pytest.raises(UserError, match="最后一个启用的管理员"):
-        users.disable_user(db, SYSTEM, "admin")
+        users.disable_user(SYSTEM, "admin", db=db)
     with pytest.raises(UserError, match="最后一个启用的管理员"):
-        users.change_role(db, SYSTEM, "admin", "领导")
-    users.add_user(db, SYSTEM, "admin2", GOOD, "管理员")
-    users.disable_user(db, SYSTEM, "admin")  # now allowed: admin2 is still active
+        users.change_role(SYSTEM, "admin", "领导", db=db)
+    users.add_user(SYSTEM, "admin2", GOOD, "管理员", db=db)
+    users.disable_user(SYSTEM, "admin", db=db)  # now allowed: admin2 is still active
     with pytest.raises(UserError, match="最后一个启用的管理员"):
-        users.change_role(db, SYSTEM, "admin2", "单位", unit_name="县财政局")
+        users.change_role(SYSTEM, "admin2", "单位", unit_name="县财政局", db=db)
     assert db.rows("SELECT username, disabled FROM users ORDER BY username") == [("admin", True), ("admin2", False)]
 
 
 def test_change_role_to_unit_and_back(db):
-    users.add_user(db, SYSTEM, "li", GOOD, "领导")
-    users.change_role(db, SYSTEM, "li", "单位", unit_name="县财政局")
+    users.add_user(SYSTEM, "li", GOOD, "领导", db=db)
+    users.change_role(SYSTEM, "li", "单位", unit_name="县财政局", db=db)
     finance = db.scalar("SELECT unit_id FROM units WHERE name = '县财政局'")
     assert users.scope_of(db, "li") == Scope("li", "单位", finance, "li")
-    users.change_role(db, SYSTEM, "li", "领导")
+    users.change_role(SYSTEM, "li", "领导", db=db)
     assert users.scope_of(db, "li").unit_id is None
     assert [r[2] for r in audit_rows(db, "用户管理")] == ["新增用户（领导）", "角色由领导改为单位", "角色由单位改为领导"]
 
 
 def test_reset_password_unlocks_and_revokes_sessions(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     for _ in range(6):
         users.attempt_login(db, "wang", "wrongpass99")
     assert "登录失败次数过多" in users.attempt_login(db, "wang", GOOD).message
     issued = dt.datetime.now().timestamp() - 1
     assert users.session_scope(db, "wang", issued) is not None
-    users.reset_password(db, SYSTEM, "wang", "newpassw0rd")
+    users.reset_password(SYSTEM, "wang", "newpassw0rd", db=db)
     assert users.session_scope(db, "wang", issued) is None  # the old cookie/session no longer counts
-    assert users.check_login(db, "wang", "newpassw0rd") is not None
-    assert users.check_login(db, "wang", GOOD) is None
+    assert users.check_login("wang", "newpassw0rd", db=db) is not None
+    assert users.check_login("wang", GOOD, db=db) is None
 
 
 def test_logout_revokes_older_cookies_only(db):
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     before = dt.datetime.now().timestamp() - 5
     users.logout(db, "wang")
     after = dt.datetime.now().timestamp() + 1
@@ -260,12 +260,12 @@ def test_logout_revokes_older_cookies_only(db):
 
 
 def test_a_user_may_change_only_their_own_password(db):
-    users.add_user(db, SYSTEM, "admin", GOOD, "管理员")
-    users.add_user(db, SYSTEM, "wang", GOOD, "领导")
+    users.add_user(SYSTEM, "admin", GOOD, "管理员", db=db)
+    users.add_user(SYSTEM, "wang", GOOD, "领导", db=db)
     wang = users.scope_of(db, "wang")
-    users.reset_password(db, wang, "wang", "anotherpw12")
+    users.reset_password(wang, "wang", "anotherpw12", db=db)
     with pytest.raises(PermissionDenied):
-        users.reset_password(db, wang, "admin", "anotherpw12")
+        users.reset_password(wang, "admin", "anotherpw12", db=db)
 
 
 def test_cookie_key_generated_once_and_kept(db_path, db):

@@ -30,7 +30,7 @@ def app_db(tmp_path, monkeypatch):
     path = tmp_path / "account.duckdb"
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
-    users.add_user(db, SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长")
+    users.add_user(SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长", db=db)
     yield db
     close_db(path)
 
@@ -66,5 +66,5 @@ def test_change_own_password_and_stay_logged_in(app_db):
     assert not at.exception
     assert [s.value for s in at.success] == ["密码已修改。"]
     assert at.session_state["scope"]["username"] == "leader"  # this session continues
-    assert users.check_login(app_db, "leader", "newpassw0rd") is not None
-    assert users.check_login(app_db, "leader", "abcdefgh12") is None
+    assert users.check_login("leader", "newpassw0rd", db=app_db) is not None
+    assert users.check_login("leader", "abcdefgh12", db=app_db) is None

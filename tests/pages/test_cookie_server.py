@@ -101,7 +101,7 @@ def test_the_login_hands_the_browser_a_nonce_not_a_token(tmp_path, monkeypatch):
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
     try:
-        users.add_user(db, SYSTEM, "admin", "abcdefgh12", "管理员")
+        users.add_user(SYSTEM, "admin", "abcdefgh12", "管理员", db=db)
         issued = {}
         original = cookie_server.issue_nonce
 

@@ -20,6 +20,12 @@ PASSWORD = "abcdefgh12"
 SUBMIT = f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录"
 
 
+def field(at: AppTest, label: str):
+    """The login form's text box labelled `label` (the form's boxes carry no key)."""
+    (box,) = [t for t in at.text_input if t.label == label]
+    return box
+
+
 def new_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
@@ -111,7 +117,7 @@ def test_a_database_invalidated_after_a_failed_write_on_a_nearly_full_disk(db_fi
 
 def test_an_unexpected_error_is_a_chinese_message_with_a_reference(db_file, monkeypatch):
     get_db(db_file)
-    users.add_user(get_db(db_file), SYSTEM, "admin", PASSWORD, "管理员")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", db=get_db(db_file))
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
 
     def boom(role):
@@ -119,8 +125,8 @@ def test_an_unexpected_error_is_a_chinese_message_with_a_reference(db_file, monk
 
     monkeypatch.setattr(navigation, "navigation_pages", boom)
     at = new_app().run()
-    at.text_input[0].input("admin")
-    at.text_input[1].input(PASSWORD)
+    field(at, "用户名").input("admin")
+    field(at, "密码").input(PASSWORD)
     at = at.button(key=SUBMIT).click().run()
     assert_no_traceback(at)
     message = at.error[0].value
@@ -132,15 +138,15 @@ def test_an_error_in_a_button_callback_is_a_chinese_message_too(db_file, monkeyp
     """Callbacks run before app.py (outside its guard): Streamlit's own error display is routed to
     the same Chinese message."""
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    users.add_user(get_db(db_file), SYSTEM, "admin", PASSWORD, "管理员")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", db=get_db(db_file))
 
     def broken_logout(db):
         raise duckdb.IOException("IO Error: Could not write file: No space left on device")
 
     monkeypatch.setattr(auth, "logout", broken_logout)  # bound to the button when it is drawn
     at = new_app().run()
-    at.text_input[0].input("admin")
-    at.text_input[1].input(PASSWORD)
+    field(at, "用户名").input("admin")
+    field(at, "密码").input(PASSWORD)
     at = at.button(key=SUBMIT).click().run()
     assert not at.exception
     at = at.button(key="logout_button").click().run()

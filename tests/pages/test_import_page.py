@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.fixtures.workbooks import workbook_bytes
-from tests.pages.conftest import run_page
+from tests.pages.conftest import run_page, table
 from tests.pages.conftest import texts as raw_texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2
 
@@ -32,10 +32,11 @@ def test_good_workbook_previews_then_imports_on_confirm(county):
     data = workbook_bytes({"责任人": [CONTACTS, ["县政府办", "经办人", "周九", "2023-07-02"]]})
     at = _upload(at, "责任人.xlsx", data)
     assert not at.exception
-    assert at.dataframe[0].value.to_dict("records") == [{"工作表": "责任人", "数据行数": 1}]
+    assert table(at, "数据行数").to_dict("records") == [{"工作表": "责任人", "数据行数": 1}]
     assert "检查通过，可以导入。" in texts(at)
     assert county.scalar("SELECT count(*) FROM contacts") == before      # nothing written yet
-    at.button[0].click().run()
+    (confirm,) = [b for b in at.button if b.label == "确认导入"]
+    confirm.click().run()
     assert not at.exception
     assert "导入完成：「责任人」：共 1 行，新增 1 行，更新 0 行" in texts(at)
     assert county.scalar("SELECT count(*) FROM contacts") == before + 1
@@ -48,7 +49,7 @@ def test_errors_are_listed_and_nothing_can_be_confirmed(county):
     at = _upload(at, "坏.xlsx", data)
     assert not at.exception
     assert "发现 2 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
-    errors = at.dataframe[1].value
+    errors = table(at, "行号")
     assert errors[["行号", "列", "值"]].values.tolist() == [[2, "明确日期", "2023-02-30"], [3, "单位名称", "不存在局"]]
     assert [b.label for b in at.button] == []   # no 确认导入
 
@@ -98,7 +99,7 @@ def test_errors_beyond_the_cap_are_counted_not_listed(county):
     assert not at.exception
     assert "发现 230 处错误，未导入任何数据。请修改后重新上传。" in texts(at)
     assert "以下仅列出前 200 处错误，其余 30 处未列出。" in texts(at)
-    assert len(at.dataframe[1].value) == 200
+    assert len(table(at, "行号")) == 200
 
 
 def test_a_file_is_checked_once_however_often_the_page_reruns(county, monkeypatch):

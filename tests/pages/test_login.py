@@ -61,9 +61,9 @@ def app_db(tmp_path, monkeypatch):
 @pytest.fixture
 def staffed(app_db):
     """One login per role: admin (管理员), leader (领导), finance (单位, 县财政局)."""
-    users.add_user(app_db, SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室")
-    users.add_user(app_db, SYSTEM, "leader", PASSWORD, "领导", display_name="张组长")
-    users.add_user(app_db, SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室", db=app_db)
+    users.add_user(SYSTEM, "leader", PASSWORD, "领导", display_name="张组长", db=app_db)
+    users.add_user(SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人", db=app_db)
     return app_db
 
 
@@ -71,9 +71,15 @@ def new_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
 
+def field(at: AppTest, label: str):
+    """The login form's text box labelled `label` (the form's boxes carry no key)."""
+    (box,) = [t for t in at.text_input if t.label == label]
+    return box
+
+
 def login(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
+    field(at, "用户名").input(username)
+    field(at, "密码").input(password)
     return at.button(key=SUBMIT).click().run()
 
 
@@ -197,12 +203,12 @@ def test_first_run_setup_creates_the_first_admin_once(app_db):
     at.text_input(key="setup_display").input("县大数据发展中心")
     at.text_input(key="setup_password").input("short1")
     at.text_input(key="setup_confirm").input("short1")
-    at = at.button[0].click().run()
+    at = at.button(key="FormSubmitter:first_admin-创建管理员并登录").click().run()
     assert errors(at) == ["密码至少需要10个字符。"] and not users.has_users(app_db)
 
     at.text_input(key="setup_password").input(PASSWORD)
     at.text_input(key="setup_confirm").input(PASSWORD)
-    at = at.button[0].click().run()
+    at = at.button(key="FormSubmitter:first_admin-创建管理员并登录").click().run()
     assert not at.exception
     assert logged_in(at) == {"username": "office", "role": "管理员", "unit_id": None, "display_name": "县大数据发展中心"}
     assert users.list_users(app_db)["role"].to_list() == ["管理员"]
@@ -281,7 +287,7 @@ def test_a_cookie_of_a_user_active_in_another_tab_is_honoured(staffed, monkeypat
 def test_a_disabled_user_is_signed_out_on_the_next_rerun(staffed):
     at = login(new_app().run(), "leader", PASSWORD)
     assert logged_in(at)["username"] == "leader"
-    users.disable_user(staffed, SYSTEM, "leader")
+    users.disable_user(SYSTEM, "leader", db=staffed)
     at = rerun_app(at)
     assert logged_in(at) is None
     assert "登录已失效" in errors(at)[0]

@@ -17,7 +17,7 @@ def test_admin_reads_the_month_and_publishes_it(county):
     assert at.selectbox(key="review_month").value == "2023-10"
     assert at.selectbox(key="review_month").options[0] == "2023年5月"
     assert "按2023年10月31日（月末）的数据计算；排名在同类单位内进行，得分变化与上月末比较。" in texts(at)
-    ranking = at.dataframe[0].value
+    ranking = table(at, "得分较上月")
     assert {"单位名称", "综合得分", "等次", "得分较上月"} <= set(ranking.columns)
     area = at.text_area(key="review_bulletin_2023-10")
     assert area.value == bulletin_text(load_facts(county), "2023-10")
@@ -164,10 +164,10 @@ def test_the_month_and_the_saved_draft_survive_switching_pages_in_the_app(county
     from ui import auth
 
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    users.add_user(county, SYSTEM, "office2", "abcdefgh12", "管理员", display_name="办公室")
+    users.add_user(SYSTEM, "office2", "abcdefgh12", "管理员", display_name="办公室", db=county)
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60).run()
-    at.text_input[0].input("office2")
-    at.text_input[1].input("abcdefgh12")
+    [b for b in at.text_input if b.label == "用户名"][0].input("office2")
+    [b for b in at.text_input if b.label == "密码"][0].input("abcdefgh12")
     at = at.button(key=f"FormSubmitter:{auth.LOGIN_FORM_KEY}-登录").click().run()
     at.session_state["as_of"] = AS_OF.isoformat()
     at = at.switch_page("pages/review.py").run()

@@ -99,7 +99,7 @@ def test_a_published_months_card_is_frozen_with_the_differences_beside_it(county
     office = Scope(username="office", role="管理员")
     frozen = _row(county, AS_OF, ZHENGFUBAN)["composite"]
     publish_month(county, office, "2023-10", today=dt.date(2023, 11, 5))
-    verify_report(county, office, 6, ZHENGFUBAN, dt.date(2023, 10, 25))  # a verified correction
+    verify_report(office, 6, ZHENGFUBAN, dt.date(2023, 10, 25), db=county)  # a verified correction
     assert _row(county, AS_OF, ZHENGFUBAN)["composite"] != frozen
     at = run_page("scorecards", UNIT3, AS_OF)
     assert not at.exception

@@ -13,6 +13,7 @@ from data.storage.connect import close_db, get_db
 from data.storage.facts import read_settings
 from data.storage.plan import DEFAULT_WEIGHTS
 from data.storage.scope import SYSTEM
+from tests.pages.conftest import table as table_with
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
 # shadow the `requests` package that streamlit-authenticator imports: import it first.
@@ -33,8 +34,8 @@ def app_db(tmp_path, monkeypatch):
     path = tmp_path / "settings.duckdb"
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
-    users.add_user(db, SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室")
-    users.add_user(db, SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长")
+    users.add_user(SYSTEM, "admin", "abcdefgh12", "管理员", display_name="办公室", db=db)
+    users.add_user(SYSTEM, "leader", "abcdefgh12", "领导", display_name="张组长", db=db)
     yield db
     close_db(path)
 
@@ -95,7 +96,7 @@ def test_add_an_sla_rule(app_db):
     at.text_input(key="settings_sla_name").input("政务数据共享条例")
     at = at.button(key="FormSubmitter:settings_sla-保存规则").click().run()
     assert [s.value for s in at.success] == ["2025年8月1日起施行的时限规则已保存。"]
-    table = at.dataframe[0].value  # the first table on the page is the rules table
+    table = table_with(at, "初审时限（工作日）")  # the rules table
     assert table.values.tolist()[-1] == ["2025年8月1日", 3, 15, "政务数据共享条例"]
 
 
@@ -147,7 +148,7 @@ def test_saving_keeps_the_section_open(app_db):
 def test_milestone_criteria_are_listed_with_their_threshold(app_db):
     at = open_page(section="工作目标达标线")
     assert not at.exception
-    rows = at.dataframe[0].value
+    rows = table_with(at, "达标线")
     m3 = rows[rows["工作目标"] == "M3 平台能力到位、质量改善"]
     assert "答复按时率 ≥ 90%" in set(m3["达标线"]) and "安全措施落实率 ≥ 66.7%" in set(m3["达标线"])
     assert set(rows["施行日期"]) == {"2023年1月1日"} and set(rows["状态"]) == {"施行"}
@@ -175,7 +176,7 @@ def test_a_new_criterion_row_takes_effect_from_its_date(app_db):
     ]
     assert app_db.rows("SELECT username, action, target FROM audit_log WHERE target LIKE '工作目标达标线%'") == [
         ("admin", "修改设置", "工作目标达标线：M3 reply_ontime_rate")]
-    assert "答复按时率 ≥ 85%" in set(at.dataframe[0].value["达标线"])
+    assert "答复按时率 ≥ 85%" in set(table_with(at, "达标线")["达标线"])
 
 
 def test_a_rate_threshold_above_100_is_refused(app_db):

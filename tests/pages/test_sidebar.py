@@ -178,7 +178,7 @@ def test_a_link_with_as_of_survives_the_login_form(tmp_path, monkeypatch):
     path = tmp_path / "link.duckdb"
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
-    users.add_user(db, SYSTEM, "leader", PASSWORD, "领导", display_name="张组长")
+    users.add_user(SYSTEM, "leader", PASSWORD, "领导", display_name="张组长", db=db)
     try:
         at = new_app()
         at.query_params["as_of"] = "2024-06-30"

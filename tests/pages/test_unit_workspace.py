@@ -32,7 +32,7 @@ def test_workspace_shows_what_falls_due_for_the_providing_unit(county):
     shown = {m.label: m.value for m in at.metric}
     # 县政府办 provides R3 (reply overdue since 2023-10-24) and R4 (review due 2023-11-01, 1 working day).
     assert shown["已逾期"] == "1件" and shown["3个工作日内到期"] == "1件" and shown["须本单位办理"] == "1件"
-    provide = at.dataframe[0].value
+    provide = _table(at, "申请单位")
     assert list(provide["编号"]) == ["R3", "R4"]
     assert list(provide["办理提示"]) == ["逾期", "3个工作日内到期"]
     assert list(provide["截止日期"]) == ["2023年10月24日", "2023年11月1日"]
@@ -75,7 +75,7 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
     at = run_page("my_requests", UNIT2, AS_OF)
     assert not at.exception
     assert "没有需要本单位答复的申请" in texts(at)       # 县委办 replied R1 and R2 in time
-    asked = at.dataframe[0].value
+    asked = _table(at, "提供单位")
     assert list(asked["编号"]) == ["R3", "R4"]            # 县委办 asked 县政府办: both still open
     assert list(asked["办理单位"]) == ["县政府办", "县大数据发展中心"]   # the office reviews R4
     assert list(_table(at, "不予共享理由")["编号"]) == ["R2"]
@@ -86,9 +86,9 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
 
 def test_scorecard_download_holds_the_own_unit_only(county):
     at = run_page("my_unit", UNIT3, AS_OF)
-    button = at.get("download_button")[0]
+    button = at.download_button(key="my_unit_scorecard")
     assert button.proto.label == "下载本单位记分卡（Excel，A4打印）"
-    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), county, AS_OF)
+    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     names = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     assert "县政府办" in names and "县委办" not in names
@@ -99,18 +99,18 @@ def test_scorecard_download_holds_the_own_unit_only(county):
                                   "unit_security", "unit_quality", "unit_scorecard_workbook"])
 def test_another_units_id_is_refused_in_the_data_layer(county, name):
     with pytest.raises(PermissionDenied):
-        getattr(unit_views, name)(Scope(**UNIT3), county, AS_OF, WEIBAN)
+        getattr(unit_views, name)(Scope(**UNIT3), AS_OF, WEIBAN, db=county)
     # Its own id, or none, is fine; the office may open any unit.
-    getattr(unit_views, name)(Scope(**UNIT3), county, AS_OF, ZHENGFUBAN)
-    getattr(unit_views, name)(Scope(**ADMIN), county, AS_OF, WEIBAN)
+    getattr(unit_views, name)(Scope(**UNIT3), AS_OF, ZHENGFUBAN, db=county)
+    getattr(unit_views, name)(Scope(**ADMIN), AS_OF, WEIBAN, db=county)
     with pytest.raises(PermissionDenied, match="请选择"):
-        getattr(unit_views, name)(Scope(**LEADER), county, AS_OF)
+        getattr(unit_views, name)(Scope(**LEADER), AS_OF, db=county)
 
 
 def test_report_rows_of_another_unit_are_refused(county):
     with pytest.raises(PermissionDenied):
-        unit_views.report_rows(Scope(**UNIT2), county, AS_OF, unit_id=ZHENGFUBAN)
-    assert set(unit_views.report_rows(Scope(**UNIT2), county, AS_OF)["unit_id"]) == {WEIBAN}
+        unit_views.report_rows(Scope(**UNIT2), AS_OF, unit_id=ZHENGFUBAN, db=county)
+    assert set(unit_views.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
 
 
 @pytest.mark.parametrize("who", [LEADER, ADMIN])
@@ -125,7 +125,7 @@ def test_workspace_pages_are_for_units_only(county, page, who):
 def test_returned_report_is_shown_on_the_workspace(county):
     import datetime as dt
 
-    return_report(county, Scope(**ADMIN), 6, ZHENGFUBAN, dt.date(2023, 10, 25), "请补充目录条数")
+    return_report(Scope(**ADMIN), 6, ZHENGFUBAN, dt.date(2023, 10, 25), "请补充目录条数", db=county)
     at = run_page("my_unit", UNIT3, AS_OF)
     assert "办公室退回了1份进展报告" in texts(at)
     assert list(_table(at, "退回理由")["退回理由"]) == ["请补充目录条数"]

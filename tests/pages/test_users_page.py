@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from data.services import users
 from data.storage.connect import close_db, get_db
 from data.storage.scope import SYSTEM
+from tests.pages.conftest import table as table_with
 
 # AppTest puts pages/ on sys.path when it runs a page directly, where pages/requests.py would
 # shadow the `requests` package that streamlit-authenticator imports: import it first.
@@ -29,8 +30,8 @@ def app_db(tmp_path, monkeypatch):
     path = tmp_path / "users.duckdb"
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     db = get_db(path)
-    users.add_user(db, SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室")
-    users.add_user(db, SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人")
+    users.add_user(SYSTEM, "admin", PASSWORD, "管理员", display_name="办公室", db=db)
+    users.add_user(SYSTEM, "finance", PASSWORD, "单位", unit_name="县财政局", display_name="财政局经办人", db=db)
     yield db
     close_db(path)
 
@@ -45,7 +46,7 @@ ADMIN = {"username": "admin", "role": "管理员", "unit_id": None, "display_nam
 
 
 def table(at):
-    return at.dataframe[0].value
+    return table_with(at, "用户名")
 
 
 def test_table_lists_logins_in_chinese(app_db):
@@ -71,7 +72,7 @@ def test_add_a_unit_user(app_db):
     assert not at.exception
     assert [s.value for s in at.success] == ["已新增用户“li”（单位）。"]
     assert ["li", "县公安局"] in table(at)[["用户名", "所属单位"]].values.tolist()
-    assert users.check_login(app_db, "li", "lijingban01").role == "单位"
+    assert users.check_login("li", "lijingban01", db=app_db).role == "单位"
 
 
 def test_weak_password_is_refused_on_the_page(app_db):
@@ -102,7 +103,7 @@ def test_reset_password_and_change_role(app_db):
     at.text_input(key="users_reset_confirm").input("newpassword9")
     at = at.button(key="FormSubmitter:users_reset-重置密码").click().run()
     assert [s.value for s in at.success] == ["已重置“finance”的密码并解除锁定。"]
-    assert users.check_login(app_db, "finance", "newpassword9") is not None
+    assert users.check_login("finance", "newpassword9", db=app_db) is not None
 
     at.selectbox(key="users_role_name").select("finance")
     at.selectbox(key="users_role_role").select("领导")
@@ -120,8 +121,8 @@ def test_a_unit_user_opening_the_page_directly_is_refused(app_db):
 
 
 def test_a_disabled_admin_session_is_stopped(app_db):
-    users.add_user(app_db, SYSTEM, "admin2", PASSWORD, "管理员")
-    users.disable_user(app_db, SYSTEM, "admin2")
+    users.add_user(SYSTEM, "admin2", PASSWORD, "管理员", db=app_db)
+    users.disable_user(SYSTEM, "admin2", db=app_db)
     at = open_page({"username": "admin2", "role": "管理员", "unit_id": None, "display_name": "admin2"})
     assert at.dataframe == [] and "登录已失效" in at.warning[0].value
 
@@ -138,7 +139,7 @@ def test_the_office_lifts_a_login_delay_while_the_dashboard_runs(app_db):
     assert not at.exception
     assert [s.value for s in at.success] == ["已解除“admin”的登录限制，可立即登录。"]
     assert table(at).set_index("用户名")["登录须等待至"]["admin"] == ""
-    assert users.check_login(app_db, "admin", PASSWORD, source="203.0.113.7") is not None
+    assert users.check_login("admin", PASSWORD, source="203.0.113.7", db=app_db) is not None
     details = app_db.rows("SELECT username, target, detail FROM audit_log WHERE action = '用户管理' "
                           "ORDER BY id DESC LIMIT 1")
     assert details == [("admin", "admin", "解除登录限制（清除密码错误次数和等待时间）")]
