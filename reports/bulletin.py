@@ -44,9 +44,9 @@ def _weak_points(points: pl.DataFrame, units: pl.DataFrame, top: int = 2) -> pl.
     (kpis.md, Points per indicator): 'label value（失X.XX分）'."""
     from metrics.points import lost_ranking
 
-    flags = [k.code for k in KPI_BY_CODE.values() if k.unit == "flag"]
-    rates = [k.code for k in KPI_BY_CODE.values() if k.unit == "rate"]
-    counts = [k.code for k in KPI_BY_CODE.values() if k.unit == "count"]
+    flags = [k.code for k in KPI_BY_CODE.values() if k.kind == "flag"]
+    rates = [k.code for k in KPI_BY_CODE.values() if k.kind == "rate"]
+    counts = [k.code for k in KPI_BY_CODE.values() if k.kind == "count"]
     value = (
         pl.when(pl.col("code").is_in(flags)).then(pl.lit("：否"))
         .when(pl.col("code").is_in(rates)).then(pl.lit(" ") + _pct(pl.col("value")))

@@ -22,7 +22,15 @@ from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS, setting
+from metrics.registry import (
+    COLUMN_LABELS,
+    CSV_KPI_CODES,
+    KPI_BY_CODE,
+    UNIT_KINDS,
+    formula_settings,
+    formula_texts,
+    setting,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT = "0.00%"
@@ -180,7 +188,7 @@ def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: 
 
 # -- the scorecard ------------------------------------------------------------------------------
 def kpi_format(code: str) -> str:
-    unit = KPI_BY_CODE[code].unit
+    unit = KPI_BY_CODE[code].kind
     return {"rate": PERCENT, "score": SCORE, "flag": FLAG}.get(unit, INTEGER)
 
 
@@ -192,8 +200,8 @@ def rounded_scorecard(frame: pl.DataFrame) -> pl.DataFrame:
     for code in [*CSV_KPI_CODES, "composite"]:
         if code not in frame.columns:
             continue
-        places = 2 if code == "composite" or KPI_BY_CODE[code].unit == "score" else (
-            4 if KPI_BY_CODE[code].unit == "rate" else 0)
+        places = 2 if code == "composite" or KPI_BY_CODE[code].kind == "score" else (
+            4 if KPI_BY_CODE[code].kind == "rate" else 0)
         # round() after the half-away rounding drops the representation noise (0.6275000000000001).
         exprs.append(round_half_away(pl.col(code).cast(pl.Float64), places).round(places).alias(code))
     return frame.with_columns(exprs)
@@ -375,7 +383,7 @@ def unit_indicator_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None
     prev = long(prev, "prev").select("unit_id", "code", "prev")
     order = pl.DataFrame({"code": codes, "order": list(range(len(codes))),
                           "label": [KPI_BY_CODE[c].label for c in codes],
-                          "formula": [KPI_BY_CODE[c].formula for c in codes]})
+                          "formula": formula_texts(codes, formula_settings(facts, as_of))})
     return (
         now.join(prev, on=["unit_id", "code"], how="left")
         .join(order, on="code", how="left")

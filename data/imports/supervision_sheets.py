@@ -175,7 +175,7 @@ def _check_commitment(sheet, row_no, rec, held, assigned, kpi_by_code, issues) -
         if rec.get("target") is None:
             issues.error(sheet.name, row_no, "目标值", "", "填写指标时须填写目标值")
             return False
-        if kpi_by_code[rec["indicator"]].unit in ("rate", "flag"):
+        if kpi_by_code[rec["indicator"]].kind in ("rate", "flag"):
             if rec["target"] > 100:
                 issues.error(sheet.name, row_no, "目标值", rec["target"], "比率的目标值须在 0 到 100 之间（百分数）")
                 return False

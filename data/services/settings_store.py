@@ -380,7 +380,7 @@ def check_criterion(db: Database, milestone: str, criterion: str, op: str, thres
         value = float(threshold)
     except (TypeError, ValueError):
         raise SettingsError(f"{names[criterion]}的达标线不是数字。") from None
-    unit = KPI_BY_CODE[criterion].unit
+    unit = KPI_BY_CODE[criterion].kind
     if math.isnan(value):
         raise SettingsError(f"{names[criterion]}的达标线不是数字。")
     if unit == "rate":

@@ -262,7 +262,7 @@ def validate_commitment(cur, unit_id: int, held_on: dt.date, c: dict) -> tuple:
         if target is None:
             raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的整改承诺须填写目标值。")
         target = float(target)
-        kind = KPI_BY_CODE[indicator].unit
+        kind = KPI_BY_CODE[indicator].kind
         if kind in ("rate", "flag") and not 0 <= target <= 1:
             raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的目标值须在0%到100%之间。")
         if target < 0:
