@@ -153,7 +153,7 @@ COLUMN_LABELS: dict[str, str] = {
 }
 
 # Unit kinds in the plan's order: the scorecard sorts by this, then by rank.
-UNIT_KINDS: list[str] = ["县直部门", "乡镇（街道）", "公共服务企业", "其他"]
+UNIT_KINDS: tuple[str, ...] = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
 
 # Update cycles of the catalog in days (kpis.md); 不定期 is left out of the freshness rate.
 CYCLE_DAYS: dict[str, int] = {

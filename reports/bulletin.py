@@ -10,18 +10,10 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.cn import cn_date, cn_month
 from metrics.registry import KPI_BY_CODE, UNIT_KINDS, setting
 
 NUMERALS = "一二三四五六七八九十"
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def _score(value: float | None) -> str:

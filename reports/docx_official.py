@@ -35,6 +35,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from metrics.cn import cn_date
+
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
@@ -372,7 +374,7 @@ def overdue_text(days: int | None, day_kind: str) -> str:
 
 
 def _cn(day: dt.date | None) -> str:
-    return "—" if day is None else f"{day.year}年{day.month}月{day.day}日"
+    return "—" if day is None else cn_date(day)
 
 
 def _cell(cell, text: str, doc, bold: bool = False, align=WD_ALIGN_PARAGRAPH.LEFT, size: float = 14) -> None:

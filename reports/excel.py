@@ -22,10 +22,12 @@ from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from metrics.cn import cn_date, cn_month
 from metrics.registry import (
     COLUMN_LABELS,
     CSV_KPI_CODES,
     KPI_BY_CODE,
+    LIGHT_LABELS,
     UNIT_KINDS,
     formula_settings,
     formula_texts,
@@ -50,7 +52,7 @@ LIGHT_FILLS = {
     "yellow": PatternFill("solid", fgColor="FFEB9C"),
     "green": PatternFill("solid", fgColor="C6EFCE"),
 }
-LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+LIGHT_NAMES = LIGHT_LABELS
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="999999")
@@ -62,15 +64,6 @@ CENTER = Alignment(horizontal="center")
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTERED = ("grade", "rank", "red_lights", "suggestion", "tasks_overdue_open")
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def put(ws: Worksheet, row: int, col: int, value, number_format: str | None = None, style: str | None = None):

@@ -37,8 +37,9 @@ from data.storage.db import Database
 from data.storage.identity import clean_text, code_key, normalize_code, normalize_name, strip_invisible
 from data.storage.plan import PLAN_TASKS
 from data.storage.scope import Scope
+from metrics.cn import cn_date
+from metrics.registry import UNIT_KINDS
 
-UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
 TOWNSHIP = "乡镇（街道）"
 DEFAULT_UPLOAD_LIMIT_MB = 20
 MIN_DATE = dt.date(2000, 1, 1)
@@ -562,10 +563,6 @@ class _Bad(Exception):
     def __init__(self, problem: str):
         super().__init__(problem)
         self.problem = problem
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def show(value: Any) -> str:

@@ -18,17 +18,13 @@ import polars as pl
 
 from data.storage.db import Database
 from data.storage.scope import Scope
+from metrics.cn import cn_month as _cn_month
 
 MAX_CHARS = 50_000
 
 
 class BulletinError(ValueError):
     """A save that cannot be done as asked (Chinese message)."""
-
-
-def _cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def latest_draft(db: Database, month: str) -> dict | None:

@@ -28,6 +28,7 @@ import polars as pl
 
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from metrics.cn import cn_month as _cn_month
 
 TEXT_COLUMNS = ("unit", "unit_kind", "grade", "suggestion")
 ALREADY_EN = "{} is already published; unpublish it first to publish it again."
@@ -49,11 +50,6 @@ def _bounds(month: str) -> tuple[dt.date, dt.date]:
         return month_bounds(month)
     except ValueError as exc:
         raise PublishError(f"月份格式应为 YYYY-MM：{month}", f"month must be YYYY-MM: {month}") from exc
-
-
-def _cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
 def _score_columns() -> list[str]:

@@ -16,16 +16,14 @@ import polars as pl
 from data.services import audit
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from metrics.cn import cn_date
+from metrics.cn import cn_date_expr as _cn
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
 
 
 class SupervisionError(ValueError):
     """An input the office would reject, with a Chinese message."""
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _unit_name(cur, unit_id: int) -> str:
@@ -202,11 +200,6 @@ def with_extension_mark(frame: pl.DataFrame, facts, as_of: dt.date) -> pl.DataFr
     marks = marks.select(pl.col("task_no").cast(frame.schema["task_no"]), pl.col("unit_id").cast(frame.schema["unit_id"]),
                          extension=text)
     return frame.join(marks, on=["task_no", "unit_id"], how="left")
-
-
-def _cn(expr: pl.Expr) -> pl.Expr:
-    return pl.concat_str(expr.dt.year().cast(pl.String), pl.lit("年"), expr.dt.month().cast(pl.String), pl.lit("月"),
-                         expr.dt.day().cast(pl.String), pl.lit("日"))
 
 
 def unit_extensions(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
