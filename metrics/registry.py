@@ -133,7 +133,12 @@ LIGHTS = Measure(
     "light", "亮灯",
     "红灯：逾期未完成（持续性任务连续两个月未报送）；黄灯：逾期完成或{yellow_window_days}天内到期未完成；绿灯：其他。",
 )
-MEASURES: list[Measure] = [COMPOSITE, GRADE, RANK, RED_LIGHTS, LIGHTS]
+REQUEST_DEADLINES = Measure(
+    "request_deadlines", "共享申请办理时限",
+    "办公室收到申请后{review_days}个工作日内初审（不含收到当日），提供单位在转送后{reply_days}个工作日内答复；"
+    "未到期且未办的不计入按时率，逾期未办的按未按时计。",
+)
+MEASURES: list[Measure] = [COMPOSITE, GRADE, RANK, RED_LIGHTS, LIGHTS, REQUEST_DEADLINES]
 MEASURE_BY_CODE: dict[str, Kpi | Measure] = {**KPI_BY_CODE, **{m.code: m for m in MEASURES}}
 
 # The scorecard CSV of interfaces.md, in order.

@@ -73,6 +73,10 @@ def test_request_formulas_name_the_sla_rule_in_force():
     assert "第3个工作日" in formula_text("review_ontime_rate", before)
     assert "第5个工作日" in formula_text("review_ontime_rate", after)
     assert "第15个工作日" in formula_text("reply_ontime_rate", after)
+    assert formula_text("request_deadlines", before) == (
+        "办公室收到申请后3个工作日内初审（不含收到当日），提供单位在转送后10个工作日内答复；"
+        "未到期且未办的不计入按时率，逾期未办的按未按时计。")
+    assert "收到申请后5个工作日内初审" in formula_text("request_deadlines", after)
 
 
 def test_on_time_rate_is_on_time_over_judged():
