@@ -10,6 +10,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from metrics.cn import cn_date
+
 
 class CliError(Exception):
     """An error the user can act on: (Chinese, English)."""
@@ -55,7 +57,8 @@ def _write(out: str, payload: bytes | str) -> None:
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    from metrics.scorecard import scorecard, scorecard_csv
+    from metrics.scorecard import scorecard
+    from reports.csv_export import scorecard_csv
 
     as_of = _date(args.as_of)
     out = args.out
@@ -192,7 +195,7 @@ def cmd_packet(args: argparse.Namespace) -> int:
     write(f"记分卡_{as_of.isoformat()}.xlsx", scorecard_workbook(_packet_scorecard(db, facts, as_of), as_of))
     for name in written:
         print(out / name)
-    print(f"共{len(written)}个文件，其中督办单{len(units)}份（截至{as_of.year}年{as_of.month}月{as_of.day}日）。")
+    print(f"共{len(written)}个文件，其中督办单{len(units)}份（截至{cn_date(as_of)}）。")
     for note in font_report():
         print(f"提示：{note}", file=sys.stderr)
     return 0

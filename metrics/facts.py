@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from metrics.criteria import default_criteria
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -32,7 +34,7 @@ class Facts:
     milestones: pl.DataFrame    # code, due_date, title, requirement, task_nos, indicators
     calendar: pl.DataFrame      # day, is_workday, source ('chinese_calendar'|'office'|'fallback'), wd_index
     sla: pl.DataFrame           # effective_from, review_days, reply_days, name
-    settings: dict = field(default_factory=dict)  # see data.storage.plan.DEFAULT_SETTINGS
+    settings: dict = field(default_factory=dict)  # see metrics.registry.DEFAULT_SETTINGS
     # code, updated_on: every known update of a catalog item (catalog.last_updated_on is the latest);
     # empty by default so hand-built fixtures without a history keep working. Loaded from the
     # database it holds (item, updated_on) instead, `item` being the integer key that `catalog`
@@ -62,9 +64,8 @@ def empty_catalog_updates() -> pl.DataFrame:
 
 
 def default_milestone_criteria() -> pl.DataFrame:
-    from metrics.milestones import default_criteria  # lazily: milestones imports this module
-
     return default_criteria()
+
 
 EXTENSIONS_SCHEMA = {"task_no": pl.Int32, "unit_id": pl.Int32, "approved_due": pl.Date, "decided_on": pl.Date}
 INTERVIEWS_SCHEMA = {"interview_id": pl.Int64, "month": pl.String, "unit_id": pl.Int32, "held_on": pl.Date,

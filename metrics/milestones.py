@@ -13,7 +13,8 @@ every criterion that applies to it; the milestone is 已达成 when every unit i
 未到期 before its due date unless already met, else 未达成.
 
 DEFAULT_CRITERIA are the office's defaults (docs/kpi-decisions.md gives the reasons one by one);
-data.storage.plan seeds them into the database with effective_from 2023-01-01.
+they live in metrics.criteria (metrics.facts reads them too); data.storage.plan seeds them into the
+database with effective_from 2023-01-01.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.criteria import DEFAULT_CRITERIA
 from metrics.facts import Facts
-from metrics.registry import KPI_BY_CODE, UNIT_KINDS
+from metrics.registry import KPI_BY_CODE
 from metrics.scorecard import indicators
 from metrics.tasks import assignment_status
 
@@ -32,58 +34,6 @@ OPS = (">=", "<=")
 OP_TEXT = {">=": "≥", "<=": "≤"}
 DONE = ("按期完成", "逾期完成")
 EPS = 1e-9
-DEFAULT_FROM = dt.date(2023, 1, 1)
-
-CRITERIA_SCHEMA = {
-    "milestone": pl.String, "criterion": pl.String, "effective_from": pl.Date, "op": pl.String,
-    "threshold": pl.Float64, "unit_kinds": pl.List(pl.String), "active": pl.Boolean, "note": pl.String,
-}
-
-ALL = list(UNIT_KINDS)
-DEPTS = ["县直部门"]
-
-# (milestone, criterion, op, threshold, unit kinds). Rates are fractions (0.9 = 90 %), flags 0/1,
-# quality_score points, tasks_overdue_open a count; `task:N` means "task N completed" (threshold 1).
-DEFAULT_CRITERIA: list[tuple[str, str, str, float, list[str]]] = [
-    # M1 2023-05-31: tasks due by then (1, 13); every unit named its leader and handler.
-    ("M1", "task:1", ">=", 1, ALL),
-    ("M1", "task:13", ">=", 1, ALL),
-    ("M1", "contacts_named", ">=", 1, ALL),
-    # M2 2023-09-30: tasks due 2023-06..09 (2, 6); departments published a complete, current catalog.
-    ("M2", "task:2", ">=", 1, ALL),
-    ("M2", "task:6", ">=", 1, ALL),
-    ("M2", "catalog_published", ">=", 1, DEPTS),
-    ("M2", "catalog_metadata_rate", ">=", 0.9, DEPTS),
-    ("M2", "catalog_fresh_rate", ">=", 0.9, DEPTS),
-    # M3 2023-12-31: tasks due 2023-10..12; platform, networks, security, timely handling, quality.
-    *[("M3", f"task:{no}", ">=", 1, ALL) for no in (3, 7, 8, 9, 10, 11, 12, 15)],
-    ("M3", "systems_connected_rate", ">=", 0.9, ALL),
-    ("M3", "networks_migrated_rate", ">=", 0.9, ALL),
-    ("M3", "security_rate", ">=", 2 / 3, ALL),
-    ("M3", "review_ontime_rate", ">=", 0.9, ALL),
-    ("M3", "reply_ontime_rate", ">=", 0.9, ALL),
-    ("M3", "quality_score", ">=", 60, ALL),
-    # M4 2024-12-31: task 4; the system runs: mounted catalog, matching, timely replies, all
-    # three security measures, good quality, no red light left.
-    ("M4", "task:4", ">=", 1, ALL),
-    ("M4", "catalog_mounted_rate", ">=", 0.9, DEPTS),
-    ("M4", "demand_matched_rate", ">=", 0.75, ALL),
-    ("M4", "review_ontime_rate", ">=", 0.9, ALL),
-    ("M4", "reply_ontime_rate", ">=", 0.9, ALL),
-    ("M4", "security_rate", ">=", 1, ALL),
-    ("M4", "quality_score", ">=", 75, ALL),
-    ("M4", "tasks_overdue_open", "<=", 0, ALL),
-]
-
-
-def default_criteria() -> pl.DataFrame:
-    """DEFAULT_CRITERIA as the frame the engine reads (what data.storage.plan seeds)."""
-    return pl.DataFrame(
-        [{"milestone": m, "criterion": c, "effective_from": DEFAULT_FROM, "op": op, "threshold": float(t),
-          "unit_kinds": kinds, "active": True, "note": "默认达标线"} for m, c, op, t, kinds in DEFAULT_CRITERIA],
-        schema=CRITERIA_SCHEMA,
-    )
-
 
 def task_no_of(criterion: str) -> int | None:
     if criterion.startswith("task:"):
@@ -101,11 +51,11 @@ def threshold_text(criterion: str, op: str, threshold: float, task_title: str | 
         return f"任务{no}「{task_title}」已完成" if task_title else f"任务{no}已完成"
     kpi = KPI_BY_CODE[criterion]
     sign = OP_TEXT.get(op, op)
-    if kpi.unit == "flag":
+    if kpi.kind == "flag":
         return f"{kpi.label}：{'是' if (threshold >= 1) == (op == '>=') else '否'}"
-    if kpi.unit == "count":
+    if kpi.kind == "count":
         return f"{kpi.label}为0" if op == "<=" and threshold == 0 else f"{kpi.label} {sign} {threshold:g}个"
-    if kpi.unit == "score":
+    if kpi.kind == "score":
         return f"{kpi.label} {sign} {threshold:g}分"
     return f"{kpi.label} {sign} {_pct_text(threshold)}"
 
@@ -144,7 +94,7 @@ def criteria_in_force(facts: Facts, as_of: dt.date) -> pl.DataFrame:
 
 def _value_text(code: pl.Expr, value: pl.Expr) -> pl.Expr:
     """A unit's value beside the threshold: 98.2%, 否, 2个, 71.5分."""
-    kinds = {c: k.unit for c, k in KPI_BY_CODE.items()}
+    kinds = {c: k.kind for c, k in KPI_BY_CODE.items()}
     unit = code.replace_strict(kinds, default="rate")
     return (
         pl.when(unit == "flag").then(pl.when(value >= 1).then(pl.lit("是")).otherwise(pl.lit("否")))

@@ -10,7 +10,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import setting
-from metrics.requests import request_steps
+from metrics.requests import judged_count, on_time_rate, request_steps
 from metrics.workdays import add_workday_deadline, workdays_between
 
 
@@ -39,9 +39,9 @@ def month_rates(facts: Facts, month: str, as_of: dt.date | None = None) -> pl.Da
         (pl.col("status") == "overdue").sum().alias("overdue"),
         (pl.col("status") == "pending").sum().alias("pending"),
     ).with_columns(
-        judged=pl.col("on_time") + pl.col("late") + pl.col("overdue"),
+        judged=judged_count(),
     ).with_columns(
-        ontime_rate=pl.when(pl.col("judged") > 0).then(pl.col("on_time") / pl.col("judged")),
+        ontime_rate=on_time_rate(),
     )
     units = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"),
                                pl.col("kind").alias("unit_kind"))

@@ -16,6 +16,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import KPI_BY_CODE, KPIS, setting
+from metrics.scorecard import indicators, kpi_score, weights_of
 
 POINTS_COLUMNS = ["unit_id", "code", "label", "value", "score", "weight", "eff_weight", "earned", "lost",
                   "applicable"]
@@ -31,8 +32,6 @@ def points_of(frame: pl.DataFrame, weights: dict[str, float], penalty: float) ->
 
     `frame` holds unit_id and the indicator columns (metrics.scorecard.indicators or scorecard);
     `weights` maps indicator codes to the office's weights (metrics.scorecard.weights_of)."""
-    from metrics.scorecard import kpi_score
-
     codes = [k.code for k in KPIS if k.code in frame.columns]
     if not codes or frame.is_empty():
         return pl.DataFrame(schema=POINTS_SCHEMA)
@@ -71,8 +70,6 @@ def points_of(frame: pl.DataFrame, weights: dict[str, float], penalty: float) ->
 
 def unit_points(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """points_of for every unit as of D with the office's weights and red-light penalty."""
-    from metrics.scorecard import indicators, weights_of
-
     return points_of(indicators(facts, as_of), weights_of(facts), float(setting(facts, "red_light_penalty")))
 
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import filled, office_unit_id
+from metrics.workdays import WorkdayIndex
 
 STEP_COLUMNS = [
     "code", "requester_id", "provider_id", "step", "responsible_id", "started_on", "deadline",
@@ -27,9 +28,26 @@ STEP_INPUTS = ["code", "requester_id", "provider_id", "received_on", "reviewed_o
                "forwarded_on", "replied_on"]
 
 
-def requests_as_of(facts: Facts, as_of: dt.date, columns: list[str] | None = None) -> pl.DataFrame:
-    """Requests received by D, with every later date (and what it carries) blanked out."""
-    return _visible(facts.requests if columns is None else facts.requests.select(columns), as_of)
+def _col(c: str | pl.Expr) -> pl.Expr:
+    return pl.col(c) if isinstance(c, str) else c
+
+
+def ratio(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
+    """num ÷ den, null when den is 0 (the indicator does not apply)."""
+    return pl.when(_col(den) > 0).then(_col(num) / _col(den))
+
+
+def judged_count(on_time: str | pl.Expr = "on_time", late: str | pl.Expr = "late",
+                 overdue: str | pl.Expr = "overdue") -> pl.Expr:
+    """The steps judged as of D: on time + late + overdue (pending steps are left out)."""
+    return _col(on_time) + _col(late) + _col(overdue)
+
+
+def on_time_rate(on_time: str | pl.Expr = "on_time", judged: str | pl.Expr = "judged") -> pl.Expr:
+    """THE on-time rate of request steps: on_time ÷ (on_time + late + overdue), `judged` being that
+    sum (judged_count); null when nothing was judged. The scorecard's review and reply rates, the
+    monthly review's and the pages' rates all read it."""
+    return ratio(on_time, judged)
 
 
 def _visible(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -47,35 +65,6 @@ def _visible(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     return frame.filter(pl.col("received_on") <= d).with_columns(
         **{name: expr for name, expr in masks.items() if name in frame.columns}
     )
-
-
-class WorkdayIndex:
-    """The calendar as two arrays, so a deadline is two gathers instead of two joins over millions
-    of rows: wd[day - first] is the working-day index of a day (metrics.workdays explains it), and
-    days[k - 1] is the k-th working day. Same results as metrics.workdays (tested against it)."""
-
-    def __init__(self, calendar: pl.DataFrame):
-        cal = calendar.sort("day")
-        self.first = cal["day"][0]
-        self.size = cal.height
-        self.wd = cal["wd_index"].cast(pl.Int32)
-        self.days = cal.filter(pl.col("is_workday"))["day"]
-        contiguous = (cal["day"][-1] - self.first).days + 1 == cal.height
-        if not contiguous:
-            raise ValueError("日历须逐日连续 / the calendar frame must hold every day")
-
-    def index_of(self, day: pl.Expr) -> pl.Expr:
-        offset = day.cast(pl.Int32) - pl.lit(self.first).cast(pl.Int32)
-        return pl.lit(self.wd).gather(pl.when(offset.is_between(0, self.size - 1)).then(offset))
-
-    def nth_after(self, day: pl.Expr, n: pl.Expr) -> pl.Expr:
-        """The n-th working day strictly after `day`."""
-        target = self.index_of(day) + n - 1
-        return pl.lit(self.days).gather(pl.when(target.is_between(0, len(self.days) - 1)).then(target))
-
-    def between(self, start: pl.Expr, end: pl.Expr) -> pl.Expr:
-        """Working days strictly after start up to and including end (0 when end <= start)."""
-        return pl.max_horizontal(self.index_of(end) - self.index_of(start), pl.lit(0, dtype=pl.Int32))
 
 
 def _rules(sla: pl.DataFrame) -> list[tuple[dt.date, int, int, str]]:
@@ -234,10 +223,9 @@ def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     refusal = replied & pl.col("refusal")
     timeline = request_timeline(facts).lazy()
     office = office_unit_id(facts)
-    rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
     review, per_provider = pl.collect_all([
         timeline.select(review_on_time.sum().alias("on_time"), review_judged.sum().alias("judged")).select(
-            unit_id=pl.lit(office, dtype=pl.Int64), review_ontime_rate=rate("on_time", "judged")
+            unit_id=pl.lit(office, dtype=pl.Int64), review_ontime_rate=on_time_rate()
         ),
         timeline.group_by("provider_id").agg(
             reply_on_time.sum().alias("on_time"),
@@ -246,8 +234,8 @@ def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             refusal.sum().alias("refusals"),
         ).select(
             pl.col("provider_id").alias("unit_id"),
-            reply_ontime_rate=rate("on_time", "judged"),
-            refusal_basis_rate=rate("complete", "refusals"),
+            reply_ontime_rate=on_time_rate(),
+            refusal_basis_rate=ratio("complete", "refusals"),
         ),
     ])
     return (

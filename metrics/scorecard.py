@@ -21,7 +21,6 @@ from metrics.registry import (
 )
 from metrics.requests import request_indicators
 from metrics.tasks import assignment_status, task_indicators
-from reports.csv_export import frame_to_csv
 
 ALL_KPI_CODES = [k.code for k in KPIS]
 SCORECARD_COLUMNS = ["unit_id", *CSV_COLUMNS, "red_lights", "suggestion"]
@@ -55,34 +54,20 @@ def indicators(facts: Facts, as_of: dt.date, status: pl.DataFrame | None = None)
 
 def kpi_score(code: str, penalty: float) -> pl.Expr:
     """The 0–100 score of one indicator (null when n/a)."""
-    unit = KPI_BY_CODE[code].unit
+    kind = KPI_BY_CODE[code].kind
     value = pl.col(code).cast(pl.Float64)
-    if unit in ("rate", "flag"):
+    if kind in ("rate", "flag"):
         return value * 100
-    if unit == "count":
+    if kind == "count":
         # 100 − penalty per red light, floor 0
         return pl.when(value.is_not_null()).then(pl.max_horizontal(100.0 - penalty * value, pl.lit(0.0)))
     return value
 
 
 def weights_of(facts: Facts) -> dict[str, float]:
-    """Positive weights of indicators the registry knows."""
+    """Positive weights of indicators the registry knows (settings["weights"] is keyed by code)."""
     raw = setting(facts, "weights") or {}
-    by_key = {k.weight_key: k.code for k in KPIS}
-    return {by_key[key]: float(w) for key, w in raw.items() if key in by_key and float(w) > 0}
-
-
-def effective_weights(frame: pl.DataFrame, weights: dict[str, float]) -> pl.DataFrame:
-    """Per unit, the weights after leaving out n/a indicators, scaled up to sum to 100."""
-    applicable = [pl.when(pl.col(c).is_not_null()).then(pl.lit(w)).otherwise(0.0) for c, w in weights.items()]
-    total = pl.sum_horizontal(applicable) if applicable else pl.lit(0.0)
-    return frame.select(
-        "unit_id",
-        *[
-            pl.when(total > 0).then(pl.when(pl.col(c).is_not_null()).then(w * 100.0 / total)).alias(c)
-            for c, w in weights.items()
-        ],
-    )
+    return {code: float(w) for code, w in raw.items() if code in KPI_BY_CODE and float(w) > 0}
 
 
 def composite_expr(weights: dict[str, float], penalty: float) -> pl.Expr:
@@ -169,7 +154,8 @@ SCORECARD_TEXT_COLUMNS = ("unit", "unit_kind", "grade")
 
 
 def scorecard_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """The CSV columns as text formatted per interfaces.md (null stays null = empty cell)."""
+    """The CSV columns as text formatted per interfaces.md (null stays null = empty cell); the CSV
+    itself is reports.csv_export.scorecard_csv."""
     exprs = []
     for col in CSV_COLUMNS:
         if col in SCORECARD_TEXT_COLUMNS:
@@ -180,10 +166,3 @@ def scorecard_text(frame: pl.DataFrame) -> pl.DataFrame:
             places = decimals(col) if col in CSV_KPI_CODES or col == "composite" else 0
             exprs.append(_fixed(pl.col(col).cast(pl.Float64), places).alias(col))
     return frame.select(exprs)
-
-
-def scorecard_csv(frame: pl.DataFrame) -> str:
-    """Exactly the scorecard CSV of interfaces.md: columns, order, number formats, n/a empty, and
-    the text cells (unit, unit_kind, grade) neutralised against formula injection; the figures,
-    though written as text, are numbers and never prefixed."""
-    return frame_to_csv(scorecard_text(frame), columns=SCORECARD_TEXT_COLUMNS)

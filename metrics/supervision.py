@@ -9,10 +9,14 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.cn import cn_date, cn_date_expr
 from metrics.facts import Facts
-from metrics.registry import KPI_BY_CODE, office_unit_id, setting
+from metrics.points import points_of
+from metrics.registry import KPI_BY_CODE, KPIS, office_unit_id, setting
+from metrics.requests import request_steps
 from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
+from metrics.workdays import add_workday_deadline
 
 KEPT, OPEN, BROKEN = "已整改", "整改中", "逾期未整改"
 VALID, EXPIRING, EXPIRED = "有效", "即将到期", "已到期"
@@ -42,19 +46,12 @@ def previous_month(month: str) -> str:
     return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
-def cn_date_expr(expr: pl.Expr) -> pl.Expr:
-    return pl.concat_str(expr.dt.year().cast(pl.String), pl.lit("年"), expr.dt.month().cast(pl.String),
-                         pl.lit("月"), expr.dt.day().cast(pl.String), pl.lit("日"))
-
-
 # -- points per indicator ------------------------------------------------------------------------
 
 def points_lost(facts: Facts, as_of: dt.date, frame: pl.DataFrame | None = None) -> pl.DataFrame:
     """unit_id, code, label, score, weight (effective), earned, lost: one row per unit and weighted
     applicable indicator (effective weight > 0), most points lost first within each unit. The
     figures are metrics.points' (得分明细); this is their view for the supervision loop."""
-    from metrics.points import points_of
-
     if frame is None:
         frame = indicators(facts, as_of)
     return (
@@ -77,7 +74,7 @@ def interview_reasons(facts: Facts, month: str, unit_id: int) -> str:
     )
     parts = []
     if reds.height:
-        items = [f"任务{r['task_no']}“{r['title']}”" + (f"（时限{_cn(r['due_date'])}）" if r["due_date"] else "（持续性任务，连续两个月未报送进展）")
+        items = [f"任务{r['task_no']}“{r['title']}”" + (f"（时限{cn_date(r['due_date'])}）" if r["due_date"] else "（持续性任务，连续两个月未报送进展）")
                  for r in reds.iter_rows(named=True)]
         parts.append(f"红灯任务{reds.height}项：" + "、".join(items))
     top = int(opt_setting(facts, "interview_reason_indicators"))
@@ -86,10 +83,6 @@ def interview_reasons(facts: Facts, month: str, unit_id: int) -> str:
         parts.append("失分较多的指标：" + "、".join(
             f"{r['label']}（失{_num(r['lost'])}分）" for r in lost.iter_rows(named=True)))
     return "；".join(parts) + "。" if parts else "本月无红灯任务，各项指标未失分。"
-
-
-def _cn(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _num(value: float) -> str:
@@ -181,7 +174,7 @@ def commitment_states(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         .when(pl.col("state") == OPEN).then(pl.concat_str(pl.lit("整改期限"), cn_date_expr(pl.col("due_on"))))
         .when(pl.col("kept_late") & pl.col("kept_on").is_not_null())
         .then(pl.concat_str(pl.lit("已于"), cn_date_expr(pl.col("kept_on")), pl.lit("整改（逾期）")))
-        .when(pl.col("kept_late")).then(pl.concat_str(pl.lit("截至"), pl.lit(_cn(as_of)), pl.lit("已整改（逾期）")))
+        .when(pl.col("kept_late")).then(pl.concat_str(pl.lit("截至"), pl.lit(cn_date(as_of)), pl.lit("已整改（逾期）")))
         .otherwise(pl.concat_str(pl.lit("逾期未整改（期限"), cn_date_expr(pl.col("due_on")), pl.lit("）")))
     )
     return (both.with_columns(follow_up=follow,
@@ -299,8 +292,6 @@ def notice_items(facts: Facts, as_of: dt.date, states: pl.DataFrame | None = Non
     days overdue), overdue request steps the unit is responsible for (working days overdue) and
     commitments 逾期未整改 and not kept since (calendar days). The office issues the notices and
     gets none itself."""
-    from metrics.requests import request_steps
-
     d = pl.lit(as_of)
     tasks = (
         assignment_status(facts, as_of).filter(pl.col("light") == "red")
@@ -357,9 +348,7 @@ def notice_items(facts: Facts, as_of: dt.date, states: pl.DataFrame | None = Non
 
 def _target_text() -> pl.Expr:
     """A commitment's target as the office wrote it: rates in per cent, red lights as a count."""
-    from metrics.registry import KPIS
-
-    rates = [k.code for k in KPIS if k.unit in ("rate", "flag")]
+    rates = [k.code for k in KPIS if k.kind in ("rate", "flag")]
     return (pl.when(pl.col("indicator").is_in(rates))
             .then(pl.concat_str((pl.col("target") * 100).round(2).cast(pl.String).str.replace(r"\.0$", ""),
                                 pl.lit("%")))
@@ -370,8 +359,6 @@ def _target_text() -> pl.Expr:
 
 def requested_completion(facts: Facts, issued_on: dt.date) -> dt.date:
     """The completion date a 督办单 issued on `issued_on` asks for: N working days later."""
-    from metrics.workdays import add_workday_deadline
-
     n = int(opt_setting(facts, "notice_reply_workdays"))
     frame = pl.DataFrame({"issued": [issued_on], "n": [n]})
     out = add_workday_deadline(frame, "issued", "n", facts.calendar, "due")["due"][0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 
@@ -80,156 +81,227 @@ def narrowed(facts: Facts, unit_id: int) -> Facts:
     )
 
 
+# The rows-behind functions, by the name each indicator of the registry gives in Kpi.rows. Each takes
+# (facts, as_of, unit_id, code) and returns the frame; `narrow` says whether it reads only the unit's
+# own facts (every indicator but the office's review rate), so the dispatcher narrows them first.
+RowsFn = Callable[[Facts, dt.date, int, str], pl.DataFrame]
+ROWS: dict[str, tuple[RowsFn, bool]] = {}
+
+
+def _rows(name: str, narrow: bool = True) -> Callable[[RowsFn], RowsFn]:
+    def register(fn: RowsFn) -> RowsFn:
+        ROWS[name] = (fn, narrow)
+        return fn
+    return register
+
+
 def rows_behind(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
     """The rows behind indicator `code` of unit `unit_id` as of D (Chinese column names)."""
     if code not in KPI_BY_CODE:
         raise ValueError(f"未知指标：{code} / unknown indicator: {code}")
     unit_id = int(unit_id)
-    if code != "review_ontime_rate":
-        facts = narrowed(facts, unit_id)
-    d = pl.lit(as_of)
-    mine = pl.col("unit_id") == unit_id
+    fn, narrow = ROWS[KPI_BY_CODE[code].rows]
+    return fn(narrowed(facts, unit_id) if narrow else facts, as_of, unit_id, code)
 
-    if code == "review_ontime_rate":
-        if unit_id != office_unit_id(facts):
-            return pl.DataFrame({"说明": ["初审按时率只考核县大数据发展中心"]})
-        return _steps(facts, as_of, unit_id, "review")
-    if code == "reply_ontime_rate":
-        return _steps(facts, as_of, unit_id, "reply")
-    if code == "refusal_basis_rate":
-        rows = refusals(facts, as_of).filter(pl.col("provider_id") == unit_id)
-        return _failures_first(rows.select(
-            pl.col("code").alias("申请编号"),
-            pl.col("replied_on").alias("答复日期"),
-            pl.col("reply_result").alias("答复结果"),
-            pl.col("legal_basis").alias("法律政策依据"),
-            pl.col("refusal_reason").alias("理由"),
-            _yes(pl.col("complete")).alias("是否达标"),
-        ), "申请编号")
 
-    if code in ("catalog_published", "catalog_metadata_rate", "catalog_mounted_rate", "catalog_fresh_rate",
-                "share_rate", "nonshare_basis_rate"):
-        items = catalog_items_as_of(facts, as_of).filter(mine)
-        verdict = {
-            "catalog_published": pl.lit(True),
-            "catalog_metadata_rate": pl.col("metadata_complete"),
-            "catalog_mounted_rate": pl.col("mounted"),
-            "catalog_fresh_rate": pl.col("fresh"),
-            "share_rate": pl.col("shared"),
-            "nonshare_basis_rate": pl.col("nonshare_with_basis"),
-        }[code]
-        if code == "catalog_fresh_rate":
-            items = items.filter(pl.col("fresh").is_not_null())
-        if code == "nonshare_basis_rate":
-            items = items.filter(pl.col("nonshare"))
-        return _failures_first(items.select(
-            pl.col("code").alias("目录编码"),
-            pl.col("name").alias("目录名称"),
-            pl.col("share_type").alias("共享类型"),
-            pl.col("update_cycle").alias("更新周期"),
-            pl.col("published_on").alias("发布日期"),
-            pl.col("last_touched_on").alias("最近更新日期"),
-            pl.col("age_days").alias("距考评日天数"),  # counted from the as-of date D, not today
-            pl.col("mounted_on").alias("挂接日期"),
-            _yes(pl.col("metadata_complete")).alias("元数据完整"),
-            _yes(verdict).alias("是否达标"),
-        ), "目录编码")
-    if code == "demand_matched_rate":
-        rows = demand_rows(facts, as_of).filter(mine)
-        return _failures_first(rows.select(
-            pl.col("code").alias("需求编号"),
-            pl.col("content").alias("需求内容"),
-            pl.col("raised_on").alias("提出日期"),
-            pl.when(pl.col("matched")).then(pl.col("matched_on")).alias("对接日期"),
-            _yes(pl.col("matched")).alias("是否达标"),
-        ), "需求编号")
+def _mine(unit_id: int) -> pl.Expr:
+    return pl.col("unit_id") == unit_id
 
-    if code in ("task_ontime_rate", "tasks_overdue_open", "report_rate"):
-        status = assignment_status(facts, as_of)
-        titles = facts.tasks.select("task_no", "title", "deadline_text")
-        rows = status.filter(mine).join(titles, on="task_no", how="left")
-        base = [
-            pl.col("task_no").alias("任务序号"),
-            pl.col("title").alias("任务名称"),
-            pl.col("deadline_text").alias("完成时限"),
-            pl.col("due_date").alias("截止日期"),
-            pl.col("status").alias("完成情况"),
-            pl.col("light").replace_strict(LIGHT_LABELS).alias("亮灯"),
-            pl.col("completed_on").alias("完成日期"),
-            pl.col("last_report_on").alias("最近报送日期"),
-        ]
-        if code == "task_ontime_rate":
-            rows = rows.filter(pl.col("status").is_in(["按期完成", "逾期完成", "逾期未完成"]))
-            return _failures_first(rows.select(*base, _yes(pl.col("status") == "按期完成").alias("是否达标")), "任务序号")
-        if code == "tasks_overdue_open":
-            return _failures_first(rows.select(*base, _yes(pl.col("light") != "red").alias("是否达标")), "任务序号")
-        months = report_months(facts, as_of, status).filter(mine)
-        rows = rows.join(months.select("task_no", "required", "reported"), on="task_no", how="left")
-        return _failures_first(rows.select(
-            *base,
-            pl.col("required").alias("应报送月数"),
-            pl.col("reported").alias("已报送月数"),
-            _yes(pl.col("reported") >= pl.col("required")).alias("是否达标"),
-        ), "任务序号")
 
-    if code == "contacts_named":
-        rows = facts.contacts.with_columns(pl.col("unit_id").cast(pl.Int64)).filter(mine & (pl.col("named_on") <= d))
-        flag = contact_indicators(facts, as_of).filter(mine)
-        named = bool(flag["contacts_named"][0]) if flag.height else False
-        return rows.select(
-            pl.col("role").alias("角色"),
-            pl.col("name").alias("姓名"),
-            pl.col("title").alias("职务"),
-            pl.col("named_on").alias("明确日期"),
-            _yes(pl.lit(named)).alias("是否达标"),
-        ).sort("角色")
-    if code in ("systems_registered_rate", "systems_connected_rate"):
-        flag = "registered_by" if code == "systems_registered_rate" else "connected_by"
-        rows = system_rows(facts, as_of).filter(mine)
-        return _failures_first(rows.select(
-            pl.col("name").alias("系统名称"),
-            _yes(pl.col("registered_by")).alias("已注册"),
-            pl.col("registered_on").alias("注册日期"),
-            _yes(pl.col("connected_by")).alias("已接入"),
-            pl.col("connected_on").alias("接入日期"),
-            _yes(pl.col(flag)).alias("是否达标"),
-        ), "系统名称")
-    if code == "networks_migrated_rate":
-        rows = network_rows(facts, as_of).filter(mine)
-        return _failures_first(rows.select(
-            pl.col("name").alias("专网名称"),
-            pl.col("migrated_on").alias("迁移日期"),
-            _yes(pl.col("migrated_by")).alias("是否达标"),
-        ), "专网名称")
-    if code == "security_rate":
-        rows = latest_security(facts, as_of).filter(mine)
-        if rows.height == 0:
-            return pl.DataFrame({"评估日期": [None], "数据脱敏": ["未评估"], "数据加密": ["未评估"],
-                                 "访问认证": ["未评估"], "是否达标": ["否"]},
-                                schema={"评估日期": pl.Date, "数据脱敏": pl.String, "数据加密": pl.String,
-                                        "访问认证": pl.String, "是否达标": pl.String})
-        labels = dict(zip(SECURITY_MEASURES, ["数据脱敏", "数据加密", "访问认证"], strict=True))
-        return rows.select(
-            pl.col("assessed_on").alias("评估日期"),
-            *[pl.when(pl.col(m)).then(pl.lit("已落实")).otherwise(pl.lit("未落实")).alias(lbl)
-              for m, lbl in labels.items()],
-            _yes(pl.col("measures") == len(SECURITY_MEASURES)).alias("是否达标"),
-        )
-    if code in ("quality_score", "quality_fix_rate"):
-        rows = quality_rows(facts, as_of).filter(mine)
-        return rows.select(
-            pl.col("catalog_code").alias("目录编码"),
-            pl.col("checked_on").alias("检查日期"),
-            pl.col("completeness").alias("完整性"),
-            pl.col("accuracy").alias("准确性"),
-            pl.col("usability").alias("可用性"),
-            pl.col("timeliness").alias("时效性"),
-            pl.col("check_score").alias("检查得分"),
-            pl.col("issues_found").alias("发现问题数"),
-            pl.col("issues_fixed").alias("整改问题数"),
-        ).sort("检查日期", "目录编码")
-    # village_coverage_rate
-    rows = coverage_rows(facts, as_of).filter(mine)
+@_rows("review_steps", narrow=False)
+def review_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    if unit_id != office_unit_id(facts):
+        return pl.DataFrame({"说明": ["初审按时率只考核县大数据发展中心"]})
+    return _steps(facts, as_of, unit_id, "review")
+
+
+@_rows("reply_steps")
+def reply_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    return _steps(facts, as_of, unit_id, "reply")
+
+
+@_rows("refusals")
+def refusal_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = refusals(facts, as_of).filter(pl.col("provider_id") == unit_id)
+    return _failures_first(rows.select(
+        pl.col("code").alias("申请编号"),
+        pl.col("replied_on").alias("答复日期"),
+        pl.col("reply_result").alias("答复结果"),
+        pl.col("legal_basis").alias("法律政策依据"),
+        pl.col("refusal_reason").alias("理由"),
+        _yes(pl.col("complete")).alias("是否达标"),
+    ), "申请编号")
+
+
+# What makes a catalog item count for each catalog indicator.
+CATALOG_VERDICTS = {
+    "catalog_published": pl.lit(True),
+    "catalog_metadata_rate": pl.col("metadata_complete"),
+    "catalog_mounted_rate": pl.col("mounted"),
+    "catalog_fresh_rate": pl.col("fresh"),
+    "share_rate": pl.col("shared"),
+    "nonshare_basis_rate": pl.col("nonshare_with_basis"),
+}
+
+
+@_rows("catalog_items")
+def catalog_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    items = catalog_items_as_of(facts, as_of).filter(_mine(unit_id))
+    verdict = CATALOG_VERDICTS[code]
+    if code == "catalog_fresh_rate":
+        items = items.filter(pl.col("fresh").is_not_null())
+    if code == "nonshare_basis_rate":
+        items = items.filter(pl.col("nonshare"))
+    return _failures_first(items.select(
+        pl.col("code").alias("目录编码"),
+        pl.col("name").alias("目录名称"),
+        pl.col("share_type").alias("共享类型"),
+        pl.col("update_cycle").alias("更新周期"),
+        pl.col("published_on").alias("发布日期"),
+        pl.col("last_touched_on").alias("最近更新日期"),
+        pl.col("age_days").alias("距考评日天数"),  # counted from the as-of date D, not today
+        pl.col("mounted_on").alias("挂接日期"),
+        _yes(pl.col("metadata_complete")).alias("元数据完整"),
+        _yes(verdict).alias("是否达标"),
+    ), "目录编码")
+
+
+@_rows("demands")
+def demand_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = demand_rows(facts, as_of).filter(_mine(unit_id))
+    return _failures_first(rows.select(
+        pl.col("code").alias("需求编号"),
+        pl.col("content").alias("需求内容"),
+        pl.col("raised_on").alias("提出日期"),
+        pl.when(pl.col("matched")).then(pl.col("matched_on")).alias("对接日期"),
+        _yes(pl.col("matched")).alias("是否达标"),
+    ), "需求编号")
+
+
+def _task_rows(facts: Facts, as_of: dt.date, unit_id: int) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.Expr]]:
+    """The unit's assignments with their titles, the assignment status and the columns every task
+    indicator shows."""
+    status = assignment_status(facts, as_of)
+    titles = facts.tasks.select("task_no", "title", "deadline_text")
+    rows = status.filter(_mine(unit_id)).join(titles, on="task_no", how="left")
+    base = [
+        pl.col("task_no").alias("任务序号"),
+        pl.col("title").alias("任务名称"),
+        pl.col("deadline_text").alias("完成时限"),
+        pl.col("due_date").alias("截止日期"),
+        pl.col("status").alias("完成情况"),
+        pl.col("light").replace_strict(LIGHT_LABELS).alias("亮灯"),
+        pl.col("completed_on").alias("完成日期"),
+        pl.col("last_report_on").alias("最近报送日期"),
+    ]
+    return rows, status, base
+
+
+@_rows("task_outcomes")
+def task_outcome_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows, _status, base = _task_rows(facts, as_of, unit_id)
+    rows = rows.filter(pl.col("status").is_in(["按期完成", "逾期完成", "逾期未完成"]))
+    return _failures_first(rows.select(*base, _yes(pl.col("status") == "按期完成").alias("是否达标")), "任务序号")
+
+
+@_rows("task_lights")
+def task_light_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows, _status, base = _task_rows(facts, as_of, unit_id)
+    return _failures_first(rows.select(*base, _yes(pl.col("light") != "red").alias("是否达标")), "任务序号")
+
+
+@_rows("task_reports")
+def task_report_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows, status, base = _task_rows(facts, as_of, unit_id)
+    months = report_months(facts, as_of, status).filter(_mine(unit_id))
+    rows = rows.join(months.select("task_no", "required", "reported"), on="task_no", how="left")
+    return _failures_first(rows.select(
+        *base,
+        pl.col("required").alias("应报送月数"),
+        pl.col("reported").alias("已报送月数"),
+        _yes(pl.col("reported") >= pl.col("required")).alias("是否达标"),
+    ), "任务序号")
+
+
+@_rows("contacts")
+def contact_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    mine = _mine(unit_id)
+    rows = facts.contacts.with_columns(pl.col("unit_id").cast(pl.Int64)).filter(
+        mine & (pl.col("named_on") <= pl.lit(as_of)))
+    flag = contact_indicators(facts, as_of).filter(mine)
+    named = bool(flag["contacts_named"][0]) if flag.height else False
+    return rows.select(
+        pl.col("role").alias("角色"),
+        pl.col("name").alias("姓名"),
+        pl.col("title").alias("职务"),
+        pl.col("named_on").alias("明确日期"),
+        _yes(pl.lit(named)).alias("是否达标"),
+    ).sort("角色")
+
+
+# Which system flag each system indicator counts.
+SYSTEM_FLAGS = {"systems_registered_rate": "registered_by", "systems_connected_rate": "connected_by"}
+
+
+@_rows("systems")
+def system_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = system_rows(facts, as_of).filter(_mine(unit_id))
+    return _failures_first(rows.select(
+        pl.col("name").alias("系统名称"),
+        _yes(pl.col("registered_by")).alias("已注册"),
+        pl.col("registered_on").alias("注册日期"),
+        _yes(pl.col("connected_by")).alias("已接入"),
+        pl.col("connected_on").alias("接入日期"),
+        _yes(pl.col(SYSTEM_FLAGS[code])).alias("是否达标"),
+    ), "系统名称")
+
+
+@_rows("networks")
+def network_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = network_rows(facts, as_of).filter(_mine(unit_id))
+    return _failures_first(rows.select(
+        pl.col("name").alias("专网名称"),
+        pl.col("migrated_on").alias("迁移日期"),
+        _yes(pl.col("migrated_by")).alias("是否达标"),
+    ), "专网名称")
+
+
+@_rows("security")
+def security_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = latest_security(facts, as_of).filter(_mine(unit_id))
+    if rows.height == 0:
+        return pl.DataFrame({"评估日期": [None], "数据脱敏": ["未评估"], "数据加密": ["未评估"],
+                             "访问认证": ["未评估"], "是否达标": ["否"]},
+                            schema={"评估日期": pl.Date, "数据脱敏": pl.String, "数据加密": pl.String,
+                                    "访问认证": pl.String, "是否达标": pl.String})
+    labels = dict(zip(SECURITY_MEASURES, ["数据脱敏", "数据加密", "访问认证"], strict=True))
+    return rows.select(
+        pl.col("assessed_on").alias("评估日期"),
+        *[pl.when(pl.col(m)).then(pl.lit("已落实")).otherwise(pl.lit("未落实")).alias(lbl)
+          for m, lbl in labels.items()],
+        _yes(pl.col("measures") == len(SECURITY_MEASURES)).alias("是否达标"),
+    )
+
+
+@_rows("quality_checks")
+def quality_check_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = quality_rows(facts, as_of).filter(_mine(unit_id))
+    return rows.select(
+        pl.col("catalog_code").alias("目录编码"),
+        pl.col("checked_on").alias("检查日期"),
+        pl.col("completeness").alias("完整性"),
+        pl.col("accuracy").alias("准确性"),
+        pl.col("usability").alias("可用性"),
+        pl.col("timeliness").alias("时效性"),
+        pl.col("check_score").alias("检查得分"),
+        pl.col("issues_found").alias("发现问题数"),
+        pl.col("issues_fixed").alias("整改问题数"),
+    ).sort("检查日期", "目录编码")
+
+
+@_rows("village_coverage")
+def coverage_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
+    rows = coverage_rows(facts, as_of).filter(_mine(unit_id))
     return rows.select(
         pl.col("counted_on").alias("统计日期"),
         pl.col("villages").alias("行政村数"),

@@ -3,7 +3,7 @@ and their basis, and demand matching."""
 
 import streamlit as st
 
-from metrics.registry import KPI_BY_CODE
+from metrics.registry import KPI_BY_CODE, formula_text
 from reports import charts
 from ui import cache, fmt, widgets
 from ui.session import current_as_of
@@ -50,7 +50,7 @@ widgets.show_table(
 )
 
 st.subheader("供需对接")
-st.caption(KPI_BY_CODE["demand_matched_rate"].formula)
+st.caption(formula_text("demand_matched_rate"))
 demands = cache.view("demand_rows", scope, as_of)
 demands = demands.filter(demands["unit"].is_in(by_unit["unit"].implode()))
 open_only = st.toggle("只看未对接的需求", value=True, key="catalog_open_only")

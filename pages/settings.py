@@ -41,7 +41,7 @@ section = st.radio("设置项", SECTIONS, horizontal=True, key="settings_section
 if section == "指标权重":
     with st.form("settings_weights"):
         st.caption("权重之和须为100。权重为0的指标只展示、不计分；不适用于某单位的指标不计入，其余权重按比例折算。")
-        labels = {k.weight_key: k.label for k in KPIS}
+        labels = {k.code: k.label for k in KPIS}
         weights = current.get("weights", {})
         columns = st.columns(3)
         entered = {}

@@ -88,7 +88,7 @@ with tabs["约谈与整改"]:
             if kind == "指标达到目标值":
                 k = kpis[label]
                 promise = [{"indicator": k.code, "due_on": due_on,
-                            "target": target / 100 if k.unit in ("rate", "flag") else target}]
+                            "target": target / 100 if k.kind in ("rate", "flag") else target}]
             elif kind == "完成任务":
                 promise = [{"task_no": int(task_no), "due_on": due_on}]
             try:

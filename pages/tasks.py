@@ -7,7 +7,9 @@ import streamlit as st
 
 from data.services import unit_views
 from data.services.progress import STATUSES, ReportError, return_report, submit_report, verify_report
+from data.services.settings_store import current_settings
 from data.storage.scope import PermissionDenied
+from metrics.registry import formula_text
 from reports import charts
 from ui import cache, fmt, report_forms, widgets
 from ui.session import current_as_of
@@ -16,8 +18,7 @@ scope = widgets.page_scope("pages/tasks.py")  # ui.session.current_scope(), re-c
 as_of = current_as_of()
 
 st.title("任务督办")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}。红灯：逾期未完成（持续性任务连续两个月未报送）；"
-           "黄灯：逾期完成或15天内到期未完成；绿灯：其他。只有办公室核验过的进展计入考评。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formula_text('light', current_settings(cache.db()))}只有办公室核验过的进展计入考评。")
 flash = st.session_state.pop("tasks_flash", None)
 if flash:
     st.toast(fmt.md_escape(flash), icon="✅")  # seen wherever the user has scrolled to

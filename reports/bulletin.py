@@ -10,8 +10,9 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.cn import cn_date, cn_month
 from metrics.registry import KPI_BY_CODE, UNIT_KINDS, setting
-from reports.frames import cn_date, cn_month, overdue_frame
+from reports.frames import overdue_frame
 
 
 def _score(value: float | None) -> str:
@@ -34,9 +35,9 @@ def _weak_points(points: pl.DataFrame, units: pl.DataFrame, top: int = 2) -> pl.
     (kpis.md, Points per indicator): 'label value（失X.XX分）'."""
     from metrics.points import lost_ranking
 
-    flags = [k.code for k in KPI_BY_CODE.values() if k.unit == "flag"]
-    rates = [k.code for k in KPI_BY_CODE.values() if k.unit == "rate"]
-    counts = [k.code for k in KPI_BY_CODE.values() if k.unit == "count"]
+    flags = [k.code for k in KPI_BY_CODE.values() if k.kind == "flag"]
+    rates = [k.code for k in KPI_BY_CODE.values() if k.kind == "rate"]
+    counts = [k.code for k in KPI_BY_CODE.values() if k.kind == "count"]
     value = (
         pl.when(pl.col("code").is_in(flags)).then(pl.lit("：否"))
         .when(pl.col("code").is_in(rates)).then(pl.lit(" ") + _pct(pl.col("value")))

@@ -12,9 +12,11 @@ import html
 import plotly.graph_objects as go
 import polars as pl
 
-from reports.frames import LIGHT_NAMES, cn_date
+from metrics.cn import cn_date
+from metrics.registry import LIGHT_LABELS
 
 LIGHT_COLORS = {"red": "#d9534f", "yellow": "#f0ad4e", "green": "#5cb85c"}
+LIGHT_NAMES = LIGHT_LABELS
 GRADE_COLORS = {"优秀": "#2e7d32", "良好": "#5cb85c", "合格": "#f0ad4e", "不合格": "#d9534f"}
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"]
 SHARE_COLORS = {"无条件共享": "#5cb85c", "有条件共享": "#f0ad4e", "不予共享": "#d9534f"}

@@ -5,7 +5,7 @@ or a carriage return is written with a leading `'`, so that a spreadsheet openin
 as text instead of evaluating it (a unit named `=cmd|'/Ccalc'!A0`, a note typed as
 `=HYPERLINK(...)`). Numbers are never prefixed: numeric columns are left alone, and so is a text
 cell that is nothing but a plain number (`-5`, `-0.25`, `+3`), which a spreadsheet reads as that
-number and never as a formula. Only polars; never imports streamlit or duckdb, so metrics/ may use it.
+number and never as a formula. Only polars and the engine (metrics/); never imports streamlit or duckdb.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 import polars as pl
+
+from metrics.scorecard import SCORECARD_TEXT_COLUMNS, scorecard_text
 
 # The characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,3 +76,10 @@ def frame_to_csv_bytes(frame: pl.DataFrame) -> bytes:
     """The neutralised CSV as a download: UTF-8 with a byte-order mark, so that Excel on a Chinese
     Windows desktop opens it without mojibake."""
     return frame_to_csv(frame).encode("utf-8-sig")
+
+
+def scorecard_csv(frame: pl.DataFrame) -> str:
+    """Exactly the scorecard CSV of interfaces.md: columns, order, number formats, n/a empty, and
+    the text cells (unit, unit_kind, grade) neutralised against formula injection; the figures,
+    though written as text, are numbers and never prefixed."""
+    return frame_to_csv(scorecard_text(frame), columns=SCORECARD_TEXT_COLUMNS)

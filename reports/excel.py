@@ -22,11 +22,9 @@ from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS, setting
+from metrics.cn import cn_date, cn_month
+from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, LIGHT_LABELS, UNIT_KINDS, setting
 from reports.frames import (
-    LIGHT_NAMES,
-    cn_date,
-    cn_month,
     month_cards,
     overdue_frame,
     points_frame,
@@ -195,14 +193,14 @@ def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: 
 
 # -- the scorecard ------------------------------------------------------------------------------
 def kpi_format(code: str) -> str:
-    unit = KPI_BY_CODE[code].unit
+    unit = KPI_BY_CODE[code].kind
     return {"rate": PERCENT, "score": SCORE, "flag": FLAG}.get(unit, INTEGER)
 
 
 def scorecard_columns(frame: pl.DataFrame) -> list[Col]:
     cols = [Col("unit", "单位名称"), Col("unit_kind", "单位类型")]
     cols += [Col(code, COLUMN_LABELS[code], kpi_format(code)) for code in CSV_KPI_CODES if code in frame.columns]
-    cols += [Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER)]
+    cols += [Col("composite", COLUMN_LABELS["composite"], SCORE), Col("grade", COLUMN_LABELS["grade"]), Col("rank", COLUMN_LABELS["rank"], INTEGER)]
     cols += [Col(c, COLUMN_LABELS[c], INTEGER if c == "red_lights" else None)
              for c in ("red_lights", "suggestion") if c in frame.columns]
     return cols
@@ -360,10 +358,10 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
 
     ranking = ranking_frame(facts, as_of, card, prev)
     table_sheet(wb, "排名汇总", f"政务数据共享工作月度考评排名汇总 {label}", ranking, [
-        Col("unit_kind", "单位类型"), Col("rank", "排名", INTEGER), Col("unit", "单位名称"),
-        Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("composite_prev", "上月得分", SCORE),
+        Col("unit_kind", "单位类型"), Col("rank", COLUMN_LABELS["rank"], INTEGER), Col("unit", "单位名称"),
+        Col("composite", COLUMN_LABELS["composite"], SCORE), Col("grade", COLUMN_LABELS["grade"]), Col("composite_prev", "上月得分", SCORE),
         Col("composite_change", "得分变化", SCORE), Col("rank_prev", "上月排名", INTEGER),
-        Col("rank_change", "名次变化（正数为上升）", INTEGER), Col("red_lights", "红灯数", INTEGER),
+        Col("rank_change", "名次变化（正数为上升）", INTEGER), Col("red_lights", COLUMN_LABELS["red_lights"], INTEGER),
         Col("suggestion", "建议"),
     ], note="同类型单位内排名；得分变化、名次变化与上月末比较。", fills={"grade": GRADE_FILLS})
 
@@ -385,7 +383,7 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
         Col("deadline_text", "完成时限"), Col("due_date", "截止日期", DATE), Col("status", "状态"),
         Col("light_name", "灯号"), Col("completed_on", "完成日期", DATE), Col("last_report_on", "最近报送", DATE),
         Col("percent", "完成比例（%）", INTEGER),
-    ], fills={"light_name": {LIGHT_NAMES[k]: v for k, v in LIGHT_FILLS.items()}})
+    ], fills={"light_name": {LIGHT_LABELS[k]: v for k, v in LIGHT_FILLS.items()}})
 
     table_sheet(wb, "逾期清单", f"逾期事项清单 {label}", overdue_frame(facts, as_of), [
         Col("kind", "类别"), Col("ref", "编号"), Col("what", "事项"), Col("unit", "责任单位"),
@@ -403,8 +401,8 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
 
     table_sheet(wb, "表扬约谈", f"表扬和约谈建议 {label}", suggestion_frame(facts, as_of, card), [
         Col("suggestion", "建议"), Col("unit", "单位名称"), Col("unit_kind", "单位类型"),
-        Col("composite", "综合得分", SCORE), Col("grade", "等次"), Col("rank", "排名", INTEGER),
-        Col("red_lights", "红灯数", INTEGER), Col("reason", "理由"),
+        Col("composite", COLUMN_LABELS["composite"], SCORE), Col("grade", COLUMN_LABELS["grade"]), Col("rank", COLUMN_LABELS["rank"], INTEGER),
+        Col("red_lights", COLUMN_LABELS["red_lights"], INTEGER), Col("reason", "理由"),
     ], note=f"参与考评不少于{setting(facts, 'praise_min_units')}个单位的类型，前三名（不含领导小组办公室）建议表扬；"
             "等次不合格或红灯任务两项及以上的建议约谈；领导小组办公室不列入表扬和约谈建议。", fills={"grade": GRADE_FILLS})
 

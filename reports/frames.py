@@ -12,18 +12,14 @@ import datetime as dt
 
 import polars as pl
 
-from metrics.registry import CSV_KPI_CODES, KPI_BY_CODE, UNIT_KINDS
-
-LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_month(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
+from metrics.registry import (
+    CSV_KPI_CODES,
+    KPI_BY_CODE,
+    LIGHT_LABELS,
+    UNIT_KINDS,
+    formula_settings,
+    formula_texts,
+)
 
 
 def rounded_scorecard(frame: pl.DataFrame) -> pl.DataFrame:
@@ -34,8 +30,8 @@ def rounded_scorecard(frame: pl.DataFrame) -> pl.DataFrame:
     for code in [*CSV_KPI_CODES, "composite"]:
         if code not in frame.columns:
             continue
-        places = 2 if code == "composite" or KPI_BY_CODE[code].unit == "score" else (
-            4 if KPI_BY_CODE[code].unit == "rate" else 0)
+        places = 2 if code == "composite" or KPI_BY_CODE[code].kind == "score" else (
+            4 if KPI_BY_CODE[code].kind == "rate" else 0)
         # round() after the half-away rounding drops the representation noise (0.6275000000000001).
         exprs.append(round_half_away(pl.col(code).cast(pl.Float64), places).round(places).alias(code))
     return frame.with_columns(exprs)
@@ -119,7 +115,7 @@ def unit_indicator_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None
     prev = long(prev, "prev").select("unit_id", "code", "prev")
     order = pl.DataFrame({"code": codes, "order": list(range(len(codes))),
                           "label": [KPI_BY_CODE[c].label for c in codes],
-                          "formula": [KPI_BY_CODE[c].formula for c in codes]})
+                          "formula": formula_texts(codes, formula_settings(facts, as_of))})
     return (
         now.join(prev, on=["unit_id", "code"], how="left")
         .join(order, on="code", how="left")
@@ -135,7 +131,7 @@ def task_ledger_frame(facts, as_of: dt.date) -> pl.DataFrame:
         assignment_status(facts, as_of)
         .join(facts.tasks.select("task_no", "title", "deadline_text"), on="task_no", how="left")
         .join(_names(facts), on="unit_id", how="left")
-        .with_columns(light_name=pl.col("light").replace_strict(LIGHT_NAMES, default=None))
+        .with_columns(light_name=pl.col("light").replace_strict(LIGHT_LABELS, default=None))
         .sort("task_no", "unit_id")
     )
 

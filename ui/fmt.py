@@ -11,6 +11,10 @@ import re
 
 import polars as pl
 
+from metrics.cn import cn_date, cn_date_expr, cn_month
+from metrics.registry import COLUMN_LABELS as REGISTRY_LABELS
+from metrics.registry import COMPOSITE, GRADE, RANK, RED_LIGHTS
+
 NA = "不适用"
 
 # Characters that Streamlit's markdown (CommonMark + GFM, math, :color[...] / :material/...: /
@@ -34,13 +38,10 @@ def md_escape(text) -> str:
 COLUMN_LABELS = {
     "unit": "单位名称",
     "unit_kind": "单位类别",
-    "composite": "综合得分",
-    "grade": "等次",
-    "rank": "排名",
+    **{m.code: m.label for m in (COMPOSITE, GRADE, RANK, RED_LIGHTS)},
     "change": "较上月变化",
     "rank_change": "排名变化",
-    "red_lights": "红灯数",
-    "suggestion": "建议",
+    "suggestion": REGISTRY_LABELS["suggestion"],
     "task_no": "任务序号",
     "title": "重点任务",
     "due_date": "完成时限",
@@ -90,24 +91,14 @@ COLUMN_LABELS = {
     "month": "月份",
 }
 
-STEP_LABELS = {"review": "初审", "reply": "答复"}
-STATUS_LABELS = {"on_time": "按时", "late": "超时办结", "overdue": "逾期未办", "pending": "办理中"}
-LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
-
-
 def fmt_date(value: dt.date | None) -> str:
-    """2023年5月31日 (no zero padding, as official documents write it)."""
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    """2023年5月31日 (no zero padding, as official documents write it); None reads empty."""
+    return "" if value is None else cn_date(value)
 
 
 def fmt_month(value: dt.date | str) -> str:
     """2023年5月 from a date or a 'YYYY-MM' string."""
-    if isinstance(value, str):
-        year, month = value.split("-")[:2]
-        return f"{int(year)}年{int(month)}月"
-    return f"{value.year}年{value.month}月"
+    return cn_month(value)
 
 
 def fmt_pct(value: float | None, digits: int = 2) -> str:
@@ -166,8 +157,7 @@ def table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[str, .
             c = pl.when(c.is_null()).then(pl.lit(NA)).otherwise(
                 c.round(2, mode="half_away_from_zero").cast(pl.Decimal(10, 2)).cast(pl.String))
         elif dtype == pl.Date:
-            c = pl.when(c.is_null()).then(pl.lit("")).otherwise(
-                pl.format("{}年{}月{}日", c.dt.year(), c.dt.month(), c.dt.day()))
+            c = cn_date_expr(c).fill_null("")
         elif dtype == pl.Boolean:
             c = pl.when(c).then(pl.lit("是")).otherwise(pl.lit("否"))
         exprs.append(c.alias(names.get(col, col)))

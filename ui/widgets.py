@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from data.storage.scope import Scope
+from metrics.registry import UNIT_KINDS
 from reports.csv_export import frame_to_csv_bytes
 from ui import fmt
 
@@ -35,7 +36,7 @@ def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", uni
     """A unit-kind selector and a name search over `frame`; returns the rows that pass."""
     left, right = st.columns(2)
     if kinds and kind_col in frame.columns:
-        options = [ALL_KINDS, *[k for k in ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
+        options = [ALL_KINDS, *[k for k in UNIT_KINDS
                                 if k in frame[kind_col].unique().to_list()]]
         kind = left.selectbox("单位类别", options, key=f"{key}_kind")
         if kind != ALL_KINDS:

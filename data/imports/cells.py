@@ -15,6 +15,7 @@ from typing import Any
 
 from data.imports.spec import INT32_MAX, MIN_DATE, NAME_MAX_CHARS, TEXT_MAX_CHARS, Column, Sheet
 from data.storage.identity import normalize_code, normalize_name, strip_invisible
+from metrics.cn import cn_date
 
 TRUE_WORDS = {"是", "Y", "YES", "1", "TRUE", "真"}
 FALSE_WORDS = {"否", "N", "NO", "0", "FALSE", "假"}
@@ -29,10 +30,6 @@ class CellError(Exception):
     def __init__(self, problem: str):
         super().__init__(problem)
         self.problem = problem
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def show(value: Any) -> str:

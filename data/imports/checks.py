@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from data.imports.cells import cn_date
 from data.imports.results import Issues
 from data.imports.spec import COMMITMENTS, NOT_YOURS, OFFICE_SHEETS, TOWNSHIP, Reader, Sheet, column_owner
 from data.services.progress import report_rule_problems
 from data.storage.plan import OFFICE
+from metrics.cn import cn_date
 
 
 @dataclass
@@ -228,7 +228,7 @@ def check_supervision_row(sheet: Sheet, row_no: int, rec: dict, held: dict, assi
         if rec.get("target") is None:
             issues.error(sheet.name, row_no, "目标值", "", "填写指标时须填写目标值")
             return False
-        if kpi_by_code[rec["indicator"]].unit in ("rate", "flag"):
+        if kpi_by_code[rec["indicator"]].kind in ("rate", "flag"):
             if rec["target"] > 100:
                 issues.error(sheet.name, row_no, "目标值", rec["target"], "比率的目标值须在 0 到 100 之间（百分数）")
                 return False

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.storage.db import Database
+from metrics.registry import UNIT_KINDS
 
-UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
 TOWNSHIP = "乡镇（街道）"
 DEFAULT_UPLOAD_LIMIT_MB = 20
 MIN_DATE = dt.date(2000, 1, 1)

@@ -18,6 +18,7 @@ import polars as pl
 from data.services.audit import audit_query
 from data.storage.db import Database
 from data.storage.scope import Scope
+from metrics.cn import cn_date as _cn_date
 
 NONE = "—"
 
@@ -61,11 +62,7 @@ SLA_FROM_START = dt.date(2001, 1, 1)
 def _kpi_labels() -> dict[str, str]:
     from metrics.registry import KPIS
 
-    return {k.weight_key: k.label for k in KPIS} | {k.code: k.label for k in KPIS}
-
-
-def _cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return {k.code: k.label for k in KPIS}
 
 
 def object_label(target: str | None, action: str, users: dict[str, str]) -> str:

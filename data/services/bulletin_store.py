@@ -19,7 +19,7 @@ import polars as pl
 from data.services.months import PublishError, bounds, month_inputs, month_published
 from data.storage.db import Database
 from data.storage.scope import Scope
-from reports.frames import cn_month
+from metrics.cn import cn_month
 
 MAX_CHARS = 50_000
 

@@ -39,7 +39,7 @@ from data.services.months import (
 )
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
-from reports.frames import cn_date, cn_month
+from metrics.cn import cn_date, cn_month
 
 ALREADY_EN = "{} is already published; unpublish it first to publish it again."
 
@@ -101,9 +101,9 @@ def _display(frame: pl.DataFrame) -> pl.DataFrame:
     for col in _score_columns():
         if col in TEXT_COLUMNS:
             exprs.append(pl.col(col).cast(pl.String))
-        elif col in KPI_BY_CODE and KPI_BY_CODE[col].unit == "rate":
+        elif col in KPI_BY_CODE and KPI_BY_CODE[col].kind == "rate":
             exprs.append(pl.concat_str([_fixed(pl.col(col).cast(pl.Float64) * 100, 2), pl.lit("%")]).alias(col))
-        elif col == "composite" or (col in KPI_BY_CODE and KPI_BY_CODE[col].unit == "score"):
+        elif col == "composite" or (col in KPI_BY_CODE and KPI_BY_CODE[col].kind == "score"):
             exprs.append(_fixed(pl.col(col).cast(pl.Float64), 2).alias(col))
         else:
             exprs.append(pl.col(col).cast(pl.Int64).cast(pl.String))

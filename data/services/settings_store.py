@@ -19,26 +19,18 @@ from data.services.users import UserError
 from data.storage.db import Database
 from data.storage.facts import read_settings
 from data.storage.scope import PermissionDenied, Scope
+from metrics import registry
+from metrics.cn import cn_date as _cn
 
 ACTION = "修改设置"
 CALENDAR_ACTION = "修改日历"
 
 # KPI columns of the scorecard CSV contract that can carry a weight.
-WEIGHT_KEYS = (
-    "contacts_named", "catalog_published", "catalog_metadata_rate", "catalog_mounted_rate",
-    "catalog_fresh_rate", "share_rate", "nonshare_basis_rate", "demand_matched_rate",
-    "review_ontime_rate", "reply_ontime_rate", "refusal_basis_rate", "task_ontime_rate",
-    "tasks_overdue_open", "report_rate", "systems_registered_rate", "systems_connected_rate",
-    "networks_migrated_rate", "security_rate", "quality_score",
-)
+WEIGHT_KEYS = tuple(registry.CSV_KPI_CODES)
 
 
 class SettingsError(UserError):
     """A refused settings change, with a Chinese message."""
-
-
-def _cn(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _require_admin(actor: Scope) -> None:
@@ -296,7 +288,7 @@ def office_days(db: Database) -> pl.DataFrame:
 
 # -- group words of annex 2 (任务分工) -------------------------------------------------------------
 
-UNIT_KINDS = ("县直部门", "乡镇（街道）", "公共服务企业", "其他")
+UNIT_KINDS = registry.UNIT_KINDS
 
 
 def assignment_groups(db: Database) -> pl.DataFrame:
@@ -393,7 +385,7 @@ def check_criterion(db: Database, milestone: str, criterion: str, op: str, thres
         value = float(threshold)
     except (TypeError, ValueError):
         raise SettingsError(f"{names[criterion]}的达标线不是数字。") from None
-    unit = KPI_BY_CODE[criterion].unit
+    unit = KPI_BY_CODE[criterion].kind
     if math.isnan(value):
         raise SettingsError(f"{names[criterion]}的达标线不是数字。")
     if unit == "rate":

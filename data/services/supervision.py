@@ -16,16 +16,14 @@ import polars as pl
 from data.services import audit
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from metrics.cn import cn_date
+from metrics.cn import cn_date_expr as _cn
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
 
 
 class SupervisionError(ValueError):
     """An input the office would reject, with a Chinese message."""
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _unit_name(cur, unit_id: int) -> str:
@@ -204,11 +202,6 @@ def with_extension_mark(frame: pl.DataFrame, facts, as_of: dt.date) -> pl.DataFr
     return frame.join(marks, on=["task_no", "unit_id"], how="left")
 
 
-def _cn(expr: pl.Expr) -> pl.Expr:
-    return pl.concat_str(expr.dt.year().cast(pl.String), pl.lit("年"), expr.dt.month().cast(pl.String), pl.lit("月"),
-                         expr.dt.day().cast(pl.String), pl.lit("日"))
-
-
 def unit_extensions(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
     """The unit's assignments extended by D (task_no, title, extension text), for its card."""
     from data.storage.facts import load_facts
@@ -262,7 +255,7 @@ def validate_commitment(cur, unit_id: int, held_on: dt.date, c: dict) -> tuple:
         if target is None:
             raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的整改承诺须填写目标值。")
         target = float(target)
-        kind = KPI_BY_CODE[indicator].unit
+        kind = KPI_BY_CODE[indicator].kind
         if kind in ("rate", "flag") and not 0 <= target <= 1:
             raise SupervisionError(f"指标“{KPI_BY_CODE[indicator].label}”的目标值须在0%到100%之间。")
         if target < 0:

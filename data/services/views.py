@@ -28,7 +28,7 @@ from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 from metrics import requests as m_requests
 from metrics import scorecard as m_scorecard
-from metrics.registry import KPIS
+from metrics.registry import KPIS, formula_settings, formula_texts
 
 RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
 
@@ -204,10 +204,10 @@ def indicator_rows(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> 
         {
             "code": [k.code for k in KPIS],
             "label": [k.label for k in KPIS],
-            "kind": [k.unit for k in KPIS],
+            "kind": [k.kind for k in KPIS],
             "value": [None if row.get(k.code) is None else float(row[k.code]) for k in KPIS],
-            "weight": [float(weights.get(k.weight_key, 0)) for k in KPIS],
-            "formula": [k.formula for k in KPIS],
+            "weight": [float(weights.get(k.code, 0)) for k in KPIS],
+            "formula": formula_texts(KPIS, formula_settings(load_facts(db), as_of)),
             "na_rule": [k.na_rule for k in KPIS],
             **{c: [by_code.get(k.code, empty).get(c) for k in KPIS]
                for c in ("score", "eff_weight", "earned", "lost")},

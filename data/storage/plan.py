@@ -14,7 +14,12 @@ import re
 
 from data.storage.db import Database
 
-OFFICE = "县大数据发展中心"
+# The engine's defaults are declared in metrics (data -> metrics is the allowed direction); they are
+# re-exported here for the seeding below and the callers that read them as the plan's.
+from metrics.registry import DEFAULT_SETTINGS as DEFAULT_SETTINGS
+from metrics.registry import DEFAULT_SLA as DEFAULT_SLA
+from metrics.registry import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
+from metrics.registry import OFFICE as OFFICE
 
 # (name, kind, member of the leading group per annex 1)
 PLAN_UNITS: list[tuple[str, str, bool]] = [
@@ -160,41 +165,6 @@ PLAN_MILESTONES = [
      [4], ["catalog_mounted_rate", "demand_matched_rate", "quality_score", "security_rate", "task_ontime_rate"]),
 ]
 
-DEFAULT_WEIGHTS = {
-    "contacts_named": 5,
-    "catalog_published": 5,
-    "catalog_metadata_rate": 5,
-    "catalog_mounted_rate": 10,
-    "catalog_fresh_rate": 10,
-    "share_rate": 5,
-    "nonshare_basis_rate": 5,
-    "reply_ontime_rate": 15,
-    "refusal_basis_rate": 5,
-    "task_ontime_rate": 15,
-    "tasks_overdue_open": 5,
-    "report_rate": 5,
-    "systems_connected_rate": 5,
-    "security_rate": 5,
-}
-
-DEFAULT_SETTINGS = {
-    "weights": DEFAULT_WEIGHTS,
-    # Lower bounds, best first; below the last is 不合格.
-    "grades": [["优秀", 90], ["良好", 75], ["合格", 60]],
-    "fail_grade": "不合格",
-    "yellow_window_days": 15,       # calendar days before a task's due date
-    "warning_workdays": 3,          # request steps falling due within this many working days
-    "plan_start_month": "2023-05",  # first month that requires a progress report
-    "contacts_deadline": "2023-06-10",
-    "catalog_deadline": "2023-09-30",
-    "praise_top_n": 3,
-    "praise_min_units": 4,          # automatic 表扬 only in a unit kind with at least this many scored units
-    "interview_red_lights": 2,
-    "red_light_penalty": 20,
-}
-
-DEFAULT_SLA = [(dt.date(2000, 1, 1), 3, 10, "玉山县实施方案：初审3个工作日、答复10个工作日")]
-
 _DEADLINE = re.compile(r"(\d{4})年(\d{1,2})月(初|底|上旬|中旬|下旬|末)?")
 
 
@@ -246,9 +216,9 @@ def expand_assignments(cur) -> int:
 
 
 def seed_milestone_criteria(cur) -> None:
-    """The default milestone criteria (metrics.milestones.DEFAULT_CRITERIA, in force from
+    """The default milestone criteria (metrics.criteria.DEFAULT_CRITERIA, in force from
     2023-01-01); rows that exist are left alone, so office edits survive a re-run."""
-    from metrics.milestones import default_criteria
+    from metrics.criteria import default_criteria
 
     if not cur.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'milestone_criteria'"

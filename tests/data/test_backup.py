@@ -208,6 +208,7 @@ def test_a_damaged_database_inside_the_archive_changes_nothing(db, db_path, tmp_
 def test_restored_database_gives_an_identical_scorecard(db, db_path, tmp_path):
     from data.storage.facts import load_facts
     from metrics import scorecard
+    from reports.csv_export import scorecard_csv
 
     _fill(db)
     as_of = D(2024, 1, 31)
@@ -218,7 +219,7 @@ def test_restored_database_gives_an_identical_scorecard(db, db_path, tmp_path):
     bk.restore(path, db_path)
     after = scorecard.scorecard(load_facts(get_db(db_path)), as_of)
     assert after.equals(before)
-    assert scorecard.scorecard_csv(after) == scorecard.scorecard_csv(before)
+    assert scorecard_csv(after) == scorecard_csv(before)
 
 
 def test_restore_over_a_damaged_database(db, db_path, tmp_path):

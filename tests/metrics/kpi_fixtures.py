@@ -14,8 +14,8 @@ from functools import lru_cache
 import polars as pl
 
 from data.storage.calendar import official_days, working_calendar
-from data.storage.plan import DEFAULT_SETTINGS, OFFICE
 from metrics.facts import Facts
+from metrics.registry import DEFAULT_SETTINGS, OFFICE
 
 D = dt.date
 

@@ -13,7 +13,8 @@ from data.storage.connect import close_db, get_db
 from data.storage.facts import load_facts
 from data.storage.plan import PLAN_UNITS
 from metrics.registry import CSV_COLUMNS
-from metrics.scorecard import scorecard, scorecard_csv
+from metrics.scorecard import scorecard
+from reports.csv_export import scorecard_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

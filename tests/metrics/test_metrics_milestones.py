@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 from kpi_fixtures import D, make_facts, request, task
 
-from data.storage.plan import OFFICE, PLAN_TASKS
+from data.storage.plan import PLAN_TASKS
+from metrics.criteria import CRITERIA_SCHEMA
 from metrics.milestones import (
-    CRITERIA_SCHEMA,
     DEFAULT_CRITERIA,
     criteria_in_force,
     milestone_criteria,
@@ -25,7 +25,7 @@ from metrics.milestones import (
     milestone_status,
     threshold_text,
 )
-from metrics.registry import KPI_BY_CODE, UNIT_KINDS
+from metrics.registry import KPI_BY_CODE, OFFICE, UNIT_KINDS
 
 ALL = list(UNIT_KINDS)
 AS_OF = D(2024, 6, 30)
@@ -180,7 +180,7 @@ def test_default_criteria_are_known_and_defensible():
             assert "持续" not in tasks[int(criterion[5:])]   # an ongoing task is never "completed"
         else:
             kpi = KPI_BY_CODE[criterion]
-            assert threshold < 1 or kpi.unit != "rate" or criterion == "security_rate"
+            assert threshold < 1 or kpi.kind != "rate" or criterion == "security_rate"
     # No default asks 100 % of a rate except security (three measures every unit must have).
-    rates = [(c, t) for _m, c, _o, t, _k in DEFAULT_CRITERIA if c in KPI_BY_CODE and KPI_BY_CODE[c].unit == "rate"]
+    rates = [(c, t) for _m, c, _o, t, _k in DEFAULT_CRITERIA if c in KPI_BY_CODE and KPI_BY_CODE[c].kind == "rate"]
     assert {c for c, t in rates if t >= 1} == {"security_rate"}

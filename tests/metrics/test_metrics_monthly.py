@@ -9,9 +9,8 @@ from kpi_fixtures import PLAN_RULE, D, make_facts, request, task
 from polars.testing import assert_frame_equal
 from test_metrics_requests import NATIONAL_DAY
 
-from data.storage.plan import OFFICE
 from metrics.monthly import month_rates, warning_list
-from metrics.registry import KPIS
+from metrics.registry import KPIS, OFFICE
 from metrics.trace import rows_behind
 from metrics.trend import change_since_last_month, county_trend, monthly_trend, trend_points
 

@@ -3,6 +3,7 @@ D, renormalised weights sum to 100."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -11,9 +12,9 @@ from hypothesis import strategies as st
 from kpi_fixtures import D, make_facts, task
 from polars.testing import assert_frame_equal
 
-from metrics.registry import KPI_BY_CODE, KPIS
+from metrics.registry import KPI_BY_CODE, KPIS, setting
 from metrics.requests import refusals, request_indicators, request_steps
-from metrics.scorecard import effective_weights, indicators, scorecard, weights_of
+from metrics.scorecard import indicators, scorecard, weights_of
 
 UNIT_IDS = [1, 2, 3, 4, 5]
 START, END = D(2023, 4, 1), D(2025, 3, 31)
@@ -147,7 +148,7 @@ def build(parts, extra=None):
 def test_rates_are_fractions_and_composite_within_0_100(parts, as_of):
     card = scorecard(build(parts), as_of)
     for k in KPIS:
-        if k.unit == "rate" and k.code in card.columns:
+        if k.kind == "rate" and k.code in card.columns:
             values = card[k.code].drop_nulls()
             assert ((values >= 0) & (values <= 1)).all(), k.code
     for code in ("contacts_named", "catalog_published"):
@@ -176,21 +177,42 @@ def test_facts_dated_after_d_change_nothing(parts, as_of, data):
 
 @PROPS
 @given(parts=base_facts, as_of=as_of_days,
-       weights=st.dictionaries(st.sampled_from([k.weight_key for k in KPIS]), st.integers(1, 30), min_size=1))
+       weights=st.dictionaries(st.sampled_from([k.code for k in KPIS]), st.integers(1, 30), min_size=1))
 def test_renormalised_weights_sum_to_100(parts, as_of, weights):
+    """The scorecard renormalises the weights over the indicators that apply to a unit (its effective
+    weights sum to 100): the composite is Σ score × weight ÷ Σ weight over the weighted indicators
+    that apply, recomputed here by hand; doubling every weight changes nothing; and a unit with no
+    applicable weighted indicator has no composite."""
     facts = build(parts)
     facts.settings["weights"] = weights
     frame = indicators(facts, as_of)
-    eff = effective_weights(frame, weights_of(facts))
-    sums = eff.select(pl.sum_horizontal(pl.exclude("unit_id")).alias("s"),
-                      pl.any_horizontal(pl.exclude("unit_id").is_not_null()).alias("any"))
-    applicable = sums.filter(pl.col("any"))["s"].to_list()
-    assert all(abs(s - 100) < 1e-9 for s in applicable)
-    # and a unit with no applicable weighted indicator has no composite
-    card = scorecard(facts, as_of)
-    none_apply = frame.filter(~pl.any_horizontal([pl.col(KPI_BY_CODE[c].code).is_not_null()
-                                                  for c in weights_of(facts)]))["unit_id"]
-    assert card.filter(pl.col("unit_id").is_in(none_apply.implode()))["composite"].null_count() == len(none_apply)
+    card = dict(scorecard(facts, as_of, frame).select("unit_id", "composite").rows())
+    penalty = float(setting(facts, "red_light_penalty"))
+
+    def score(code, value):
+        kind = KPI_BY_CODE[code].kind
+        if kind in ("rate", "flag"):
+            return value * 100
+        return max(100.0 - penalty * value, 0.0) if kind == "count" else value
+
+    used = weights_of(facts)
+    for row in frame.rows(named=True):
+        applicable = {c: w for c, w in used.items() if row[c] is not None}
+        total = sum(applicable.values())
+        if total == 0:
+            assert card[row["unit_id"]] is None
+            continue
+        effective = {c: w * 100 / total for c, w in applicable.items()}
+        assert abs(sum(effective.values()) - 100) < 1e-9
+        expected = sum(score(c, float(row[c])) * e for c, e in effective.items()) / 100
+        assert abs(card[row["unit_id"]] - expected) < 1e-9
+    doubled = dataclasses.replace(facts, settings={**facts.settings,
+                                                   "weights": {c: 2 * w for c, w in weights.items()}})
+    again = dict(scorecard(doubled, as_of, frame).select("unit_id", "composite").rows())
+    assert again.keys() == card.keys()
+    for unit_id, composite in card.items():
+        assert (composite is None) == (again[unit_id] is None)
+        assert composite is None or abs(composite - again[unit_id]) < 1e-9
 
 
 @PROPS
@@ -217,7 +239,7 @@ def test_request_rates_equal_the_steps_behind_them(parts, as_of):
 
 @PROPS
 @given(parts=base_facts, as_of=as_of_days,
-       weights=st.dictionaries(st.sampled_from([k.weight_key for k in KPIS]), st.integers(0, 30), min_size=1))
+       weights=st.dictionaries(st.sampled_from([k.code for k in KPIS]), st.integers(0, 30), min_size=1))
 def test_points_earned_sum_to_the_composite(parts, as_of, weights):
     """得分明细: for every unit (n/a indicators included) the points earned add up to the unrounded
     composite, effective weights to 100, and an unweighted indicator never loses points."""

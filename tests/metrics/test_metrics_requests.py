@@ -172,8 +172,7 @@ def test_workday_index_agrees_with_metrics_workdays():
     2023–2026 (National Day, Spring Festival, make-up days) for 1–15 working days."""
     from kpi_fixtures import real_calendar
 
-    from metrics.requests import WorkdayIndex
-    from metrics.workdays import add_workday_deadline, workdays_between
+    from metrics.workdays import WorkdayIndex, add_workday_deadline, workdays_between
 
     cal = real_calendar()
     days = pl.date_range(D(2023, 1, 1), D(2026, 12, 31), "1d", eager=True)

@@ -7,9 +7,9 @@ import pytest
 from kpi_fixtures import D, item, make_facts, request, task
 from polars.testing import assert_frame_equal
 
-from data.storage.plan import OFFICE
-from metrics.registry import CSV_COLUMNS
-from metrics.scorecard import SCORECARD_COLUMNS, round_half_away, scorecard, scorecard_csv
+from metrics.registry import CSV_COLUMNS, OFFICE
+from metrics.scorecard import SCORECARD_COLUMNS, round_half_away, scorecard
+from reports.csv_export import scorecard_csv
 
 AS_OF = D(2023, 12, 31)
 # Three weights keep the composites hand-computable; n/a ones are left out and the rest scaled to 100.
