@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from data.services import users, views
+from data.services import units, users
 from data.storage.connect import get_db
 from data.storage.scope import PermissionDenied
 from ui.auth import page_scope
@@ -38,7 +38,7 @@ table = accounts.select(
 st.dataframe(table, hide_index=True, width="stretch", key="users_table")
 
 names = accounts["username"].to_list()
-unit_names = views.unit_list(scope, db)["unit"].to_list()
+unit_names = units.unit_list(scope, db=db)["unit"].to_list()
 
 
 def _apply(action, *args, done: str) -> None:

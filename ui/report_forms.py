@@ -13,8 +13,9 @@ import streamlit as st
 
 from data.services import unit_views
 from data.services.progress import STATUSES, ReportError, resubmit_report
+from data.services.reading import resolve_db
 from data.storage.scope import PermissionDenied, Scope
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 
 LABELS = {
     "review_state": "核验状态",
@@ -26,7 +27,7 @@ LABELS = {
 
 def returned_section(scope: Scope, key: str = "tasks") -> None:
     """List the scope's returned reports with their reasons and offer the resubmission form."""
-    returned = unit_views.report_rows(scope, cache.db(), dt.date.today(), state=unit_views.STATE_RETURNED)
+    returned = unit_views.report_rows(scope, dt.date.today(), None, unit_views.STATE_RETURNED)
     if returned.is_empty():
         return
     st.subheader("被退回的进展报告")
@@ -51,7 +52,7 @@ def returned_section(scope: Scope, key: str = "tasks") -> None:
         sent = st.form_submit_button("重新报送")
     if sent:
         try:
-            resubmit_report(cache.db(), scope, row["task_no"], row["unit_id"], row["reported_on"], status,
+            resubmit_report(resolve_db(), scope, row["task_no"], row["unit_id"], row["reported_on"], status,
                             int(percent), completed_on, note)
         except (ReportError, PermissionDenied) as exc:
             st.error(str(exc))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data.services.supervision import review_supervision
 from data.storage.scope import Scope
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 
 LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改情况", "follow_up": "跟踪说明",
           "reason": "理由", "purpose": "用途", "use_until": "使用期限至", "days_left": "剩余天数",
@@ -30,7 +31,7 @@ def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -
                            file_name=f"通报_{month}.docx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            key="review_bulletin_docx", help="；".join(font_report()) or None)
-    frames = cache.view("review_supervision", scope, month)
+    frames = review_supervision(scope, month)
     st.subheader("督查督办")
     st.markdown(f"**{fmt.fmt_month(month)}到期的整改承诺**")
     due = frames["due"]

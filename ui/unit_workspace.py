@@ -1,6 +1,6 @@
 """Drawing helpers of a 单位 user's workspace pages (本单位工作台, 本单位共享申请, 本单位目录,
-本单位系统与安全). Every read goes through data.services.unit_views, which refuses another unit in the data
-layer; this module only formats and draws.
+本单位系统与安全). The pages read through data.services.unit_views, which refuses another unit in the
+data layer; this module only formats and draws.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import polars as pl
 import streamlit as st
 
 from data.services import unit_views
-from data.storage.scope import PermissionDenied, Scope
+from data.storage.scope import Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 
 OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
 OPEN_STATUSES = ("pending", "overdue")
@@ -24,15 +24,6 @@ ROW_COLOURS = {OVERDUE: RED, DUE_SOON: AMBER}
 
 REQUEST_LABELS = {"urgency": "办理提示", "responsible": "办理单位", "step": "环节", "status": "办理情况",
                   "done_on": "办理日期"}
-
-
-def read(scope: Scope, name: str, as_of: dt.date, *args):
-    """unit_views.<name>(scope, db, as_of, ...); a refusal stops the page with its Chinese message."""
-    try:
-        return getattr(unit_views, name)(scope, cache.db(), as_of, *args)
-    except PermissionDenied as exc:
-        st.error(str(exc))
-        st.stop()
 
 
 def highlighted(frame: pl.DataFrame, column: str, colour=ROW_COLOURS.get) -> pd.io.formats.style.Styler:
@@ -138,15 +129,9 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
     """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
-    db = cache.db()
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, db, as_of),
+        "下载本单位记分卡（Excel，A4打印）", widgets.deferred(unit_views.unit_scorecard_workbook, scope, as_of),
         file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )
 
-
-def unit_name(scope: Scope) -> str:
-    units = cache.view("visible_units", scope)
-    match = units.filter(pl.col("unit_id") == scope.unit_id)
-    return match["unit"][0] if match.height else ""

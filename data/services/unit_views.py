@@ -1,10 +1,10 @@
 """Scoped reads for a unit's own workspace (本单位工作台) and for the progress-report states.
 
-Every function takes the asking Scope first, like data.services.views. A 单位 scope reads its own unit
+Every read takes the asking Scope first and is cached by `@read` (data.services.reading). A 单位 scope reads its own unit
 only: passing another unit's id raises PermissionDenied here, whatever the page sent. 管理员 and
 领导 may open any unit's workspace (they see every unit anyway).
 
-The figures come from the KPI engine through data.services.views' memoised engine calls, so a workspace
+The figures come from the KPI engine through data.services.snapshot's shared cache, so a workspace
 shows the same deadlines, warnings and flags as the county pages and the scorecard.
 """
 
@@ -14,7 +14,8 @@ import datetime as dt
 
 import polars as pl
 
-from data.services import views
+from data.services.common import with_name
+from data.services.reading import read
 from data.services.snapshot import snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
@@ -40,8 +41,9 @@ def _unit_of(scope: Scope, unit_id: int | None) -> int:
 
 # -- progress reports and their review state ---------------------------------------------------
 
-def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None = None,
-                state: str | None = None, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state: str | None = None,
+                unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Progress reports dated ≤ D, newest first, with unit name, review state (待核验 / 已核验 /
     已退回), the return reason and the submitter's display name (the login when the user is gone).
     单位: its own reports only; another unit_id is refused."""
@@ -71,7 +73,7 @@ def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None 
         "WHERE " + " AND ".join(where) + " ORDER BY p.reported_on DESC, p.unit_id, p.task_no",
         params,
     )
-    return views._with_name(frame, db)
+    return with_name(frame, db)
 
 
 # -- the unit's workspace ----------------------------------------------------------------------
@@ -79,14 +81,15 @@ def report_rows(scope: Scope, db: Database, as_of: dt.date, task_no: int | None 
 DUE_SOON_WORKDAYS = 3
 
 
-def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's open and finished request steps as of D, each with the side the unit is on:
     side = 提供方 (it provides the data and must reply) or 申请方 (it asked and waits);
     responsible names who must act on the step (the office reviews, the provider replies). Open steps
     carry their deadline on the working-day clock, workdays_left (from the warning list: due within
     3 working days) and workdays_overdue; `urgency` reads 逾期 / 3个工作日内到期 / 办理中 / 已办结."""
     unit = _unit_of(scope, unit_id)
-    steps = views._steps(db, as_of).filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
+    steps = snapshot(db, as_of).steps.filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
     warning = snapshot(db, as_of).warnings.filter(
         (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
     ).select("code", "step", "workdays_left")
@@ -97,15 +100,16 @@ def unit_requests(scope: Scope, db: Database, as_of: dt.date, unit_id: int | Non
         .when(pl.col("status") == "pending").then(pl.lit("办理中"))
         .otherwise(pl.lit("已办结")),
     )
-    frame = views._with_name(frame, db, "requester_id", "requester")
-    frame = views._with_name(frame, db, "provider_id", "provider")
-    frame = views._with_name(frame, db, "responsible_id", "responsible")
+    frame = with_name(frame, db, "requester_id", "requester")
+    frame = with_name(frame, db, "provider_id", "provider")
+    frame = with_name(frame, db, "responsible_id", "responsible")
     order = pl.col("urgency").replace_strict(
         {"逾期": 0, "3个工作日内到期": 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
     return frame.sort([order, "deadline", "code"], nulls_last=True)
 
 
-def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_catalog(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's catalog items published by D with the engine's flags (metrics.catalog) and the
     problems they mean: 未挂接 (not mounted by D), 更新不及时 (fresh is false), 元数据不完整."""
     unit = _unit_of(scope, unit_id)
@@ -120,34 +124,39 @@ def unit_catalog(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None
     ).sort(pl.col("problems") == "", "code")
 
 
-def unit_systems(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_systems(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     unit = _unit_of(scope, unit_id)
     return m_infra.system_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_networks(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_networks(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     unit = _unit_of(scope, unit_id)
     return m_infra.network_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_security(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_security(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's latest security assessment on or before D (empty: not assessed)."""
     unit = _unit_of(scope, unit_id)
     return m_infra.latest_security(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_quality(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> pl.DataFrame:
+@read
+def unit_quality(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Quality checks of the unit's catalog items dated ≤ D."""
     unit = _unit_of(scope, unit_id)
     return m_infra.quality_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
 
-def unit_scorecard_workbook(scope: Scope, db: Database, as_of: dt.date, unit_id: int | None = None) -> bytes:
+@read
+def unit_scorecard_workbook(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> bytes:
     """The printable scorecard workbook (reports.excel) holding the unit's own row only."""
     unit = _unit_of(scope, unit_id)
     from reports.excel import scorecard_workbook as build
 
-    board = views._scorecard(db, as_of).filter(pl.col("unit_id") == unit)
+    board = snapshot(db, as_of).scorecard.filter(pl.col("unit_id") == unit)
     if board.is_empty():
         raise PermissionDenied("没有这个单位。")
     return build(board, as_of)
