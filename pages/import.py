@@ -10,13 +10,14 @@ import streamlit as st
 
 from data.imports.importer import import_workbook, upload_limit_mb, validate_upload
 from data.imports.template import template_bytes
+from data.services.reading import resolve_db
 from reports.csv_export import frame_to_csv_bytes
-from ui import cache, widgets
 from ui import import_batches_view as batches
+from ui import widgets
 from ui.fmt import md_escape
 
 scope = widgets.page_scope("pages/import.py")
-db = cache.db()
+db = resolve_db()
 
 st.title("数据导入")
 st.caption("按导入模板填写 Excel 工作簿（.xlsx），也可导入单个工作表的 CSV 文件（UTF-8 或 GBK 编码，文件名与工作表同名）。"

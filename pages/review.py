@@ -16,16 +16,17 @@ from data.services.publish import (
     published_months,
     unpublish_month,
 )
+from data.services.reading import resolve_db
 from data.storage.connect import get_db
 from data.storage.facts import load_facts
 from metrics.monthly import month_bounds
 from metrics.scorecard import scorecard
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 from ui.review_downloads import draw_downloads
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/review.py")
-db = cache.db()
+db = resolve_db()
 KEPT = "review_month_kept"  # not a widget key: survives switching pages
 
 

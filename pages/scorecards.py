@@ -25,7 +25,7 @@ if scope.sees_all:
 widgets.show_table(
     shown.select(columns), scores=("composite", "composite_change"),
     labels={"composite_change": "得分较上月", "rank_change": "名次较上月（正数为上升）"},
-    file_name="单位排名.csv",
+    file_name="单位排名.csv", key="scorecards_ranking",
 )
 if scope.sees_all:
     st.download_button(

@@ -183,7 +183,7 @@ class Snapshot:
 
     @property
     def scorecard(self) -> pl.DataFrame:
-        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.services.views._board)."""
+        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.services.scorecards._board)."""
         from metrics.scorecard import scorecard
 
         return self._part("scorecard", lambda f: scorecard(f, self.as_of, self.indicators))

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from data.services import snapshot as snap
 from data.services import overview, requests, scorecards
+from data.services import snapshot as snap
 from data.storage.facts import load_facts
 from data.storage.scope import Scope
 from metrics import scorecard as m_scorecard

@@ -50,7 +50,7 @@ try:
     uid = db.scalar("SELECT unit_id FROM units WHERE name = ?", [sys.argv[2]])
     for back in range(0, 240):
         day = dt.date.today() - dt.timedelta(days=back)
-        steps = unit_views.unit_requests(SYSTEM, db, day, uid)
+        steps = unit_views.unit_requests(SYSTEM, day, uid, db=db)
         soon = steps.filter((pl.col("urgency") == "3个工作日内到期") & (pl.col("side") == "提供方"))
         if soon.height:
             print(json.dumps({"as_of": day.isoformat(), "codes": soon["code"].to_list()}))
