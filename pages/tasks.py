@@ -94,7 +94,7 @@ if submitted:
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
         st.rerun()
 
-pending = unit_views.report_rows(scope, dt.date.today(), None, unit_views.STATE_PENDING)
+pending = unit_views.pending_reports(scope, dt.date.today())
 st.subheader("待核验的进展报告")
 if pending.is_empty():
     st.info("没有待核验的进展报告。")

@@ -27,7 +27,7 @@ LABELS = {
 
 def returned_section(scope: Scope, key: str = "tasks") -> None:
     """List the scope's returned reports with their reasons and offer the resubmission form."""
-    returned = unit_views.report_rows(scope, dt.date.today(), None, unit_views.STATE_RETURNED)
+    returned = unit_views.returned_reports(scope, dt.date.today())
     if returned.is_empty():
         return
     st.subheader("被退回的进展报告")

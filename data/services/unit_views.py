@@ -76,6 +76,18 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
     return with_name(frame, db)
 
 
+@read
+def pending_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """report_rows waiting for the office's check (待核验), dated ≤ D; 单位: its own."""
+    return report_rows(scope, as_of, None, STATE_PENDING, db=db)
+
+
+@read
+def returned_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """report_rows the office sent back (已退回), dated ≤ D, with the reason; 单位: its own."""
+    return report_rows(scope, as_of, None, STATE_RETURNED, db=db)
+
+
 # -- the unit's workspace ----------------------------------------------------------------------
 
 DUE_SOON_WORKDAYS = 3
