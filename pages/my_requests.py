@@ -3,7 +3,7 @@ on the working-day clock, as provider and as requester; overdue and due-soon fir
 
 import streamlit as st
 
-from data.services import requests, unit_views, units
+from data.services import requests, units, workspace
 from ui import fmt, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
@@ -15,7 +15,7 @@ st.title("本单位共享申请")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"
            "（不含收到当日），提供单位在转送后10个工作日内答复；红色为已逾期，黄色为3个工作日内到期。")
 
-steps = unit_views.unit_requests(scope, as_of)
+steps = workspace.unit_requests(scope, as_of)
 uw.request_metrics(steps)
 st.subheader("未办结的申请")
 uw.open_requests(steps, "my_requests_open")

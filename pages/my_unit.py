@@ -3,7 +3,7 @@ days, reports the office returned, catalog items to fix — its scorecard and th
 
 import streamlit as st
 
-from data.services import scorecards, unit_views, units
+from data.services import scorecards, units, workspace
 from ui import fmt, report_forms, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
@@ -32,12 +32,12 @@ st.caption("记分卡只含本单位，A4纸打印；各项指标的计算方法
 report_forms.returned_section(scope, key="my_unit")
 
 st.subheader("共享申请：逾期和3个工作日内到期")
-steps = unit_views.unit_requests(scope, as_of)
+steps = workspace.unit_requests(scope, as_of)
 uw.request_metrics(steps)
 uw.open_requests(steps, "my_unit_requests", due_only=True)
 st.caption("红色：已逾期；黄色：3个工作日内到期。全部申请见左侧“本单位共享申请”。")
 
 st.subheader("目录：需要整改的目录")
-uw.catalog_section(unit_views.unit_catalog(scope, as_of), "my_unit_catalog", problems_only=True)
+uw.catalog_section(workspace.unit_catalog(scope, as_of), "my_unit_catalog", problems_only=True)
 st.caption("未挂接：考评日前未挂接数据资源；更新不及时：超过更新周期未更新（不定期的目录不判断）；"
            "元数据不完整：摘要、开放类型、数据项数或共享条件/不予共享依据缺项。全部目录见左侧“本单位目录”。")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import tasks, unit_views
+from data.services import tasks, workspace
 from data.services.progress import STATUSES, ReportError, return_report, submit_report, verify_report
 from data.services.reading import resolve_db
 from data.storage.scope import PermissionDenied
@@ -54,7 +54,7 @@ widgets.show_table(
     .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
     labels={"percent": "最近报告进度（%）", "extension": "延期"}, key="tasks_status",
 )
-history = unit_views.report_rows(scope, as_of, task_no)
+history = workspace.report_rows(scope, as_of, task_no)
 st.markdown("**进展报送记录**（截至考评日）")
 widgets.show_table(
     history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by",
@@ -94,7 +94,7 @@ if submitted:
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
         st.rerun()
 
-pending = unit_views.pending_reports(scope, dt.date.today())
+pending = workspace.pending_reports(scope, dt.date.today())
 st.subheader("待核验的进展报告")
 if pending.is_empty():
     st.info("没有待核验的进展报告。")

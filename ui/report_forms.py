@@ -11,7 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import unit_views
+from data.services import workspace
 from data.services.progress import STATUSES, ReportError, resubmit_report
 from data.services.reading import resolve_db
 from data.storage.scope import PermissionDenied, Scope
@@ -27,7 +27,7 @@ LABELS = {
 
 def returned_section(scope: Scope, key: str = "tasks") -> None:
     """List the scope's returned reports with their reasons and offer the resubmission form."""
-    returned = unit_views.returned_reports(scope, dt.date.today())
+    returned = workspace.returned_reports(scope, dt.date.today())
     if returned.is_empty():
         return
     st.subheader("被退回的进展报告")

@@ -1,5 +1,5 @@
 """Drawing helpers of a 单位 user's workspace pages (本单位工作台, 本单位共享申请, 本单位目录,
-本单位系统与安全). The pages read through data.services.unit_views, which refuses another unit in the
+本单位系统与安全). The pages read through data.services.workspace, which refuses another unit in the
 data layer; this module only formats and draws.
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from data.services import unit_views
+from data.services import workspace
 from data.storage.scope import Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from ui import fmt, widgets
@@ -130,7 +130,7 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
     """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", widgets.deferred(unit_views.unit_scorecard_workbook, scope, as_of),
+        "下载本单位记分卡（Excel，A4打印）", widgets.deferred(workspace.unit_scorecard_workbook, scope, as_of),
         file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )

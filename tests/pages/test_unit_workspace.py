@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from data.services import unit_views
+from data.services import workspace
 from data.services.progress import return_report
 from data.storage.scope import PermissionDenied, Scope
 from tests.pages.conftest import run_page, table_after, texts
@@ -88,16 +88,16 @@ def test_scorecard_download_holds_the_own_unit_only(county):
     at = run_page("my_unit", UNIT3, AS_OF)
     button = at.get("download_button")[0]
     assert button.proto.label == "下载本单位记分卡（Excel，A4打印）"
-    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
+    data = workspace.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     names = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     assert "县政府办" in names and "县委办" not in names
     assert sheet.page_setup.paperSize in (9, "9")     # A4
 
 
-@pytest.mark.parametrize("read", [unit_views.unit_requests, unit_views.unit_catalog, unit_views.unit_systems,
-                                  unit_views.unit_networks, unit_views.unit_security, unit_views.unit_quality,
-                                  unit_views.unit_scorecard_workbook], ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize("read", [workspace.unit_requests, workspace.unit_catalog, workspace.unit_systems,
+                                  workspace.unit_networks, workspace.unit_security, workspace.unit_quality,
+                                  workspace.unit_scorecard_workbook], ids=lambda fn: fn.__name__)
 def test_another_units_id_is_refused_in_the_data_layer(county, read):
     with pytest.raises(PermissionDenied):
         read(Scope(**UNIT3), AS_OF, WEIBAN, db=county)
@@ -110,8 +110,8 @@ def test_another_units_id_is_refused_in_the_data_layer(county, read):
 
 def test_report_rows_of_another_unit_are_refused(county):
     with pytest.raises(PermissionDenied):
-        unit_views.report_rows(Scope(**UNIT2), AS_OF, None, None, ZHENGFUBAN, db=county)
-    assert set(unit_views.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
+        workspace.report_rows(Scope(**UNIT2), AS_OF, None, None, ZHENGFUBAN, db=county)
+    assert set(workspace.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
 
 
 @pytest.mark.parametrize("who", [LEADER, ADMIN])
