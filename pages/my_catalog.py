@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from data.services import catalog, units, workspace
+from data.services import catalog, units
 from ui import fmt, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
@@ -15,9 +15,8 @@ st.title("本单位目录")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；"
            "红色的行需要整改。")
 
-items = workspace.unit_catalog(scope, as_of)
 problems_only = st.toggle("只看需要整改的目录", value=False, key="my_catalog_problems")
-uw.catalog_section(items, "my_catalog_items", problems_only=problems_only)
+uw.catalog_section(scope, as_of, "my_catalog_items", problems_only=problems_only)
 
 st.subheader("不予共享目录及其依据")
 nonshare = catalog.nonshare_items(scope, as_of)

@@ -15,10 +15,9 @@ st.title("本单位共享申请")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"
            "（不含收到当日），提供单位在转送后10个工作日内答复；红色为已逾期，黄色为3个工作日内到期。")
 
-steps = workspace.unit_requests(scope, as_of)
-uw.request_metrics(steps)
+uw.request_metrics(workspace.request_counts(scope, as_of))
 st.subheader("未办结的申请")
-uw.open_requests(steps, "my_requests_open")
+uw.open_requests(scope, as_of, "my_requests_open")
 
 st.subheader("不予共享缺少依据或理由")
 refusals = requests.refusals_lacking(scope, as_of)
@@ -27,4 +26,4 @@ widgets.show_table(refusals.select("code", "requester", "provider", "replied_on"
                    key="my_requests_refusals")
 
 with st.expander("已办结的环节"):
-    uw.finished_requests(steps, "my_requests")
+    uw.finished_requests(scope, as_of, "my_requests")

@@ -32,12 +32,11 @@ st.caption("记分卡只含本单位，A4纸打印；各项指标的计算方法
 report_forms.returned_section(scope, key="my_unit")
 
 st.subheader("共享申请：逾期和3个工作日内到期")
-steps = workspace.unit_requests(scope, as_of)
-uw.request_metrics(steps)
-uw.open_requests(steps, "my_unit_requests", due_only=True)
+uw.request_metrics(workspace.request_counts(scope, as_of))
+uw.open_requests(scope, as_of, "my_unit_requests", due_only=True)
 st.caption("红色：已逾期；黄色：3个工作日内到期。全部申请见左侧“本单位共享申请”。")
 
 st.subheader("目录：需要整改的目录")
-uw.catalog_section(workspace.unit_catalog(scope, as_of), "my_unit_catalog", problems_only=True)
+uw.catalog_section(scope, as_of, "my_unit_catalog", problems_only=True)
 st.caption("未挂接：考评日前未挂接数据资源；更新不及时：超过更新周期未更新（不定期的目录不判断）；"
            "元数据不完整：摘要、开放类型、数据项数或共享条件/不予共享依据缺项。全部目录见左侧“本单位目录”。")

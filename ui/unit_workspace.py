@@ -1,6 +1,6 @@
 """Drawing helpers of a 单位 user's workspace pages (本单位工作台, 本单位共享申请, 本单位目录,
-本单位系统与安全). The pages read through data.services.workspace, which refuses another unit in the
-data layer; this module only formats and draws.
+本单位系统与安全). Every section reads through data.services.workspace, which refuses another unit in
+the data layer and does the filtering; this module only formats and draws.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import polars as pl
 import streamlit as st
 
 from data.services import workspace
+from data.services.workspace import DUE_SOON, OVERDUE
 from data.storage.scope import Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from ui import fmt, widgets
 
-OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
-OPEN_STATUSES = ("pending", "overdue")
 # Row colours: overdue (or a catalog item to fix) red, due within 3 working days amber.
 RED, AMBER = "background-color: #fde2e1", "background-color: #fff4d6"
 ROW_COLOURS = {OVERDUE: RED, DUE_SOON: AMBER}
@@ -54,20 +53,9 @@ def _readable_steps(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def request_summary(steps: pl.DataFrame) -> dict[str, int]:
-    """Counts the workspace shows on top: open steps the unit must act on as provider, those due
-    within 3 working days, those overdue, and its own requests still waiting."""
-    provide = steps.filter((pl.col("side") == "提供方") & pl.col("status").is_in(OPEN_STATUSES))
-    return {
-        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
-        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
-        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
-        "本单位申请待办": steps.filter((pl.col("side") == "申请方") & pl.col("status").is_in(OPEN_STATUSES)).height,
-    }
-
-
-def request_metrics(steps: pl.DataFrame) -> None:
-    for col, (label, value) in zip(st.columns(4), request_summary(steps).items(), strict=True):
+def request_metrics(counts: dict[str, int]) -> None:
+    """data.services.workspace.request_counts as four metrics."""
+    for col, (label, value) in zip(st.columns(4), counts.items(), strict=True):
         col.metric(label, f"{value}件")
 
 
@@ -78,13 +66,11 @@ ASKED_COLUMNS = ("urgency", "code", "step", "provider", "responsible", "started_
                  "workdays_overdue")
 
 
-def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None:
-    """The open steps on both sides, overdue first, then those due within 3 working days."""
-    open_steps = steps.filter(pl.col("status").is_in(OPEN_STATUSES))
-    if due_only:
-        open_steps = open_steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON]))
-    provide = open_steps.filter(pl.col("side") == "提供方")
-    asked = open_steps.filter(pl.col("side") == "申请方")
+def open_requests(scope: Scope, as_of: dt.date, key: str, due_only: bool = False) -> None:
+    """The open steps on both sides (data.services.workspace.open_requests), overdue first, then
+    those due within 3 working days."""
+    provide = workspace.open_requests(scope, as_of, workspace.PROVIDER, due_only)
+    asked = workspace.open_requests(scope, as_of, workspace.REQUESTER, due_only)
     st.markdown("**本单位作为提供方：须答复的申请**（初审由办公室办理，转送后由本单位在时限内答复）")
     show_highlighted(_readable_steps(provide).select(PROVIDE_COLUMNS), "urgency", f"{key}_provide",
                      "没有需要本单位答复或即将到期的申请。" if due_only else "没有需要本单位答复的申请。")
@@ -93,8 +79,8 @@ def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None
                      "本单位提出的申请都已办结或不在预警范围内。" if due_only else "本单位提出的申请都已办结。")
 
 
-def finished_requests(steps: pl.DataFrame, key: str) -> None:
-    done = steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+def finished_requests(scope: Scope, as_of: dt.date, key: str) -> None:
+    done = workspace.finished_requests(scope, as_of)
     widgets.show_table(
         _readable_steps(done).select("code", "side", "step", "requester", "provider", "deadline", "done_on",
                                      "status", "workdays_overdue"),
@@ -106,19 +92,11 @@ CATALOG_LABELS = {"code": "目录编码", "name": "目录名称", "update_cycle"
                   "mounted_on": "挂接日期", "problems": "存在问题", "format": "资源格式"}
 
 
-def catalog_summary(items: pl.DataFrame) -> dict[str, int]:
-    return {
-        "已发布目录": items.height,
-        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
-        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
-        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
-    }
-
-
-def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) -> None:
-    for col, (label, value) in zip(st.columns(4), catalog_summary(items).items(), strict=True):
+def catalog_section(scope: Scope, as_of: dt.date, key: str, problems_only: bool = False) -> None:
+    """The unit's catalog counts and items (those to fix only with `problems_only`), to fix in red."""
+    for col, (label, value) in zip(st.columns(4), workspace.catalog_counts(scope, as_of).items(), strict=True):
         col.metric(label, f"{value}条")
-    shown = items.filter(pl.col("problems") != "") if problems_only else items
+    shown = workspace.catalog_problems(scope, as_of) if problems_only else workspace.unit_catalog(scope, as_of)
     show_highlighted(
         shown.select("code", "name", "share_type", "update_cycle", "published_on", "last_touched_on", "mounted_on",
                      "problems"),

@@ -91,6 +91,9 @@ def returned_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None
 # -- the unit's workspace ----------------------------------------------------------------------
 
 DUE_SOON_WORKDAYS = 3
+OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
+OPEN_STATUSES = ("pending", "overdue")
+PROVIDER, REQUESTER = "提供方", "申请方"
 
 
 @read
@@ -121,6 +124,37 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
 
 
 @read
+def open_requests(scope: Scope, as_of: dt.date, side: str, due_only: bool = False, *,
+                  db: Database | None = None) -> pl.DataFrame:
+    """The unit's open steps (pending or overdue) where it is `side` (提供方 / 申请方), overdue first,
+    then those due within 3 working days; with `due_only`, those two kinds only."""
+    steps = unit_requests(scope, as_of, db=db).filter(pl.col("status").is_in(OPEN_STATUSES) & (pl.col("side") == side))
+    return steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON])) if due_only else steps
+
+
+@read
+def finished_requests(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """The unit's steps done by D, on both sides, the latest first."""
+    steps = unit_requests(scope, as_of, db=db)
+    return steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+
+
+@read
+def request_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """What the workspace shows on top: open steps the unit must act on as provider, those due
+    within 3 working days, those overdue, and its own requests still waiting."""
+    steps = unit_requests(scope, as_of, db=db)
+    is_open = pl.col("status").is_in(OPEN_STATUSES)
+    provide = steps.filter((pl.col("side") == PROVIDER) & is_open)
+    return {
+        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
+        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
+        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
+        "本单位申请待办": steps.filter((pl.col("side") == REQUESTER) & is_open).height,
+    }
+
+
+@read
 def unit_catalog(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's catalog items published by D with the engine's flags (metrics.catalog) and the
     problems they mean: 未挂接 (not mounted by D), 更新不及时 (fresh is false), 元数据不完整."""
@@ -134,6 +168,24 @@ def unit_catalog(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db
     return items.with_columns(problems=problems.list.join("、")).with_columns(
         stale=pl.col("fresh") == False,  # noqa: E712
     ).sort(pl.col("problems") == "", "code")
+
+
+@read
+def catalog_problems(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """The unit's catalog items that need fixing (未挂接, 更新不及时 or 元数据不完整)."""
+    return unit_catalog(scope, as_of, db=db).filter(pl.col("problems") != "")
+
+
+@read
+def catalog_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """Items published by D and how many are 未挂接, 更新不及时, 元数据不完整."""
+    items = unit_catalog(scope, as_of, db=db)
+    return {
+        "已发布目录": items.height,
+        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
+        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
+        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
+    }
 
 
 @read
