@@ -3,7 +3,6 @@
 
 import datetime as dt
 
-import polars as pl
 import streamlit as st
 
 from data.services import supervision as sv
@@ -24,11 +23,6 @@ LABELS = {"held_on": "约谈日期", "attendees": "参加人员", "reasons": "�
           "approved_due": "批准延期至", "decided_on": "审批日期", "request_id": "申请编号",
           "purpose": "用途", "use_until": "使用期限至", "days_left": "剩余天数", "catalog_code": "目录编码",
           "item": "督办事项", "kind": "类别", "deadline": "时限", "days_overdue": "逾期天数", "day_kind": "计"}
-
-
-def summary(frame: pl.DataFrame) -> str:
-    n = {s: frame.filter(pl.col("state") == s).height for s in ("已整改", "整改中", "逾期未整改")}
-    return f"共{frame.height}项整改承诺：" + "、".join(f"{s}{k}项" for s, k in n.items()) + "。"
 
 
 def done(message: str) -> None:
@@ -52,7 +46,8 @@ with tabs["约谈与整改"]:
     st.markdown("**整改承诺**")
     promised = sv.commitments(scope, as_of)
     if promised.height:
-        st.caption(summary(promised))
+        counts = sv.commitment_counts(scope, as_of)
+        st.caption(f"共{promised.height}项整改承诺：" + "、".join(f"{s}{k}项" for s, k in counts.items()) + "。")
     widgets.show_table(promised.select("unit", "month", "promise", "due_on", "state", "follow_up"),
                        labels=LABELS, empty="截至考评日没有整改承诺。", key="sv_commitments")
     if scope.sees_all:

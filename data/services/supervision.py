@@ -394,6 +394,13 @@ def commitments(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> 
         _names(db), on="unit_id", how="left")
 
 
+@read
+def commitment_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """How many of `commitments` are 已整改, 整改中 and 逾期未整改 as of D."""
+    states = commitments(scope, as_of, db=db)["state"]
+    return {s: int((states == s).sum()) for s in ("已整改", "整改中", "逾期未整改")}
+
+
 def with_promise(frame: pl.DataFrame, facts) -> pl.DataFrame:
     """Add `promise`: '目录挂接率达到90%' or '完成任务6“…”'."""
     from metrics.registry import KPIS
@@ -510,7 +517,7 @@ def extendable_assignments(scope: Scope, as_of: dt.date, *, db: Database | None 
 
 __all__ = [
     "EXTENSION_STATUSES", "PermissionDenied", "SupervisionError", "add_commitment", "approve_extension",
-    "authorisation_counts", "authorisations", "commitments", "extendable_assignments", "extension_requests",
+    "authorisation_counts", "authorisations", "commitment_counts", "commitments", "extendable_assignments", "extension_requests",
     "inspection_list", "interviews", "notice_list",
     "notices_document", "record_interview", "refuse_extension", "request_extension", "review_supervision",
     "suggested_reasons", "unit_extensions",
