@@ -3,14 +3,16 @@
 No queries and no KPIs here: the login gate is ui/auth.py, the menu is ui/navigation.py, the
 shared sidebar is ui/sidebar.py, and every page checks the role again itself. Everything runs
 inside ui/failsafe.guard(): a damaged database, a full disk or any unexpected error gives a
-Chinese page that says what to do, never a traceback.
+Chinese page that says what to do, never a traceback; a read refusing the user's scope
+(PermissionDenied) shows its Chinese message and stops the page.
 """
 
 import streamlit as st
 
+from data.services.snapshot import warm_up_in_background
 from data.storage.connect import get_db
 from data.storage.db import DatabaseLockedError
-from ui import auth, cache, failsafe, navigation
+from ui import auth, failsafe, navigation
 from ui.locale_css import apply_chinese_labels
 from ui.sidebar import render_sidebar
 
@@ -24,7 +26,7 @@ with failsafe.guard():
     except DatabaseLockedError as exc:  # the CLI holds the file read-write
         st.error(str(exc).partition(" / ")[0])
         st.stop()
-    cache.warm_up_in_background(db)  # once per process: today's figures computed before anyone asks
+    warm_up_in_background(db)  # once per process: today's figures computed before anyone asks
     scope = auth.login_gate(db)  # draws the login or first-run form and stops when nobody is logged in
 
     render_sidebar(db, scope)

@@ -184,7 +184,7 @@ def cmd_packet(args: argparse.Namespace) -> int:
 
     write(f"月度考评_{month}.xlsx", review_workbook_for(db, month, bulletin=text))
     write(f"通报_{month}.docx", bulletin_docx(text))
-    items = notice_list(SYSTEM, db, as_of)
+    items = notice_list(SYSTEM, as_of, db=db)
     reply_by = requested_completion(facts, issued)
     units = items.select("unit_id", "unit").unique(maintain_order=True).rows()
     for n, (unit_id, unit) in enumerate(units, start=1):

@@ -3,9 +3,10 @@ and their basis, and demand matching."""
 
 import streamlit as st
 
-from metrics.registry import KPI_BY_CODE, formula_text
+from data.services import catalog, formulas
+from metrics.registry import KPI_BY_CODE
 from reports import charts
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/catalog.py")  # ui.session.current_scope(), re-checked
@@ -21,7 +22,8 @@ labels = {code: KPI_BY_CODE[code].label for code in RATES}
 labels.update({"catalog_first_published_on": "首条发布日期", "catalog_on_time": "发布是否按期",
                "items": "目录条数", "无条件共享": "无条件共享", "有条件共享": "有条件共享", "不予共享": "不予共享"})
 
-by_unit = widgets.unit_filters(cache.view("catalog_by_unit", scope, as_of), "catalog_units")
+by_unit = widgets.unit_filters(catalog.catalog_by_unit(scope, as_of), "catalog_units")
+chosen = widgets.unit_choice("catalog_units")  # the same filter for the tables below
 st.subheader("各单位目录情况")
 widgets.show_table(
     by_unit.select("unit", "unit_kind", "items", "无条件共享", "有条件共享", "不予共享", "catalog_first_published_on",
@@ -29,8 +31,7 @@ widgets.show_table(
     rates=RATES, labels=labels, key="catalog_units_table",
 )
 
-mix = cache.view("share_mix", scope, as_of)
-mix = mix.filter(mix["unit"].is_in(by_unit["unit"].implode()))
+mix = catalog.share_mix(scope, as_of, *chosen)
 if mix.height:
     widgets.show_figure(charts.share_mix(mix, limit=widgets.CHART_UNITS), key="catalog_mix")
     widgets.show_figure(charts.rate_bars(by_unit, "unit", "catalog_mounted_rate", "各单位目录挂接率", "挂接率",
@@ -41,8 +42,7 @@ else:
     st.info("截至考评日，所选单位还没有发布目录。")
 
 st.subheader("不予共享目录及其依据")
-nonshare = cache.view("nonshare_items", scope, as_of)
-nonshare = nonshare.filter(nonshare["unit"].is_in(by_unit["unit"].implode()))
+nonshare = catalog.nonshare_items(scope, as_of, *chosen)
 widgets.show_table(
     nonshare.select("unit", "code", "name", "published_on", "nonshare_basis")
     .with_columns(nonshare["nonshare_basis"].fill_null("（未填写依据）")),
@@ -50,12 +50,9 @@ widgets.show_table(
 )
 
 st.subheader("供需对接")
-st.caption(formula_text("demand_matched_rate"))
-demands = cache.view("demand_rows", scope, as_of)
-demands = demands.filter(demands["unit"].is_in(by_unit["unit"].implode()))
+st.caption(formulas.formula(scope, as_of, "demand_matched_rate"))
 open_only = st.toggle("只看未对接的需求", value=True, key="catalog_open_only")
-if open_only:
-    demands = demands.filter(~demands["matched"])
+demands = catalog.demand_rows(scope, as_of, *chosen, open_only)
 widgets.show_table(
     demands.select("code", "unit", "content", "target_code", "raised_on", "matched_on"),
     labels={"unit": "需求单位", "target_code": "对应目录"},

@@ -3,9 +3,10 @@ extranet coverage by township, security measures, data quality scores and fix ra
 
 import streamlit as st
 
+from data.services import infra
 from metrics.registry import KPI_BY_CODE
 from reports import charts
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/infra.py")  # ui.session.current_scope(), re-checked
@@ -21,7 +22,8 @@ labels = {code: KPI_BY_CODE[code].label for code in (*RATES, "quality_score")}
 labels.update({"contacts": "分管领导和经办人", "contacts_named_on": "明确日期", "contacts_on_time": "是否按期",
                "security_assessed": "安全评估"})
 
-by_unit = widgets.unit_filters(cache.view("infra_by_unit", scope, as_of), "infra_units")
+by_unit = widgets.unit_filters(infra.infra_by_unit(scope, as_of), "infra_units")
+chosen = widgets.unit_choice("infra_units")  # the same filter for the lists below
 st.subheader("各单位情况")
 widgets.show_table(
     by_unit.select("unit", "unit_kind", "contacts", "contacts_named_on", "contacts_on_time", *RATES[:3],
@@ -33,7 +35,7 @@ if by_unit.height:
                                          "接入率", limit=widgets.CHART_UNITS), key="infra_connected")
 
 st.subheader("村村通：行政村接入电子政务外网")
-coverage = cache.view("village_coverage", scope, as_of)
+coverage = infra.village_coverage(scope, as_of)
 if coverage.is_empty():
     st.info("截至考评日还没有乡镇（街道）报送行政村接入情况。")
 else:
@@ -44,14 +46,12 @@ else:
                                          limit=widgets.CHART_UNITS), key="infra_coverage_fig")
 
 with st.expander("信息系统与业务专网清单"):
-    systems = cache.view("systems", scope, as_of)
-    systems = systems.filter(systems["unit"].is_in(by_unit["unit"].implode()))
+    systems = infra.systems(scope, as_of, *chosen)
     widgets.show_table(systems.select("unit", "name", "registered_by", "connected_by", "provides_data"),
                        labels={"name": "系统名称", "registered_by": "已注册", "connected_by": "已接入共享平台",
                                "provides_data": "提供共享数据"}, empty="所选单位没有登记非涉密信息系统。",
                        key="infra_systems")
-    networks = cache.view("networks", scope, as_of)
-    networks = networks.filter(networks["unit"].is_in(by_unit["unit"].implode()))
+    networks = infra.networks(scope, as_of, *chosen)
     widgets.show_table(networks.select("unit", "name", "migrated_by"),
                        labels={"name": "专网名称", "migrated_by": "已迁移至政务外网"},
                        empty="所选单位没有登记非涉密业务专网。", key="infra_networks")
@@ -59,7 +59,6 @@ with st.expander("信息系统与业务专网清单"):
 st.subheader("联络人")
 if not scope.sees_all:
     st.caption("其他单位的姓名和电话已脱敏。")
-people = cache.view("contacts", scope, as_of)
-people = people.filter(people["unit"].is_in(by_unit["unit"].implode()) | (not scope.sees_all))
+people = infra.contacts(scope, as_of, *chosen)  # a 单位 gets every unit's (masked) whatever the filter
 widgets.show_table(people.select("unit", "role", "person", "title", "phone", "named_on"),
                    labels={"title": "职务"}, empty="截至考评日没有明确的联络人。", key="infra_contacts")

@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from ui import cache, fmt, widgets
+from data.services import catalog, units
+from ui import fmt, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
 
@@ -11,15 +12,14 @@ scope = widgets.page_scope("pages/my_catalog.py")  # ui.session.current_scope(),
 as_of = current_as_of()
 
 st.title("本单位目录")
-st.caption(f"{uw.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；"
+st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；"
            "红色的行需要整改。")
 
-items = uw.read(scope, "unit_catalog", as_of)
 problems_only = st.toggle("只看需要整改的目录", value=False, key="my_catalog_problems")
-uw.catalog_section(items, "my_catalog_items", problems_only=problems_only)
+uw.catalog_section(scope, as_of, "my_catalog_items", problems_only=problems_only)
 
 st.subheader("不予共享目录及其依据")
-nonshare = cache.view("nonshare_items", scope, as_of)
+nonshare = catalog.nonshare_items(scope, as_of)
 widgets.show_table(
     nonshare.select("code", "name", "published_on", "nonshare_basis")
     .with_columns(nonshare["nonshare_basis"].fill_null("（未填写依据）")),
@@ -27,7 +27,7 @@ widgets.show_table(
 )
 
 st.subheader("本单位提出的数据需求")
-demands = cache.view("demand_rows", scope, as_of)
+demands = catalog.demand_rows(scope, as_of)
 widgets.show_table(
     demands.select("code", "content", "target_code", "raised_on", "matched_on"),
     labels={"target_code": "对应目录"}, empty="本单位截至考评日没有提出需求。", key="my_catalog_demands",

@@ -3,30 +3,30 @@ security assessment, quality checks, contacts and (townships) village coverage."
 
 import streamlit as st
 
-from ui import cache, fmt, widgets
-from ui import unit_workspace as uw
+from data.services import infra, units, workspace
+from ui import fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/my_infra.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("本单位系统与安全")
-st.caption(f"{uw.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；"
+st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；"
            "安全措施按考评日前最近一次评估。")
 
 st.subheader("信息系统")
-widgets.show_table(uw.read(scope, "unit_systems", as_of).select("name", "registered_by", "connected_by",
+widgets.show_table(workspace.unit_systems(scope, as_of).select("name", "registered_by", "connected_by",
                                                                  "provides_data"),
                    labels={"name": "系统名称", "registered_by": "已注册", "connected_by": "已接入共享平台",
                            "provides_data": "提供共享数据"}, empty="本单位没有登记非涉密信息系统。", key="my_infra_systems")
 
 st.subheader("业务专网")
-widgets.show_table(uw.read(scope, "unit_networks", as_of).select("name", "migrated_by", "migrated_on"),
+widgets.show_table(workspace.unit_networks(scope, as_of).select("name", "migrated_by", "migrated_on"),
                    labels={"name": "专网名称", "migrated_by": "已迁移至政务外网", "migrated_on": "迁移日期"},
                    empty="本单位没有登记非涉密业务专网。", key="my_infra_networks")
 
 st.subheader("安全防护措施")
-security = uw.read(scope, "unit_security", as_of)
+security = workspace.unit_security(scope, as_of)
 if security.is_empty():
     st.warning("截至考评日本单位还没有安全评估记录，安全措施落实率按0分计。")
 else:
@@ -36,7 +36,7 @@ else:
 
 st.subheader("数据质量检查（考评日前一年内）")
 widgets.show_table(
-    uw.read(scope, "unit_quality", as_of).select("catalog_code", "checked_on", "completeness", "accuracy",
+    workspace.unit_quality(scope, as_of).select("catalog_code", "checked_on", "completeness", "accuracy",
                                                  "usability", "timeliness", "check_score", "issues_found",
                                                  "issues_fixed"),
     scores=("check_score",), labels={"catalog_code": "目录编码", "checked_on": "检查日期", "completeness": "完整性",
@@ -46,12 +46,11 @@ widgets.show_table(
 )
 
 st.subheader("分管领导和经办人")
-people = cache.view("contacts", scope, as_of)
-widgets.show_table(people.filter(people["unit_id"] == scope.unit_id).select("role", "person", "title", "phone",
-                                                                              "named_on"),
+people = infra.own_contacts(scope, as_of)
+widgets.show_table(people.select("role", "person", "title", "phone", "named_on"),
                    labels={"title": "职务"}, empty="截至考评日本单位还没有明确分管领导和经办人。", key="my_infra_contacts")
 
-coverage = cache.view("village_coverage", scope, as_of)
+coverage = infra.village_coverage(scope, as_of)
 if coverage.height:
     st.subheader("村村通：行政村接入电子政务外网")
     widgets.show_table(coverage.select("counted_on", "villages", "connected", "coverage_rate"),

@@ -3,7 +3,8 @@ on the working-day clock, as provider and as requester; overdue and due-soon fir
 
 import streamlit as st
 
-from ui import cache, fmt, widgets
+from data.services import requests, units, workspace
+from ui import fmt, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
 
@@ -11,19 +12,18 @@ scope = widgets.page_scope("pages/my_requests.py")  # ui.session.current_scope()
 as_of = current_as_of()
 
 st.title("本单位共享申请")
-st.caption(f"{uw.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"
+st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"
            "（不含收到当日），提供单位在转送后10个工作日内答复；红色为已逾期，黄色为3个工作日内到期。")
 
-steps = uw.read(scope, "unit_requests", as_of)
-uw.request_metrics(steps)
+uw.request_metrics(workspace.request_counts(scope, as_of))
 st.subheader("未办结的申请")
-uw.open_requests(steps, "my_requests_open")
+uw.open_requests(scope, as_of, "my_requests_open")
 
 st.subheader("不予共享缺少依据或理由")
-refusals = cache.view("refusals_lacking", scope, as_of)
+refusals = requests.refusals_lacking(scope, as_of)
 widgets.show_table(refusals.select("code", "requester", "provider", "replied_on", "reply_result", "legal_basis",
                                    "refusal_reason"), empty="本单位没有缺少依据或理由的不同意、部分同意答复。",
                    key="my_requests_refusals")
 
 with st.expander("已办结的环节"):
-    uw.finished_requests(steps, "my_requests")
+    uw.finished_requests(scope, as_of, "my_requests")

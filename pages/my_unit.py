@@ -3,13 +3,14 @@ days, reports the office returned, catalog items to fix — its scorecard and th
 
 import streamlit as st
 
-from ui import cache, fmt, report_forms, widgets
+from data.services import scorecards, units, workspace
+from ui import fmt, report_forms, widgets
 from ui import unit_workspace as uw
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/my_unit.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
-name = uw.unit_name(scope)
+name = units.unit_name(scope)
 
 st.title("本单位工作台")
 st.caption(f"{name}　考评日：{fmt.fmt_date(as_of)}。时限按工作日计算（不含法定节假日，含调休上班日）；"
@@ -19,7 +20,7 @@ if flash:
     st.toast(flash, icon="✅")
     st.success(flash)
 
-card = cache.view("unit_scorecard", scope, as_of, scope.unit_id)
+card = scorecards.unit_scorecard(scope, as_of, scope.unit_id)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("综合得分", fmt.fmt_score(card["composite"]))
 c2.metric("等次", card["grade"] or fmt.NA)
@@ -31,12 +32,11 @@ st.caption("记分卡只含本单位，A4纸打印；各项指标的计算方法
 report_forms.returned_section(scope, key="my_unit")
 
 st.subheader("共享申请：逾期和3个工作日内到期")
-steps = uw.read(scope, "unit_requests", as_of)
-uw.request_metrics(steps)
-uw.open_requests(steps, "my_unit_requests", due_only=True)
+uw.request_metrics(workspace.request_counts(scope, as_of))
+uw.open_requests(scope, as_of, "my_unit_requests", due_only=True)
 st.caption("红色：已逾期；黄色：3个工作日内到期。全部申请见左侧“本单位共享申请”。")
 
 st.subheader("目录：需要整改的目录")
-uw.catalog_section(uw.read(scope, "unit_catalog", as_of), "my_unit_catalog", problems_only=True)
+uw.catalog_section(scope, as_of, "my_unit_catalog", problems_only=True)
 st.caption("未挂接：考评日前未挂接数据资源；更新不及时：超过更新周期未更新（不定期的目录不判断）；"
            "元数据不完整：摘要、开放类型、数据项数或共享条件/不予共享依据缺项。全部目录见左侧“本单位目录”。")

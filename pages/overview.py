@@ -4,19 +4,20 @@ since last month; the county's 12-month trend; the best and worst units of each 
 import polars as pl
 import streamlit as st
 
+from data.services import overview
 from reports import charts
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/overview.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("总览")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(cache.view('previous_month_end', scope, as_of))}）比较，"
+st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(overview.previous_month_end(scope, as_of))}）比较，"
            "本月收到的共享申请在月中与上月同期（相同日数）比较。")
 
 st.subheader("主要数据")
-figures = cache.view("headline", scope, as_of)
+figures = overview.headline(scope, as_of)
 for start in range(0, len(figures), 4):
     for col, item in zip(st.columns(4), figures[start:start + 4], strict=False):
         if item["kind"] == "rate":
@@ -31,9 +32,7 @@ for start in range(0, len(figures), 4):
 st.subheader("工作目标完成情况")
 st.caption("每个工作目标由若干达标线组成（系统设置 → 工作目标达标线）。单位达到适用于它的每一条达标线即为达标；"
            "某项指标对单位不适用（如没有信息系统）时，该条不计入该单位。")
-status = cache.view("milestones", scope, as_of)
-criteria = cache.view("milestone_criteria", scope, as_of)
-gaps = cache.view("milestone_gaps", scope, as_of)
+status = overview.milestones(scope, as_of)
 # Streamlit's bundled Material icons: emoji need a colour-emoji font the office PCs may lack.
 ICON = {"已达成": ":material/check_circle:", "未达成": ":material/cancel:", "未到期": ":material/schedule:"}
 for m in status.iter_rows(named=True):
@@ -41,16 +40,16 @@ for m in status.iter_rows(named=True):
             if m["units_applicable"] else "")
     st.markdown(f"{ICON.get(m['status'], '')} **{m['code']} {m['title']}**（{fmt.fmt_date(m['due_date'])}到期）："
                 f"**{m['status']}**{tail}")
-codes = status["code"].to_list()
+by_code = {m["code"]: m for m in status.iter_rows(named=True)}
+codes = list(by_code)
 # Open at the current stage: the latest milestone due on or before D (the first one before M1 is due).
-due = [r["code"] for r in status.iter_rows(named=True) if r["due_date"] <= as_of]
+due = [c for c, m in by_code.items() if m["due_date"] <= as_of]
 default = due[-1] if due else (codes[0] if codes else None)
 code = st.radio("查看达标情况", codes, index=codes.index(default) if default else None, horizontal=True,
-                format_func=lambda c: f"{c} {status.filter(status['code'] == c)['title'][0]}",
-                key="overview_milestone")
+                format_func=lambda c: f"{c} {by_code[c]['title']}", key="overview_milestone")
 if code:
-    st.markdown(f"**要求**：{status.filter(status['code'] == code)['requirement'][0]}")
-    mine = criteria.filter(criteria["code"] == code)
+    st.markdown(f"**要求**：{by_code[code]['requirement']}")
+    mine = overview.milestone_criteria(scope, as_of, code)
     shown = mine.select(
         pl.col("label").alias("达标线"),
         pl.format("{} / {}", "meeting", "applicable").alias("达标单位"),
@@ -60,11 +59,10 @@ if code:
     st.dataframe(shown, hide_index=True, width="stretch", key=f"overview_criteria_{code}", column_config={
         "达标线": st.column_config.TextColumn("达标线", width="large"),
         "达标比例": st.column_config.ProgressColumn("达标比例", format="%.1f%%", min_value=0, max_value=100)})
-    missing = gaps.filter(gaps["code"] == code)
-    for row in mine.filter(pl.col("meeting") < pl.col("applicable")).iter_rows(named=True):
-        # Furthest from the line first (lowest value for ≥, highest for ≤); tasks by unit.
-        failing = missing.filter(pl.col("criterion") == row["criterion"]).sort(
-            "value", "unit_id", descending=[row["op"] == "<=", False], nulls_last=True)
+    for row in mine.iter_rows(named=True):
+        if row["meeting"] >= row["applicable"]:
+            continue
+        failing = overview.milestone_gaps(scope, as_of, code, row["criterion"])  # furthest from the line first
         with st.expander(f"{row['label']}：未达标的{failing.height}个单位（达标{row['meeting']} / {row['applicable']}）"):
             st.dataframe(failing.select(pl.col("unit").alias("单位名称"), pl.col("detail").alias("现值")),
                          hide_index=True, width="stretch", key=f"overview_gaps_{code}_{row['criterion']}")
@@ -73,7 +71,7 @@ if code:
     elif mine["meeting"].sum() == mine["applicable"].sum():
         st.success("适用的单位均已达到每一条达标线。")
 
-trend = cache.view("county_trend", scope, as_of)
+trend = overview.county_trend(scope, as_of)
 st.subheader("全县趋势")
 if trend.is_empty():
     st.info("考评日在实施方案开始月份之前，尚无考评月份。")
@@ -90,6 +88,6 @@ else:
         widgets.show_figure(charts.score_and_red_lights(trend), key="overview_composite")
 
 st.subheader("各类单位最好和最差的单位")
-extremes = cache.view("best_worst", scope, as_of)
+extremes = overview.best_worst(scope, as_of)
 widgets.show_table(extremes.select("unit_kind", "side", "rank", "unit", "composite", "grade"), scores=("composite",),
                    labels={"side": "位置"}, empty="截至考评日还没有单位得分。", key="overview_extremes")

@@ -5,28 +5,28 @@ import calendar
 
 import streamlit as st
 
+from data.services import formulas, requests
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from reports import charts
-from ui import cache, fmt, widgets
+from ui import fmt, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/requests.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("共享申请")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审（不含收到当日），"
-           "提供单位在转送后10个工作日内答复；未到期且未办的不计入按时率，逾期未办的按未按时计。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'request_deadlines')}")
 if not scope.sees_all:
     st.info("单位用户只看到本单位作为申请方或提供方的申请，以及全县汇总数。")
 
-county = cache.view("county_request_rates", scope, as_of)
+county = requests.county_request_rates(scope, as_of)
 cols = st.columns(2)
 for col, row in zip(cols, county.iter_rows(named=True), strict=True):
     col.metric(f"{STEP_LABELS[row['step']]}按时率（全县）", fmt.fmt_pct(row["rate"]),
                help=f"按时{row['on_time']}件，超时办结{row['late']}件，逾期未办{row['overdue']}件")
 
 st.subheader("各提供单位答复按时率")
-providers = widgets.unit_filters(cache.view("provider_rates", scope, as_of), "requests_providers")
+providers = widgets.unit_filters(requests.provider_rates(scope, as_of), "requests_providers")
 widgets.show_table(providers.select("unit", "unit_kind", "judged", "on_time", "late", "overdue", "rate"),
                    rates=("rate",), labels={"judged": "应计入件数", "on_time": "按时", "late": "超时办结",
                                             "overdue": "逾期未办", "rate": "答复按时率"},
@@ -42,30 +42,30 @@ def steps_table(frame, extra):
 
 
 st.subheader("逾期未办")
-overdue = cache.view("overdue_steps", scope, as_of)
+overdue = requests.overdue_steps(scope, as_of)
 widgets.show_table(steps_table(overdue, ["workdays_overdue"]), empty="截至考评日没有逾期未办的申请。",
                    key="requests_overdue")
 
 st.subheader("即将到期（预警）")
-warning = cache.view("warning_list", scope, as_of)
+warning = requests.warning_list(scope, as_of)
 widgets.show_table(steps_table(warning, ["workdays_left"]), empty="未来3个工作日内没有到期的申请环节。",
                    key="requests_warning")
 
 st.subheader("不予共享缺少依据或理由")
-refusals = cache.view("refusals_lacking", scope, as_of)
+refusals = requests.refusals_lacking(scope, as_of)
 widgets.show_table(refusals.select("code", "requester", "provider", "replied_on", "reply_result", "legal_basis",
                                    "refusal_reason"), empty="没有缺少依据或理由的不同意、部分同意答复。",
                    key="requests_refusals")
 
 st.subheader("月度情况")
-months = cache.view("request_months", scope, as_of)
+months = requests.request_months(scope, as_of)
 month = st.selectbox("选择月份", months, format_func=fmt.fmt_month, key="requests_month")
 if month == as_of.strftime("%Y-%m") and as_of.day != calendar.monthrange(as_of.year, as_of.month)[1]:
     st.caption(f"只统计截止日期落在该月的环节。该月尚未结束：按考评日（{fmt.fmt_date(as_of)}）的办理情况判断，"
                "考评日之后的办理不计入，考评日之后到期的环节计为未到期。")
 else:
     st.caption("只统计截止日期落在该月的环节，按该月最后一天的办理情况判断。")
-monthly = cache.view("month_rates", scope, month, as_of)
+monthly = requests.month_rates(scope, month, as_of)
 widgets.show_table(
     monthly.select("unit", "step", "on_time", "late", "overdue", "pending", "ontime_rate")
     .with_columns(monthly["step"].replace_strict(STEP_LABELS, default="")),

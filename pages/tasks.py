@@ -5,58 +5,54 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import unit_views
+from data.services import formulas, tasks, workspace
 from data.services.progress import STATUSES, ReportError, return_report, submit_report, verify_report
-from data.services.settings_store import current_settings
 from data.storage.scope import PermissionDenied
-from metrics.registry import formula_text
 from reports import charts
-from ui import cache, fmt, report_forms, widgets
+from ui import fmt, report_forms, widgets
 from ui.session import current_as_of
 
 scope = widgets.page_scope("pages/tasks.py")  # ui.session.current_scope(), re-checked
 as_of = current_as_of()
 
 st.title("任务督办")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formula_text('light', current_settings(cache.db()))}只有办公室核验过的进展计入考评。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'light')}只有办公室核验过的进展计入考评。")
 flash = st.session_state.pop("tasks_flash", None)
 if flash:
     st.toast(fmt.md_escape(flash), icon="✅")  # seen wherever the user has scrolled to
 
-lights = cache.view("assignment_lights", scope, as_of)
+lights = tasks.assignment_lights(scope, as_of)
 if lights.is_empty():
     st.info("本单位没有承担实施方案附件2中的任务。")
     st.stop()
 
 st.subheader("任务 × 责任单位")
 shown = widgets.unit_filters(lights, "tasks_matrix")
+chosen = widgets.unit_choice("tasks_matrix")  # the same filter for the matrix and the task's units
 MATRIX_UNITS = 120  # a wider matrix is unreadable and slow to draw
-drawn = shown["unit"].unique(maintain_order=True)
-if drawn.len() > MATRIX_UNITS:
+if shown["unit"].n_unique() > MATRIX_UNITS:
     st.caption(f"单位较多，图中只显示红灯、黄灯最多的前{MATRIX_UNITS}个单位；请用单位类别或查找缩小范围。")
-    drawn = drawn.head(MATRIX_UNITS)
-widgets.show_figure(charts.light_matrix(shown.filter(shown["unit"].is_in(drawn.implode()))), key="tasks_matrix_fig")
+widgets.show_figure(charts.light_matrix(tasks.light_matrix(scope, as_of, *chosen, MATRIX_UNITS)), key="tasks_matrix_fig")
 
 st.subheader("完成时限")
-widgets.show_figure(charts.deadline_timeline(cache.view("task_timeline", scope, as_of), as_of), key="tasks_timeline")
+widgets.show_figure(charts.deadline_timeline(tasks.task_timeline(scope, as_of), as_of), key="tasks_timeline")
 
 st.subheader("单项任务")
-tasks = cache.view("task_list", scope)
-task_nos = sorted(lights["task_no"].unique().to_list())
-titles = {n: f"任务{n} {t}" for n, t in tasks.select("task_no", "title").iter_rows() if n in task_nos}
-task_no = st.selectbox("选择任务", task_nos, format_func=titles.get, key="tasks_task")
-task = tasks.filter(tasks["task_no"] == task_no).row(0, named=True)
+assigned = {t["task_no"]: t for t in tasks.assigned_tasks(scope, as_of).iter_rows(named=True)}
+task_no = st.selectbox("选择任务", list(assigned), format_func=lambda n: f"任务{n} {assigned[n]['title']}",
+                       key="tasks_task")
+task = assigned[task_no]
 st.markdown(f"**工作目标**：{fmt.md_escape(task['goal'])}")
 st.markdown(f"**完成时限**：{fmt.md_escape(task['deadline_text'])}"
             + (f"（按{fmt.fmt_date(task['due_date'])}考核）" if task["due_date"] else "（持续性任务，按月报送进展）")
             + f"　**责任单位**：{fmt.md_escape(task['units_text'])}")
-mine = shown.filter(shown["task_no"] == task_no)
+mine = tasks.assignment_lights(scope, as_of, *chosen, task_no)
 widgets.show_table(
     mine.select("unit", "status", "light", "completed_on", "last_report_on", "percent", "extension")
     .with_columns(mine["light"].replace_strict(charts.LIGHT_NAMES, default="")),
     labels={"percent": "最近报告进度（%）", "extension": "延期"}, key="tasks_status",
 )
-history = unit_views.report_rows(scope, as_of, task_no)
+history = workspace.report_rows(scope, as_of, task_no)
 st.markdown("**进展报送记录**（截至考评日）")
 widgets.show_table(
     history.select("reported_on", "unit", "status", "percent", "completed_on", "note", "submitted_by",
@@ -74,9 +70,9 @@ if not scope.is_admin:
 st.subheader("报送进展" if not scope.is_admin else "录入进展")
 if flash:
     st.success(fmt.md_escape(flash))
-units = mine.select("unit_id", "unit")
+unit_ids = dict(mine.select("unit", "unit_id").iter_rows())
 with st.form("tasks_report", clear_on_submit=False):
-    unit = st.selectbox("单位", units["unit"].to_list(), key="tasks_form_unit")
+    unit = st.selectbox("单位", list(unit_ids), key="tasks_form_unit")
     left, right = st.columns(2)
     reported_on = left.date_input("报送日期", value=dt.date.today(), max_value=dt.date.today(), key="tasks_form_date")
     status = right.selectbox("进展状态", STATUSES, index=1, key="tasks_form_status")
@@ -85,7 +81,7 @@ with st.form("tasks_report", clear_on_submit=False):
     note = st.text_area("进展说明", key="tasks_form_note")
     submitted = st.form_submit_button("提交")
 if submitted:
-    unit_id = int(units.filter(units["unit"] == unit)["unit_id"][0])
+    unit_id = int(unit_ids[unit])
     try:
         verified = submit_report(scope, task_no, unit_id, reported_on, status, int(percent),
                                  completed_on, note)
@@ -96,7 +92,7 @@ if submitted:
                                            else f"已报送{unit}任务{task_no}的进展，待办公室核验后计入考评。")
         st.rerun()
 
-pending = unit_views.report_rows(scope, dt.date.today(), state=unit_views.STATE_PENDING)
+pending = workspace.pending_reports(scope, dt.date.today())
 st.subheader("待核验的进展报告")
 if pending.is_empty():
     st.info("没有待核验的进展报告。")

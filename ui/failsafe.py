@@ -1,6 +1,7 @@
 """What a visitor sees when something fails: a Chinese page that says what to do, never a traceback.
 
 `app.py` runs everything (opening the database, the login gate, the page) inside `guard()`. A
+read refusing the user's scope (PermissionDenied) shows its Chinese message and the page stops. A
 damaged or truncated database file, a full disk or an I/O failure gets a page naming the remedy
 (the exact restore command with the newest backup, or freeing disk space); any other unexpected
 exception gets a short Chinese apology with a reference number, and the traceback goes only to the
@@ -22,6 +23,7 @@ import streamlit as st
 
 from data.storage.connect import close_db
 from data.storage.db import DEFAULT_PATH, DatabaseUnavailableError, classify_error, resolve_path
+from data.storage.scope import PermissionDenied
 
 LOG = logging.getLogger("dashboard.failsafe")
 LOW_SPACE = 64 * 1024**2  # below this, an I/O failure is reported as a full disk
@@ -117,6 +119,11 @@ def show_unexpected(exc: BaseException) -> None:
 
 def handle(exc: BaseException) -> None:
     """Show the right Chinese page for `exc` (anything but Streamlit's own control flow)."""
+    if isinstance(exc, PermissionDenied):
+        # A read or write refusing the scope, however the page was reached or what it passed: its
+        # Chinese refusal, nothing else (data.services.reading).
+        st.error(str(exc))
+        return
     problem = diagnose(exc)
     if problem is None:
         show_unexpected(exc)

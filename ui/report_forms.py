@@ -11,7 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import unit_views
+from data.services import workspace
 from data.services.progress import STATUSES, ReportError, resubmit_report
 from data.storage.scope import PermissionDenied, Scope
 from ui import fmt, widgets
@@ -26,7 +26,7 @@ LABELS = {
 
 def returned_section(scope: Scope, key: str = "tasks") -> None:
     """List the scope's returned reports with their reasons and offer the resubmission form."""
-    returned = unit_views.report_rows(scope, dt.date.today(), state=unit_views.STATE_RETURNED)
+    returned = workspace.returned_reports(scope, dt.date.today())
     if returned.is_empty():
         return
     st.subheader("被退回的进展报告")

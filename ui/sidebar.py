@@ -14,7 +14,7 @@ import datetime as dt
 
 import streamlit as st
 
-from data.services import views
+from data.services.sidebar import calendar_covered, demo_info
 from data.storage.db import Database
 from data.storage.scope import Scope
 from ui.fmt import fmt_date, md_escape
@@ -87,10 +87,10 @@ def render_sidebar(db: Database, scope: Scope) -> dt.date:
             st.caption(f"当前用户：{md_escape(scope.display_name or scope.username)}（{scope.role}）")
     set_as_of(as_of)
     _to_url(as_of)
-    demo = views.demo_info(db)
+    demo = demo_info(db)
     if demo:
         st.warning("演示数据：当前库中的单位联系人、目录、申请等数据为演示生成，不是真实工作数据。", icon="⚠️")
-    if not views.calendar_covered(db, as_of):
+    if not calendar_covered(db, as_of):
         st.warning(
             f"工作日历未包含{as_of.year}年的节假日安排：该年按周一至周五计算工作日，时限可能与法定安排不符。"
             "请管理员在“系统设置”中补充该年的节假日和调休上班日。",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.services import review
-from data.storage.scope import PermissionDenied, Scope
+from data.storage.scope import Scope
 from ui import fmt, widgets
 
 LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改情况", "follow_up": "跟踪说明",
@@ -31,11 +31,7 @@ def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -
                            file_name=f"通报_{month}.docx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            key="review_bulletin_docx", help="；".join(font_report()) or None)
-    try:
-        frames = review.supervision_section(scope, month)
-    except PermissionDenied as exc:
-        st.error(str(exc))
-        st.stop()
+    frames = review.supervision_section(scope, month)
     st.subheader("督查督办")
     st.markdown(f"**{fmt.fmt_month(month)}到期的整改承诺**")
     due = frames["due"]

@@ -1,6 +1,6 @@
 """Drawing helpers of a 单位 user's workspace pages (本单位工作台, 本单位共享申请, 本单位目录,
-本单位系统与安全). Every read goes through data.services.unit_views, which refuses another unit in the data
-layer; this module only formats and draws.
+本单位系统与安全). Every section reads through data.services.workspace, which refuses another unit in
+the data layer and does the filtering; this module only formats and draws.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from data.services import unit_views
-from data.services.unit_views import DUE_SOON, OVERDUE
-from data.storage.scope import PermissionDenied, Scope
+from data.services import workspace
+from data.services.workspace import DUE_SOON, OVERDUE
+from data.storage.scope import Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from ui import fmt, widgets
 
@@ -23,15 +23,6 @@ ROW_COLOURS = {OVERDUE: RED, DUE_SOON: AMBER}
 
 REQUEST_LABELS = {"urgency": "办理提示", "responsible": "办理单位", "step": "环节", "status": "办理情况",
                   "done_on": "办理日期"}
-
-
-def read(scope: Scope, name: str, as_of: dt.date, *args):
-    """unit_views.<name>(scope, as_of, ...); a refusal stops the page with its Chinese message."""
-    try:
-        return getattr(unit_views, name)(scope, as_of, *args)
-    except PermissionDenied as exc:
-        st.error(str(exc))
-        st.stop()
 
 
 def highlighted(frame: pl.DataFrame, column: str, colour=ROW_COLOURS.get) -> pd.io.formats.style.Styler:
@@ -62,8 +53,9 @@ def _readable_steps(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def request_metrics(steps: pl.DataFrame) -> None:
-    for col, (label, value) in zip(st.columns(4), unit_views.request_summary(steps).items(), strict=True):
+def request_metrics(counts: dict[str, int]) -> None:
+    """data.services.workspace.request_counts as four metrics."""
+    for col, (label, value) in zip(st.columns(4), counts.items(), strict=True):
         col.metric(label, f"{value}件")
 
 
@@ -74,9 +66,11 @@ ASKED_COLUMNS = ("urgency", "code", "step", "provider", "responsible", "started_
                  "workdays_overdue")
 
 
-def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None:
-    """The open steps on both sides, overdue first, then those due within 3 working days."""
-    provide, asked = unit_views.open_sides(steps, due_only)
+def open_requests(scope: Scope, as_of: dt.date, key: str, due_only: bool = False) -> None:
+    """The open steps on both sides (data.services.workspace.open_requests), overdue first, then
+    those due within 3 working days."""
+    provide = workspace.open_requests(scope, as_of, workspace.PROVIDER, due_only)
+    asked = workspace.open_requests(scope, as_of, workspace.REQUESTER, due_only)
     st.markdown("**本单位作为提供方：须答复的申请**（初审由办公室办理，转送后由本单位在时限内答复）")
     show_highlighted(_readable_steps(provide).select(PROVIDE_COLUMNS), "urgency", f"{key}_provide",
                      "没有需要本单位答复或即将到期的申请。" if due_only else "没有需要本单位答复的申请。")
@@ -85,8 +79,8 @@ def open_requests(steps: pl.DataFrame, key: str, due_only: bool = False) -> None
                      "本单位提出的申请都已办结或不在预警范围内。" if due_only else "本单位提出的申请都已办结。")
 
 
-def finished_requests(steps: pl.DataFrame, key: str) -> None:
-    done = unit_views.finished_steps(steps)
+def finished_requests(scope: Scope, as_of: dt.date, key: str) -> None:
+    done = workspace.finished_requests(scope, as_of)
     widgets.show_table(
         _readable_steps(done).select("code", "side", "step", "requester", "provider", "deadline", "done_on",
                                      "status", "workdays_overdue"),
@@ -98,10 +92,11 @@ CATALOG_LABELS = {"code": "目录编码", "name": "目录名称", "update_cycle"
                   "mounted_on": "挂接日期", "problems": "存在问题", "format": "资源格式"}
 
 
-def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) -> None:
-    for col, (label, value) in zip(st.columns(4), unit_views.catalog_summary(items).items(), strict=True):
+def catalog_section(scope: Scope, as_of: dt.date, key: str, problems_only: bool = False) -> None:
+    """The unit's catalog counts and items (those to fix only with `problems_only`), to fix in red."""
+    for col, (label, value) in zip(st.columns(4), workspace.catalog_counts(scope, as_of).items(), strict=True):
         col.metric(label, f"{value}条")
-    shown = unit_views.catalog_with_problems(items) if problems_only else items
+    shown = workspace.catalog_problems(scope, as_of) if problems_only else workspace.unit_catalog(scope, as_of)
     show_highlighted(
         shown.select("code", "name", "share_type", "update_cycle", "published_on", "last_touched_on", "mounted_on",
                      "problems"),
@@ -113,11 +108,8 @@ def catalog_section(items: pl.DataFrame, key: str, problems_only: bool = False) 
 def scorecard_download(scope: Scope, as_of: dt.date, unit_name: str, key: str) -> None:
     """The unit's own scorecard workbook, built only when the button is clicked (deferred data)."""
     st.download_button(
-        "下载本单位记分卡（Excel，A4打印）", lambda: unit_views.unit_scorecard_workbook(scope, as_of),
+        "下载本单位记分卡（Excel，A4打印）", widgets.deferred(workspace.unit_scorecard_workbook, scope, as_of),
         file_name=f"记分卡_{unit_name}_{as_of.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
     )
 
-
-def unit_name(scope: Scope) -> str:
-    return unit_views.unit_name(scope)

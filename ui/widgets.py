@@ -47,6 +47,13 @@ def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", uni
     return frame
 
 
+def unit_choice(key: str) -> tuple[str | None, str]:
+    """What the unit filter `key` drawn by unit_filters holds: (unit kind or None for every kind,
+    the name search), for the reads of the page's other tables (their `kind` and `search`)."""
+    kind = st.session_state.get(f"{key}_kind", ALL_KINDS)
+    return (None if kind == ALL_KINDS else kind), str(st.session_state.get(f"{key}_search") or "").strip()
+
+
 def show_table(frame: pl.DataFrame, rates: tuple[str, ...] = (), scores: tuple[str, ...] = (),
                labels: dict[str, str] | None = None, empty: str = "没有符合条件的记录。", key: str | None = None,
                file_name: str = "表格数据.csv") -> None:

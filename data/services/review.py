@@ -105,7 +105,7 @@ def supervision_section(scope: Scope, month: str, *, db: Database | None = None)
     'proposals'), plus 'due_fixed': how many of those due in the month were rectified."""
     from data.services.supervision import review_supervision
 
-    frames = review_supervision(scope, db, month)
+    frames = review_supervision(scope, month, db=db)
     return {**frames, "due_fixed": frames["due"].filter(pl.col("state") == "已整改").height}
 
 

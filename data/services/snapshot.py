@@ -183,7 +183,7 @@ class Snapshot:
 
     @property
     def scorecard(self) -> pl.DataFrame:
-        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.services.views._board)."""
+        """metrics.scorecard.scorecard at D, computed (never the frozen one: see data.services.scorecards._board)."""
         from metrics.scorecard import scorecard
 
         return self._part("scorecard", lambda f: scorecard(f, self.as_of, self.indicators))
@@ -302,3 +302,28 @@ def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
             return False
         step()
     return True
+
+
+_warmed: set[str] = set()
+_warm_lock = threading.Lock()
+
+
+def warm_up_in_background(db: Database) -> threading.Thread | None:
+    """Once per database file and process: `warm_up` in a daemon thread, so the first user after a
+    start does not pay for today's figures. The cache it fills is the one every session reads; a
+    failure there only means no warm-up (the pages compute, and report, whatever failed)."""
+    path = str(db.path)
+    with _warm_lock:
+        if path in _warmed:
+            return None
+        _warmed.add(path)
+
+    def run() -> None:
+        try:
+            warm_up(db)
+        except Exception:  # noqa: BLE001 - the pages compute (and report) whatever failed here
+            pass
+
+    thread = threading.Thread(target=run, name="dashboard-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -14,6 +14,7 @@ import datetime as dt
 import polars as pl
 
 from data.services import audit
+from data.services.reading import read, resolve_db
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
 from metrics.cn import cn_date
@@ -57,14 +58,15 @@ def current_due(cur, task_no: int, unit_id: int) -> dt.date | None:
 # -- 延期申请 -------------------------------------------------------------------------------------
 
 def request_extension(
-    db: Database, scope: Scope, task_no: int, unit_id: int, reason: str, proposed_due: dt.date,
-    *, today: dt.date | None = None,
+    scope: Scope, task_no: int, unit_id: int, reason: str, proposed_due: dt.date,
+    *, today: dt.date | None = None, db: Database | None = None,
 ) -> int:
     """A unit asks for a later due date for one of its assignments; returns the request id.
 
     单位: its own unit only; 管理员 may record a request made on paper; 领导: refused. The request
     must come on or before the due date in force, name a later date and give a reason, and there
     may be at most one request waiting per assignment."""
+    db = resolve_db(db)
     scope.require_write()
     scope.require_unit(unit_id)
     today = today or dt.date.today()
@@ -119,10 +121,11 @@ def _pending(cur, request_id: int) -> tuple:
 
 
 def approve_extension(
-    db: Database, scope: Scope, request_id: int, approved_due: dt.date | None = None,
-    *, today: dt.date | None = None,
+    scope: Scope, request_id: int, approved_due: dt.date | None = None,
+    *, today: dt.date | None = None, db: Database | None = None,
 ) -> None:
     """The office approves a waiting request, with the approved date (default: the one asked for)."""
+    db = resolve_db(db)
     scope.require_admin()
     today = today or dt.date.today()
     with db.transaction() as cur:
@@ -142,9 +145,10 @@ def approve_extension(
 
 
 def refuse_extension(
-    db: Database, scope: Scope, request_id: int, reason: str, *, today: dt.date | None = None,
+    scope: Scope, request_id: int, reason: str, *, today: dt.date | None = None, db: Database | None = None,
 ) -> None:
     """The office refuses a waiting request, with the reason the unit will read."""
+    db = resolve_db(db)
     scope.require_admin()
     today = today or dt.date.today()
     reason = (reason or "").strip()
@@ -162,7 +166,8 @@ def refuse_extension(
                      before, _ext_counts(cur, task_no, unit_id))
 
 
-def extension_requests(scope: Scope, db: Database, status: str | None = None) -> pl.DataFrame:
+@read
+def extension_requests(scope: Scope, status: str | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Every extension request (newest first) with the unit's name; 单位: its own only."""
     where, params = [], []
     if not scope.sees_all:
@@ -202,7 +207,8 @@ def with_extension_mark(frame: pl.DataFrame, facts, as_of: dt.date) -> pl.DataFr
     return frame.join(marks, on=["task_no", "unit_id"], how="left")
 
 
-def unit_extensions(scope: Scope, db: Database, as_of: dt.date, unit_id: int) -> pl.DataFrame:
+@read
+def unit_extensions(scope: Scope, as_of: dt.date, unit_id: int, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's assignments extended by D (task_no, title, extension text), for its card."""
     from data.storage.facts import load_facts
     from metrics.tasks import extension_marks
@@ -226,7 +232,8 @@ def _month_ok(month: str) -> str:
     return f"{year:04d}-{mon:02d}"
 
 
-def suggested_reasons(scope: Scope, db: Database, month: str, unit_id: int) -> str:
+@read
+def suggested_reasons(scope: Scope, month: str, unit_id: int, *, db: Database | None = None) -> str:
     """The reasons a new 约谈 starts with: the month's red lights and the indicators with the most
     points lost (metrics.supervision.interview_reasons). Office only."""
     from data.storage.facts import load_facts
@@ -309,14 +316,15 @@ def insert_interview(cur, scope: Scope, month: str, unit_id: int, held_on: dt.da
 
 
 def record_interview(
-    db: Database, scope: Scope, month: str, unit_id: int, held_on: dt.date, attendees: str,
-    reasons: str | None = None, commitments: list[dict] | None = None,
+    scope: Scope, month: str, unit_id: int, held_on: dt.date, attendees: str,
+    reasons: str | None = None, commitments: list[dict] | None = None, *, db: Database | None = None,
 ) -> int:
     """The office records a 约谈 of a unit for a review month with its 整改承诺, all or nothing.
     `reasons` None takes the suggested reasons of that month's review. Returns the interview id."""
+    db = resolve_db(db)
     scope.require_admin()
     if reasons is None:
-        reasons = suggested_reasons(scope, db, month, unit_id)
+        reasons = suggested_reasons(scope, month, unit_id, db=db)
     with db.transaction() as cur:
         before = _sv_counts(cur, unit_id)
         interview_id = insert_interview(cur, scope, month, unit_id, held_on, attendees, reasons, commitments or [])
@@ -325,8 +333,9 @@ def record_interview(
     return interview_id
 
 
-def add_commitment(db: Database, scope: Scope, interview_id: int, commitment: dict) -> None:
+def add_commitment(scope: Scope, interview_id: int, commitment: dict, *, db: Database | None = None) -> None:
     """The office adds one 整改承诺 to an existing interview."""
+    db = resolve_db(db)
     scope.require_admin()
     with db.transaction() as cur:
         row = cur.execute("SELECT unit_id, held_on, month FROM interviews WHERE interview_id = ?",
@@ -361,7 +370,8 @@ def _own(scope: Scope, frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
     return frame.filter(pl.any_horizontal([pl.col(c) == scope.unit_id for c in cols]))
 
 
-def interviews(scope: Scope, db: Database, as_of: dt.date | None = None) -> pl.DataFrame:
+@read
+def interviews(scope: Scope, as_of: dt.date | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Interviews held by D (all when D is None), newest first, with the unit's name; 单位: own."""
     frame = _facts(db).interviews.with_columns(pl.col("unit_id").cast(pl.Int64))
     if as_of is not None:
@@ -371,7 +381,8 @@ def interviews(scope: Scope, db: Database, as_of: dt.date | None = None) -> pl.D
             .select("interview_id", "month", "unit_id", "unit", "held_on", "attendees", "reasons"))
 
 
-def commitments(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+@read
+def commitments(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
     """Every commitment of an interview held by D with its state as of D (metrics.supervision),
     the unit's name and what was promised in words; 单位: its own only."""
     from metrics.supervision import commitment_states
@@ -379,6 +390,13 @@ def commitments(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     facts = _facts(db)
     return with_promise(_own(scope, commitment_states(facts, as_of)), facts).join(
         _names(db), on="unit_id", how="left")
+
+
+@read
+def commitment_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """How many of `commitments` are 已整改, 整改中 and 逾期未整改 as of D."""
+    states = commitments(scope, as_of, db=db)["state"]
+    return {s: int((states == s).sum()) for s in ("已整改", "整改中", "逾期未整改")}
 
 
 def with_promise(frame: pl.DataFrame, facts) -> pl.DataFrame:
@@ -396,7 +414,8 @@ def with_promise(frame: pl.DataFrame, facts) -> pl.DataFrame:
             .drop("_label", "_title"))
 
 
-def inspection_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+@read
+def inspection_list(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
     """Units proposed for 督查 as of D with the reason (管理员 and 领导 only)."""
     from metrics.supervision import inspection_proposals
 
@@ -405,18 +424,34 @@ def inspection_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return inspection_proposals(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
 
 
-def authorisations(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+@read
+def authorisations(scope: Scope, as_of: dt.date, state: str | None = None, *,
+                   db: Database | None = None) -> pl.DataFrame:
     """The authorisation register as of D with both units' names; 单位: those where it is the using
-    (requesting) unit or the providing unit."""
+    (requesting) unit or the providing unit. With `state` (有效 / 即将到期 / 已到期), those only."""
     from metrics.supervision import authorisation_states
 
     names = _names(db)
     frame = _own(scope, authorisation_states(_facts(db), as_of), "requester_id", "provider_id")
+    if state is not None:
+        frame = frame.filter(pl.col("state") == state)
     return (frame.join(names.rename({"unit_id": "requester_id", "unit": "requester"}), on="requester_id", how="left")
             .join(names.rename({"unit_id": "provider_id", "unit": "provider"}), on="provider_id", how="left"))
 
 
-def notice_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
+AUTHORISATION_STATES = ("有效", "即将到期", "已到期")
+
+
+@read
+def authorisation_counts(scope: Scope, as_of: dt.date, by: str, *, db: Database | None = None) -> pl.DataFrame:
+    """How many authorisations of the register are 有效 / 即将到期 / 已到期, per `by` ('requester':
+    the using unit, or 'provider'), by name."""
+    register = authorisations(scope, as_of, db=db)
+    return register.group_by(by).agg(*[(pl.col("state") == s).sum().alias(s) for s in AUTHORISATION_STATES]).sort(by)
+
+
+@read
+def notice_list(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
     """Every overdue item of every unit needing a 督办单 as of D (office and leaders only)."""
     from metrics.supervision import notice_items
 
@@ -425,15 +460,16 @@ def notice_list(scope: Scope, db: Database, as_of: dt.date) -> pl.DataFrame:
     return notice_items(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
 
 
-def notices_document(scope: Scope, db: Database, as_of: dt.date, issued_on: dt.date | None = None,
-                     unit_id: int | None = None) -> tuple[bytes, int]:
+@read
+def notices_document(scope: Scope, as_of: dt.date, issued_on: dt.date | None = None, unit_id: int | None = None, *,
+                     db: Database | None = None) -> tuple[bytes, int]:
     """The 督办单 of every unit needing one as of D (or of one unit), as one .docx, and how many
     units it covers. The requested completion date is `notice_reply_workdays` working days after
     the issue date (default: today). Office and leaders only."""
     from metrics.supervision import requested_completion
     from reports.docx_official import notices_docx
 
-    items = notice_list(scope, db, as_of)
+    items = notice_list(scope, as_of, db=db)
     if unit_id is not None:
         items = items.filter(pl.col("unit_id") == int(unit_id))
     issued_on = issued_on or dt.date.today()
@@ -443,7 +479,8 @@ def notices_document(scope: Scope, db: Database, as_of: dt.date, issued_on: dt.d
     return notices_docx(items, as_of, issued_on, reply_by), items["unit_id"].n_unique()
 
 
-def review_supervision(scope: Scope, db: Database, month: str) -> dict[str, pl.DataFrame]:
+@read
+def review_supervision(scope: Scope, month: str, *, db: Database | None = None) -> dict[str, pl.DataFrame]:
     """The monthly review's supervision frames, judged as of the month's last day:
     'open' every commitment still open, 'due' what became of those due in the month, 'expiring'
     the authorisations 即将到期, 'proposals' the units proposed for 督查. Office and leaders."""
@@ -466,9 +503,20 @@ def review_supervision(scope: Scope, db: Database, month: str) -> dict[str, pl.D
     }
 
 
+@read
+def extendable_assignments(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """The assignments an extension may be asked for (those with a due date): task_no, unit_id, unit,
+    as the task list orders them (the units with most red lights first); 单位: its own."""
+    from data.services.tasks import assignment_lights
+
+    return assignment_lights(scope, as_of, db=db).filter(pl.col("due_date").is_not_null()).select(
+        "task_no", "unit_id", "unit")
+
+
 __all__ = [
     "EXTENSION_STATUSES", "PermissionDenied", "SupervisionError", "add_commitment", "approve_extension",
-    "authorisations", "commitments", "extension_requests", "inspection_list", "interviews", "notice_list",
+    "authorisation_counts", "authorisations", "commitment_counts", "commitments", "extendable_assignments", "extension_requests",
+    "inspection_list", "interviews", "notice_list",
     "notices_document", "record_interview", "refuse_extension", "request_extension", "review_supervision",
-    "suggested_reasons",
+    "suggested_reasons", "unit_extensions",
 ]

@@ -66,7 +66,7 @@ def read_settings(db: Database) -> dict:
 
 
 def load_facts(db: Database) -> Facts:
-    """All facts in the database (unscoped: scoping happens in data.services.views on the results)."""
+    """All facts in the database (unscoped: scoping happens in the read functions of data.services on the results)."""
     key = (str(db.path), db.version)
     with _lock:
         cached = _cache.get(key)

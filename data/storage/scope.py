@@ -1,6 +1,6 @@
 """Who is asking: every query function in data/ that returns unit data takes a Scope.
 
-Permissions are enforced here and in data.services.views, never only by hiding buttons: a 单位 user's
+Permissions are enforced here and in the read functions of data.services, never only by hiding buttons: a 单位 user's
 scope names one unit, and whatever arguments a page passes, only that unit's detail comes back.
 """
 

@@ -120,7 +120,7 @@ def _verify_the_late_report(county):
 def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(county):
     from openpyxl import load_workbook
 
-    from data.services import views
+    from data.services import overview, scorecards
     from data.services.bulletin_store import current_bulletin
     from data.services.publish import changes_since_published, review_workbook_for
     from tests.pages.small_county import ZHENGFUBAN
@@ -129,8 +129,8 @@ def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(c
     before = scorecard(load_facts(county), oct_end)
     publish_month(county, OFFICE, "2023-10", today=dt.date(2023, 11, 5))
     text_at_publication = current_bulletin(county, "2023-10")
-    card_before = views.unit_scorecard(OFFICE, county, oct_end, ZHENGFUBAN)
-    points_before = views.indicator_rows(OFFICE, county, oct_end, ZHENGFUBAN)
+    card_before = scorecards.unit_scorecard(OFFICE, oct_end, ZHENGFUBAN, db=county)
+    points_before = scorecards.indicator_rows(OFFICE, oct_end, ZHENGFUBAN, db=county)
     _verify_the_late_report(county)
 
     after = scorecard(load_facts(county), oct_end)
@@ -140,23 +140,23 @@ def test_a_published_month_stays_frozen_everywhere_after_a_verified_correction(c
     # the 通报: the published text, not a regenerated one
     assert current_bulletin(county, "2023-10") == text_at_publication
     # the unit's card on the month's last day: frozen, with the differences beside it
-    card = views.unit_scorecard(OFFICE, county, oct_end, ZHENGFUBAN)
+    card = scorecards.unit_scorecard(OFFICE, oct_end, ZHENGFUBAN, db=county)
     assert card["composite"] == card_before["composite"] == before.filter(row)["composite"][0]
     assert card["frozen_month"] == "2023-10"
     assert {d["label"] for d in card["differences"]} >= {"进展报送率", "综合得分"}
-    assert_frame_equal(views.indicator_rows(OFFICE, county, oct_end, ZHENGFUBAN), points_before)
+    assert_frame_equal(scorecards.indicator_rows(OFFICE, oct_end, ZHENGFUBAN, db=county), points_before)
     # the ranking at that date and the trend's October point are the frozen ones
-    ranking = views.ranking(OFFICE, county, oct_end)
+    ranking = scorecards.ranking(OFFICE, oct_end, db=county)
     assert ranking.filter(row)["composite"][0] == before.filter(row)["composite"][0]
-    trend = views.unit_trend(OFFICE, county, dt.date(2023, 11, 30), ZHENGFUBAN)
+    trend = scorecards.unit_trend(OFFICE, dt.date(2023, 11, 30), ZHENGFUBAN, db=county)
     assert trend.filter(pl.col("month") == "2023-10")["composite"][0] == before.filter(row)["composite"][0]
-    county_oct = views.county_trend(OFFICE, county, dt.date(2023, 11, 30)).filter(pl.col("month") == "2023-10")
+    county_oct = overview.county_trend(OFFICE, dt.date(2023, 11, 30), db=county).filter(pl.col("month") == "2023-10")
     assert county_oct["composite"][0] == pytest.approx(before["composite"].mean())
     # November's change is measured from the frozen October
-    nov = views.ranking(OFFICE, county, dt.date(2023, 11, 30)).filter(row)
+    nov = scorecards.ranking(OFFICE, dt.date(2023, 11, 30), db=county).filter(row)
     assert nov["composite_change"][0] == pytest.approx(nov["composite"][0] - before.filter(row)["composite"][0])
     # a day that is not the month's end is computed as usual
-    assert views.unit_scorecard(OFFICE, county, dt.date(2023, 10, 30), ZHENGFUBAN)["frozen_month"] is None
+    assert scorecards.unit_scorecard(OFFICE, dt.date(2023, 10, 30), ZHENGFUBAN, db=county)["frozen_month"] is None
 
     # the review workbook: the frozen sheets plus a 差异 sheet naming the change and its source
     wb = load_workbook(io.BytesIO(review_workbook_for(county, "2023-10")))

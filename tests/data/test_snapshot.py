@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from data.services import overview, requests, scorecards
 from data.services import snapshot as snap
-from data.services import views
 from data.storage.facts import load_facts
 from data.storage.scope import Scope
 from metrics import scorecard as m_scorecard
@@ -48,12 +48,12 @@ def assert_snapshot_is_direct(db, day: dt.date) -> None:
     assert_frame_equal(snap.month_end_history(db, day), monthly_trend(facts, day))
     # The county and provider rates from the step counts are those of the steps themselves.
     steps = request_steps(facts, day)
-    assert_frame_equal(views.county_request_rates(ADMIN, db, day).sort("step"),
+    assert_frame_equal(requests.county_request_rates(ADMIN, day, db=db).sort("step"),
                        pl.DataFrame({"step": ["review", "reply"]}).join(
-                           views.step_rates(steps, "step"), on="step", how="left")
+                           requests.step_rates(steps, "step"), on="step", how="left")
                        .with_columns(pl.col("judged", "on_time", "late", "overdue").fill_null(0)).sort("step"))
-    direct = views.step_rates(steps.filter(pl.col("step") == "reply"), "provider_id")
-    assert_frame_equal(views.provider_rates(ADMIN, db, day).select(
+    direct = requests.step_rates(steps.filter(pl.col("step") == "reply"), "provider_id")
+    assert_frame_equal(requests.provider_rates(ADMIN, day, db=db).select(
         pl.col("unit_id").alias("provider_id"), "judged", "on_time", "late", "overdue", "rate"),
         direct.with_columns(pl.col("provider_id").cast(pl.Int64)), check_row_order=False)
     # The change since last month from the history equals the engine's own.
@@ -115,7 +115,7 @@ def test_a_committed_write_is_seen_by_the_next_read(county):
     assert dict(history.rows())["2023-08"] == 1 and dict(history.rows())["2023-07"] == 0
     assert old_history.filter(zfb, pl.col("month") == "2023-08")["contacts_named"].item() == 0
     # ...and the views read it too.
-    assert views.unit_scorecard(ADMIN, county, day, sc.ZHENGFUBAN)["contacts_named"] == 1
+    assert scorecards.unit_scorecard(ADMIN, day, sc.ZHENGFUBAN, db=county)["contacts_named"] == 1
 
 
 def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
@@ -129,25 +129,25 @@ def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
     monkeypatch.setattr(m_scorecard, "indicators", counted)
     day = dt.date(2023, 10, 31)
     # One render of 单位考评 reads the scorecard, the indicators, the points and the ranking.
-    views.ranking(ADMIN, county, day)
-    views.unit_scorecard(ADMIN, county, day, sc.WEIBAN)
-    views.indicator_rows(ADMIN, county, day, sc.WEIBAN)
-    views.unit_trend(ADMIN, county, day, sc.WEIBAN)
-    views.milestones(ADMIN, county, day)
+    scorecards.ranking(ADMIN, day, db=county)
+    scorecards.unit_scorecard(ADMIN, day, sc.WEIBAN, db=county)
+    scorecards.indicator_rows(ADMIN, day, sc.WEIBAN, db=county)
+    scorecards.unit_trend(ADMIN, day, sc.WEIBAN, db=county)
+    overview.milestones(ADMIN, day, db=county)
     assert calls.count(day) == 1
     first = len(calls)
     # Everything again, and the county trend: nothing computed anew.
-    views.ranking(ADMIN, county, day)
-    views.unit_trend(ADMIN, county, day, sc.WEIBAN)
-    views.county_trend(ADMIN, county, day)
+    scorecards.ranking(ADMIN, day, db=county)
+    scorecards.unit_trend(ADMIN, day, sc.WEIBAN, db=county)
+    overview.county_trend(ADMIN, day, db=county)
     assert len(calls) == first
     # A new date computes that date and no month already in the history.
-    views.unit_trend(ADMIN, county, dt.date(2023, 11, 30), sc.WEIBAN)
+    scorecards.unit_trend(ADMIN, dt.date(2023, 11, 30), sc.WEIBAN, db=county)
     assert calls[first:] == [dt.date(2023, 11, 30)]
     # A write: the next read computes again.
     computed = len(calls)
     write(county, "contact", dt.date(2023, 8, 1), 1)
-    views.ranking(ADMIN, county, day)
+    scorecards.ranking(ADMIN, day, db=county)
     assert sorted(calls[computed:]) == [dt.date(2023, 9, 30), day]  # D and the previous month end
 
 
@@ -210,8 +210,8 @@ def test_the_warm_up_fills_todays_snapshot_and_history(county, monkeypatch):
     assert snap.warm_up(county, day)
     calls = []
     monkeypatch.setattr(m_scorecard, "indicators", lambda *a, **k: calls.append(a) or None)
-    views.unit_trend(ADMIN, county, day, sc.WEIBAN)  # 单位考评's line: nothing left to compute
-    views.milestones(ADMIN, county, day)
+    scorecards.unit_trend(ADMIN, day, sc.WEIBAN, db=county)  # 单位考评's line: nothing left to compute
+    overview.milestones(ADMIN, day, db=county)
     assert calls == []
 
 

@@ -42,7 +42,7 @@ DOCS = REPO / "docs" / "screenshots"
 _DUE_SOON_SCRIPT = """
 import datetime as dt, json, sys
 import polars as pl
-from data.services import unit_views
+from data.services import workspace
 from data.storage.db import Database
 from data.storage.scope import SYSTEM
 db = Database(sys.argv[1])
@@ -50,7 +50,7 @@ try:
     uid = db.scalar("SELECT unit_id FROM units WHERE name = ?", [sys.argv[2]])
     for back in range(0, 240):
         day = dt.date.today() - dt.timedelta(days=back)
-        steps = unit_views.unit_requests(SYSTEM, day, uid, db=db)
+        steps = workspace.unit_requests(SYSTEM, day, uid, db=db)
         soon = steps.filter((pl.col("urgency") == "3个工作日内到期") & (pl.col("side") == "提供方"))
         if soon.height:
             print(json.dumps({"as_of": day.isoformat(), "codes": soon["code"].to_list()}))

@@ -58,3 +58,40 @@ def table(at: AppTest, column: str):
         if column in value.columns:
             return value
     raise AssertionError(f"no table with column {column!r}")
+
+
+def _in_order(node):
+    """Every element under `node` in the order the page drew them."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for index in sorted(children):
+        yield from _in_order(children[index])
+
+
+def table_by_key(at: AppTest, key: str):
+    """The table ui.widgets.show_table drew with `key`, as users read it: the st.dataframe right
+    before its 下载CSV button `<key>_csv` (AppTest does not expose a read-only st.dataframe's key)."""
+    last = None
+    for node in _in_order(at._tree):
+        kind = getattr(node, "type", None)
+        if kind == "dataframe":
+            last = node
+        elif kind == "download_button" and getattr(node, "key", None) == f"{key}_csv":
+            assert last is not None, key
+            return last.value
+    raise AssertionError(f"no table drawn with key {key!r}")
+
+
+def table_after(at: AppTest, heading: str):
+    """The first table drawn after the text (markdown, subheader, caption) containing `heading`:
+    for tables drawn without a 下载CSV button (st.dataframe of a styled frame)."""
+    seen = False
+    for node in _in_order(at._tree):
+        kind = getattr(node, "type", None)
+        if kind in ("markdown", "subheader", "header", "caption") and heading in str(getattr(node, "value", "")):
+            seen = True
+        elif seen and kind == "dataframe":
+            return node.value
+    raise AssertionError(f"no table after {heading!r}")

@@ -112,7 +112,7 @@ def test_month_to_date_is_compared_with_the_same_days_of_last_month(county):
 
 
 def test_month_length_is_clamped():
-    from data.services.views import month_to_date
+    from data.services.overview import month_to_date
 
     D = dt.date
     # 3月30日: the same days of February are the whole of February (29 days in 2024).

@@ -69,8 +69,8 @@ def test_an_earlier_date_has_nothing_overdue(county):
 
 
 def test_a_unit_user_is_refused(county):
-    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.services.views
-    # would still give a 单位 user only its own rows (tests/data/test_views.py).
+    # The page registry (ui/navigation.py) opens this page to 管理员 and 领导 only; data.services
+    # would still give a 单位 user only its own rows (tests/data/test_reads.py).
     at = run_page("requests", UNIT2, AS_OF)
     assert not at.exception
     assert "无权打开此页面" in at.error[0].value

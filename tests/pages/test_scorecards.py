@@ -6,7 +6,7 @@ import polars as pl
 
 from data.storage.facts import load_facts
 from metrics.scorecard import scorecard
-from tests.pages.conftest import metrics, run_page, table, texts
+from tests.pages.conftest import metrics, run_page, table, table_by_key, texts
 from tests.pages.small_county import ADMIN, AS_OF, EARLIER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 from ui.fmt import fmt_score
 
@@ -19,7 +19,7 @@ def test_admin_reads_the_ranking_and_a_units_scores(county):
     at = run_page("scorecards", ADMIN, AS_OF, scorecards_unit="县委办")
     assert not at.exception
     assert at.title[0].value == "单位考评"
-    ranking = at.dataframe[0].value
+    ranking = table_by_key(at, "scorecards_ranking")
     expected = _row(county, AS_OF, WEIBAN)
     row = ranking[ranking["单位名称"] == "县委办"].iloc[0]
     assert row["综合得分"] == fmt_score(expected["composite"]) == "64.93"
@@ -27,7 +27,7 @@ def test_admin_reads_the_ranking_and_a_units_scores(county):
     shown = metrics(at)
     assert shown["综合得分"][0] == "64.93"
     assert shown["排名（县直部门）"][0] == "第1名"
-    indicators = at.dataframe[1].value.set_index("指标")["数值"]
+    indicators = table(at, "计算方法").set_index("指标")["数值"]  # the indicator table
     # 县委办 at 2023-10-31: 1 of 3 items mounted, 2 of 3 shared, the 不予共享 item lacks its basis.
     assert indicators["目录挂接率"] == "33.33%"
     assert indicators["目录共享率"] == "66.67%"
@@ -42,7 +42,7 @@ def test_the_as_of_date_changes_what_is_read(county):
     assert not at.exception
     expected = _row(county, EARLIER, WEIBAN)
     assert metrics(at)["综合得分"][0] == fmt_score(expected["composite"])
-    indicators = at.dataframe[1].value.set_index("指标")["数值"]
+    indicators = table(at, "计算方法").set_index("指标")["数值"]  # the indicator table
     # On 2023-06-30 no catalog item is published yet.
     assert indicators["目录已发布"] == "否"
     assert indicators["目录挂接率"] == "不适用"
@@ -52,7 +52,7 @@ def test_the_as_of_date_changes_what_is_read(county):
 def test_a_unit_user_sees_the_ranking_and_only_its_own_detail(county):
     at = run_page("scorecards", UNIT3, AS_OF, scorecards_unit="县委办")
     assert not at.exception
-    ranking = at.dataframe[0].value
+    ranking = table_by_key(at, "scorecards_ranking")
     assert "县委办" in set(ranking["单位名称"])           # the county ranking is public
     assert "建议" not in ranking.columns and "红灯数" not in ranking.columns
     assert at.selectbox(key="scorecards_unit").options == ["县政府办"]

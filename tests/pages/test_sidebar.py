@@ -147,11 +147,13 @@ def test_indicator_values_by_unit():
 def _ask_for_another_unit():
     import streamlit as st
 
-    from ui import cache
+    from data.services import scorecards
+    from ui import failsafe
     from ui.session import current_as_of, current_scope
 
-    card = cache.view("unit_scorecard", current_scope(), current_as_of(), st.session_state["asked_unit"])
-    st.markdown(f"composite={card['composite']}")
+    with failsafe.guard():  # what app.py runs every page in
+        card = scorecards.unit_scorecard(current_scope(), current_as_of(), st.session_state["asked_unit"])
+        st.markdown(f"composite={card['composite']}")
 
 
 def test_a_view_refusing_the_scope_stops_the_page_in_chinese(county):

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import polars as pl
-
-from data.services.views import assignment_lights
+from data.services.supervision import extendable_assignments
 from data.storage.scope import Scope
-from tests.pages.conftest import run_page, table, texts
+from tests.pages.conftest import run_page, table, table_by_key, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 
 
@@ -60,7 +58,7 @@ def test_unit_requests_an_extension_the_office_approves_and_the_light_changes(co
     later = today + dt.timedelta(days=45)       # after the plan's date: red without an extension
     _future_task(county, due)
     scope = Scope("weiban", "单位", unit_id=WEIBAN)
-    lights = assignment_lights(scope, county, today).filter(pl.col("due_date").is_not_null())
+    lights = extendable_assignments(scope, today, db=county)
     index = lights.select("task_no").to_series().to_list().index(16)
     at = run_page("supervision", UNIT2, today, sv_ext_pick=index)
     at.text_area(key="sv_ext_reason").set_value("需等待省级平台接口开放")
@@ -69,7 +67,7 @@ def test_unit_requests_an_extension_the_office_approves_and_the_light_changes(co
     assert not at.exception and not at.error
     assert "已提交县委办任务16的延期申请，待办公室审批。" in texts(at)
     before = run_page("tasks", ADMIN, later, tasks_task=16)
-    status = before.dataframe[0].value.set_index("单位名称")
+    status = table_by_key(before, "tasks_status").set_index("单位名称")
     assert status.loc["县委办", "灯色"] == "红灯"
     office = run_page("supervision", ADMIN, today)
     office.date_input(key="sv_decide_due").set_value(today + dt.timedelta(days=60))
@@ -77,7 +75,7 @@ def test_unit_requests_an_extension_the_office_approves_and_the_light_changes(co
     assert not office.exception and not office.error
     assert "已批准延期申请" in texts(office)
     after = run_page("tasks", ADMIN, later, tasks_task=16)
-    status = after.dataframe[0].value.set_index("单位名称")
+    status = table_by_key(after, "tasks_status").set_index("单位名称")
     assert status.loc["县委办", "灯色"] != "红灯" and status.loc["县委办", "状态"] == "未启动"
     assert status.loc["县委办", "延期"].startswith(f"已延期（原时限{due.year}年{due.month}月{due.day}日")
     card = run_page("scorecards", UNIT2, later, scorecards_unit="县委办")
@@ -87,7 +85,7 @@ def test_unit_requests_an_extension_the_office_approves_and_the_light_changes(co
 def test_a_late_extension_request_is_refused_in_chinese(county):
     # task 2 was due 2023-06-10: long past today
     scope = Scope("weiban", "单位", unit_id=WEIBAN)
-    lights = assignment_lights(scope, county, AS_OF).filter(pl.col("due_date").is_not_null())
+    lights = extendable_assignments(scope, AS_OF, db=county)
     index = lights.select("task_no").to_series().to_list().index(2)
     at = run_page("supervision", UNIT2, AS_OF, sv_ext_pick=index)
     at.text_area(key="sv_ext_reason").set_value("来不及")
@@ -118,17 +116,17 @@ def test_monthly_review_shows_commitments_due_and_open(county):
 
     office = Scope("office", "管理员")
     # two commitments of 县政府办: task 2 due in November (kept if completed), task 6 due in December
-    record_interview(county, office, "2023-10", ZHENGFUBAN, dt.date(2023, 11, 3), "张三", "红灯任务",
-                     [{"task_no": 2, "due_on": dt.date(2023, 11, 20)}, {"task_no": 6, "due_on": dt.date(2023, 12, 15)}])
+    record_interview(office, "2023-10", ZHENGFUBAN, dt.date(2023, 11, 3), "张三", "红灯任务",
+                     [{"task_no": 2, "due_on": dt.date(2023, 11, 20)}, {"task_no": 6, "due_on": dt.date(2023, 12, 15)}], db=county)
     with county.transaction() as cur:
         cur.execute("INSERT INTO progress_reports (task_no, unit_id, reported_on, status, percent, completed_on) "
                     "VALUES (2, ?, DATE '2023-11-15', '已完成', 100, DATE '2023-11-15')", [ZHENGFUBAN])
     at = run_page("review", ADMIN, dt.date(2023, 12, 5), review_month="2023-11")
     assert not at.exception
-    due = table(at, "跟踪说明")
+    due = table_by_key(at, "review_sv_due")
     assert list(due["整改承诺"]) == ["完成任务2“明确工作职责”"] and list(due["整改情况"]) == ["已整改"]
     assert "尚未整改到位的承诺" in texts(at)
-    open_ = at.dataframe[[i for i, f in enumerate(at.dataframe) if "跟踪说明" in f.value.columns][1]].value
+    open_ = table_by_key(at, "review_sv_open")
     assert list(open_["整改承诺"]) == ["完成任务6“编制政务数据目录和供需对接清单”"]
     assert list(open_["整改情况"]) == ["整改中"]
 

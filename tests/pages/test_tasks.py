@@ -8,12 +8,12 @@ import polars as pl
 
 from data.storage.facts import load_facts
 from metrics.tasks import assignment_status
-from tests.pages.conftest import run_page, texts
+from tests.pages.conftest import run_page, table_by_key, texts
 from tests.pages.small_county import ADMIN, AS_OF, EARLIER, LEADER, UNIT3, ZHENGFUBAN
 
 
 def _status_table(at):
-    return at.dataframe[0].value.set_index("单位名称")
+    return table_by_key(at, "tasks_status").set_index("单位名称")
 
 
 def test_task_two_status_by_unit_matches_the_engine(county):
@@ -27,7 +27,7 @@ def test_task_two_status_by_unit_matches_the_engine(county):
     assert table.loc["县委办", "状态"] == "按期完成" and table.loc["县委办", "灯色"] == "绿灯"
     assert table.loc["县政府办", "状态"] == "逾期未完成" and table.loc["县政府办", "灯色"] == "红灯"
     assert table.loc["县委办", "完成日期"] == "2023年6月1日"
-    history = at.dataframe[1].value
+    history = table_by_key(at, "tasks_history")
     assert list(history["单位名称"]) == ["县政府办", "县委办"]      # newest first
     assert "明确各部门单位政务数据共享工作分管负责人和经办人" in texts(at)
 
@@ -38,7 +38,7 @@ def test_earlier_as_of_hides_later_reports(county):
     table = _status_table(at)
     assert table.loc["县委办", "状态"] == "按期完成"
     assert table.loc["县政府办", "状态"] == "未启动" and table.loc["县政府办", "灯色"] == "黄灯"
-    assert list(at.dataframe[1].value["单位名称"]) == ["县委办"]
+    assert list(table_by_key(at, "tasks_history")["单位名称"]) == ["县委办"]
     at = run_page("tasks", ADMIN, EARLIER, tasks_task=2)
     assert _status_table(at).loc["县政府办", "状态"] == "逾期未完成"
 
@@ -84,7 +84,7 @@ def test_office_records_and_verifies(county):
     # The cache key moved with the data version: the light turned yellow (逾期完成).
     assert _status_table(at).loc["县政府办", "状态"] == "逾期完成"
     # The 县政府办 report on task 6 waits; the office verifies it.
-    pending = at.dataframe[-1].value
+    pending = table_by_key(at, "tasks_pending")
     assert list(pending["任务序号"]) == [6]
     at.button(key="tasks_verify").click().run()
     assert not at.exception
@@ -102,7 +102,7 @@ def test_leader_reads_but_cannot_record(county):
 def test_history_names_the_submitter_and_the_review_state(county):
     at = run_page("tasks", ADMIN, AS_OF, tasks_task=6)
     assert not at.exception
-    history = at.dataframe[1].value
+    history = table_by_key(at, "tasks_history")
     row = history[history["单位名称"] == "县政府办"].iloc[0]
     assert row["报送人"] == "县政府办经办人"            # the display name, not the login zfb
     assert row["核验状态"] == "待核验"
@@ -124,7 +124,7 @@ def test_office_returns_a_report_and_the_unit_resubmits_it(county):
     unit = run_page("tasks", UNIT3, AS_OF, tasks_task=6)
     assert not unit.exception
     assert "办公室退回了1份进展报告" in texts(unit)
-    returned = unit.dataframe[2].value
+    returned = table_by_key(unit, "tasks_returned")
     assert list(returned["退回理由"]) == ["请写明已编制目录的条数"]
     assert list(returned["退回人"]) == ["办公室"]
     unit.number_input(key="tasks_re_percent").set_value(70)
@@ -137,5 +137,5 @@ def test_office_returns_a_report_and_the_unit_resubmits_it(county):
         (70, "已编制目录12条", False, False)]
     # Back in the office's queue, with the earlier reason beside it.
     at = run_page("tasks", ADMIN, AS_OF, tasks_task=6)
-    pending = at.dataframe[-1].value
+    pending = table_by_key(at, "tasks_pending")
     assert list(pending["退回理由"]) == ["请写明已编制目录的条数"]

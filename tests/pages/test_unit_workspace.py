@@ -8,10 +8,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from data.services import unit_views
+from data.services import workspace
 from data.services.progress import return_report
 from data.storage.scope import PermissionDenied, Scope
-from tests.pages.conftest import run_page, texts
+from tests.pages.conftest import run_page, table_after, texts
 from tests.pages.small_county import ADMIN, AS_OF, LEADER, UNIT2, UNIT3, WEIBAN, ZHENGFUBAN
 
 PAGES = ("my_unit", "my_requests", "my_catalog", "my_infra")
@@ -32,7 +32,7 @@ def test_workspace_shows_what_falls_due_for_the_providing_unit(county):
     shown = {m.label: m.value for m in at.metric}
     # 县政府办 provides R3 (reply overdue since 2023-10-24) and R4 (review due 2023-11-01, 1 working day).
     assert shown["已逾期"] == "1件" and shown["3个工作日内到期"] == "1件" and shown["须本单位办理"] == "1件"
-    provide = _table(at, "申请单位")
+    provide = table_after(at, "本单位作为提供方")
     assert list(provide["编号"]) == ["R3", "R4"]
     assert list(provide["办理提示"]) == ["逾期", "3个工作日内到期"]
     assert list(provide["截止日期"]) == ["2023年10月24日", "2023年11月1日"]
@@ -75,7 +75,7 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
     at = run_page("my_requests", UNIT2, AS_OF)
     assert not at.exception
     assert "没有需要本单位答复的申请" in texts(at)       # 县委办 replied R1 and R2 in time
-    asked = _table(at, "提供单位")
+    asked = table_after(at, "本单位作为申请方")
     assert list(asked["编号"]) == ["R3", "R4"]            # 县委办 asked 县政府办: both still open
     assert list(asked["办理单位"]) == ["县政府办", "县大数据发展中心"]   # the office reviews R4
     assert list(_table(at, "不予共享理由")["编号"]) == ["R2"]
@@ -86,31 +86,32 @@ def test_requests_page_lists_both_sides_and_finished_steps(county):
 
 def test_scorecard_download_holds_the_own_unit_only(county):
     at = run_page("my_unit", UNIT3, AS_OF)
-    button = at.download_button(key="my_unit_scorecard")
+    button = at.get("download_button")[0]
     assert button.proto.label == "下载本单位记分卡（Excel，A4打印）"
-    data = unit_views.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
+    data = workspace.unit_scorecard_workbook(Scope(**UNIT3), AS_OF, db=county)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     names = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     assert "县政府办" in names and "县委办" not in names
     assert sheet.page_setup.paperSize in (9, "9")     # A4
 
 
-@pytest.mark.parametrize("name", ["unit_requests", "unit_catalog", "unit_systems", "unit_networks",
-                                  "unit_security", "unit_quality", "unit_scorecard_workbook"])
-def test_another_units_id_is_refused_in_the_data_layer(county, name):
+@pytest.mark.parametrize("read", [workspace.unit_requests, workspace.unit_catalog, workspace.unit_systems,
+                                  workspace.unit_networks, workspace.unit_security, workspace.unit_quality,
+                                  workspace.unit_scorecard_workbook], ids=lambda fn: fn.__name__)
+def test_another_units_id_is_refused_in_the_data_layer(county, read):
     with pytest.raises(PermissionDenied):
-        getattr(unit_views, name)(Scope(**UNIT3), AS_OF, WEIBAN, db=county)
+        read(Scope(**UNIT3), AS_OF, WEIBAN, db=county)
     # Its own id, or none, is fine; the office may open any unit.
-    getattr(unit_views, name)(Scope(**UNIT3), AS_OF, ZHENGFUBAN, db=county)
-    getattr(unit_views, name)(Scope(**ADMIN), AS_OF, WEIBAN, db=county)
+    read(Scope(**UNIT3), AS_OF, ZHENGFUBAN, db=county)
+    read(Scope(**ADMIN), AS_OF, WEIBAN, db=county)
     with pytest.raises(PermissionDenied, match="请选择"):
-        getattr(unit_views, name)(Scope(**LEADER), AS_OF, db=county)
+        read(Scope(**LEADER), AS_OF, db=county)
 
 
 def test_report_rows_of_another_unit_are_refused(county):
     with pytest.raises(PermissionDenied):
-        unit_views.report_rows(Scope(**UNIT2), AS_OF, unit_id=ZHENGFUBAN, db=county)
-    assert set(unit_views.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
+        workspace.report_rows(Scope(**UNIT2), AS_OF, None, None, ZHENGFUBAN, db=county)
+    assert set(workspace.report_rows(Scope(**UNIT2), AS_OF, db=county)["unit_id"]) == {WEIBAN}
 
 
 @pytest.mark.parametrize("who", [LEADER, ADMIN])

@@ -1,10 +1,10 @@
 """Scoped reads for a unit's own workspace (本单位工作台) and for the progress-report states.
 
-Every function takes the asking Scope first, like data.services.views. A 单位 scope reads its own unit
+Every read takes the asking Scope first and is cached by `@read` (data.services.reading). A 单位 scope reads its own unit
 only: passing another unit's id raises PermissionDenied here, whatever the page sent. 管理员 and
 领导 may open any unit's workspace (they see every unit anyway).
 
-The figures come from the KPI engine through data.services.views' memoised engine calls, so a workspace
+The figures come from the KPI engine through data.services.snapshot's shared cache, so a workspace
 shows the same deadlines, warnings and flags as the county pages and the scorecard.
 """
 
@@ -14,8 +14,8 @@ import datetime as dt
 
 import polars as pl
 
-from data.services import views
-from data.services.reading import read, resolve_db
+from data.services.common import with_name
+from data.services.reading import read
 from data.services.snapshot import snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
@@ -41,13 +41,12 @@ def _unit_of(scope: Scope, unit_id: int | None) -> int:
 
 # -- progress reports and their review state ---------------------------------------------------
 
+@read
 def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state: str | None = None,
                 unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Progress reports dated ≤ D, newest first, with unit name, review state (待核验 / 已核验 /
     已退回), the return reason and the submitter's display name (the login when the user is gone).
-    单位: its own reports only; another unit_id is refused. Not cached (a plain SQL read, and pages
-    pass its filters by keyword)."""
-    db = resolve_db(db)
+    单位: its own reports only; another unit_id is refused."""
     if state is not None and state not in STATES:
         raise ValueError(f"unknown report state {state!r}")
     where, params = ["p.reported_on <= ?"], [as_of]
@@ -74,7 +73,19 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
         "WHERE " + " AND ".join(where) + " ORDER BY p.reported_on DESC, p.unit_id, p.task_no",
         params,
     )
-    return views._with_name(frame, db)
+    return with_name(frame, db)
+
+
+@read
+def pending_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """report_rows waiting for the office's check (待核验), dated ≤ D; 单位: its own."""
+    return report_rows(scope, as_of, None, STATE_PENDING, db=db)
+
+
+@read
+def returned_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """report_rows the office sent back (已退回), dated ≤ D, with the reason; 单位: its own."""
+    return report_rows(scope, as_of, None, STATE_RETURNED, db=db)
 
 
 # -- the unit's workspace ----------------------------------------------------------------------
@@ -82,57 +93,7 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
 DUE_SOON_WORKDAYS = 3
 OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
 OPEN_STATUSES = ("pending", "overdue")
-
-
-@read
-def unit_name(scope: Scope, *, db: Database | None = None) -> str:
-    """The name of the scope's own unit ('' for a scope bound to none)."""
-    if scope.unit_id is None:
-        return ""
-    units = load_facts(db).units
-    match = units.filter(pl.col("unit_id").cast(pl.Int64) == int(scope.unit_id))
-    return match["name"][0] if match.height else ""
-
-
-def request_summary(steps: pl.DataFrame) -> dict[str, int]:
-    """Counts a workspace shows on top, from unit_requests' steps: open steps the unit must act on
-    as provider, those due within 3 working days, those overdue, and its own requests still waiting."""
-    provide = steps.filter((pl.col("side") == "提供方") & pl.col("status").is_in(OPEN_STATUSES))
-    return {
-        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
-        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
-        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
-        "本单位申请待办": steps.filter((pl.col("side") == "申请方") & pl.col("status").is_in(OPEN_STATUSES)).height,
-    }
-
-
-def open_sides(steps: pl.DataFrame, due_only: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """unit_requests' open steps split by the unit's side: (as provider, as requester); with
-    `due_only`, only those overdue or due within 3 working days."""
-    open_steps = steps.filter(pl.col("status").is_in(OPEN_STATUSES))
-    if due_only:
-        open_steps = open_steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON]))
-    return open_steps.filter(pl.col("side") == "提供方"), open_steps.filter(pl.col("side") == "申请方")
-
-
-def finished_steps(steps: pl.DataFrame) -> pl.DataFrame:
-    """unit_requests' finished steps, the latest done first."""
-    return steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
-
-
-def catalog_summary(items: pl.DataFrame) -> dict[str, int]:
-    """Counts of unit_catalog's items: published, not mounted, not updated in time, metadata incomplete."""
-    return {
-        "已发布目录": items.height,
-        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
-        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
-        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
-    }
-
-
-def catalog_with_problems(items: pl.DataFrame) -> pl.DataFrame:
-    """unit_catalog's items that have a problem to fix."""
-    return items.filter(pl.col("problems") != "")
+PROVIDER, REQUESTER = "提供方", "申请方"
 
 
 @read
@@ -143,7 +104,7 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
     carry their deadline on the working-day clock, workdays_left (from the warning list: due within
     3 working days) and workdays_overdue; `urgency` reads 逾期 / 3个工作日内到期 / 办理中 / 已办结."""
     unit = _unit_of(scope, unit_id)
-    steps = views._steps(db, as_of).filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
+    steps = snapshot(db, as_of).steps.filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
     warning = snapshot(db, as_of).warnings.filter(
         (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
     ).select("code", "step", "workdays_left")
@@ -154,12 +115,43 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
         .when(pl.col("status") == "pending").then(pl.lit("办理中"))
         .otherwise(pl.lit("已办结")),
     )
-    frame = views._with_name(frame, db, "requester_id", "requester")
-    frame = views._with_name(frame, db, "provider_id", "provider")
-    frame = views._with_name(frame, db, "responsible_id", "responsible")
+    frame = with_name(frame, db, "requester_id", "requester")
+    frame = with_name(frame, db, "provider_id", "provider")
+    frame = with_name(frame, db, "responsible_id", "responsible")
     order = pl.col("urgency").replace_strict(
         {"逾期": 0, "3个工作日内到期": 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
     return frame.sort([order, "deadline", "code"], nulls_last=True)
+
+
+@read
+def open_requests(scope: Scope, as_of: dt.date, side: str, due_only: bool = False, *,
+                  db: Database | None = None) -> pl.DataFrame:
+    """The unit's open steps (pending or overdue) where it is `side` (提供方 / 申请方), overdue first,
+    then those due within 3 working days; with `due_only`, those two kinds only."""
+    steps = unit_requests(scope, as_of, db=db).filter(pl.col("status").is_in(OPEN_STATUSES) & (pl.col("side") == side))
+    return steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON])) if due_only else steps
+
+
+@read
+def finished_requests(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """The unit's steps done by D, on both sides, the latest first."""
+    steps = unit_requests(scope, as_of, db=db)
+    return steps.filter(~pl.col("status").is_in(OPEN_STATUSES)).sort("done_on", descending=True)
+
+
+@read
+def request_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """What the workspace shows on top: open steps the unit must act on as provider, those due
+    within 3 working days, those overdue, and its own requests still waiting."""
+    steps = unit_requests(scope, as_of, db=db)
+    is_open = pl.col("status").is_in(OPEN_STATUSES)
+    provide = steps.filter((pl.col("side") == PROVIDER) & is_open)
+    return {
+        "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
+        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
+        "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
+        "本单位申请待办": steps.filter((pl.col("side") == REQUESTER) & is_open).height,
+    }
 
 
 @read
@@ -176,6 +168,24 @@ def unit_catalog(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db
     return items.with_columns(problems=problems.list.join("、")).with_columns(
         stale=pl.col("fresh") == False,  # noqa: E712
     ).sort(pl.col("problems") == "", "code")
+
+
+@read
+def catalog_problems(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
+    """The unit's catalog items that need fixing (未挂接, 更新不及时 or 元数据不完整)."""
+    return unit_catalog(scope, as_of, db=db).filter(pl.col("problems") != "")
+
+
+@read
+def catalog_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
+    """Items published by D and how many are 未挂接, 更新不及时, 元数据不完整."""
+    items = unit_catalog(scope, as_of, db=db)
+    return {
+        "已发布目录": items.height,
+        "未挂接": int((~items["mounted"]).sum()) if items.height else 0,
+        "更新不及时": int(items["stale"].fill_null(False).sum()) if items.height else 0,
+        "元数据不完整": int((~items["metadata_complete"]).sum()) if items.height else 0,
+    }
 
 
 @read
@@ -210,7 +220,7 @@ def unit_scorecard_workbook(scope: Scope, as_of: dt.date, unit_id: int | None = 
     unit = _unit_of(scope, unit_id)
     from reports.excel import scorecard_workbook as build
 
-    board = views._scorecard(db, as_of).filter(pl.col("unit_id") == unit)
+    board = snapshot(db, as_of).scorecard.filter(pl.col("unit_id") == unit)
     if board.is_empty():
         raise PermissionDenied("没有这个单位。")
     return build(board, as_of)
