@@ -208,7 +208,7 @@ def cmd_init(args) -> int:
     before = plan_counts(db)
     counts = load_plan(db)  # idempotent: adds what is missing, keeps the office's edits
     if counts != before:  # audit only an init that wrote something
-        from data.services.audit import record
+        from data.storage.audit_log import record
         from data.storage.scope import SYSTEM
 
         with db.transaction() as cur:
@@ -219,8 +219,8 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from data.services.audit import record
     from data.services.demo import DemoRefusedError, clear_demo, generate_demo
+    from data.storage.audit_log import record
     from data.storage.connect import get_db
     from data.storage.scope import SYSTEM
 

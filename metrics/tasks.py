@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.cn import cn_date_expr
 from metrics.facts import Facts
 from metrics.registry import setting
 
@@ -209,3 +210,18 @@ def extensions_per_unit(facts: Facts, as_of: dt.date) -> pl.DataFrame:
         .join(counts, on="unit_id", how="left")
         .with_columns(pl.col("extensions").fill_null(0))
     )
+
+
+def with_extension_mark(frame: pl.DataFrame, facts, as_of: dt.date) -> pl.DataFrame:
+    """Add `extension` to a frame keyed by (task_no, unit_id): '已延期（原时限2023年9月30日）' for an
+    assignment with an extension approved by D ('…，未计入考评' when the setting is off), else null."""
+    marks = extension_marks(facts, as_of)
+    if marks.is_empty():
+        return frame.with_columns(extension=pl.lit(None, dtype=pl.String))
+    text = pl.concat_str(
+        pl.lit("已延期（原时限"), cn_date_expr(pl.col("original_due")), pl.lit("，延期至"), cn_date_expr(pl.col("extended_due")),
+        pl.when(pl.col("applied")).then(pl.lit("）")).otherwise(pl.lit("，未计入考评）")),
+    )
+    marks = marks.select(pl.col("task_no").cast(frame.schema["task_no"]), pl.col("unit_id").cast(frame.schema["unit_id"]),
+                         extension=text)
+    return frame.join(marks, on=["task_no", "unit_id"], how="left")

@@ -33,7 +33,7 @@ if since > until:
 
 # The log as downloaded, and on screen: Chinese names for objects and fields, users and units by
 # name, before → after.
-log, labelled = audit.audit_page(scope, since, until, None if who == ALL else who, None if action == ALL else action)
+log, labelled = audit_labels.audit_page(scope, since, until, None if who == ALL else who, None if action == ALL else action)
 st.write(f"{fmt_date(since)}至{fmt_date(until)}，共{log.height}条记录。")
 if log.is_empty():
     st.info("没有符合条件的记录。")

@@ -24,7 +24,7 @@ import polars as pl
 from data.imports.results import ImportResult, ValidationResult
 from data.imports.validate import validate_workbook
 from data.imports.write import write_validated
-from data.services import audit
+from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import Scope
 
@@ -62,7 +62,7 @@ def submit_batch(db: Database, scope: Scope, result: ValidationResult, content: 
             "summary, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch_id, scope.unit_id, scope.username, _now(), result.file_name, result.sha256, content, summary,
              PENDING])
-        audit.record(cur, scope, "提交导入", result.file_name, f"第 {batch_id} 号，{summary}；待核验",
+        audit_log.record(cur, scope, "提交导入", result.file_name, f"第 {batch_id} 号，{summary}；待核验",
                      before, _counts(cur))
     return int(batch_id)
 
@@ -139,4 +139,4 @@ def return_batch(db: Database, scope: Scope, batch_id: int, reason: str) -> None
     with db.transaction() as cur:
         before = _counts(cur)
         _decide(cur, scope, batch_id, RETURNED, decision_note=reason)
-        audit.record(cur, scope, "退回导入", file_name, f"第 {batch_id} 号：{reason}", before, _counts(cur))
+        audit_log.record(cur, scope, "退回导入", file_name, f"第 {batch_id} 号：{reason}", before, _counts(cur))

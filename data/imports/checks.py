@@ -4,13 +4,13 @@ column ownership of a 单位 user's rows. Errors make a row fail; warnings are o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from data.imports.results import Issues
 from data.imports.spec import COMMITMENTS, NOT_YOURS, OFFICE_SHEETS, TOWNSHIP, Reader, Sheet, column_owner
-from data.services.progress import report_rule_problems
 from data.storage.plan import OFFICE
 from metrics.cn import cn_date
 
@@ -29,6 +29,26 @@ class Known:
 
     def kind_of(self, unit: str) -> str | None:
         return self.new_units.get(unit, self.kinds.get(unit))
+
+
+def report_rule_problems(
+    status: str | None, reported_on: dt.date | None, percent: int | None, completed_on: dt.date | None,
+) -> list[tuple[str, str]]:
+    """The one rule a progress report obeys, shared by the form and the import.
+
+    Returns (field, Chinese problem without final punctuation) pairs, in the order a reader
+    checks them; the form shows the first, the import lists each against its column."""
+    problems: list[tuple[str, str]] = []
+    if percent is not None and not 0 <= int(percent) <= 100:
+        problems.append(("percent", "完成进度须在0到100之间"))
+    if status == "已完成":
+        if completed_on is None:
+            problems.append(("completed_on", "状态为“已完成”时须填写完成日期"))
+        elif reported_on is not None and completed_on > reported_on:
+            problems.append(("completed_on", "完成日期不能晚于报送日期"))
+    elif completed_on is not None:
+        problems.append(("completed_on", "只有状态为“已完成”时才填写完成日期"))
+    return problems
 
 
 def request_step_problems(rec: dict) -> list[tuple[str, Any, str]]:

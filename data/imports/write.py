@@ -10,8 +10,7 @@ import polars as pl
 
 from data.imports.results import ImportResult, ValidationResult
 from data.imports.spec import COMMITMENTS, INTERVIEWS, SHEETS, Reader, Sheet
-from data.services import audit
-from data.storage import backup
+from data.storage import audit_log, backup
 from data.storage.db import Database
 from data.storage.plan import expand_assignments
 from data.storage.scope import Scope
@@ -170,7 +169,7 @@ def write_validated(db: Database, result: ValidationResult, actor: Scope, *, sub
             inside(cur, import_id)
         after = table_counts(read)
         detail = note + "；".join(out.summary_lines()) + f"；SHA-256 {result.sha256}"
-        audit.record(cur, actor, action, result.file_name, detail, before, after)
+        audit_log.record(cur, actor, action, result.file_name, detail, before, after)
         out.import_id = import_id
     return out
 

@@ -1,6 +1,6 @@
 """The audit log (操作日志): who changed what, when, and the counts before and after.
 
-Every write in data/ calls `record(cur, scope, ...)` with the cursor of its own transaction, so the
+Every write in data/ calls `data.storage.audit_log.record(cur, scope, ...)` with the cursor of its own transaction, so the
 audit row is committed together with the change or rolled back with it. Only the office
 (管理员) may read the log.
 """
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 import polars as pl
 
-from data.services.reading import read
 from data.storage.db import Database
 from data.storage.scope import Scope
 
@@ -48,43 +46,6 @@ COLUMNS = {
     "counts_before": "变更前",
     "counts_after": "变更后",
 }
-
-
-def _to_json(counts: dict[str, Any] | None) -> str | None:
-    if counts is None:
-        return None
-    return json.dumps(counts, ensure_ascii=False, sort_keys=False, default=str)
-
-
-def record(
-    cur,
-    actor: Scope,
-    action: str,
-    target: str = "",
-    detail: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    """Write one audit row with `cur`, the cursor of the caller's open transaction.
-
-    `before` / `after` are small dicts of counts (e.g. {"目录": 3000}); they are stored as JSON.
-    The time is the machine's local wall-clock time, which is what the office reads.
-    """
-    if not action:
-        raise ValueError("audit action must not be empty")
-    cur.execute(
-        "INSERT INTO audit_log (logged_at, username, action, target, detail, counts_before, counts_after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            dt.datetime.now().replace(microsecond=0),
-            actor.username,
-            action,
-            target or "",
-            detail or "",
-            _to_json(before),
-            _to_json(after),
-        ],
-    )
 
 
 def _bound(value: dt.date | dt.datetime | None, *, end: bool) -> dt.datetime | None:
@@ -155,23 +116,3 @@ def read_audit(
         pl.col("counts_after").map_elements(_readable, return_dtype=pl.String),
     )
     return frame.rename(COLUMNS)
-
-
-# -- what the 操作日志 page reads -------------------------------------------------------------------
-@read
-def audit_page(
-    scope: Scope,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    username: str | None = None,
-    action: str | None = None,
-    *,
-    db: Database | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The 操作日志 page's two frames, office only: the log as downloaded (read_audit, its time as
-    text) and the table shown on screen (audit_labels.audit_table: names, before → after)."""
-    from data.services.audit_labels import audit_table
-
-    log = read_audit(db, scope, since, until, username, action)
-    shown = log.with_columns(pl.col("时间").dt.strftime("%Y-%m-%d %H:%M:%S"))
-    return shown, audit_table(db, scope, since, until, username, action)

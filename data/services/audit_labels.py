@@ -15,7 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from data.services.audit import audit_query
+from data.services.audit import audit_query, read_audit
+from data.services.reading import read
 from data.storage.db import Database
 from data.storage.scope import Scope
 from metrics.cn import cn_date as _cn_date
@@ -181,3 +182,21 @@ def audit_table(db: Database, scope: Scope, since: dt.date | None = None, until:
         data["说明"].append(detail or NONE)
         data["变更内容"].append(describe_change(before, after, units))
     return pl.DataFrame(data, schema={k: pl.String for k in data})
+
+
+# -- what the 操作日志 page reads -------------------------------------------------------------------
+@read
+def audit_page(
+    scope: Scope,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    username: str | None = None,
+    action: str | None = None,
+    *,
+    db: Database | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The 操作日志 page's two frames, office only: the log as downloaded (read_audit, its time as
+    text) and the table shown on screen (audit_table: names, before → after)."""
+    log = read_audit(db, scope, since, until, username, action)
+    shown = log.with_columns(pl.col("时间").dt.strftime("%Y-%m-%d %H:%M:%S"))
+    return shown, audit_table(db, scope, since, until, username, action)

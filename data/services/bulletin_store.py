@@ -91,7 +91,7 @@ def insert_version(cur, month: str, text: str, username: str) -> int:
 def save_draft(db: Database, scope: Scope, month: str, text: str) -> int:
     """Store `text` as the next version of the month's draft (office only, audited); returns the
     version. Saving the text of the latest version again stores nothing and returns its number."""
-    from data.services.audit import record
+    from data.storage.audit_log import record
 
     scope.require_admin()
     bounds(month)

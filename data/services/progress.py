@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data.services import audit
+from data.imports.checks import report_rule_problems
 from data.services.reading import resolve_db
+from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
 
@@ -33,26 +34,6 @@ def _counts(cur, task_no: int, unit_id: int) -> dict[str, int]:
 def _target(cur, task_no: int, unit_id: int) -> str:
     name = cur.execute("SELECT name FROM units WHERE unit_id = ?", [unit_id]).fetchone()
     return f"任务{task_no}·{name[0] if name else unit_id}"
-
-
-def report_rule_problems(
-    status: str | None, reported_on: dt.date | None, percent: int | None, completed_on: dt.date | None,
-) -> list[tuple[str, str]]:
-    """The one rule a progress report obeys, shared by the form and the import.
-
-    Returns (field, Chinese problem without final punctuation) pairs, in the order a reader
-    checks them; the form shows the first, the import lists each against its column."""
-    problems: list[tuple[str, str]] = []
-    if percent is not None and not 0 <= int(percent) <= 100:
-        problems.append(("percent", "完成进度须在0到100之间"))
-    if status == "已完成":
-        if completed_on is None:
-            problems.append(("completed_on", "状态为“已完成”时须填写完成日期"))
-        elif reported_on is not None and completed_on > reported_on:
-            problems.append(("completed_on", "完成日期不能晚于报送日期"))
-    elif completed_on is not None:
-        problems.append(("completed_on", "只有状态为“已完成”时才填写完成日期"))
-    return problems
 
 
 def validate_report(
@@ -106,7 +87,7 @@ def submit_report(
              verified, scope.username if verified else None,
              dt.datetime.now().replace(microsecond=0) if verified else None],
         )
-        audit.record(
+        audit_log.record(
             cur, scope, "报送进展", _target(cur, task_no, unit_id),
             f"{reported_on.isoformat()} {status}" + ("" if verified else "（待核验）"),
             before, _counts(cur, task_no, unit_id),
@@ -145,7 +126,7 @@ def verify_report(scope: Scope, task_no: int, unit_id: int, reported_on: dt.date
             "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
             [scope.username, dt.datetime.now().replace(microsecond=0), task_no, unit_id, reported_on],
         )
-        audit.record(cur, scope, "核验进展", _target(cur, task_no, unit_id), reported_on.isoformat(),
+        audit_log.record(cur, scope, "核验进展", _target(cur, task_no, unit_id), reported_on.isoformat(),
                      before, _counts(cur, task_no, unit_id))
 
 
@@ -182,7 +163,7 @@ def return_report(scope: Scope, task_no: int, unit_id: int, reported_on: dt.date
             "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
             [reason, scope.username, dt.datetime.now().replace(microsecond=0), task_no, unit_id, reported_on],
         )
-        audit.record(cur, scope, "退回进展", _target(cur, task_no, unit_id),
+        audit_log.record(cur, scope, "退回进展", _target(cur, task_no, unit_id),
                      f"{reported_on.isoformat()} 退回理由：{reason}",
                      before, {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)})
 
@@ -228,7 +209,7 @@ def resubmit_report(
             [task_no, unit_id, reported_on, status, percent, completed_on, note or None, scope.username,
              old[0], old[1], old[2], dt.datetime.now().replace(microsecond=0)],
         )
-        audit.record(cur, scope, "重新报送进展", _target(cur, task_no, unit_id),
+        audit_log.record(cur, scope, "重新报送进展", _target(cur, task_no, unit_id),
                      f"{reported_on.isoformat()} {status}（待核验）",
                      before, {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)})
 

@@ -52,7 +52,7 @@ def _score_columns() -> list[str]:
 
 def publish_month(db: Database, scope: Scope, month: str, *, today: dt.date | None = None) -> int:
     """Freeze the scorecard of `month` as of its last day; returns the number of units stored."""
-    from data.services.audit import record
+    from data.storage.audit_log import record
     from data.storage.facts import load_facts
     from metrics.scorecard import scorecard
 
@@ -153,7 +153,7 @@ def changes_since_published(db: Database, month: str) -> pl.DataFrame:
 def unpublish_month(db: Database, scope: Scope, month: str, reason: str | None = None) -> None:
     """Remove a month's frozen results (office only, audited with the reason). The saved 通报
     versions stay; the draft becomes editable again."""
-    from data.services.audit import record
+    from data.storage.audit_log import record
 
     if not scope.is_admin:
         raise PermissionDenied("撤销发布仅限领导小组办公室（管理员）。")

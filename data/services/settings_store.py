@@ -13,9 +13,9 @@ import re
 
 import polars as pl
 
-from data.services.audit import record
 from data.services.reading import read, resolve_db
 from data.services.users import UserError
+from data.storage.audit_log import record
 from data.storage.db import Database
 from data.storage.facts import read_settings
 from data.storage.scope import PermissionDenied, Scope

@@ -13,12 +13,11 @@ import datetime as dt
 
 import polars as pl
 
-from data.services import audit
 from data.services.reading import read, resolve_db
+from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
 from metrics.cn import cn_date
-from metrics.cn import cn_date_expr as _cn
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
 
@@ -102,7 +101,7 @@ def request_extension(
             "requested_by, status) VALUES (?, ?, ?, ?, ?, ?, ?, '待审批') RETURNING request_id",
             [task_no, unit_id, reason, proposed_due, due, today, scope.username],
         ).fetchone()[0]
-        audit.record(cur, scope, "延期申请", f"任务{task_no}·{name}",
+        audit_log.record(cur, scope, "延期申请", f"任务{task_no}·{name}",
                      f"申请延期至{proposed_due.isoformat()}（现行时限{due.isoformat()}）：{reason}",
                      before, _ext_counts(cur, task_no, unit_id))
     return int(request_id)
@@ -139,7 +138,7 @@ def approve_extension(
             "WHERE request_id = ?",
             [approved_due, today, scope.username, int(request_id)],
         )
-        audit.record(cur, scope, "审批延期", f"任务{task_no}·{_unit_name(cur, unit_id)}",
+        audit_log.record(cur, scope, "审批延期", f"任务{task_no}·{_unit_name(cur, unit_id)}",
                      f"批准延期至{approved_due.isoformat()}（原时限{due_at_request.isoformat()}）",
                      before, _ext_counts(cur, task_no, unit_id))
 
@@ -162,7 +161,7 @@ def refuse_extension(
             "WHERE request_id = ?",
             [today, scope.username, reason, int(request_id)],
         )
-        audit.record(cur, scope, "审批延期", f"任务{task_no}·{_unit_name(cur, unit_id)}", f"驳回：{reason}",
+        audit_log.record(cur, scope, "审批延期", f"任务{task_no}·{_unit_name(cur, unit_id)}", f"驳回：{reason}",
                      before, _ext_counts(cur, task_no, unit_id))
 
 
@@ -190,28 +189,11 @@ def extension_requests(scope: Scope, status: str | None = None, *, db: Database 
 
 # -- 已延期 marks for the ledger and the unit's card ----------------------------------------------
 
-def with_extension_mark(frame: pl.DataFrame, facts, as_of: dt.date) -> pl.DataFrame:
-    """Add `extension` to a frame keyed by (task_no, unit_id): '已延期（原时限2023年9月30日）' for an
-    assignment with an extension approved by D ('…，未计入考评' when the setting is off), else null."""
-    from metrics.tasks import extension_marks
-
-    marks = extension_marks(facts, as_of)
-    if marks.is_empty():
-        return frame.with_columns(extension=pl.lit(None, dtype=pl.String))
-    text = pl.concat_str(
-        pl.lit("已延期（原时限"), _cn(pl.col("original_due")), pl.lit("，延期至"), _cn(pl.col("extended_due")),
-        pl.when(pl.col("applied")).then(pl.lit("）")).otherwise(pl.lit("，未计入考评）")),
-    )
-    marks = marks.select(pl.col("task_no").cast(frame.schema["task_no"]), pl.col("unit_id").cast(frame.schema["unit_id"]),
-                         extension=text)
-    return frame.join(marks, on=["task_no", "unit_id"], how="left")
-
-
 @read
 def unit_extensions(scope: Scope, as_of: dt.date, unit_id: int, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's assignments extended by D (task_no, title, extension text), for its card."""
     from data.storage.facts import load_facts
-    from metrics.tasks import extension_marks
+    from metrics.tasks import extension_marks, with_extension_mark
 
     scope.require_unit(unit_id)
     facts = load_facts(db)
@@ -328,7 +310,7 @@ def record_interview(
     with db.transaction() as cur:
         before = _sv_counts(cur, unit_id)
         interview_id = insert_interview(cur, scope, month, unit_id, held_on, attendees, reasons, commitments or [])
-        audit.record(cur, scope, "约谈", f"{_unit_name(cur, unit_id)}·{_month_ok(month)}",
+        audit_log.record(cur, scope, "约谈", f"{_unit_name(cur, unit_id)}·{_month_ok(month)}",
                      f"{held_on.isoformat()} 约谈，整改承诺{len(commitments or [])}项", before, _sv_counts(cur, unit_id))
     return interview_id
 
@@ -347,7 +329,7 @@ def add_commitment(scope: Scope, interview_id: int, commitment: dict, *, db: Dat
         before = _sv_counts(cur, unit_id)
         cur.execute("INSERT INTO commitments (interview_id, indicator, target, task_no, due_on, note) "
                     "VALUES (?, ?, ?, ?, ?, ?)", [int(interview_id), *values])
-        audit.record(cur, scope, "整改承诺", f"{_unit_name(cur, unit_id)}·{month}", "新增整改承诺",
+        audit_log.record(cur, scope, "整改承诺", f"{_unit_name(cur, unit_id)}·{month}", "新增整改承诺",
                      before, _sv_counts(cur, unit_id))
 
 

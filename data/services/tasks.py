@@ -30,7 +30,7 @@ def assignment_lights(scope: Scope, as_of: dt.date, kind: str | None = None, sea
     """Each assignment's status and light as of D with unit name/kind and task title; 单位: own.
     Units with the most red lights come first (then yellow), so a cut-off list shows the laggards.
     With `task_no`, that task's assignments only."""
-    from data.services.supervision import with_extension_mark
+    from metrics.tasks import with_extension_mark
 
     facts = load_facts(db)
     tasks = facts.tasks.select("task_no", "title", "deadline_text")

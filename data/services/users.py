@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import bcrypt
 import polars as pl
 
-from data.services.audit import record
 from data.services.reading import read, resolve_db
+from data.storage.audit_log import record
 from data.storage.db import Database
 from data.storage.plan import normalize_name
 from data.storage.scope import ROLES, SYSTEM, PermissionDenied, Scope

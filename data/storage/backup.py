@@ -29,7 +29,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from data.services import audit
+from data.storage import audit_log
 from data.storage.connect import replace_file, shared_db
 from data.storage.db import Database, DatabaseLockedError, hold_lock, resolve_path, scratch_dir
 from data.storage.scope import SYSTEM, Scope
@@ -194,7 +194,7 @@ def backup(
         # Only now, with the archive in place, the audit row: no 备份 row for an archive never written.
         try:
             with db.transaction() as cur:
-                audit.record(cur, actor, "备份", target.name, f"备份到 {directory}", after=counts)
+                audit_log.record(cur, actor, "备份", target.name, f"备份到 {directory}", after=counts)
         except BaseException:
             target.unlink(missing_ok=True)  # nor an archive without its audit row
             raise
@@ -322,7 +322,7 @@ def restore(
                     )
                 prepare_database(restored)  # an older backup is brought up to the current schema
                 with restored.transaction() as cur:
-                    audit.record(
+                    audit_log.record(
                         cur,
                         actor,
                         "恢复",

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from data.services import audit
+from data.storage import audit_log
 from data.storage.scope import PermissionDenied, Scope
 
 OFFICE = Scope("office1", "管理员", display_name="办公室")
@@ -21,14 +22,14 @@ def _raw(db):
 
 def test_record_writes_one_row_with_json_counts(db):
     with db.transaction() as cur:
-        audit.record(cur, OFFICE, "导入", "目录.xlsx", "导入目录", before={"目录": 10}, after={"目录": 12})
+        audit_log.record(cur, OFFICE, "导入", "目录.xlsx", "导入目录", before={"目录": 10}, after={"目录": 12})
     assert _raw(db) == [("office1", "导入", "目录.xlsx", "导入目录", '{"目录": 10}', '{"目录": 12}')]
     assert json.loads(_raw(db)[0][5]) == {"目录": 12}
 
 
 def test_record_defaults(db):
     with db.transaction() as cur:
-        audit.record(cur, OFFICE, "备份")
+        audit_log.record(cur, OFFICE, "备份")
     assert _raw(db) == [("office1", "备份", "", "", None, None)]
 
 
@@ -36,7 +37,7 @@ def test_record_rolls_back_with_the_change(db):
     with pytest.raises(RuntimeError):
         with db.transaction() as cur:
             cur.execute("UPDATE settings SET value = '9' WHERE key = 'praise_top_n'")
-            audit.record(cur, OFFICE, "修改设置", "praise_top_n", before={"值": 3}, after={"值": 9})
+            audit_log.record(cur, OFFICE, "修改设置", "praise_top_n", before={"值": 3}, after={"值": 9})
             raise RuntimeError("validation failed after the audit row")
     assert _raw(db) == []
     assert db.scalar("SELECT value FROM settings WHERE key = 'praise_top_n'") == "3"
@@ -45,13 +46,13 @@ def test_record_rolls_back_with_the_change(db):
 def test_record_refuses_an_empty_action(db):
     with pytest.raises(ValueError):
         with db.transaction() as cur:
-            audit.record(cur, OFFICE, "")
+            audit_log.record(cur, OFFICE, "")
 
 
 def test_read_audit_chinese_columns_newest_first(db):
     with db.transaction() as cur:
-        audit.record(cur, OFFICE, "导入", "a.xlsx", before={"目录": 1, "申请": 2}, after={"目录": 3, "申请": 2})
-        audit.record(cur, HANDLER, "报送进展", "任务2", "推进中")
+        audit_log.record(cur, OFFICE, "导入", "a.xlsx", before={"目录": 1, "申请": 2}, after={"目录": 3, "申请": 2})
+        audit_log.record(cur, HANDLER, "报送进展", "任务2", "推进中")
     frame = audit.read_audit(db, OFFICE)
     assert frame.columns == ["时间", "用户", "操作", "对象", "说明", "变更前", "变更后"]
     assert frame["用户"].to_list() == ["handler1", "office1"]  # same second: the later id first
@@ -138,7 +139,7 @@ def test_audit_table_is_for_the_office_only_and_labels_each_row(db):
     from data.services.audit_labels import audit_table
 
     with db.transaction() as cur:
-        audit.record(cur, OFFICE, "修改日历", "calendar", "修改工作日历2天",
+        audit_log.record(cur, OFFICE, "修改日历", "calendar", "修改工作日历2天",
                      before={"workdays": 1, "days_present": 2}, after={"workdays": 2, "days_present": 2})
     with pytest.raises(PermissionDenied):
         audit_table(db, LEADER)

@@ -115,7 +115,7 @@ def _mutated_many(sheet, row, cells):
 
 
 # Every step in order (one checker, data.imports.checks.request_step_problems), and the progress rule
-# the 进展报送 form applies (data.services.progress.report_rule_problems).
+# the 进展报送 form applies (data.imports.checks.report_rule_problems).
 CASES += [
     ("forwarded before reviewed", _mutated("共享申请", 2, "转送日期", "2023-07-04"),
      ["「共享申请」第 2 行「转送日期」：2023年7月4日 早于初审日期（2023年7月5日）"]),
