@@ -130,18 +130,28 @@ def compute_scorecard(facts, as_of: dt.date) -> pl.DataFrame:
     return scorecard(facts, as_of)
 
 
+def frozen_scorecard(db: Database, as_of: dt.date) -> pl.DataFrame | None:
+    """The frozen scorecard when D is the last day of a published month, else None."""
+    month = month_of_end(as_of)
+    return published_scorecard(db, month) if month else None
+
+
+def frozen_points(db: Database, as_of: dt.date) -> pl.DataFrame | None:
+    """The frozen points per indicator when D is the last day of a published month (None also for
+    publications made before points were frozen)."""
+    month = month_of_end(as_of)
+    return frozen_frame(db, month, "points") if month and is_published(db, month) else None
+
+
 def scorecard_at(db: Database, as_of: dt.date, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
     """The scorecard as of D: the frozen one when D ends a published month, else compute()."""
-    month = month_of_end(as_of)
-    frozen = published_scorecard(db, month) if month else None
+    frozen = frozen_scorecard(db, as_of)
     return compute() if frozen is None else frozen
 
 
 def points_at(db: Database, as_of: dt.date, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-    """Points per indicator as of D: frozen when D ends a published month (publications made
-    before points were frozen fall back to compute())."""
-    month = month_of_end(as_of)
-    frozen = frozen_frame(db, month, "points") if month and is_published(db, month) else None
+    """Points per indicator as of D: frozen when D ends a published month, else compute()."""
+    frozen = frozen_points(db, as_of)
     return compute() if frozen is None else frozen
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import polars as pl
 
 from data.services.common import engine, own, require_overview
-from data.services.months import overlay_frozen
+from data.services.months import frozen_points, frozen_scorecard, overlay_frozen
 from data.services.reading import read
 from data.services.snapshot import month_end_history, snapshot
 from data.storage.db import Database
@@ -26,18 +26,17 @@ RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
 
 
 def _board(db: Database, as_of: dt.date) -> pl.DataFrame:
-    """The scorecard as of D, frozen when D is the last day of a published month."""
-    from data.services.months import scorecard_at
-
-    return engine(db, as_of, "board", lambda f, d: scorecard_at(db, d, lambda: snapshot(db, d).scorecard))
+    """The scorecard as of D: the frozen one when D is the last day of a published month, else the
+    snapshot's (metrics.scorecard.scorecard, computed once per data version and date)."""
+    frozen = frozen_scorecard(db, as_of)
+    return snapshot(db, as_of).scorecard if frozen is None else frozen
 
 
 def _points(db: Database, as_of: dt.date) -> pl.DataFrame:
     """Points per indicator of every unit as of D (metrics.points); frozen when D is the last day
     of a published month."""
-    from data.services.months import points_at
-
-    return engine(db, as_of, "points", lambda f, d: points_at(db, d, lambda: snapshot(db, d).points))
+    frozen = frozen_points(db, as_of)
+    return snapshot(db, as_of).points if frozen is None else frozen
 
 
 def _changes(db: Database, as_of: dt.date) -> pl.DataFrame:
