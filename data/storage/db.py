@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "dashboard.duckdb"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "dashboard.duckdb"  # data/dashboard.duckdb
 
 # Data versions are unique across every Database of the process: a file closed and reopened (after
 # a restore, say) must never reuse a version a cache has already seen for the same path.
