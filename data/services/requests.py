@@ -17,22 +17,9 @@ from data.storage.scope import Scope
 from metrics import requests as m_requests
 
 
-def step_rates(steps: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
-    """On-time rate of judged steps (pending left out; overdue count as failures), per `by`."""
-    judged = steps.filter(pl.col("status") != "pending")
-    aggs = [
-        pl.len().alias("judged"),
-        (pl.col("status") == "on_time").sum().alias("on_time"),
-        (pl.col("status") == "late").sum().alias("late"),
-        (pl.col("status") == "overdue").sum().alias("overdue"),
-    ]
-    out = judged.group_by(by).agg(aggs) if by else judged.select(aggs)
-    return out.with_columns(rate=m_requests.on_time_rate())
-
-
 def count_rates(counts: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
-    """step_rates over the step counts of data.services.snapshot (step, provider_id, status, n): the same
-    figures without keeping the steps themselves."""
+    """On-time rate of judged steps (pending left out; overdue count as failures), per `by`, from the
+    step counts of data.services.snapshot (step, provider_id, status, n), so the steps need not be kept."""
     judged = counts.filter(pl.col("status") != "pending")
 
     def of(status: str) -> pl.Expr:

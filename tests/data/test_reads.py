@@ -181,11 +181,12 @@ def test_headline_counts(county):
 
 
 def test_step_rates_leave_pending_out():
-    steps = pl.DataFrame({"step": ["reply"] * 4, "status": ["on_time", "late", "overdue", "pending"]})
-    out = requests.step_rates(steps).row(0, named=True)
-    assert (out["judged"], out["on_time"], out["late"], out["overdue"]) == (3, 1, 1, 1)
-    assert out["rate"] == pytest.approx(1 / 3)
-    assert requests.step_rates(steps.filter(pl.col("status") == "pending"))["rate"][0] is None
+    counts = pl.DataFrame({"step": ["reply"] * 4, "provider_id": [1] * 4,
+                           "status": ["on_time", "late", "overdue", "pending"], "n": [2, 1, 1, 5]})
+    out = requests.count_rates(counts).row(0, named=True)
+    assert (out["judged"], out["on_time"], out["late"], out["overdue"]) == (4, 2, 1, 1)
+    assert out["rate"] == pytest.approx(2 / 4)
+    assert requests.count_rates(counts.filter(pl.col("status") == "pending"))["rate"][0] is None
 
 
 def test_demo_marker(county):
