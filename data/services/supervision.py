@@ -17,6 +17,7 @@ from data.services.reading import read, resolve_db
 from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from data.storage.where import Where
 from metrics.cn import cn_date
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
@@ -168,21 +169,15 @@ def refuse_extension(
 @read
 def extension_requests(scope: Scope, status: str | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Every extension request (newest first) with the unit's name; 单位: its own only."""
-    where, params = [], []
-    if not scope.sees_all:
-        where.append("e.unit_id = ?")
-        params.append(scope.unit_id)
-    if status:
-        where.append("e.status = ?")
-        params.append(status)
+    where = Where().own_unit(scope, "e.unit_id").when(status, "e.status = ?", status)
     sql = (
         "SELECT e.request_id, e.task_no, e.unit_id, u.name AS unit, e.reason, e.due_at_request, e.proposed_due, "
         "e.requested_on, e.requested_by, e.status, e.approved_due, e.decided_on, e.decided_by, e.refusal_reason "
         "FROM extension_requests e JOIN units u USING (unit_id)"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + where.sql()
         + " ORDER BY e.requested_on DESC, e.request_id DESC"
     )
-    return db.frame(sql, params)
+    return db.frame(sql, where.params)
 
 
 
