@@ -186,30 +186,32 @@ def catalog_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) 
     }
 
 
+def _one_unit(rows, scope: Scope, as_of: dt.date, unit_id: int | None, db: Database) -> pl.DataFrame:
+    """`rows(facts, as_of)` (a metrics.infra listing) narrowed to the unit _unit_of allows."""
+    unit = _unit_of(scope, unit_id)
+    return rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
 @read
 def unit_systems(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    unit = _unit_of(scope, unit_id)
-    return m_infra.system_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.system_rows, scope, as_of, unit_id, db)
 
 
 @read
 def unit_networks(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    unit = _unit_of(scope, unit_id)
-    return m_infra.network_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.network_rows, scope, as_of, unit_id, db)
 
 
 @read
 def unit_security(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's latest security assessment on or before D (empty: not assessed)."""
-    unit = _unit_of(scope, unit_id)
-    return m_infra.latest_security(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.latest_security, scope, as_of, unit_id, db)
 
 
 @read
 def unit_quality(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Quality checks of the unit's catalog items dated ≤ D."""
-    unit = _unit_of(scope, unit_id)
-    return m_infra.quality_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.quality_rows, scope, as_of, unit_id, db)
 
 
 @read
