@@ -7,10 +7,8 @@ from data.services import infra
 from metrics.registry import KPI_BY_CODE
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/infra.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/infra.py")
 
 st.title("基础设施与安全")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；安全措施按考评日前最近一次评估，"
