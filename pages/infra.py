@@ -34,12 +34,10 @@ if by_unit.height:
 
 st.subheader("村村通：行政村接入电子政务外网")
 coverage = infra.village_coverage(scope, as_of)
-if coverage.is_empty():
-    st.info("截至考评日还没有乡镇（街道）报送行政村接入情况。")
-else:
-    widgets.show_table(coverage.select("unit", "counted_on", "villages", "connected", "coverage_rate"),
-                       rates=("coverage_rate",), labels={"unit": "乡镇（街道）", "connected": "已接入村数"},
-                       key="infra_coverage")
+widgets.show_table(coverage.select("unit", "counted_on", "villages", "connected", "coverage_rate"),
+                   rates=("coverage_rate",), labels={"unit": "乡镇（街道）", "connected": "已接入村数"},
+                   empty="截至考评日还没有乡镇（街道）报送行政村接入情况。", key="infra_coverage")
+if coverage.height:
     widgets.show_figure(charts.rate_bars(coverage, "unit", "coverage_rate", "各乡镇（街道）村村通覆盖率", "覆盖率",
                                          limit=widgets.CHART_UNITS), key="infra_coverage_fig")
 
