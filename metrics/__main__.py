@@ -204,29 +204,25 @@ def cmd_packet(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m metrics", description="考评计算 / KPI engine")
     sub = top.add_subparsers(dest="command", required=True)
-    sc = sub.add_parser("scorecard", help="各单位记分卡 / the scorecard of every unit")
-    sc.add_argument("--as-of", required=True, help="考评日期 YYYY-MM-DD")
-    sc.add_argument("--out", help="输出文件 .csv 或 .xlsx（缺省输出 CSV 到标准输出）")
-    sc.set_defaults(run=cmd_scorecard)
-    rv = sub.add_parser("review", help="月度考评工作簿 / the monthly review workbook")
-    rv.add_argument("--month", required=True, help="考评月份 YYYY-MM")
-    rv.add_argument("--out", required=True, help="输出文件 .xlsx")
-    rv.set_defaults(run=cmd_review)
-    pb = sub.add_parser("publish", help="发布已结束月份的考评结果和通报 / freeze a finished month's results")
-    pb.add_argument("--month", required=True, help="考评月份 YYYY-MM")
-    pb.set_defaults(run=cmd_publish)
-    up = sub.add_parser("unpublish", help="撤销月份的发布 / undo a month's publication")
-    up.add_argument("--month", required=True, help="考评月份 YYYY-MM")
-    up.add_argument("--reason", required=True, help="撤销原因（记入操作日志）")
-    up.set_defaults(run=cmd_unpublish)
-    pk = sub.add_parser("packet", help="月度材料包 / the monthly packet (review, 通报, 督办单, scorecard)")
-    pk.add_argument("--month", required=True, help="考评月份 YYYY-MM")
-    pk.add_argument("--out", required=True, help="输出目录（不存在则创建）")
-    pk.add_argument("--issued", help="督办单发文日期 YYYY-MM-DD（缺省为今天）")
-    pk.set_defaults(run=cmd_packet)
-    for p in (sc, rv, pb, up, pk):
+
+    def command(name: str, help_text: str, run, *options: tuple[str, bool, str]) -> None:
+        """A subcommand: its own options (flag, required, help), then --db and --debug."""
+        p = sub.add_parser(name, help=help_text)
+        for flag, required, text in options:
+            p.add_argument(flag, required=required, help=text)
+        p.set_defaults(run=run)
         p.add_argument("--db", help="数据库文件路径（缺省为 $DASHBOARD_DB 或 data/dashboard.duckdb）")
         p.add_argument("--debug", action="store_true", help="出错时显示完整的调用栈")
+
+    month = ("--month", True, "考评月份 YYYY-MM")
+    command("scorecard", "各单位记分卡 / the scorecard of every unit", cmd_scorecard,
+            ("--as-of", True, "考评日期 YYYY-MM-DD"), ("--out", False, "输出文件 .csv 或 .xlsx（缺省输出 CSV 到标准输出）"))
+    command("review", "月度考评工作簿 / the monthly review workbook", cmd_review, month, ("--out", True, "输出文件 .xlsx"))
+    command("publish", "发布已结束月份的考评结果和通报 / freeze a finished month's results", cmd_publish, month)
+    command("unpublish", "撤销月份的发布 / undo a month's publication", cmd_unpublish,
+            month, ("--reason", True, "撤销原因（记入操作日志）"))
+    command("packet", "月度材料包 / the monthly packet (review, 通报, 督办单, scorecard)", cmd_packet,
+            month, ("--out", True, "输出目录（不存在则创建）"), ("--issued", False, "督办单发文日期 YYYY-MM-DD（缺省为今天）"))
     return top
 
 

@@ -32,6 +32,11 @@ def _yes(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr).then(pl.lit("是")).otherwise(pl.lit("否"))
 
 
+def _labelled(**labels: str) -> list[pl.Expr]:
+    """The plain columns of a rows-behind frame: pl.col(column).alias(label) for each column=label, in order."""
+    return [pl.col(column).alias(label) for column, label in labels.items()]
+
+
 def _failures_first(frame: pl.DataFrame, *keys: str) -> pl.DataFrame:
     if "是否达标" not in frame.columns:
         return frame
@@ -153,14 +158,10 @@ def catalog_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Da
     if code == "nonshare_basis_rate":
         items = items.filter(pl.col("nonshare"))
     return _failures_first(items.select(
-        pl.col("code").alias("目录编码"),
-        pl.col("name").alias("目录名称"),
-        pl.col("share_type").alias("共享类型"),
-        pl.col("update_cycle").alias("更新周期"),
-        pl.col("published_on").alias("发布日期"),
-        pl.col("last_touched_on").alias("最近更新日期"),
-        pl.col("age_days").alias("距考评日天数"),  # counted from the as-of date D, not today
-        pl.col("mounted_on").alias("挂接日期"),
+        *_labelled(code="目录编码", name="目录名称", share_type="共享类型", update_cycle="更新周期",
+                   published_on="发布日期", last_touched_on="最近更新日期",
+                   age_days="距考评日天数",  # counted from the as-of date D, not today
+                   mounted_on="挂接日期"),
         _yes(pl.col("metadata_complete")).alias("元数据完整"),
         _yes(verdict).alias("是否达标"),
     ), "目录编码")
@@ -170,9 +171,7 @@ def catalog_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Da
 def demand_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
     rows = demand_rows(facts, as_of).filter(_mine(unit_id))
     return _failures_first(rows.select(
-        pl.col("code").alias("需求编号"),
-        pl.col("content").alias("需求内容"),
-        pl.col("raised_on").alias("提出日期"),
+        *_labelled(code="需求编号", content="需求内容", raised_on="提出日期"),
         pl.when(pl.col("matched")).then(pl.col("matched_on")).alias("对接日期"),
         _yes(pl.col("matched")).alias("是否达标"),
     ), "需求编号")
@@ -185,14 +184,9 @@ def _task_rows(facts: Facts, as_of: dt.date, unit_id: int) -> tuple[pl.DataFrame
     titles = facts.tasks.select("task_no", "title", "deadline_text")
     rows = status.filter(_mine(unit_id)).join(titles, on="task_no", how="left")
     base = [
-        pl.col("task_no").alias("任务序号"),
-        pl.col("title").alias("任务名称"),
-        pl.col("deadline_text").alias("完成时限"),
-        pl.col("due_date").alias("截止日期"),
-        pl.col("status").alias("完成情况"),
+        *_labelled(task_no="任务序号", title="任务名称", deadline_text="完成时限", due_date="截止日期", status="完成情况"),
         pl.col("light").replace_strict(LIGHT_LABELS).alias("亮灯"),
-        pl.col("completed_on").alias("完成日期"),
-        pl.col("last_report_on").alias("最近报送日期"),
+        *_labelled(completed_on="完成日期", last_report_on="最近报送日期"),
     ]
     return rows, status, base
 
@@ -231,10 +225,7 @@ def contact_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Da
     flag = contact_indicators(facts, as_of).filter(mine)
     named = bool(flag["contacts_named"][0]) if flag.height else False
     return rows.select(
-        pl.col("role").alias("角色"),
-        pl.col("name").alias("姓名"),
-        pl.col("title").alias("职务"),
-        pl.col("named_on").alias("明确日期"),
+        *_labelled(role="角色", name="姓名", title="职务", named_on="明确日期"),
         _yes(pl.lit(named)).alias("是否达标"),
     ).sort("角色")
 
@@ -260,8 +251,7 @@ def system_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.
 def network_rows_of(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
     rows = network_rows(facts, as_of).filter(_mine(unit_id))
     return _failures_first(rows.select(
-        pl.col("name").alias("专网名称"),
-        pl.col("migrated_on").alias("迁移日期"),
+        *_labelled(name="专网名称", migrated_on="迁移日期"),
         _yes(pl.col("migrated_by")).alias("是否达标"),
     ), "专网名称")
 
@@ -287,15 +277,9 @@ def security_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.D
 def quality_check_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
     rows = quality_rows(facts, as_of).filter(_mine(unit_id))
     return rows.select(
-        pl.col("catalog_code").alias("目录编码"),
-        pl.col("checked_on").alias("检查日期"),
-        pl.col("completeness").alias("完整性"),
-        pl.col("accuracy").alias("准确性"),
-        pl.col("usability").alias("可用性"),
-        pl.col("timeliness").alias("时效性"),
-        pl.col("check_score").alias("检查得分"),
-        pl.col("issues_found").alias("发现问题数"),
-        pl.col("issues_fixed").alias("整改问题数"),
+        *_labelled(catalog_code="目录编码", checked_on="检查日期", completeness="完整性", accuracy="准确性",
+                   usability="可用性", timeliness="时效性", check_score="检查得分", issues_found="发现问题数",
+                   issues_fixed="整改问题数"),
     ).sort("检查日期", "目录编码")
 
 

@@ -7,10 +7,8 @@ from data.services import catalog, formulas
 from metrics.registry import KPI_BY_CODE
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/catalog.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/catalog.py")
 
 st.title("目录与需求")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；首条目录发布日期与2023年9月30日比较。"

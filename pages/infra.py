@@ -7,10 +7,8 @@ from data.services import infra
 from metrics.registry import KPI_BY_CODE
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/infra.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/infra.py")
 
 st.title("基础设施与安全")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；安全措施按考评日前最近一次评估，"
@@ -36,12 +34,10 @@ if by_unit.height:
 
 st.subheader("村村通：行政村接入电子政务外网")
 coverage = infra.village_coverage(scope, as_of)
-if coverage.is_empty():
-    st.info("截至考评日还没有乡镇（街道）报送行政村接入情况。")
-else:
-    widgets.show_table(coverage.select("unit", "counted_on", "villages", "connected", "coverage_rate"),
-                       rates=("coverage_rate",), labels={"unit": "乡镇（街道）", "connected": "已接入村数"},
-                       key="infra_coverage")
+widgets.show_table(coverage.select("unit", "counted_on", "villages", "connected", "coverage_rate"),
+                   rates=("coverage_rate",), labels={"unit": "乡镇（街道）", "connected": "已接入村数"},
+                   empty="截至考评日还没有乡镇（街道）报送行政村接入情况。", key="infra_coverage")
+if coverage.height:
     widgets.show_figure(charts.rate_bars(coverage, "unit", "coverage_rate", "各乡镇（街道）村村通覆盖率", "覆盖率",
                                          limit=widgets.CHART_UNITS), key="infra_coverage_fig")
 

@@ -6,10 +6,8 @@ import streamlit as st
 from data.services import catalog, units
 from ui import fmt, widgets
 from ui import unit_workspace as uw
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/my_catalog.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/my_catalog.py")
 
 st.title("本单位目录")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；"

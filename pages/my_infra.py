@@ -5,10 +5,8 @@ import streamlit as st
 
 from data.services import infra, units, workspace
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/my_infra.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/my_infra.py")
 
 st.title("本单位系统与安全")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；"

@@ -6,10 +6,8 @@ import streamlit as st
 from data.services import requests, units, workspace
 from ui import fmt, widgets
 from ui import unit_workspace as uw
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/my_requests.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/my_requests.py")
 
 st.title("本单位共享申请")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"

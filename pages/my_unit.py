@@ -6,10 +6,8 @@ import streamlit as st
 from data.services import scorecards, units, workspace
 from ui import fmt, report_forms, widgets
 from ui import unit_workspace as uw
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/my_unit.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/my_unit.py")
 name = units.unit_name(scope)
 
 st.title("本单位工作台")

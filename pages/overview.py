@@ -7,10 +7,8 @@ import streamlit as st
 from data.services import overview
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/overview.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/overview.py")
 
 st.title("总览")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(overview.previous_month_end(scope, as_of))}）比较，"

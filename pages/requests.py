@@ -9,10 +9,8 @@ from data.services import formulas, requests
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/requests.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/requests.py")
 
 st.title("共享申请")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'request_deadlines')}")

@@ -7,10 +7,8 @@ from data.services import scorecards, supervision, units
 from metrics.registry import KPIS
 from reports import charts
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/scorecards.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/scorecards.py")
 
 st.title("单位考评")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。综合得分按各项指标加权计算，不适用的指标不计入并按比例折算权重；"

@@ -10,7 +10,7 @@ from data.services import settings_store as store
 from data.storage.scope import PermissionDenied
 from metrics.registry import KPIS
 from ui import milestone_settings as ms
-from ui import parameter_settings
+from ui import parameter_settings, widgets
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
@@ -25,13 +25,8 @@ if flash := st.session_state.pop("settings_flash", None):
 
 
 def _save(action, *args, done: str) -> None:
-    try:
-        action(scope, *args)
-    except (store.SettingsError, PermissionDenied) as exc:
-        st.error(md_escape(getattr(exc, "message_cn", str(exc))))
-        return
-    st.session_state["settings_flash"] = done
-    st.rerun()
+    widgets.run_action(action, scope, *args, errors=(store.SettingsError, PermissionDenied),
+                       flash_key="settings_flash", done=done)
 
 
 # A keyed radio instead of st.tabs: after a save (st.rerun) the office stays on the section it edited.

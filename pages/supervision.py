@@ -11,10 +11,8 @@ from data.storage.scope import PermissionDenied
 from metrics.registry import KPIS
 from reports.docx_official import font_report
 from ui import fmt, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/supervision.py")
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/supervision.py")
 today = dt.date.today()
 LABELS = {"held_on": "约谈日期", "attendees": "参加人员", "reasons": "约谈事由", "promise": "整改承诺",
           "due_on": "整改期限", "state": "整改情况", "follow_up": "跟踪说明", "reason": "理由",

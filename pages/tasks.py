@@ -10,10 +10,8 @@ from data.services.progress import STATUSES, ReportError, return_report, submit_
 from data.storage.scope import PermissionDenied
 from reports import charts
 from ui import fmt, report_forms, widgets
-from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/tasks.py")  # ui.session.current_scope(), re-checked
-as_of = current_as_of()
+scope, as_of = widgets.page_context("pages/tasks.py")
 
 st.title("任务督办")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'light')}只有办公室核验过的进展计入考评。")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from data.services import users
 from data.storage.scope import PermissionDenied
+from ui import widgets
 from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
@@ -40,13 +41,8 @@ unit_names = users.unit_names(scope)
 
 
 def _apply(action, *args, done: str) -> None:
-    try:
-        action(scope, *args)
-    except (users.UserError, PermissionDenied) as exc:
-        st.error(md_escape(getattr(exc, "message_cn", str(exc))))
-        return
-    st.session_state["users_flash"] = done
-    st.rerun()
+    widgets.run_action(action, scope, *args, errors=(users.UserError, PermissionDenied), flash_key="users_flash",
+                       done=done)
 
 
 add_tab, state_tab, reset_tab, unlock_tab, role_tab = st.tabs(

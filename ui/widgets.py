@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
@@ -29,6 +30,27 @@ def page_scope(page_file: str) -> Scope:
     from ui.navigation import roles_for
 
     return _page_scope(roles_for(page_file))
+
+
+def page_context(page_file: str) -> tuple[Scope, dt.date]:
+    """The first line of a page that reads as of a date: page_scope(page_file) and the as-of date
+    chosen in the sidebar (ui.session.current_as_of)."""
+    from ui.session import current_as_of
+
+    return page_scope(page_file), current_as_of()
+
+
+def run_action(action: Callable[..., Any], scope: Scope, *args: Any, errors: tuple[type[Exception], ...],
+               flash_key: str, done: str) -> None:
+    """A form's write: `action(scope, *args)`. A refusal (one of `errors`) is shown in Chinese and the
+    page stays; on success `done` is kept under `flash_key` for the rerun this starts to show."""
+    try:
+        action(scope, *args)
+    except errors as exc:
+        st.error(fmt.md_escape(getattr(exc, "message_cn", str(exc))))
+        return
+    st.session_state[flash_key] = done
+    st.rerun()
 
 
 def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", unit_col: str = "unit",

@@ -27,6 +27,7 @@ from data.imports.write import write_validated
 from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import Scope
+from data.storage.where import Where
 
 PENDING, VERIFIED, RETURNED = "待核验", "已核验", "已退回"
 
@@ -77,15 +78,8 @@ _LIST = (
 
 def list_batches(db: Database, scope: Scope, status: str | None = None) -> pl.DataFrame:
     """The office sees every unit's submissions; a 单位 user only its own (newest first)."""
-    where, params = [], []
-    if not scope.sees_all:
-        where.append("b.unit_id = ?")
-        params.append(scope.unit_id)
-    if status:
-        where.append("b.status = ?")
-        params.append(status)
-    sql = _LIST + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY b.id DESC"
-    return db.frame(sql, params)
+    where = Where().own_unit(scope, "b.unit_id").when(status, "b.status = ?", status)
+    return db.frame(_LIST + where.sql() + " ORDER BY b.id DESC", where.params)
 
 
 def _batch(db: Database, batch_id: int) -> tuple:

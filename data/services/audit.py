@@ -14,6 +14,7 @@ import polars as pl
 
 from data.storage.db import Database
 from data.storage.scope import Scope
+from data.storage.where import Where
 
 # The action names writers use (the audit page offers them as a filter). Other Chinese names are
 # accepted, so a new kind of write does not need a change here first.
@@ -76,27 +77,18 @@ def audit_query(since=None, until=None, username: str | None = None, action: str
                 ) -> tuple[str, list]:
     """The SQL and parameters of the audit rows, newest first, filtered. `since` / `until` are
     inclusive; a date means the whole day."""
-    where, params = [], []
     lo, hi = _bound(since, end=False), _bound(until, end=True)
-    if lo is not None:
-        where.append("logged_at >= ?")
-        params.append(lo)
-    if hi is not None:
-        # A datetime `until` is inclusive; a date was turned into the next midnight (exclusive).
-        where.append("logged_at <= ?" if isinstance(until, dt.datetime) else "logged_at < ?")
-        params.append(hi)
-    if username:
-        where.append("username = ?")
-        params.append(username)
-    if action:
-        where.append("action = ?")
-        params.append(action)
+    # A datetime `until` is inclusive; a date was turned into the next midnight (exclusive).
+    where = (Where().when(lo is not None, "logged_at >= ?", lo)
+             .when(hi is not None, "logged_at <= ?" if isinstance(until, dt.datetime) else "logged_at < ?", hi)
+             .when(username, "username = ?", username)
+             .when(action, "action = ?", action))
     sql = (
         "SELECT logged_at, username, action, target, detail, counts_before, counts_after FROM audit_log"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + where.sql()
         + " ORDER BY logged_at DESC, id DESC"
     )
-    return sql, params
+    return sql, where.params
 
 
 def read_audit(

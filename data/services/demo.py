@@ -989,6 +989,17 @@ def _per_unit_rows(units: pl.DataFrame, count: pl.Expr, salt: int) -> pl.DataFra
     )
 
 
+def _named_items(units: pl.DataFrame, rng: _Rng, count: pl.Expr, salt: int, name_col: str, nouns: list[str],
+                 name_salt: int, classified_salt: int, classified_share: float) -> pl.DataFrame:
+    """`count` items per unit (systems, networks), each named from `nouns` into `name_col` and 涉密
+    with chance `classified_share` (every item of the 保密机要局 is)."""
+    rows = _per_unit_rows(units, count, salt)
+    return rows.with_columns(
+        **{name_col: _lookup(pl.col("j") + rng.k(name_salt, len(nouns), key="unit_id"), nouns)},
+        classified=(rng.u(classified_salt) < classified_share) | pl.col("name").str.contains("保密机要局"),
+    )
+
+
 def _systems(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
     count = (
         pl.when(pl.col("kind") == "县直部门")
@@ -999,14 +1010,12 @@ def _systems(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
         .then(rng.k(603, 2))
         .otherwise(1)
     )
-    s = _per_unit_rows(units, count, 6)
+    s = _named_items(units, rng, count, 6, "sys_name", SYSTEM_NOUNS, name_salt=605, classified_salt=604,
+                     classified_share=0.08)
     u = rng.u
     q = pl.col("q")
-    classified = (u(604) < 0.08) | pl.col("name").str.contains("保密机要局")
     s = s.with_columns(
-        sys_name=_lookup(pl.col("j") + rng.k(605, len(SYSTEM_NOUNS), key="unit_id"), SYSTEM_NOUNS),
-        classified=classified,
-        _reg=~classified & (u(606) < 0.55 + 0.45 * q),
+        _reg=~pl.col("classified") & (u(606) < 0.55 + 0.45 * q),
         _undated=u(607) < 0.04,
         registered_on=pl.lit(dt.date(2023, 5, 15)) + _days((u(608) * 420 * (1.2 - q)).cast(pl.Int64)),
     ).with_columns(
@@ -1030,15 +1039,13 @@ def _systems(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
 def _networks(units: pl.DataFrame, rng: _Rng, today: dt.date) -> pl.DataFrame:
     count = pl.when(pl.col("kind") == "县直部门").then(rng.k(701, 3)).otherwise(0)
     count = pl.when(pl.col("name").str.contains("保密机要局")).then(1).otherwise(count)
-    n = _per_unit_rows(units, count, 7)
+    n = _named_items(units, rng, count, 7, "net_name", NETWORK_NOUNS, name_salt=703, classified_salt=702,
+                     classified_share=0.12)
     u = rng.u
     q = pl.col("q")
-    classified = (u(702) < 0.12) | pl.col("name").str.contains("保密机要局")
     n = n.with_columns(
-        net_name=_lookup(pl.col("j") + rng.k(703, len(NETWORK_NOUNS), key="unit_id"), NETWORK_NOUNS),
-        classified=classified,
         migrated_on=pl.lit(dt.date(2023, 6, 1)) + _days((u(704) * 520 * (1.15 - q)).cast(pl.Int64)),
-        _mig=~classified & (u(705) < 0.4 + 0.55 * q),
+        _mig=~pl.col("classified") & (u(705) < 0.4 + 0.55 * q),
     ).with_columns(
         migrated=pl.col("_mig") & (pl.col("migrated_on") <= today),
     ).with_columns(migrated_on=pl.when(pl.col("migrated")).then(pl.col("migrated_on")))

@@ -95,16 +95,21 @@ def submit_report(
     return verified
 
 
-def _require_waiting(cur, task_no: int, unit_id: int, reported_on: dt.date, *, verified: str, returned: str) -> None:
-    """The report exists and waits for the office (neither verified nor returned); else ReportError
-    with the caller's message for the state it is in."""
+def _report(cur, task_no: int, unit_id: int, reported_on: dt.date, columns: str) -> tuple:
+    """`columns` of the one report of (task, unit, date); ReportError when there is none."""
     row = cur.execute(
-        "SELECT verified, coalesce(returned, FALSE) FROM progress_reports "
-        "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
+        f"SELECT {columns} FROM progress_reports WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
         [task_no, unit_id, reported_on],
     ).fetchone()
     if row is None:
         raise ReportError("找不到这份进展报告。")
+    return row
+
+
+def _require_waiting(cur, task_no: int, unit_id: int, reported_on: dt.date, *, verified: str, returned: str) -> None:
+    """The report exists and waits for the office (neither verified nor returned); else ReportError
+    with the caller's message for the state it is in."""
+    row = _report(cur, task_no, unit_id, reported_on, "verified, coalesce(returned, FALSE)")
     if row[0]:
         raise ReportError(verified)
     if row[1]:
@@ -188,13 +193,8 @@ def resubmit_report(
     if status == "已完成":
         percent = 100
     with db.transaction() as cur:
-        old = cur.execute(
-            "SELECT returned_reason, returned_by, returned_at, coalesce(returned, FALSE) FROM progress_reports "
-            "WHERE task_no = ? AND unit_id = ? AND reported_on = ?",
-            [task_no, unit_id, reported_on],
-        ).fetchone()
-        if old is None:
-            raise ReportError("找不到这份进展报告。")
+        old = _report(cur, task_no, unit_id, reported_on,
+                      "returned_reason, returned_by, returned_at, coalesce(returned, FALSE)")
         if not old[3]:
             raise ReportError("只有被办公室退回的进展报告才能重新报送。")
         before = {**_counts(cur, task_no, unit_id), "已退回": _returned_count(cur, task_no, unit_id)}

@@ -17,6 +17,7 @@ from data.services.reading import read, resolve_db
 from data.storage import audit_log
 from data.storage.db import Database
 from data.storage.scope import PermissionDenied, Scope
+from data.storage.where import Where
 from metrics.cn import cn_date
 
 EXTENSION_STATUSES = ("待审批", "已批准", "已驳回")
@@ -168,21 +169,15 @@ def refuse_extension(
 @read
 def extension_requests(scope: Scope, status: str | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Every extension request (newest first) with the unit's name; 单位: its own only."""
-    where, params = [], []
-    if not scope.sees_all:
-        where.append("e.unit_id = ?")
-        params.append(scope.unit_id)
-    if status:
-        where.append("e.status = ?")
-        params.append(status)
+    where = Where().own_unit(scope, "e.unit_id").when(status, "e.status = ?", status)
     sql = (
         "SELECT e.request_id, e.task_no, e.unit_id, u.name AS unit, e.reason, e.due_at_request, e.proposed_due, "
         "e.requested_on, e.requested_by, e.status, e.approved_due, e.decided_on, e.decided_by, e.refusal_reason "
         "FROM extension_requests e JOIN units u USING (unit_id)"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + where.sql()
         + " ORDER BY e.requested_on DESC, e.request_id DESC"
     )
-    return db.frame(sql, params)
+    return db.frame(sql, where.params)
 
 
 
@@ -345,6 +340,18 @@ def _names(db: Database) -> pl.DataFrame:
     return _facts(db).units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name").alias("unit"))
 
 
+def _leaders_only(scope: Scope, what: str) -> None:
+    """`what` is for the office and the leaders: a 单位 scope is refused, naming it."""
+    if not scope.sees_all:
+        raise PermissionDenied(f"{what}仅限领导和领导小组办公室查看。")
+
+
+def _county_list(scope: Scope, what: str, build, as_of: dt.date, db: Database) -> pl.DataFrame:
+    """`build(facts, as_of)` of every unit with the unit's name (office and leaders only)."""
+    _leaders_only(scope, what)
+    return build(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
+
+
 def _own(scope: Scope, frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
     if scope.sees_all:
         return frame
@@ -401,9 +408,7 @@ def inspection_list(scope: Scope, as_of: dt.date, *, db: Database | None = None)
     """Units proposed for 督查 as of D with the reason (管理员 and 领导 only)."""
     from metrics.supervision import inspection_proposals
 
-    if not scope.sees_all:
-        raise PermissionDenied("督查建议名单仅限领导和领导小组办公室查看。")
-    return inspection_proposals(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
+    return _county_list(scope, "督查建议名单", inspection_proposals, as_of, db)
 
 
 @read
@@ -437,9 +442,7 @@ def notice_list(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> 
     """Every overdue item of every unit needing a 督办单 as of D (office and leaders only)."""
     from metrics.supervision import notice_items
 
-    if not scope.sees_all:
-        raise PermissionDenied("督办单仅限领导和领导小组办公室查看。")
-    return notice_items(_facts(db), as_of).join(_names(db), on="unit_id", how="left")
+    return _county_list(scope, "督办单", notice_items, as_of, db)
 
 
 @read
@@ -468,8 +471,7 @@ def review_supervision(scope: Scope, month: str, *, db: Database | None = None) 
     the authorisations 即将到期, 'proposals' the units proposed for 督查. Office and leaders."""
     from metrics import supervision as m
 
-    if not scope.sees_all:
-        raise PermissionDenied("月度考评仅限领导和领导小组办公室查看。")
+    _leaders_only(scope, "月度考评")
     facts, month = _facts(db), _month_ok(month)
     as_of = m.month_end(month)
     names = _names(db)

@@ -16,6 +16,7 @@ from data.services.snapshot import snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
 from data.storage.scope import Scope
+from data.storage.where import Where
 
 
 @read
@@ -71,19 +72,14 @@ def assigned_tasks(scope: Scope, as_of: dt.date, *, db: Database | None = None) 
 def report_history(scope: Scope, as_of: dt.date, task_no: int | None = None, pending_only: bool = False, *,
                    db: Database | None = None) -> pl.DataFrame:
     """Progress reports dated ≤ D (verified or waiting), newest first; 单位: its own only."""
-    where, params = ["reported_on <= ?"], [as_of]
+    where = Where("reported_on <= ?", as_of)
     if task_no is not None:
-        where.append("task_no = ?")
-        params.append(int(task_no))
-    if pending_only:
-        where.append("NOT verified")
-    if not scope.sees_all:
-        where.append("unit_id = ?")
-        params.append(scope.unit_id)
+        where.add("task_no = ?", int(task_no))
+    where.when(pending_only, "NOT verified").own_unit(scope, "unit_id")
     frame = db.frame(
         "SELECT task_no, unit_id, reported_on, status, percent, completed_on, note, submitted_by, verified, "
-        "verified_by FROM progress_reports WHERE " + " AND ".join(where) + " ORDER BY reported_on DESC, unit_id",
-        params,
+        "verified_by FROM progress_reports" + where.sql() + " ORDER BY reported_on DESC, unit_id",
+        where.params,
     )
     return with_name(frame, db)
 

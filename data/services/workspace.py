@@ -20,6 +20,7 @@ from data.services.snapshot import snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
 from data.storage.scope import PermissionDenied, Scope
+from data.storage.where import Where
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
 
@@ -49,20 +50,17 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
     单位: its own reports only; another unit_id is refused."""
     if state is not None and state not in STATES:
         raise ValueError(f"unknown report state {state!r}")
-    where, params = ["p.reported_on <= ?"], [as_of]
+    where = Where("p.reported_on <= ?", as_of)
     if task_no is not None:
-        where.append("p.task_no = ?")
-        params.append(int(task_no))
+        where.add("p.task_no = ?", int(task_no))
     if unit_id is not None or not scope.sees_all:
-        where.append("p.unit_id = ?")
-        params.append(_unit_of(scope, unit_id))
+        where.add("p.unit_id = ?", _unit_of(scope, unit_id))
     state_sql = (
         f"CASE WHEN p.verified THEN '{STATE_VERIFIED}' WHEN coalesce(p.returned, FALSE) THEN '{STATE_RETURNED}' "
         f"ELSE '{STATE_PENDING}' END"
     )
     if state is not None:
-        where.append(f"{state_sql} = ?")
-        params.append(state)
+        where.add(f"{state_sql} = ?", state)
     frame = db.frame(
         "SELECT p.task_no, p.unit_id, p.reported_on, p.status, p.percent, p.completed_on, p.note, "
         "coalesce(su.display_name, p.submitted_by) AS submitted_by, p.submitted_by AS submitted_login, "
@@ -70,8 +68,8 @@ def report_rows(scope: Scope, as_of: dt.date, task_no: int | None = None, state:
         "coalesce(ru.display_name, p.returned_by) AS returned_by, p.returned_at, p.resubmitted_at "
         "FROM progress_reports p LEFT JOIN users su ON su.username = p.submitted_by "
         "LEFT JOIN users ru ON ru.username = p.returned_by "
-        "WHERE " + " AND ".join(where) + " ORDER BY p.reported_on DESC, p.unit_id, p.task_no",
-        params,
+        + where.sql() + " ORDER BY p.reported_on DESC, p.unit_id, p.task_no",
+        where.params,
     )
     return with_name(frame, db)
 
@@ -188,30 +186,32 @@ def catalog_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) 
     }
 
 
+def _one_unit(rows, scope: Scope, as_of: dt.date, unit_id: int | None, db: Database) -> pl.DataFrame:
+    """`rows(facts, as_of)` (a metrics.infra listing) narrowed to the unit _unit_of allows."""
+    unit = _unit_of(scope, unit_id)
+    return rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+
+
 @read
 def unit_systems(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    unit = _unit_of(scope, unit_id)
-    return m_infra.system_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.system_rows, scope, as_of, unit_id, db)
 
 
 @read
 def unit_networks(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    unit = _unit_of(scope, unit_id)
-    return m_infra.network_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.network_rows, scope, as_of, unit_id, db)
 
 
 @read
 def unit_security(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """The unit's latest security assessment on or before D (empty: not assessed)."""
-    unit = _unit_of(scope, unit_id)
-    return m_infra.latest_security(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.latest_security, scope, as_of, unit_id, db)
 
 
 @read
 def unit_quality(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
     """Quality checks of the unit's catalog items dated ≤ D."""
-    unit = _unit_of(scope, unit_id)
-    return m_infra.quality_rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    return _one_unit(m_infra.quality_rows, scope, as_of, unit_id, db)
 
 
 @read
