@@ -277,12 +277,12 @@ def test_too_little_free_space_refuses_the_backup_before_writing(db, db_path, tm
 
 
 def test_a_failed_audit_row_removes_the_archive(db, tmp_path, monkeypatch):
-    from data.services import audit
+    from data.storage import audit_log
 
     def refuse(*args, **kwargs):
         raise RuntimeError("audit failed")
 
-    monkeypatch.setattr(audit, "record", refuse)
+    monkeypatch.setattr(audit_log, "record", refuse)
     with pytest.raises(RuntimeError):
         bk.backup(db, tmp_path / "bk")
     assert _leftovers(tmp_path / "bk") == []  # every archive has its audit row
