@@ -16,7 +16,8 @@ from ui.fmt import fmt_date, md_escape
 from ui.navigation import roles_for
 
 scope = page_scope(roles_for("pages/settings.py"))
-current = store.settings_now(scope)
+page = store.settings_page(scope)
+current = page.settings
 
 st.title("系统设置")
 st.caption("修改后立即保存并记入操作日志，所有页面在下一次刷新时按新设置计算。")
@@ -73,7 +74,7 @@ if section == "等次与预警":
 
 if section == "时限规则":
     st.caption("每件申请按其提交日期当时施行的规则判定是否按时。修改某一施行日期的规则，请填写相同的施行日期。")
-    rules = store.sla_rule_table(scope)
+    rules = page.sla_rules
     st.dataframe(
         rules.select(
             pl.col("effective_from").map_elements(lambda d: "自方案施行起" if d.year < 2001 else fmt_date(d),
@@ -100,7 +101,7 @@ if section == "时限规则":
                 _save(store.delete_sla_rule, gone, done=f"{fmt_date(gone)}起施行的时限规则已删除。")
 
 if section == "工作日历":
-    years = store.calendar_years(scope)
+    years = page.calendar_years
     st.caption(f"工作日历已覆盖：{years[0]}年至{years[-1]}年。" if years else "工作日历为空。")
     st.caption("办公室录入或更正的日期优先于国务院办公厅节假日安排的内置数据；未覆盖的年份按周一至周五计算并在页面提示。")
     with st.form("settings_day"):
@@ -122,7 +123,7 @@ if section == "工作日历":
                 st.error(md_escape(exc.message_cn))
             else:
                 _save(store.add_year, int(year), off, on, done=f"{int(year)}年工作日历已保存（放假{len(off)}天，调休上班{len(on)}天）。")
-    changed = store.office_day_table(scope)
+    changed = page.office_days
     if changed.height:
         st.markdown("**办公室录入或更正的日期**")
         st.dataframe(
@@ -137,7 +138,7 @@ if section == "工作日历":
 if section == "任务分工":
     st.caption("任务分工表中的“县直各单位”等统称，按单位类型展开到每个单位；修改后立即重新展开。"
                "不再适用的分工将删除，但已有进展报送的保留。")
-    groups = store.group_table(scope)
+    groups = page.groups
     st.dataframe(groups.rename({"group_word": "统称", "unit_kinds": "展开到的单位类型", "assignments": "分工条数"}),
                  hide_index=True, width="stretch", key="settings_groups_table")
     with st.form("settings_groups"):

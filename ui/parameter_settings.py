@@ -11,7 +11,7 @@ from data.storage.scope import Scope
 
 def parameters_section(scope: Scope, save) -> None:
     st.caption("以下参数保存后立即生效并记入操作日志；括号中为系统默认值。")
-    params = store.parameter_table(scope)
+    params = store.settings_page(scope).parameters
     with st.form("settings_parameters"):
         entered = {}
         for group in dict.fromkeys(p["group"] for p in params):

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -528,38 +529,25 @@ def set_parameters(actor: Scope, values: dict, *, db: Database | None = None) ->
 
 
 # -- what the 系统设置 page reads (the page is office only; these add no check of their own) --------
-@read
-def settings_now(scope: Scope, *, db: Database | None = None) -> dict:
-    """current_settings: every setting in force."""
-    return current_settings(db)
+@dataclass(frozen=True)
+class SettingsPage:
+    """Everything the 系统设置 page shows, read once per data version."""
+
+    settings: dict               # current_settings: every setting in force
+    sla_rules: pl.DataFrame      # the time-limit rules by effective date
+    calendar_years: list[int]    # the years the working calendar covers
+    office_days: pl.DataFrame    # days the office entered or corrected
+    groups: pl.DataFrame         # group words of the task division and their expansion
+    parameters: list[dict]       # the 其他参数 with their values and defaults
 
 
 @read
-def sla_rule_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
-    return sla_rules(db)
-
-
-@read
-def calendar_years(scope: Scope, *, db: Database | None = None) -> list[int]:
-    """The years the working calendar covers."""
+def settings_page(scope: Scope, *, db: Database | None = None) -> SettingsPage:
+    """What the 系统设置 page reads (the page is office only; the writes check the scope)."""
     from data.storage.calendar import covered_years
 
-    return covered_years(db)
-
-
-@read
-def office_day_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
-    return office_days(db)
-
-
-@read
-def group_table(scope: Scope, *, db: Database | None = None) -> pl.DataFrame:
-    return assignment_groups(db)
-
-
-@read
-def parameter_table(scope: Scope, *, db: Database | None = None) -> list[dict]:
-    return parameters(db)
+    return SettingsPage(current_settings(db), sla_rules(db), covered_years(db), office_days(db),
+                        assignment_groups(db), parameters(db))
 
 
 @read

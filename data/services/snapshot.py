@@ -24,6 +24,7 @@ frames of several dates never pile up.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -53,6 +54,8 @@ def estimated_bytes(value: Any) -> int:
         return sum(estimated_bytes(k) + estimated_bytes(v) for k, v in value.items()) + 64
     if isinstance(value, (list, tuple, set, frozenset)):
         return sum(estimated_bytes(v) for v in value) + 64
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(estimated_bytes(getattr(value, f.name)) for f in dataclasses.fields(value)) + 64
     return sys.getsizeof(value)
 
 

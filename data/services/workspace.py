@@ -11,6 +11,7 @@ shows the same deadlines, warnings and flags as the county pages and the scoreca
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -186,32 +187,28 @@ def catalog_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) 
     }
 
 
-def _one_unit(rows, scope: Scope, as_of: dt.date, unit_id: int | None, db: Database) -> pl.DataFrame:
-    """`rows(facts, as_of)` (a metrics.infra listing) narrowed to the unit _unit_of allows."""
+@dataclass(frozen=True)
+class UnitInfra:
+    """The 本单位系统与安全 page's lists (metrics.infra) for one unit as of D."""
+
+    systems: pl.DataFrame    # its non-classified information systems
+    networks: pl.DataFrame   # its non-classified private networks
+    security: pl.DataFrame   # its latest security assessment on or before D (empty: not assessed)
+    quality: pl.DataFrame    # quality checks of its catalog items in the year before D
+
+
+@read
+def unit_infra(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> UnitInfra:
+    """The unit's systems, networks, security assessment and quality checks, narrowed to the unit
+    _unit_of allows."""
     unit = _unit_of(scope, unit_id)
-    return rows(load_facts(db), as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
+    facts = load_facts(db)
 
+    def mine(rows) -> pl.DataFrame:
+        return rows(facts, as_of).filter(pl.col("unit_id").cast(pl.Int64) == unit)
 
-@read
-def unit_systems(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    return _one_unit(m_infra.system_rows, scope, as_of, unit_id, db)
-
-
-@read
-def unit_networks(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    return _one_unit(m_infra.network_rows, scope, as_of, unit_id, db)
-
-
-@read
-def unit_security(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    """The unit's latest security assessment on or before D (empty: not assessed)."""
-    return _one_unit(m_infra.latest_security, scope, as_of, unit_id, db)
-
-
-@read
-def unit_quality(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, db: Database | None = None) -> pl.DataFrame:
-    """Quality checks of the unit's catalog items dated ≤ D."""
-    return _one_unit(m_infra.quality_rows, scope, as_of, unit_id, db)
+    return UnitInfra(mine(m_infra.system_rows), mine(m_infra.network_rows), mine(m_infra.latest_security),
+                     mine(m_infra.quality_rows))
 
 
 @read

@@ -95,8 +95,7 @@ def test_scorecard_download_holds_the_own_unit_only(county):
     assert sheet.page_setup.paperSize in (9, "9")     # A4
 
 
-@pytest.mark.parametrize("read", [workspace.unit_requests, workspace.unit_catalog, workspace.unit_systems,
-                                  workspace.unit_networks, workspace.unit_security, workspace.unit_quality,
+@pytest.mark.parametrize("read", [workspace.unit_requests, workspace.unit_catalog, workspace.unit_infra,
                                   workspace.unit_scorecard_workbook], ids=lambda fn: fn.__name__)
 def test_another_units_id_is_refused_in_the_data_layer(county, read):
     with pytest.raises(PermissionDenied):
