@@ -258,6 +258,12 @@ def formula_text(measure: Kpi | Measure | str, settings: dict | None = None) -> 
     return item.formula.format(**_formula_values(settings))
 
 
+def settings_text(template: str, settings: dict | None = None) -> str:
+    """Any text naming settings by placeholder ({review_days}, {warning_workdays}, {catalog_deadline} …)
+    as users read it under `settings` (what it lacks reads as the defaults)."""
+    return template.format(**_formula_values(settings))
+
+
 def formula_texts(items: list, settings: dict | None = None) -> list[str]:
     """formula_text of each of `items`, the settings read once."""
     values = _formula_values(settings)

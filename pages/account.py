@@ -3,13 +3,12 @@
 import streamlit as st
 
 from data.services import users
-from ui.auth import page_scope, renew_session
+from ui import widgets
+from ui.auth import renew_session
 from ui.fmt import md_escape
-from ui.navigation import roles_for
 
-scope = page_scope(roles_for("pages/account.py"))
+scope = widgets.open_page("pages/account.py")
 
-st.title("修改密码")
 st.caption(f"当前账号：{md_escape(scope.username)}（{scope.role}）。新密码至少10个字符，须同时包含字母和数字；"
            "修改后，该账号在其他浏览器上的登录将失效。")
 if flash := st.session_state.pop("account_flash", None):

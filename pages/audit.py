@@ -6,15 +6,13 @@ import streamlit as st
 
 from data.services import audit, audit_labels, users
 from reports.csv_export import frame_to_csv_bytes
-from ui.auth import page_scope
+from ui import widgets
 from ui.fmt import fmt_date
-from ui.navigation import roles_for
 
 ALL = "全部"
 
-scope = page_scope(roles_for("pages/audit.py"))
+scope = widgets.open_page("pages/audit.py")
 
-st.title("操作日志")
 st.caption("记录每一次导入、进展报送与核验、设置修改、账号变更、登录与退出、月度发布：谁、何时、做了什么，以及变更前后的数量。")
 
 today = dt.date.today()

@@ -10,9 +10,8 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/catalog.py")
 
-st.title("目录与需求")
-st.caption(f"考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；首条目录发布日期与2023年9月30日比较。"
-           "共享是原则，不共享是例外。")
+st.caption(f"考评日：{fmt.fmt_date(as_of)}。" + formulas.with_settings(
+    scope, as_of, "只计发布日期不晚于考评日的目录；首条目录发布日期与{catalog_deadline}比较。共享是原则，不共享是例外。"))
 
 RATES = ("catalog_metadata_rate", "catalog_mounted_rate", "catalog_fresh_rate", "share_rate",
          "nonshare_basis_rate", "demand_matched_rate")

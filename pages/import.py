@@ -14,9 +14,8 @@ from ui import import_batches_view as batches
 from ui import widgets
 from ui.fmt import md_escape
 
-scope = widgets.page_scope("pages/import.py")
+scope = widgets.open_page("pages/import.py")
 
-st.title("数据导入")
 st.caption("按导入模板填写 Excel 工作簿（.xlsx），也可导入单个工作表的 CSV 文件（UTF-8 或 GBK 编码，文件名与工作表同名）。"
            "导入前先检查整个文件：有任何错误都不会写入任何数据；同一条记录重复导入只会更新，不会重复新增。"
            f"文件大小上限 {uploads.upload_limit(scope):g} MB。")

@@ -10,7 +10,6 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/infra.py")
 
-st.title("基础设施与安全")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；安全措施按考评日前最近一次评估，"
            "未评估的记0分。")
 

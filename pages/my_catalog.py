@@ -9,7 +9,6 @@ from ui import unit_workspace as uw
 
 scope, as_of = widgets.page_context("pages/my_catalog.py")
 
-st.title("本单位目录")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。只计发布日期不晚于考评日的目录；"
            "红色的行需要整改。")
 

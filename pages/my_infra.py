@@ -8,7 +8,6 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/my_infra.py")
 
-st.title("本单位系统与安全")
 st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。涉密系统和涉密专网不计入；"
            "安全措施按考评日前最近一次评估。")
 

@@ -3,15 +3,15 @@ on the working-day clock, as provider and as requester; overdue and due-soon fir
 
 import streamlit as st
 
-from data.services import requests, units, workspace
+from data.services import formulas, requests, units, workspace
 from ui import fmt, widgets
 from ui import unit_workspace as uw
 
 scope, as_of = widgets.page_context("pages/my_requests.py")
 
-st.title("本单位共享申请")
-st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。办公室收到申请后3个工作日内初审"
-           "（不含收到当日），提供单位在转送后10个工作日内答复；红色为已逾期，黄色为3个工作日内到期。")
+st.caption(f"{units.unit_name(scope)}　考评日：{fmt.fmt_date(as_of)}。" + formulas.with_settings(
+    scope, as_of, "办公室收到申请后{review_days}个工作日内初审（不含收到当日），提供单位在转送后{reply_days}个工作日内答复；"
+    "红色为已逾期，黄色为{warning_workdays}个工作日内到期。"))
 
 uw.request_metrics(workspace.request_counts(scope, as_of))
 st.subheader("未办结的申请")

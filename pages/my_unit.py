@@ -3,14 +3,13 @@ days, reports the office returned, catalog items to fix — its scorecard and th
 
 import streamlit as st
 
-from data.services import scorecards, units, workspace
+from data.services import formulas, scorecards, units, workspace
 from ui import fmt, report_forms, widgets
 from ui import unit_workspace as uw
 
 scope, as_of = widgets.page_context("pages/my_unit.py")
 name = units.unit_name(scope)
 
-st.title("本单位工作台")
 st.caption(f"{name}　考评日：{fmt.fmt_date(as_of)}。时限按工作日计算（不含法定节假日，含调休上班日）；"
            "本页只显示本单位的数据。")
 flash = st.session_state.pop("tasks_flash", None)
@@ -29,10 +28,10 @@ st.caption("记分卡只含本单位，A4纸打印；各项指标的计算方法
 
 report_forms.returned_section(scope, key="my_unit")
 
-st.subheader("共享申请：逾期和3个工作日内到期")
+st.subheader(formulas.with_settings(scope, as_of, "共享申请：逾期和{warning_workdays}个工作日内到期"))
 uw.request_metrics(workspace.request_counts(scope, as_of))
 uw.open_requests(scope, as_of, "my_unit_requests", due_only=True)
-st.caption("红色：已逾期；黄色：3个工作日内到期。全部申请见左侧“本单位共享申请”。")
+st.caption(formulas.with_settings(scope, as_of, "红色：已逾期；黄色：{warning_workdays}个工作日内到期。全部申请见左侧“本单位共享申请”。"))
 
 st.subheader("目录：需要整改的目录")
 uw.catalog_section(scope, as_of, "my_unit_catalog", problems_only=True)

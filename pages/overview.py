@@ -10,7 +10,6 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/overview.py")
 
-st.title("总览")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}；变化与上月末（{fmt.fmt_date(overview.previous_month_end(scope, as_of))}）比较，"
            "本月收到的共享申请在月中与上月同期（相同日数）比较。")
 

@@ -12,7 +12,6 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/requests.py")
 
-st.title("共享申请")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'request_deadlines')}")
 if not scope.sees_all:
     st.info("单位用户只看到本单位作为申请方或提供方的申请，以及全县汇总数。")
@@ -46,7 +45,7 @@ widgets.show_table(steps_table(overdue, ["workdays_overdue"]), empty="截至考�
 
 st.subheader("即将到期（预警）")
 warning = requests.warning_list(scope, as_of)
-widgets.show_table(steps_table(warning, ["workdays_left"]), empty="未来3个工作日内没有到期的申请环节。",
+widgets.show_table(steps_table(warning, ["workdays_left"]), empty=formulas.with_settings(scope, as_of, "未来{warning_workdays}个工作日内没有到期的申请环节。"),
                    key="requests_warning")
 
 st.subheader("不予共享缺少依据或理由")

@@ -11,7 +11,7 @@ from ui import fmt, widgets
 from ui.review_downloads import draw_downloads
 from ui.session import current_as_of
 
-scope = widgets.page_scope("pages/review.py")
+scope = widgets.open_page("pages/review.py")
 KEPT = "review_month_kept"  # not a widget key: survives switching pages
 
 
@@ -19,7 +19,6 @@ def _when(value: dt.datetime) -> str:
     return f"{fmt.fmt_date(value.date())} {value:%H:%M}"
 
 
-st.title("月度考评")
 months = review.review_months(scope, current_as_of())
 if not months:
     st.info("考评日之前还没有已结束的考评月份。")

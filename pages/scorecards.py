@@ -10,7 +10,6 @@ from ui import fmt, widgets
 
 scope, as_of = widgets.page_context("pages/scorecards.py")
 
-st.title("单位考评")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。综合得分按各项指标加权计算，不适用的指标不计入并按比例折算权重；"
            "排名在同类单位内进行。")
 

@@ -11,15 +11,12 @@ from data.storage.scope import PermissionDenied
 from metrics.registry import KPIS
 from ui import milestone_settings as ms
 from ui import parameter_settings, widgets
-from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
-from ui.navigation import roles_for
 
-scope = page_scope(roles_for("pages/settings.py"))
+scope = widgets.open_page("pages/settings.py")
 page = store.settings_page(scope)
 current = page.settings
 
-st.title("系统设置")
 st.caption("修改后立即保存并记入操作日志，所有页面在下一次刷新时按新设置计算。")
 if flash := st.session_state.pop("settings_flash", None):
     st.success(md_escape(flash))

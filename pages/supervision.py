@@ -27,7 +27,6 @@ def done(message: str) -> None:
     st.rerun()
 
 
-st.title("督查督办")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。约谈后的整改承诺按期限逐项跟踪；逾期未整改或连续两个月被约谈的单位列入督查建议。")
 if flash := st.session_state.pop("sv_flash", None):
     st.success(flash)

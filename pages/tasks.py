@@ -13,7 +13,6 @@ from ui import fmt, report_forms, widgets
 
 scope, as_of = widgets.page_context("pages/tasks.py")
 
-st.title("任务督办")
 st.caption(f"考评日：{fmt.fmt_date(as_of)}。{formulas.formula(scope, as_of, 'light')}只有办公室核验过的进展计入考评。")
 flash = st.session_state.pop("tasks_flash", None)
 if flash:

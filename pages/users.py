@@ -8,13 +8,10 @@ import streamlit as st
 from data.services import users
 from data.storage.scope import PermissionDenied
 from ui import widgets
-from ui.auth import page_scope
 from ui.fmt import fmt_date, md_escape
-from ui.navigation import roles_for
 
-scope = page_scope(roles_for("pages/users.py"))
+scope = widgets.open_page("pages/users.py")
 
-st.title("用户管理")
 limits = users.login_limits(scope)
 st.caption("账号只保存在本系统数据库中，密码以 bcrypt 摘要保存。密码至少10个字符，须同时包含字母和数字；"
            f"从同一地址连续{limits['login_free_attempts']:g}次输错密码后，该地址每次再试须等待，等待时间逐次加倍，"

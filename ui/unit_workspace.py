@@ -12,27 +12,33 @@ import polars as pl
 import streamlit as st
 
 from data.services import workspace
-from data.services.workspace import DUE_SOON, OVERDUE
+from data.services.workspace import OVERDUE
 from data.storage.scope import Scope
 from metrics.registry import STATUS_LABELS, STEP_LABELS
 from ui import fmt, widgets
 
-# Row colours: overdue (or a catalog item to fix) red, due within 3 working days amber.
+# Row colours: overdue (or a catalog item to fix) red, due within the warning window amber.
 RED, AMBER = "background-color: #fde2e1", "background-color: #fff4d6"
-ROW_COLOURS = {OVERDUE: RED, DUE_SOON: AMBER}
+
+
+def urgency_colour(value: str | None) -> str | None:
+    """Red for 逾期, amber for 'N个工作日内到期' (data.services.workspace.due_soon_label), else none."""
+    if value == OVERDUE:
+        return RED
+    return AMBER if isinstance(value, str) and value.endswith("个工作日内到期") else None
 
 REQUEST_LABELS = {"urgency": "办理提示", "responsible": "办理单位", "step": "环节", "status": "办理情况",
                   "done_on": "办理日期"}
 
 
-def highlighted(frame: pl.DataFrame, column: str, colour=ROW_COLOURS.get) -> pd.io.formats.style.Styler:
+def highlighted(frame: pl.DataFrame, column: str, colour=urgency_colour) -> pd.io.formats.style.Styler:
     """A display frame whose rows are tinted by colour(value in `column`) (None: no tint)."""
     data = frame.to_pandas()
     return data.style.apply(lambda row: [colour(row[column]) or ""] * len(row), axis=1)
 
 
 def show_highlighted(frame: pl.DataFrame, column: str, key: str, empty: str,
-                     labels: dict[str, str] | None = None, colour=ROW_COLOURS.get, width: int | str = 120) -> None:
+                     labels: dict[str, str] | None = None, colour=urgency_colour, width: int | str = 120) -> None:
     if frame.is_empty():
         st.info(empty)
         return

@@ -32,12 +32,22 @@ def page_scope(page_file: str) -> Scope:
     return _page_scope(roles_for(page_file))
 
 
+def open_page(page_file: str) -> Scope:
+    """The first line of a page: page_scope(page_file), then the page's title as the page registry
+    (ui.navigation) names it in the menu, so a page is called one thing everywhere."""
+    from ui.navigation import PAGE_BY_FILE
+
+    scope = page_scope(page_file)
+    st.title(PAGE_BY_FILE[page_file].title)
+    return scope
+
+
 def page_context(page_file: str) -> tuple[Scope, dt.date]:
-    """The first line of a page that reads as of a date: page_scope(page_file) and the as-of date
+    """The first line of a page that reads as of a date: open_page(page_file) and the as-of date
     chosen in the sidebar (ui.session.current_as_of)."""
     from ui.session import current_as_of
 
-    return page_scope(page_file), current_as_of()
+    return open_page(page_file), current_as_of()
 
 
 def run_action(action: Callable[..., Any], scope: Scope, *args: Any, errors: tuple[type[Exception], ...],

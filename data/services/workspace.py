@@ -24,6 +24,7 @@ from data.storage.scope import PermissionDenied, Scope
 from data.storage.where import Where
 from metrics import catalog as m_catalog
 from metrics import infra as m_infra
+from metrics.registry import setting
 
 # Review state of a progress report, as the office and the unit read it.
 STATE_PENDING, STATE_VERIFIED, STATE_RETURNED = "待核验", "已核验", "已退回"
@@ -89,9 +90,15 @@ def returned_reports(scope: Scope, as_of: dt.date, *, db: Database | None = None
 
 # -- the unit's workspace ----------------------------------------------------------------------
 
-DUE_SOON_WORKDAYS = 3
-OVERDUE, DUE_SOON = "逾期", "3个工作日内到期"
+OVERDUE = "逾期"
 OPEN_STATUSES = ("pending", "overdue")
+
+
+@read
+def due_soon_label(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> str:
+    """How the workspace names an open step due within the warning window (settings
+    'warning_workdays', the window of the warning list): 3个工作日内到期 by default."""
+    return f"{int(setting(load_facts(db), 'warning_workdays'))}个工作日内到期"
 PROVIDER, REQUESTER = "提供方", "申请方"
 
 
@@ -101,8 +108,10 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
     side = 提供方 (it provides the data and must reply) or 申请方 (it asked and waits);
     responsible names who must act on the step (the office reviews, the provider replies). Open steps
     carry their deadline on the working-day clock, workdays_left (from the warning list: due within
-    3 working days) and workdays_overdue; `urgency` reads 逾期 / 3个工作日内到期 / 办理中 / 已办结."""
+    settings["warning_workdays"] working days) and workdays_overdue; `urgency` reads 逾期 / N个工作日内到期
+    (due_soon_label) / 办理中 / 已办结."""
     unit = _unit_of(scope, unit_id)
+    soon = due_soon_label(scope, as_of, db=db)
     steps = snapshot(db, as_of).steps.filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
     warning = snapshot(db, as_of).warnings.filter(
         (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
@@ -110,7 +119,7 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
     frame = steps.join(warning, on=["code", "step"], how="left").with_columns(
         side=pl.when(pl.col("provider_id") == unit).then(pl.lit("提供方")).otherwise(pl.lit("申请方")),
         urgency=pl.when(pl.col("status") == "overdue").then(pl.lit("逾期"))
-        .when(pl.col("workdays_left").is_not_null()).then(pl.lit("3个工作日内到期"))
+        .when(pl.col("workdays_left").is_not_null()).then(pl.lit(soon))
         .when(pl.col("status") == "pending").then(pl.lit("办理中"))
         .otherwise(pl.lit("已办结")),
     )
@@ -118,7 +127,7 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
     frame = with_name(frame, db, "provider_id", "provider")
     frame = with_name(frame, db, "responsible_id", "responsible")
     order = pl.col("urgency").replace_strict(
-        {"逾期": 0, "3个工作日内到期": 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
+        {OVERDUE: 0, soon: 1, "办理中": 2, "已办结": 3}, return_dtype=pl.Int8)
     return frame.sort([order, "deadline", "code"], nulls_last=True)
 
 
@@ -126,9 +135,10 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
 def open_requests(scope: Scope, as_of: dt.date, side: str, due_only: bool = False, *,
                   db: Database | None = None) -> pl.DataFrame:
     """The unit's open steps (pending or overdue) where it is `side` (提供方 / 申请方), overdue first,
-    then those due within 3 working days; with `due_only`, those two kinds only."""
+    then those due soon (due_soon_label); with `due_only`, those two kinds only."""
     steps = unit_requests(scope, as_of, db=db).filter(pl.col("status").is_in(OPEN_STATUSES) & (pl.col("side") == side))
-    return steps.filter(pl.col("urgency").is_in([OVERDUE, DUE_SOON])) if due_only else steps
+    urgent = [OVERDUE, due_soon_label(scope, as_of, db=db)]
+    return steps.filter(pl.col("urgency").is_in(urgent)) if due_only else steps
 
 
 @read
@@ -141,13 +151,14 @@ def finished_requests(scope: Scope, as_of: dt.date, *, db: Database | None = Non
 @read
 def request_counts(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> dict[str, int]:
     """What the workspace shows on top: open steps the unit must act on as provider, those due
-    within 3 working days, those overdue, and its own requests still waiting."""
+    soon (due_soon_label), those overdue, and its own requests still waiting."""
     steps = unit_requests(scope, as_of, db=db)
+    soon = due_soon_label(scope, as_of, db=db)
     is_open = pl.col("status").is_in(OPEN_STATUSES)
     provide = steps.filter((pl.col("side") == PROVIDER) & is_open)
     return {
         "须本单位办理": provide.filter(pl.col("responsible_id") == pl.col("provider_id")).height,
-        "3个工作日内到期": steps.filter(pl.col("urgency") == DUE_SOON).height,
+        soon: steps.filter(pl.col("urgency") == soon).height,
         "已逾期": steps.filter(pl.col("urgency") == OVERDUE).height,
         "本单位申请待办": steps.filter((pl.col("side") == REQUESTER) & is_open).height,
     }
