@@ -15,19 +15,12 @@ LABELS = {"promise": "整改承诺", "due_on": "整改期限", "state": "整改�
           "catalog_code": "目录编码"}
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
-def _bulletin_docx(text: str) -> bytes:
-    from reports.docx_official import bulletin_docx
-
-    return bulletin_docx(text)
-
-
 def draw_review_section(scope: Scope, month: str, bulletin: str | None = None) -> None:
     """Draw the section; with the (edited) 通报 text, also offer it as an official Word document."""
     if bulletin:
         from reports.docx_official import font_report
 
-        st.download_button("下载通报（Word，公文格式）", widgets.deferred(_bulletin_docx, bulletin),
+        st.download_button("下载通报（Word，公文格式）", widgets.deferred(review.bulletin_document, scope, month, bulletin),
                            file_name=f"通报_{month}.docx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            key="review_bulletin_docx", help="；".join(font_report()) or None)

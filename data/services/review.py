@@ -135,3 +135,12 @@ def publish_review(scope: Scope, month: str, *, db: Database | None = None) -> i
 
 def withdraw_review(scope: Scope, month: str, reason: str | None = None, *, db: Database | None = None) -> None:
     publish.unpublish_month(resolve_db(db), scope, month, reason)
+
+
+@read
+def bulletin_document(scope: Scope, month: str, text: str, *, db: Database | None = None) -> bytes:
+    """The 通报 text as an official Word document (GB/T 9704 layout), built when its download is
+    clicked; the same text builds once per data version."""
+    from reports.docx_official import bulletin_docx
+
+    return bulletin_docx(text)

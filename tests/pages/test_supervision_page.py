@@ -140,8 +140,9 @@ def test_review_offers_the_bulletin_as_an_official_word_document(county):
     assert not at.exception
     button = next(b for b in at.get("download_button") if b.proto.label == "下载通报（Word，公文格式）")
     assert button is not None
-    from ui.supervision_review import _bulletin_docx
+    from data.services import review
+    from data.storage.scope import Scope
 
     text = at.text_area(key="review_bulletin_2023-10").value
-    doc = Document(io.BytesIO(_bulletin_docx(text)))
+    doc = Document(io.BytesIO(review.bulletin_document(Scope(**ADMIN), "2023-10", text, db=county)))
     assert doc.paragraphs[0].text == text.splitlines()[0]
