@@ -4,6 +4,7 @@ days, reports the office returned, catalog items to fix — its scorecard and th
 import streamlit as st
 
 from data.services import formulas, scorecards, units, workspace
+from metrics.registry import COMPOSITE, GRADE
 from ui import fmt, report_forms, widgets
 from ui import unit_workspace as uw
 
@@ -19,8 +20,8 @@ if flash:
 
 card = scorecards.unit_scorecard(scope, as_of, scope.unit_id)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("综合得分", fmt.fmt_score(card["composite"]))
-c2.metric("等次", card["grade"] or fmt.NA)
+c1.metric(COMPOSITE.label, fmt.fmt_score(card["composite"]))
+c2.metric(GRADE.label, card["grade"] or fmt.NA)
 c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else f"第{card['rank']}名")
 c4.metric("红灯任务", f"{card['red_lights']}个")
 uw.scorecard_download(scope, as_of, name, "my_unit_scorecard")

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from data.services import scorecards, supervision, units
-from metrics.registry import KPIS
+from metrics.registry import COMPOSITE, GRADE, KPIS
 from reports import charts
 from ui import fmt, widgets
 
@@ -48,8 +48,8 @@ unit_id = int(ids[unit_name])
 card = scorecards.unit_scorecard(scope, as_of, unit_id)
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("综合得分", fmt.fmt_score(card["composite"]), fmt.fmt_delta(card["composite_change"], " 分"))
-c2.metric("等次", card["grade"] or fmt.NA)
+c1.metric(COMPOSITE.label, fmt.fmt_score(card["composite"]), fmt.fmt_delta(card["composite_change"], " 分"))
+c2.metric(GRADE.label, card["grade"] or fmt.NA)
 c3.metric(f"排名（{card['unit_kind']}）", "—" if card["rank"] is None else f"第{card['rank']}名")
 c4.metric("红灯任务", f"{card['red_lights']}个")
 extended = supervision.unit_extensions(scope, as_of, unit_id)  # 延期申请获批 (docs/supervision.md)
@@ -90,6 +90,6 @@ with st.expander("查看指标背后的数据"):
 
 trend = scorecards.unit_trend(scope, as_of, unit_id)
 widgets.show_figure(
-    charts.trend_lines(trend, {"composite": "综合得分"}, f"{unit_name}近12个月综合得分", "综合得分"),
+    charts.trend_lines(trend, {"composite": COMPOSITE.label}, f"{unit_name}近12个月{COMPOSITE.label}", COMPOSITE.label),
     key="scorecards_trend",
 )

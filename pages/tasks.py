@@ -28,7 +28,7 @@ shown = widgets.unit_filters(lights, "tasks_matrix")
 chosen = widgets.unit_choice("tasks_matrix")  # the same filter for the matrix and the task's units
 MATRIX_UNITS = 120  # a wider matrix is unreadable and slow to draw
 if shown["unit"].n_unique() > MATRIX_UNITS:
-    st.caption(f"单位较多，图中只显示红灯、黄灯最多的前{MATRIX_UNITS}个单位；请用单位类别或查找缩小范围。")
+    st.caption(f"单位较多，图中只显示红灯、黄灯最多的前{MATRIX_UNITS}个单位；请用单位类型或查找缩小范围。")
 widgets.show_figure(charts.light_matrix(tasks.light_matrix(scope, as_of, *chosen, MATRIX_UNITS)), key="tasks_matrix_fig")
 
 st.subheader("完成时限")

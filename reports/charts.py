@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from metrics.cn import cn_date
-from metrics.registry import LIGHT_LABELS
+from metrics.registry import COMPOSITE, LIGHT_LABELS
 
 LIGHT_COLORS = {"red": "#d9534f", "yellow": "#f0ad4e", "green": "#5cb85c"}
 LIGHT_NAMES = LIGHT_LABELS
@@ -99,7 +99,7 @@ def ranking_bar(frame: pl.DataFrame, title: str = "综合得分排名", limit: i
                                  hovertemplate="%{y}：%{x:.2f} 分<extra></extra>"))
     fig.update_yaxes(categoryorder="array", categoryarray=safe_labels(ordered["unit"].to_list()))
     fig.update_xaxes(range=[0, 100])
-    return _layout(fig, title, "综合得分", "单位", height=max(380, 22 * ordered.height + 140))
+    return _layout(fig, title, COMPOSITE.label, "单位", height=max(380, 22 * ordered.height + 140))
 
 
 def _month_text(day: dt.date) -> str:

@@ -36,8 +36,7 @@ def md_escape(text) -> str:
 
 # Column codes of the engine's frames and the Chinese headers users read.
 COLUMN_LABELS = {
-    "unit": "单位名称",
-    "unit_kind": "单位类别",
+    **{c: REGISTRY_LABELS[c] for c in ("unit", "unit_kind")},
     **{m.code: m.label for m in (COMPOSITE, GRADE, RANK, RED_LIGHTS)},
     "change": "较上月变化",
     "rank_change": "排名变化",

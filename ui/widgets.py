@@ -13,11 +13,11 @@ import polars as pl
 import streamlit as st
 
 from data.storage.scope import Scope
-from metrics.registry import UNIT_KINDS
+from metrics.registry import COLUMN_LABELS, UNIT_KINDS
 from reports.csv_export import frame_to_csv_bytes
 from ui import fmt
 
-ALL_KINDS = "全部类别"
+ALL_KINDS = "全部类型"
 # Bar charts draw at most this many units (the lowest rates): beyond it a chart is unreadable and
 # slow to send at prefecture or province scale; the tables keep every unit.
 CHART_UNITS = 60
@@ -70,7 +70,7 @@ def unit_filters(frame: pl.DataFrame, key: str, kind_col: str = "unit_kind", uni
     if kinds and kind_col in frame.columns:
         options = [ALL_KINDS, *[k for k in UNIT_KINDS
                                 if k in frame[kind_col].unique().to_list()]]
-        kind = left.selectbox("单位类别", options, key=f"{key}_kind")
+        kind = left.selectbox(COLUMN_LABELS["unit_kind"], options, key=f"{key}_kind")
         if kind != ALL_KINDS:
             frame = frame.filter(pl.col(kind_col) == kind)
     text = right.text_input("查找单位", key=f"{key}_search", placeholder="输入单位名称的一部分")

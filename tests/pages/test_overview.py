@@ -63,9 +63,9 @@ def test_each_criterion_shows_its_bar_and_the_units_below_it(county):
 def test_best_and_worst_by_kind(county):
     at = run_page("overview", ADMIN, AS_OF)
     extremes = table(at, "位置")
-    best = extremes[(extremes["单位类别"] == "县直部门") & (extremes["位置"] == "最好")]
+    best = extremes[(extremes["单位类型"] == "县直部门") & (extremes["位置"] == "最好")]
     assert list(best["单位名称"])[0] == "县委办" and list(best["综合得分"])[0] == "64.93"
-    town = extremes[extremes["单位类别"] == "乡镇（街道）"]
+    town = extremes[extremes["单位类型"] == "乡镇（街道）"]
     assert set(town["单位名称"]) == {"冰溪街道"}
 
 
