@@ -10,7 +10,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import setting
-from metrics.requests import judged_count, on_time_rate, request_steps
+from metrics.requests import judged_count, on_time_rate, request_steps, step_plan
 from metrics.workdays import add_workday_deadline, workdays_between
 
 
@@ -55,17 +55,30 @@ def month_rates(facts: Facts, month: str, as_of: dt.date | None = None) -> pl.Da
     )
 
 
-def warning_list(facts: Facts, as_of: dt.date) -> pl.DataFrame:
-    """Open steps (not done, not yet overdue) whose deadline is within settings['warning_workdays']
-    working days after D (a deadline on D itself included): code, step, responsible unit,
-    deadline, workdays_left."""
+def warning_horizon(facts: Facts, as_of: dt.date) -> dt.date:
+    """The last deadline the warning list reaches: settings['warning_workdays'] working days after D."""
     days = int(setting(facts, "warning_workdays"))
-    horizon = add_workday_deadline(
+    return add_workday_deadline(
         pl.DataFrame({"d": [as_of], "n": [days]}), "d", "n", facts.calendar, "horizon"
     )["horizon"][0]
-    steps = request_steps(facts, as_of).filter(
-        (pl.col("status") == "pending") & (pl.col("deadline") <= pl.lit(horizon))
-    ).with_columns(_as_of=pl.lit(as_of))
+
+
+def warning_steps(steps: pl.LazyFrame, horizon: dt.date) -> pl.LazyFrame:
+    """The steps the warning list shows, from request steps as of D: open (pending, so not done
+    and not yet overdue) with a deadline on or before the horizon."""
+    return steps.filter((pl.col("status") == "pending") & (pl.col("deadline") <= pl.lit(horizon)))
+
+
+def warning_list(facts: Facts, as_of: dt.date, steps: pl.DataFrame | pl.LazyFrame | None = None) -> pl.DataFrame:
+    """Open steps (not done, not yet overdue) whose deadline is within settings['warning_workdays']
+    working days after D (a deadline on D itself included): code, step, responsible unit,
+    deadline, workdays_left.
+
+    `steps`: request_steps(facts, D) already computed (or any part of them holding at least the
+    warning_steps, or its lazy query), so a caller holding them does not compute them again."""
+    horizon = warning_horizon(facts, as_of)
+    source = step_plan(facts, as_of) if steps is None else steps.lazy()
+    steps = warning_steps(source, horizon).with_columns(_as_of=pl.lit(as_of)).collect()
     steps = workdays_between(steps, "_as_of", "deadline", facts.calendar, "workdays_left")
     names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"))
     return (

@@ -130,6 +130,13 @@ def request_steps(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """One row per review / reply step as of D with its deadline and status
     ('on_time' | 'late' | 'overdue' | 'pending'): every review step in the order of the requests,
     then every reply step (sort as needed; sorting millions of rows is left to the caller)."""
+    return step_plan(facts, as_of).collect()
+
+
+def step_plan(facts: Facts, as_of: dt.date) -> pl.LazyFrame:
+    """request_steps(facts, D) as a lazy query: a caller that needs only counts or a filtered part
+    of the steps collects that, and never holds the millions of step rows (nor their request
+    codes) at once."""
     review, reply = _step_parts(facts, as_of, STEP_INPUTS)
     names = pl.Series([r[3] for r in _rules(facts.sla)], dtype=pl.String)
     cal = WorkdayIndex(facts.calendar)
@@ -159,7 +166,6 @@ def request_steps(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             rule=pl.lit(names).gather(pl.col("rule_no")) if len(names) else pl.lit(None, dtype=pl.String),
         )
         .select(STEP_COLUMNS)
-        .collect()
     )
 
 

@@ -207,10 +207,29 @@ class Snapshot:
 
     @property
     def step_counts(self) -> pl.DataFrame:
-        """Request steps per (step, responsible unit, provider, status): the aggregates the county
-        and provider rates read, so they need not keep the steps themselves."""
-        return self._part("step_counts", lambda f: self.steps.group_by(
-            "step", pl.col("provider_id").cast(pl.Int64), "status").agg(pl.len().alias("n")))
+        """Request steps per (step, provider, status): the aggregates the county and provider
+        rates read, so they need not keep the steps themselves."""
+        return self._step_summary["counts"]
+
+    @property
+    def _step_summary(self) -> dict[str, pl.DataFrame]:
+        """What 总览 and the rates read of the request steps at D, in one pass over the requests:
+        the counts per (step, provider, status) and the open steps the warning list shows
+        (metrics.monthly.warning_steps). The millions of step rows themselves are not kept (nor
+        built, unless the snapshot already holds them for a row list)."""
+        from metrics.monthly import warning_horizon, warning_steps
+        from metrics.requests import step_plan
+
+        def compute(f: Facts) -> dict[str, pl.DataFrame]:
+            held = (str(self.db.path), self.db.version, "snapshot", self.as_of, "steps") in _memo
+            plan = self.steps.lazy() if held else step_plan(f, self.as_of)
+            counts, warned = pl.collect_all([
+                plan.group_by("step", pl.col("provider_id").cast(pl.Int64), "status").agg(pl.len().alias("n")),
+                warning_steps(plan, warning_horizon(f, self.as_of)),
+            ])
+            return {"counts": counts, "warning_steps": warned}
+
+        return self._part("step_summary", compute)
 
     @property
     def catalog_counts(self) -> dict[str, int]:
@@ -228,7 +247,8 @@ class Snapshot:
         """metrics.monthly.warning_list at D."""
         from metrics.monthly import warning_list
 
-        return self._part("warnings", lambda f: warning_list(f, self.as_of))
+        return self._part("warnings", lambda f: warning_list(
+            f, self.as_of, steps=self._step_summary["warning_steps"]))
 
     @property
     def milestone_status(self) -> pl.DataFrame:
