@@ -169,12 +169,66 @@ def step_plan(facts: Facts, as_of: dt.date) -> pl.LazyFrame:
     )
 
 
-def refusals(facts: Facts, as_of: dt.date) -> pl.DataFrame:
-    """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason."""
+# The request's free text: not needed to compute any figure (only whether legal_basis and
+# refusal_reason are filled), only to show rows. Facts loaded from the database hold the flags
+# (TEXT_FLAGS) instead and read the text of the rows shown (Facts.request_text).
+REQUEST_TEXT = ["purpose", "legal_basis", "refusal_reason"]
+TEXT_FLAGS = {"legal_basis": "has_legal_basis", "refusal_reason": "has_refusal_reason"}
+# The requests' columns as the database holds them (the order of the row lists showing them).
+REQUEST_COLUMNS = ["code", "requester_id", "provider_id", "catalog_code", "purpose", "received_on", "reviewed_on",
+                   "review_result", "forwarded_on", "replied_on", "reply_result", "legal_basis", "refusal_reason"]
+
+
+def has_text(facts: Facts, col: str) -> pl.Expr:
+    """Whether a request's text column holds something (metrics.registry.filled), read from the
+    loaded flag when the facts hold flags instead of the text."""
+    flag = TEXT_FLAGS.get(col)
+    if col not in facts.requests.columns and flag in facts.requests.columns:
+        return pl.col(flag).fill_null(False)
+    return filled(col)
+
+
+def holds_text(facts: Facts) -> bool:
+    """Whether facts.requests holds the request text itself (hand-built facts) rather than flags."""
+    return all(c in facts.requests.columns for c in REQUEST_TEXT)
+
+
+def with_request_text(facts: Facts, frame: pl.DataFrame, columns: list[str] | None = None) -> pl.DataFrame:
+    """`frame` (one row per request code, or several) with the request text columns added by code,
+    in its own row order: from facts.requests when it holds them, else read for the frame's codes
+    through facts.request_text. Columns the frame already has are kept."""
+    wanted = [c for c in (columns or REQUEST_TEXT) if c not in frame.columns]
+    if not wanted:
+        return frame
+    held = [c for c in wanted if c in facts.requests.columns]
+    parts = [facts.requests.select("code", *held).unique("code", keep="first", maintain_order=True)] if held else []
+    missing = [c for c in wanted if c not in held]
+    if missing:
+        if facts.request_text is None:
+            raise ValueError(f"the facts hold neither the request text nor a way to read it: {missing}")
+        parts.append(facts.request_text(frame["code"].unique(), missing))
+    for part in parts:
+        frame = frame.join(part, on="code", how="left", maintain_order="left")
+    return frame
+
+
+def refusals(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
+    """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason.
+    text=False leaves out the free text (purpose, legal_basis, refusal_reason) for a caller that
+    filters first and adds it with with_request_text to the rows it shows."""
     refused = facts.requests.filter(pl.col("reply_result").is_in(REFUSALS) & (pl.col("replied_on") <= as_of))
-    return _visible(refused, as_of).with_columns(
-        complete=filled("legal_basis") & filled("refusal_reason")
+    refused = _visible(refused, as_of).with_columns(
+        complete=has_text(facts, "legal_basis") & has_text(facts, "refusal_reason")
     )
+    if holds_text(facts):
+        return refused if text else refused.drop(REQUEST_TEXT)
+    refused = refused.drop([c for c in TEXT_FLAGS.values() if c in refused.columns])
+    if not text:
+        return refused
+    # The database's shape: the text in its place among the columns.
+    columns = [c for c in REQUEST_COLUMNS if c in refused.columns or c in REQUEST_TEXT]
+    columns += [c for c in refused.columns if c not in columns and c != "complete"]
+    return with_request_text(facts, refused).select(*columns, "complete")
 
 
 _timelines: dict[int, pl.DataFrame] = {}
@@ -203,7 +257,7 @@ def request_timeline(facts: Facts) -> pl.DataFrame:
         reply_deadline_fwd=cal.nth_after(pl.col("forwarded_on"), reply_days),
         reply_deadline_rev=cal.nth_after(pl.col("reviewed_on"), reply_days),
         refusal=pl.col("reply_result").is_in(REFUSALS).fill_null(False),
-        complete=filled("legal_basis") & filled("refusal_reason"),
+        complete=has_text(facts, "legal_basis") & has_text(facts, "refusal_reason"),
     )
     _timelines[key] = frame
     weakref.finalize(facts, _timelines.pop, key, None)

@@ -13,7 +13,7 @@ from metrics.cn import cn_date, cn_date_expr
 from metrics.facts import Facts
 from metrics.points import points_of
 from metrics.registry import KPI_BY_CODE, KPIS, office_unit_id, setting
-from metrics.requests import request_steps
+from metrics.requests import request_steps, with_request_text
 from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
 from metrics.workdays import add_workday_deadline
@@ -246,32 +246,43 @@ def _next_month(month: str) -> str:
 
 # -- 授权 register ----------------------------------------------------------------------------------
 
-def authorisation_states(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+AUTHORISATION_COLUMNS = ["code", "requester_id", "provider_id", "catalog_code", "purpose", "reply_result",
+                         "replied_on", "use_until", "days_left", "state"]
+
+
+def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
     """Every 同意 / 部分同意 reply dated by D as an authorisation of the requesting unit: code,
     requester_id, provider_id, catalog_code, purpose, reply_result, replied_on, use_until,
-    days_left, state (有效 / 即将到期 within N days incl. the last day / 已到期). No time limit: 有效."""
+    days_left, state (有效 / 即将到期 within N days incl. the last day / 已到期). No time limit: 有效.
+    text=False leaves out purpose where the facts do not hold it (loaded facts hold no request
+    text: metrics.requests.with_request_text reads it for the rows shown)."""
     window = int(opt_setting(facts, "authorisation_warning_days"))
     days = (pl.col("use_until") - pl.lit(as_of)).dt.total_days()
     state = (pl.when(pl.col("use_until").is_null()).then(pl.lit(VALID))
              .when(days < 0).then(pl.lit(EXPIRED))
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
-    return (
+    columns = [c for c in AUTHORISATION_COLUMNS if c != "purpose" or c in facts.requests.columns]
+    states = (
         facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
                               & (pl.col("replied_on") <= pl.lit(as_of)))
         .join(facts.use_until, on="code", how="left")
         .with_columns(pl.col("requester_id").cast(pl.Int64), pl.col("provider_id").cast(pl.Int64))
         .with_columns(days_left=days.cast(pl.Int64), state=state)
-        .select("code", "requester_id", "provider_id", "catalog_code", "purpose", "reply_result", "replied_on",
-                "use_until", "days_left", "state")
+        .select(columns)
         .sort("use_until", "code", nulls_last=True)
     )
+    return _with_purpose(facts, states) if text else states
+
+
+def _with_purpose(facts: Facts, states: pl.DataFrame) -> pl.DataFrame:
+    return with_request_text(facts, states, ["purpose"]).select(AUTHORISATION_COLUMNS)
 
 
 def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id") -> pl.DataFrame:
     """Per using unit (by='requester_id') or providing unit (by='provider_id'): counts of
     有效 / 即将到期 / 已到期 authorisations as of D."""
-    states = authorisation_states(facts, as_of)
+    states = authorisation_states(facts, as_of, text=False)
     return (states.group_by(pl.col(by).alias("unit_id")).agg(
         *[(pl.col("state") == s).sum().cast(pl.Int64).alias(s) for s in (VALID, EXPIRING, EXPIRED)])
         .sort("unit_id"))
@@ -279,7 +290,8 @@ def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id"
 
 def expiring_authorisations(facts: Facts, month: str) -> pl.DataFrame:
     """The monthly review's list: authorisations 即将到期 as of the month's last day."""
-    return authorisation_states(facts, month_end(month)).filter(pl.col("state") == EXPIRING)
+    states = authorisation_states(facts, month_end(month), text=False)
+    return _with_purpose(facts, states.filter(pl.col("state") == EXPIRING))
 
 
 # -- 督办单 -----------------------------------------------------------------------------------------

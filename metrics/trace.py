@@ -24,7 +24,7 @@ from metrics.infra import (
     system_rows,
 )
 from metrics.registry import KPI_BY_CODE, LIGHT_LABELS, STATUS_LABELS, STEP_LABELS, office_unit_id
-from metrics.requests import refusals, request_steps
+from metrics.requests import holds_text, refusals, request_steps, with_request_text
 from metrics.tasks import assignment_status, report_months
 
 
@@ -122,7 +122,9 @@ def reply_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Data
 
 @_rows("refusals")
 def refusal_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
-    rows = refusals(facts, as_of).filter(pl.col("provider_id") == unit_id)
+    # The text is read for this unit's rows only (loaded facts hold flags, not the text).
+    rows = refusals(facts, as_of, text=holds_text(facts)).filter(pl.col("provider_id") == unit_id)
+    rows = with_request_text(facts, rows, ["legal_basis", "refusal_reason"])
     return _failures_first(rows.select(
         pl.col("code").alias("申请编号"),
         pl.col("replied_on").alias("答复日期"),
