@@ -4,13 +4,14 @@ warning list (预警) of open steps about to fall due."""
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 
 import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import setting
-from metrics.requests import judged_count, on_time_rate, request_steps, step_plan
+from metrics.requests import judged_count, on_time_rate, open_steps_due_by, request_steps, step_plan
 from metrics.workdays import add_workday_deadline, workdays_between
 
 
@@ -77,7 +78,13 @@ def warning_list(facts: Facts, as_of: dt.date, steps: pl.DataFrame | pl.LazyFram
     `steps`: request_steps(facts, D) already computed (or any part of them holding at least the
     warning_steps, or its lazy query), so a caller holding them does not compute them again."""
     horizon = warning_horizon(facts, as_of)
-    source = step_plan(facts, as_of) if steps is None else steps.lazy()
+    if steps is None:
+        # Steps are per request: those of the few requests with a step open and due by the
+        # horizon are all the list can show, so only theirs are built.
+        near = dataclasses.replace(facts, requests=facts.requests.filter(open_steps_due_by(facts, as_of, horizon)))
+        source = step_plan(near, as_of)
+    else:
+        source = steps.lazy()
     steps = warning_steps(source, horizon).with_columns(_as_of=pl.lit(as_of)).collect()
     steps = workdays_between(steps, "_as_of", "deadline", facts.calendar, "workdays_left")
     names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"))

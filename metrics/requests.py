@@ -264,6 +264,61 @@ def request_timeline(facts: Facts) -> pl.DataFrame:
     return frame
 
 
+def _timeline_steps(as_of: dt.date) -> dict[str, pl.Expr]:
+    """Over the request timeline at D: whether each step exists, is done, its deadline (the
+    rules of request_steps, compared as dates)."""
+    d = pl.lit(as_of)
+    on_or_before = lambda col: (pl.col(col) <= d).fill_null(False)  # noqa: E731
+    visible = on_or_before("received_on")
+    reviewed, forwarded = on_or_before("reviewed_on"), on_or_before("forwarded_on")
+    return {
+        "review_exists": visible,
+        "review_done": visible & reviewed,
+        "review_deadline": pl.col("review_deadline"),
+        "review_done_on": pl.col("reviewed_on"),
+        # reply step: exists once forwarded or passed by D, unless returned
+        "reply_exists": visible & ~(reviewed & pl.col("returned")) & (forwarded | (reviewed & pl.col("passed"))),
+        "reply_done": on_or_before("replied_on"),
+        "reply_deadline": pl.when(forwarded).then(pl.col("reply_deadline_fwd")).otherwise(pl.col("reply_deadline_rev")),
+        "reply_done_on": pl.col("replied_on"),
+    }
+
+
+def step_counts(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """request_steps(facts, D) counted per (step, provider_id, status): column n. Counted from the
+    request timeline by comparing dates (as request_indicators does), without building the steps."""
+    parts = _timeline_steps(as_of)
+    d = pl.lit(as_of)
+    timeline = request_timeline(facts).lazy()
+    frames = []
+    for step in ("review", "reply"):
+        deadline, done_on = parts[f"{step}_deadline"], parts[f"{step}_done_on"]
+        # request_steps' status: a done step with no deadline is late, an open one pending.
+        status = (
+            pl.when(parts[f"{step}_done"])
+            .then(pl.when((done_on <= deadline).fill_null(False)).then(pl.lit("on_time")).otherwise(pl.lit("late")))
+            .when((d > deadline).fill_null(False)).then(pl.lit("overdue"))
+            .otherwise(pl.lit("pending"))
+        )
+        frames.append(
+            timeline.filter(parts[f"{step}_exists"])
+            .group_by(pl.lit(step).alias("step"), "provider_id", status.alias("status"))
+            .agg(pl.len().alias("n"))
+        )
+    return pl.concat(pl.collect_all(frames))
+
+
+def open_steps_due_by(facts: Facts, as_of: dt.date, horizon: dt.date) -> pl.Series:
+    """A mask over facts.requests: the requests with a step open at D (not done) whose deadline
+    is on or before `horizon` (a superset of those with a pending step due by then), so a list of
+    such steps need build the steps of those requests only."""
+    parts = _timeline_steps(as_of)
+    h = pl.lit(horizon)
+    review = parts["review_exists"] & ~parts["review_done"] & (parts["review_deadline"] <= h).fill_null(False)
+    reply = parts["reply_exists"] & ~parts["reply_done"] & (parts["reply_deadline"] <= h).fill_null(False)
+    return request_timeline(facts).select((review | reply).alias("open"))["open"]
+
+
 def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """Per unit: review_ontime_rate (office only), reply_ontime_rate, refusal_basis_rate; null
     where a unit has nothing of a kind. Counted from the request timeline by comparing dates with
