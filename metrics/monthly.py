@@ -11,7 +11,7 @@ import polars as pl
 
 from metrics.facts import Facts
 from metrics.registry import setting
-from metrics.requests import judged_count, on_time_rate, open_steps_due_by, request_steps, step_plan
+from metrics.requests import judged_count, on_time_rate, open_steps_due_by, step_plan
 from metrics.workdays import add_workday_deadline, workdays_between
 
 
@@ -33,7 +33,8 @@ def month_rates(facts: Facts, month: str, as_of: dt.date | None = None) -> pl.Da
     left out, as in the scorecard. A month after D has nothing yet (every step in it is pending)."""
     first, last = month_bounds(month)
     judged_on = last if as_of is None else min(last, as_of)
-    steps = request_steps(facts, judged_on).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
+    # Lazily: only the month's steps are collected, never every step of every request.
+    steps = step_plan(facts, judged_on).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last))).collect()
     counts = steps.group_by("responsible_id", "step").agg(
         (pl.col("status") == "on_time").sum().alias("on_time"),
         (pl.col("status") == "late").sum().alias("late"),
