@@ -5,6 +5,7 @@ items of each unit's 督办单. Pure functions of a Facts and a date, set-wise (
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -290,7 +291,14 @@ def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id"
 
 def expiring_authorisations(facts: Facts, month: str) -> pl.DataFrame:
     """The monthly review's list: authorisations 即将到期 as of the month's last day."""
-    states = authorisation_states(facts, month_end(month), text=False)
+    as_of = month_end(month)
+    # Only an authorisation whose use_until falls within the window can be 即将到期: the states
+    # of those few (not of millions of authorisations at province scale) are computed.
+    window = int(opt_setting(facts, "authorisation_warning_days"))
+    near = facts.use_until.filter(pl.col("use_until").is_between(pl.lit(as_of), pl.lit(as_of + dt.timedelta(days=window))))
+    narrow = dataclasses.replace(facts, use_until=near,
+                                 requests=facts.requests.filter(pl.col("code").is_in(near["code"].implode())))
+    states = authorisation_states(narrow, as_of, text=False)
     return _with_purpose(facts, states.filter(pl.col("state") == EXPIRING))
 
 

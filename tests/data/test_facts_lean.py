@@ -63,8 +63,13 @@ def test_figures_and_lists_equal_those_of_the_facts_holding_the_text(county, day
     assert_frame_equal(m_supervision.authorisation_states(lean, day), m_supervision.authorisation_states(full, day))
     assert_frame_equal(m_supervision.authorisation_summary(lean, day),
                        m_supervision.authorisation_summary(full, day))
-    assert_frame_equal(m_supervision.expiring_authorisations(lean, f"{day:%Y-%m}"),
-                       m_supervision.expiring_authorisations(full, f"{day:%Y-%m}"))
+    month = f"{day:%Y-%m}"
+    assert_frame_equal(m_supervision.expiring_authorisations(lean, month),
+                       m_supervision.expiring_authorisations(full, month))
+    # Computed for the authorisations ending within the window only: those of every one, filtered.
+    end = m_supervision.month_end(month)
+    assert_frame_equal(m_supervision.expiring_authorisations(full, month),
+                       m_supervision.authorisation_states(full, end).filter(pl.col("state") == m_supervision.EXPIRING))
     for unit_id in lean.units["unit_id"].to_list():
         assert_frame_equal(m_trace.refusal_rows(lean, day, unit_id, "refusal_basis_rate"),
                            m_trace.refusal_rows(full, day, unit_id, "refusal_basis_rate"))
