@@ -12,6 +12,13 @@ process so that the peak memory is the engine's for that size alone, measures:
   Polars' and DuckDB's native allocations that tracemalloc cannot see.
 It ends with the targets of kpis.md and the cost per 1,000 requests at ×1, ×2, ×4 (about constant
 when growth is linear).
+
+`python -m benchmarks.bench --engine DB [DATE ...]` measures instead, in this one process and on an
+existing database (e.g. `python -m data demo --scale province --seed 4 --db /tmp/province.duckdb`),
+the shared per-date results the pages read (data.services.snapshot): loading the facts, then at
+each date (default 2025-06-30, 2025-03-31, 2025-06-30 again) 总览's snapshot parts and the
+12-month trend, then 月度考评's month inputs; one JSON line per stage with seconds, RSS, peak
+RSS (MB) and the load average.
 """
 
 from __future__ import annotations
