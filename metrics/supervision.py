@@ -14,7 +14,7 @@ from metrics.cn import cn_date, cn_date_expr
 from metrics.facts import Facts
 from metrics.points import points_of
 from metrics.registry import KPI_BY_CODE, KPIS, office_unit_id, setting
-from metrics.requests import request_steps, with_request_text
+from metrics.requests import step_plan, with_request_text
 from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
 from metrics.workdays import add_workday_deadline
@@ -331,7 +331,7 @@ def notice_items(facts: Facts, as_of: dt.date, states: pl.DataFrame | None = Non
     )
     names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"))
     steps = (
-        request_steps(facts, as_of).filter(pl.col("status") == "overdue")
+        step_plan(facts, as_of).filter(pl.col("status") == "overdue").collect()
         .join(names.rename({"unit_id": "requester_id", "name": "requester"}), on="requester_id", how="left")
         .select(
             pl.col("responsible_id").cast(pl.Int64).alias("unit_id"), kind=pl.lit("逾期申请环节"),
