@@ -25,7 +25,9 @@ class Facts:
     #                             columns purpose, legal_basis, refusal_reason are left out for
     #                             has_legal_basis, has_refusal_reason (filled, see
     #                             metrics.registry.filled) and `request_text` reads the text of
-    #                             the rows a list shows (metrics.requests.with_request_text).
+    #                             the rows a list shows (metrics.requests.with_request_text),
+    #                             and use_until (of 同意 / 部分同意 replies) instead of the
+    #                             `use_until` frame below.
     tasks: pl.DataFrame         # task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text
     assignments: pl.DataFrame   # task_no, unit_id, origin
     reports: pl.DataFrame       # task_no, unit_id, reported_on, status, percent, completed_on, note (verified only)

@@ -222,7 +222,8 @@ def refusals(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
     )
     if holds_text(facts):
         return refused if text else refused.drop(REQUEST_TEXT)
-    refused = refused.drop([c for c in TEXT_FLAGS.values() if c in refused.columns])
+    # Loaded facts' own columns (flags, the authorisation's use_until) are not the request's.
+    refused = refused.drop([c for c in [*TEXT_FLAGS.values(), "use_until"] if c in refused.columns])
     if not text:
         return refused
     # The database's shape: the text in its place among the columns.

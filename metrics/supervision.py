@@ -264,10 +264,11 @@ def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
     columns = [c for c in AUTHORISATION_COLUMNS if c != "purpose" or c in facts.requests.columns]
+    given = facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
+                                  & (pl.col("replied_on") <= pl.lit(as_of)))
+    # Loaded facts carry use_until as a column of the requests; hand-built ones in their own frame.
     states = (
-        facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
-                              & (pl.col("replied_on") <= pl.lit(as_of)))
-        .join(facts.use_until, on="code", how="left")
+        (given if "use_until" in given.columns else given.join(facts.use_until, on="code", how="left"))
         .with_columns(pl.col("requester_id").cast(pl.Int64), pl.col("provider_id").cast(pl.Int64))
         .with_columns(days_left=days.cast(pl.Int64), state=state)
         .select(columns)
@@ -295,9 +296,13 @@ def expiring_authorisations(facts: Facts, month: str) -> pl.DataFrame:
     # Only an authorisation whose use_until falls within the window can be 即将到期: the states
     # of those few (not of millions of authorisations at province scale) are computed.
     window = int(opt_setting(facts, "authorisation_warning_days"))
-    near = facts.use_until.filter(pl.col("use_until").is_between(pl.lit(as_of), pl.lit(as_of + dt.timedelta(days=window))))
-    narrow = dataclasses.replace(facts, use_until=near,
-                                 requests=facts.requests.filter(pl.col("code").is_in(near["code"].implode())))
+    ending = pl.col("use_until").is_between(pl.lit(as_of), pl.lit(as_of + dt.timedelta(days=window)))
+    if "use_until" in facts.requests.columns:
+        narrow = dataclasses.replace(facts, requests=facts.requests.filter(ending))
+    else:
+        near = facts.use_until.filter(ending)
+        narrow = dataclasses.replace(facts, use_until=near,
+                                     requests=facts.requests.filter(pl.col("code").is_in(near["code"].implode())))
     states = authorisation_states(narrow, as_of, text=False)
     return _with_purpose(facts, states.filter(pl.col("state") == EXPIRING))
 

@@ -46,7 +46,10 @@ _QUERIES = {
     # lists showing the text read it for their rows (request_text below).
     "requests": "SELECT code, requester_id, provider_id, catalog_code, received_on, reviewed_on, "
     "review_result, forwarded_on, replied_on, reply_result, "
-    f"{filled_sql('legal_basis')} AS has_legal_basis, {filled_sql('refusal_reason')} AS has_refusal_reason "
+    f"{filled_sql('legal_basis')} AS has_legal_basis, {filled_sql('refusal_reason')} AS has_refusal_reason, "
+    # 使用期限至 of the authorisations (同意 / 部分同意) as a column, not a frame of its own holding
+    # millions of codes again (Facts.use_until stays empty).
+    "CASE WHEN reply_result IN ('同意', '部分同意') THEN use_until END AS use_until "
     "FROM share_requests",
     "tasks": "SELECT task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text "
     "FROM tasks ORDER BY task_no",
@@ -73,8 +76,6 @@ _QUERIES = {
     "interviews": "SELECT interview_id, month, unit_id, held_on, attendees, reasons FROM interviews",
     "commitments": "SELECT c.commitment_id, c.interview_id, i.unit_id, c.indicator, c.target, c.task_no, "
     "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
-    "use_until": "SELECT code, use_until FROM share_requests "
-    "WHERE reply_result IN ('同意', '部分同意') AND use_until IS NOT NULL",
 }
 
 REQUEST_TEXT = ("purpose", "legal_basis", "refusal_reason")

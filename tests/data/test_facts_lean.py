@@ -24,13 +24,20 @@ TRICKY = [None, "", " ", "  \t\n", "\u3000", "\u3000\u00a0 ", "\u2028", "\u200b"
 @pytest.fixture
 def county(db):
     sc.fill(db)
+    # 使用期限至 on the authorisation R1 (同意; valid at the first dates below, 即将到期 at the
+    # last) and on the refusal R2 (never an authorisation).
+    with db.transaction() as cur:
+        cur.execute("UPDATE share_requests SET use_until = CASE code WHEN 'R1' THEN DATE '2024-04-15' "
+                    "WHEN 'R2' THEN DATE '2023-10-30' END")
     return db
 
 
 def with_text(db, facts):
     """The same facts holding the request text, as loaded before the flags."""
     full = db.frame(f"SELECT {', '.join(REQUEST_COLUMNS)} FROM share_requests")
-    return dataclasses.replace(facts, requests=full, request_text=None)
+    use_until = db.frame("SELECT code, use_until FROM share_requests "
+                         "WHERE reply_result IN ('同意', '部分同意') AND use_until IS NOT NULL")
+    return dataclasses.replace(facts, requests=full, use_until=use_until, request_text=None)
 
 
 def test_the_sql_flag_is_filled_for_every_kind_of_white_space(db):
@@ -57,6 +64,8 @@ def test_figures_and_lists_equal_those_of_the_facts_holding_the_text(county, day
     full = with_text(county, lean)
     if day == dt.date(2024, 3, 31):  # the comparisons below compare rows, not empty frames
         assert refusals(lean, day).height and m_supervision.authorisation_states(lean, day).height
+        assert m_supervision.expiring_authorisations(lean, "2024-03").height
+        assert m_supervision.authorisation_states(lean, day)["use_until"].is_not_null().any()
     assert_frame_equal(request_indicators(lean, day), request_indicators(full, day))
     assert_frame_equal(refusals(lean, day), refusals(full, day))
     assert_frame_equal(refusals(lean, day, text=False), refusals(full, day, text=False), check_column_order=False)
