@@ -12,6 +12,13 @@ process so that the peak memory is the engine's for that size alone, measures:
   Polars' and DuckDB's native allocations that tracemalloc cannot see.
 It ends with the targets of kpis.md and the cost per 1,000 requests at ×1, ×2, ×4 (about constant
 when growth is linear).
+
+`python -m benchmarks.bench --engine DB [DATE ...]` measures instead, in this one process and on an
+existing database (e.g. `python -m data demo --scale province --seed 4 --db /tmp/province.duckdb`),
+the shared per-date results the pages read (data.services.snapshot): loading the facts, then at
+each date (default 2025-06-30, 2025-03-31, 2025-06-30 again) 总览's snapshot parts and the
+12-month trend, then 月度考评's month inputs; one JSON line per stage with seconds, RSS, peak
+RSS (MB) and the load average.
 """
 
 from __future__ import annotations
@@ -91,6 +98,56 @@ def measure(db_path: str, scale: str, multiplier: int, trend_months: int) -> dic
     }
 
 
+def _rss_mb() -> float:
+    """The process's current resident set size (Linux /proc), MB."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def engine(db_path: str, dates: list[dt.date]) -> list[dict]:
+    """`--engine DB [DATE ...]`: the shared engine results the pages read, in one process, on an
+    existing database: load the facts, then at each date (default 2025-06-30 then 2025-03-31,
+    then 2025-06-30 again: warm) the snapshot parts 总览 reads (scorecard, points, step counts of
+    the date and of the previous month end, catalog counts, warnings, milestones, the 12-month
+    trend) and 月度考评's month inputs. One row per stage: seconds, RSS and peak RSS (MB)."""
+    import gc
+
+    from data.services.months import month_inputs
+    from data.services.snapshot import month_end_history, snapshot
+    from data.storage.connect import get_db
+    from data.storage.facts import load_facts
+    from metrics.trend import previous_month_end
+
+    db = get_db(db_path)
+    rows: list[dict] = []
+
+    def stage(name: str, fn) -> None:
+        started = time.perf_counter()
+        fn()
+        gc.collect()
+        rows.append({"stage": name, "s": round(time.perf_counter() - started, 3), "rss_mb": round(_rss_mb()),
+                     "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                     "load": round(os.getloadavg()[0], 1)})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+
+    stage("load_facts", lambda: load_facts(db))
+    for day in dates:
+        snap = snapshot(db, day)
+
+        def overview(snap=snap, day=day) -> None:
+            snap.compute_all()
+            prev = snapshot(db, previous_month_end(day))
+            _ = prev.step_counts, prev.catalog_counts  # the headline compares with the month before
+            month_end_history(db, day)
+
+        stage(f"{day} overview parts", overview)
+        stage(f"{day} month_inputs", lambda day=day: month_inputs(db, f"{day:%Y-%m}"))
+    return rows
+
+
 def run_child(folder: Path, scale: str, multiplier: int, trend_months: int) -> dict:
     db_path = folder / f"bench-{scale}-{multiplier}.duckdb"
     for stale in (db_path, Path(str(db_path) + ".wal")):
@@ -147,6 +204,11 @@ def report(rows: list[dict], started_load: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    if args and args[0] == "--engine":
+        dates = [dt.date.fromisoformat(a) for a in args[2:]] or [
+            AS_OF, dt.date(2025, 3, 31), AS_OF]
+        print(json.dumps(engine(args[1], dates)))
+        return 0
     if args and args[0] in ("--generate", "--measure"):
         db_path, scale, multiplier, months = args[1], args[2], int(args[3]), int(args[4])
         out = generate(db_path, scale, multiplier) if args[0] == "--generate" else \

@@ -3,6 +3,7 @@ tests build small ones by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -20,7 +21,13 @@ class Facts:
     demands: pl.DataFrame       # code, unit_id, content, target_code, raised_on, matched_on
     requests: pl.DataFrame      # code, requester_id, provider_id, catalog_code, purpose, received_on,
     #                             reviewed_on, review_result, forwarded_on, replied_on, reply_result,
-    #                             legal_basis, refusal_reason
+    #                             legal_basis, refusal_reason. Loaded from the database the text
+    #                             columns purpose, legal_basis, refusal_reason are left out for
+    #                             has_legal_basis, has_refusal_reason (filled, see
+    #                             metrics.registry.filled) and `request_text` reads the text of
+    #                             the rows a list shows (metrics.requests.with_request_text),
+    #                             and use_until (of 同意 / 部分同意 replies) instead of the
+    #                             `use_until` frame below.
     tasks: pl.DataFrame         # task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text
     assignments: pl.DataFrame   # task_no, unit_id, origin
     reports: pl.DataFrame       # task_no, unit_id, reported_on, status, percent, completed_on, note (verified only)
@@ -54,6 +61,10 @@ class Facts:
     # code, use_until: the 使用期限至 of requests answered 同意 / 部分同意 that give one (the rest
     # of an authorisation is in `requests`; kept apart so the large requests frame is not copied).
     use_until: pl.DataFrame = field(default_factory=lambda: empty_frame(USE_UNTIL_SCHEMA))
+    # request_text(codes, columns) -> frame (code, *columns): the request text columns (purpose,
+    # legal_basis, refusal_reason) of those requests, read where the facts came from, when
+    # `requests` does not hold them (data.storage.facts); None for facts holding their text.
+    request_text: Callable[[pl.Series, list[str]], pl.DataFrame] | None = field(default=None, compare=False)
 
 
 CATALOG_UPDATES_SCHEMA = {"code": pl.String, "updated_on": pl.Date}

@@ -130,6 +130,13 @@ def request_steps(facts: Facts, as_of: dt.date) -> pl.DataFrame:
     """One row per review / reply step as of D with its deadline and status
     ('on_time' | 'late' | 'overdue' | 'pending'): every review step in the order of the requests,
     then every reply step (sort as needed; sorting millions of rows is left to the caller)."""
+    return step_plan(facts, as_of).collect()
+
+
+def step_plan(facts: Facts, as_of: dt.date) -> pl.LazyFrame:
+    """request_steps(facts, D) as a lazy query: a caller that needs only counts or a filtered part
+    of the steps collects that, and never holds the millions of step rows (nor their request
+    codes) at once."""
     review, reply = _step_parts(facts, as_of, STEP_INPUTS)
     names = pl.Series([r[3] for r in _rules(facts.sla)], dtype=pl.String)
     cal = WorkdayIndex(facts.calendar)
@@ -159,16 +166,70 @@ def request_steps(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             rule=pl.lit(names).gather(pl.col("rule_no")) if len(names) else pl.lit(None, dtype=pl.String),
         )
         .select(STEP_COLUMNS)
-        .collect()
     )
 
 
-def refusals(facts: Facts, as_of: dt.date) -> pl.DataFrame:
-    """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason."""
+# The request's free text: not needed to compute any figure (only whether legal_basis and
+# refusal_reason are filled), only to show rows. Facts loaded from the database hold the flags
+# (TEXT_FLAGS) instead and read the text of the rows shown (Facts.request_text).
+REQUEST_TEXT = ["purpose", "legal_basis", "refusal_reason"]
+TEXT_FLAGS = {"legal_basis": "has_legal_basis", "refusal_reason": "has_refusal_reason"}
+# The requests' columns as the database holds them (the order of the row lists showing them).
+REQUEST_COLUMNS = ["code", "requester_id", "provider_id", "catalog_code", "purpose", "received_on", "reviewed_on",
+                   "review_result", "forwarded_on", "replied_on", "reply_result", "legal_basis", "refusal_reason"]
+
+
+def has_text(facts: Facts, col: str) -> pl.Expr:
+    """Whether a request's text column holds something (metrics.registry.filled), read from the
+    loaded flag when the facts hold flags instead of the text."""
+    flag = TEXT_FLAGS.get(col)
+    if col not in facts.requests.columns and flag in facts.requests.columns:
+        return pl.col(flag).fill_null(False)
+    return filled(col)
+
+
+def holds_text(facts: Facts) -> bool:
+    """Whether facts.requests holds the request text itself (hand-built facts) rather than flags."""
+    return all(c in facts.requests.columns for c in REQUEST_TEXT)
+
+
+def with_request_text(facts: Facts, frame: pl.DataFrame, columns: list[str] | None = None) -> pl.DataFrame:
+    """`frame` (one row per request code, or several) with the request text columns added by code,
+    in its own row order: from facts.requests when it holds them, else read for the frame's codes
+    through facts.request_text. Columns the frame already has are kept."""
+    wanted = [c for c in (columns or REQUEST_TEXT) if c not in frame.columns]
+    if not wanted:
+        return frame
+    held = [c for c in wanted if c in facts.requests.columns]
+    parts = [facts.requests.select("code", *held).unique("code", keep="first", maintain_order=True)] if held else []
+    missing = [c for c in wanted if c not in held]
+    if missing:
+        if facts.request_text is None:
+            raise ValueError(f"the facts hold neither the request text nor a way to read it: {missing}")
+        parts.append(facts.request_text(frame["code"].unique(), missing))
+    for part in parts:
+        frame = frame.join(part, on="code", how="left", maintain_order="left")
+    return frame
+
+
+def refusals(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
+    """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason.
+    text=False leaves out the free text (purpose, legal_basis, refusal_reason) for a caller that
+    filters first and adds it with with_request_text to the rows it shows."""
     refused = facts.requests.filter(pl.col("reply_result").is_in(REFUSALS) & (pl.col("replied_on") <= as_of))
-    return _visible(refused, as_of).with_columns(
-        complete=filled("legal_basis") & filled("refusal_reason")
+    refused = _visible(refused, as_of).with_columns(
+        complete=has_text(facts, "legal_basis") & has_text(facts, "refusal_reason")
     )
+    if holds_text(facts):
+        return refused if text else refused.drop(REQUEST_TEXT)
+    # Loaded facts' own columns (flags, the authorisation's use_until) are not the request's.
+    refused = refused.drop([c for c in [*TEXT_FLAGS.values(), "use_until"] if c in refused.columns])
+    if not text:
+        return refused
+    # The database's shape: the text in its place among the columns.
+    columns = [c for c in REQUEST_COLUMNS if c in refused.columns or c in REQUEST_TEXT]
+    columns += [c for c in refused.columns if c not in columns and c != "complete"]
+    return with_request_text(facts, refused).select(*columns, "complete")
 
 
 _timelines: dict[int, pl.DataFrame] = {}
@@ -197,11 +258,66 @@ def request_timeline(facts: Facts) -> pl.DataFrame:
         reply_deadline_fwd=cal.nth_after(pl.col("forwarded_on"), reply_days),
         reply_deadline_rev=cal.nth_after(pl.col("reviewed_on"), reply_days),
         refusal=pl.col("reply_result").is_in(REFUSALS).fill_null(False),
-        complete=filled("legal_basis") & filled("refusal_reason"),
+        complete=has_text(facts, "legal_basis") & has_text(facts, "refusal_reason"),
     )
     _timelines[key] = frame
     weakref.finalize(facts, _timelines.pop, key, None)
     return frame
+
+
+def _timeline_steps(as_of: dt.date) -> dict[str, pl.Expr]:
+    """Over the request timeline at D: whether each step exists, is done, its deadline (the
+    rules of request_steps, compared as dates)."""
+    d = pl.lit(as_of)
+    on_or_before = lambda col: (pl.col(col) <= d).fill_null(False)  # noqa: E731
+    visible = on_or_before("received_on")
+    reviewed, forwarded = on_or_before("reviewed_on"), on_or_before("forwarded_on")
+    return {
+        "review_exists": visible,
+        "review_done": visible & reviewed,
+        "review_deadline": pl.col("review_deadline"),
+        "review_done_on": pl.col("reviewed_on"),
+        # reply step: exists once forwarded or passed by D, unless returned
+        "reply_exists": visible & ~(reviewed & pl.col("returned")) & (forwarded | (reviewed & pl.col("passed"))),
+        "reply_done": on_or_before("replied_on"),
+        "reply_deadline": pl.when(forwarded).then(pl.col("reply_deadline_fwd")).otherwise(pl.col("reply_deadline_rev")),
+        "reply_done_on": pl.col("replied_on"),
+    }
+
+
+def step_counts(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+    """request_steps(facts, D) counted per (step, provider_id, status): column n. Counted from the
+    request timeline by comparing dates (as request_indicators does), without building the steps."""
+    parts = _timeline_steps(as_of)
+    d = pl.lit(as_of)
+    timeline = request_timeline(facts).lazy()
+    frames = []
+    for step in ("review", "reply"):
+        deadline, done_on = parts[f"{step}_deadline"], parts[f"{step}_done_on"]
+        # request_steps' status: a done step with no deadline is late, an open one pending.
+        status = (
+            pl.when(parts[f"{step}_done"])
+            .then(pl.when((done_on <= deadline).fill_null(False)).then(pl.lit("on_time")).otherwise(pl.lit("late")))
+            .when((d > deadline).fill_null(False)).then(pl.lit("overdue"))
+            .otherwise(pl.lit("pending"))
+        )
+        frames.append(
+            timeline.filter(parts[f"{step}_exists"])
+            .group_by(pl.lit(step).alias("step"), "provider_id", status.alias("status"))
+            .agg(pl.len().alias("n"))
+        )
+    return pl.concat(pl.collect_all(frames))
+
+
+def open_steps_due_by(facts: Facts, as_of: dt.date, horizon: dt.date) -> pl.Series:
+    """A mask over facts.requests: the requests with a step open at D (not done) whose deadline
+    is on or before `horizon` (a superset of those with a pending step due by then), so a list of
+    such steps need build the steps of those requests only."""
+    parts = _timeline_steps(as_of)
+    h = pl.lit(horizon)
+    review = parts["review_exists"] & ~parts["review_done"] & (parts["review_deadline"] <= h).fill_null(False)
+    reply = parts["reply_exists"] & ~parts["reply_done"] & (parts["reply_deadline"] <= h).fill_null(False)
+    return request_timeline(facts).select((review | reply).alias("open"))["open"]
 
 
 def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:

@@ -5,6 +5,7 @@ items of each unit's 督办单. Pure functions of a Facts and a date, set-wise (
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -13,7 +14,7 @@ from metrics.cn import cn_date, cn_date_expr
 from metrics.facts import Facts
 from metrics.points import points_of
 from metrics.registry import KPI_BY_CODE, KPIS, office_unit_id, setting
-from metrics.requests import request_steps
+from metrics.requests import step_plan, with_request_text
 from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
 from metrics.workdays import add_workday_deadline
@@ -246,32 +247,44 @@ def _next_month(month: str) -> str:
 
 # -- 授权 register ----------------------------------------------------------------------------------
 
-def authorisation_states(facts: Facts, as_of: dt.date) -> pl.DataFrame:
+AUTHORISATION_COLUMNS = ["code", "requester_id", "provider_id", "catalog_code", "purpose", "reply_result",
+                         "replied_on", "use_until", "days_left", "state"]
+
+
+def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
     """Every 同意 / 部分同意 reply dated by D as an authorisation of the requesting unit: code,
     requester_id, provider_id, catalog_code, purpose, reply_result, replied_on, use_until,
-    days_left, state (有效 / 即将到期 within N days incl. the last day / 已到期). No time limit: 有效."""
+    days_left, state (有效 / 即将到期 within N days incl. the last day / 已到期). No time limit: 有效.
+    text=False leaves out purpose where the facts do not hold it (loaded facts hold no request
+    text: metrics.requests.with_request_text reads it for the rows shown)."""
     window = int(opt_setting(facts, "authorisation_warning_days"))
     days = (pl.col("use_until") - pl.lit(as_of)).dt.total_days()
     state = (pl.when(pl.col("use_until").is_null()).then(pl.lit(VALID))
              .when(days < 0).then(pl.lit(EXPIRED))
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
-    return (
-        facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
-                              & (pl.col("replied_on") <= pl.lit(as_of)))
-        .join(facts.use_until, on="code", how="left")
+    columns = [c for c in AUTHORISATION_COLUMNS if c != "purpose" or c in facts.requests.columns]
+    given = facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
+                                  & (pl.col("replied_on") <= pl.lit(as_of)))
+    # Loaded facts carry use_until as a column of the requests; hand-built ones in their own frame.
+    states = (
+        (given if "use_until" in given.columns else given.join(facts.use_until, on="code", how="left"))
         .with_columns(pl.col("requester_id").cast(pl.Int64), pl.col("provider_id").cast(pl.Int64))
         .with_columns(days_left=days.cast(pl.Int64), state=state)
-        .select("code", "requester_id", "provider_id", "catalog_code", "purpose", "reply_result", "replied_on",
-                "use_until", "days_left", "state")
+        .select(columns)
         .sort("use_until", "code", nulls_last=True)
     )
+    return _with_purpose(facts, states) if text else states
+
+
+def _with_purpose(facts: Facts, states: pl.DataFrame) -> pl.DataFrame:
+    return with_request_text(facts, states, ["purpose"]).select(AUTHORISATION_COLUMNS)
 
 
 def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id") -> pl.DataFrame:
     """Per using unit (by='requester_id') or providing unit (by='provider_id'): counts of
     有效 / 即将到期 / 已到期 authorisations as of D."""
-    states = authorisation_states(facts, as_of)
+    states = authorisation_states(facts, as_of, text=False)
     return (states.group_by(pl.col(by).alias("unit_id")).agg(
         *[(pl.col("state") == s).sum().cast(pl.Int64).alias(s) for s in (VALID, EXPIRING, EXPIRED)])
         .sort("unit_id"))
@@ -279,7 +292,19 @@ def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id"
 
 def expiring_authorisations(facts: Facts, month: str) -> pl.DataFrame:
     """The monthly review's list: authorisations 即将到期 as of the month's last day."""
-    return authorisation_states(facts, month_end(month)).filter(pl.col("state") == EXPIRING)
+    as_of = month_end(month)
+    # Only an authorisation whose use_until falls within the window can be 即将到期: the states
+    # of those few (not of millions of authorisations at province scale) are computed.
+    window = int(opt_setting(facts, "authorisation_warning_days"))
+    ending = pl.col("use_until").is_between(pl.lit(as_of), pl.lit(as_of + dt.timedelta(days=window)))
+    if "use_until" in facts.requests.columns:
+        narrow = dataclasses.replace(facts, requests=facts.requests.filter(ending))
+    else:
+        near = facts.use_until.filter(ending)
+        narrow = dataclasses.replace(facts, use_until=near,
+                                     requests=facts.requests.filter(pl.col("code").is_in(near["code"].implode())))
+    states = authorisation_states(narrow, as_of, text=False)
+    return _with_purpose(facts, states.filter(pl.col("state") == EXPIRING))
 
 
 # -- 督办单 -----------------------------------------------------------------------------------------
@@ -311,7 +336,7 @@ def notice_items(facts: Facts, as_of: dt.date, states: pl.DataFrame | None = Non
     )
     names = facts.units.select(pl.col("unit_id").cast(pl.Int64), pl.col("name"))
     steps = (
-        request_steps(facts, as_of).filter(pl.col("status") == "overdue")
+        step_plan(facts, as_of).filter(pl.col("status") == "overdue").collect()
         .join(names.rename({"unit_id": "requester_id", "name": "requester"}), on="requester_id", how="left")
         .select(
             pl.col("responsible_id").cast(pl.Int64).alias("unit_id"), kind=pl.lit("逾期申请环节"),

@@ -24,7 +24,7 @@ from metrics.infra import (
     system_rows,
 )
 from metrics.registry import KPI_BY_CODE, LIGHT_LABELS, STATUS_LABELS, STEP_LABELS, office_unit_id
-from metrics.requests import refusals, request_steps
+from metrics.requests import holds_text, refusals, step_plan, with_request_text
 from metrics.tasks import assignment_status, report_months
 
 
@@ -50,8 +50,9 @@ def _unit_names(facts: Facts) -> pl.DataFrame:
 def _steps(facts: Facts, as_of: dt.date, unit_id: int, step: str) -> pl.DataFrame:
     names = _unit_names(facts)
     rows = (
-        request_steps(facts, as_of)
+        step_plan(facts, as_of)
         .filter((pl.col("step") == step) & (pl.col("responsible_id") == unit_id) & (pl.col("status") != "pending"))
+        .collect()
         .join(names.rename({"unit_id": "requester_id", "name": "requester"}), on="requester_id", how="left")
         .join(names.rename({"unit_id": "provider_id", "name": "provider"}), on="provider_id", how="left")
     )
@@ -127,7 +128,9 @@ def reply_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.Data
 
 @_rows("refusals")
 def refusal_rows(facts: Facts, as_of: dt.date, unit_id: int, code: str) -> pl.DataFrame:
-    rows = refusals(facts, as_of).filter(pl.col("provider_id") == unit_id)
+    # The text is read for this unit's rows only (loaded facts hold flags, not the text).
+    rows = refusals(facts, as_of, text=holds_text(facts)).filter(pl.col("provider_id") == unit_id)
+    rows = with_request_text(facts, rows, ["legal_basis", "refusal_reason"])
     return _failures_first(rows.select(
         pl.col("code").alias("申请编号"),
         pl.col("replied_on").alias("答复日期"),

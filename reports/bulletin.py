@@ -64,7 +64,7 @@ def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.Data
     """The office's own results: its composite, initial-review timeliness and its own assignments.
     The office signs the bulletin, so it is reported here and never in 表扬/约谈."""
     from metrics.registry import office_unit_id
-    from metrics.requests import request_steps
+    from metrics.requests import step_plan
     from metrics.tasks import assignment_status
 
     office = office_unit_id(facts)
@@ -74,7 +74,7 @@ def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.Data
     r = row.row(0, named=True)
     parts = [f"{r['unit']}综合得分{_score(r['composite'])}分"
              + (f"，等次{r['grade']}（{r['unit_kind']}第{r['rank']}名）" if r["grade"] else "")]
-    review = request_steps(facts, as_of).filter(pl.col("step") == "review")
+    review = step_plan(facts, as_of).filter(pl.col("step") == "review").collect()
     counts = dict(review.group_by("status").len().rows())
     judged = counts.get("on_time", 0) + counts.get("late", 0) + counts.get("overdue", 0)
     if judged:

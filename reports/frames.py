@@ -139,12 +139,12 @@ def task_ledger_frame(facts, as_of: dt.date) -> pl.DataFrame:
 def overdue_frame(facts, as_of: dt.date) -> pl.DataFrame:
     """Overdue request steps and overdue open tasks, with working days overdue as of D."""
     from metrics.registry import STEP_LABELS
-    from metrics.requests import request_steps
+    from metrics.requests import step_plan
     from metrics.workdays import workdays_between
 
     names = _names(facts).select("unit_id", "name")
     steps = (
-        request_steps(facts, as_of).filter(pl.col("status") == "overdue")
+        step_plan(facts, as_of).filter(pl.col("status") == "overdue").collect()
         .join(names.rename({"unit_id": "responsible_id"}), on="responsible_id", how="left")
         .select(
             kind=pl.lit("共享申请") + pl.col("step").replace_strict(STEP_LABELS, default=None),
@@ -173,12 +173,12 @@ def timeliness_frame(facts, month: str) -> pl.DataFrame:
     """Request steps whose deadline falls in the month, as of the month's last day."""
     from metrics.monthly import month_bounds
     from metrics.registry import STATUS_LABELS, STEP_LABELS
-    from metrics.requests import request_steps
+    from metrics.requests import step_plan
 
     first, last = month_bounds(month)
     names = _names(facts).select("unit_id", "name")
     return (
-        request_steps(facts, last).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last)))
+        step_plan(facts, last).filter(pl.col("deadline").is_between(pl.lit(first), pl.lit(last))).collect()
         .join(names.rename({"unit_id": "requester_id", "name": "requester"}), on="requester_id", how="left")
         .join(names.rename({"unit_id": "provider_id", "name": "provider"}), on="provider_id", how="left")
         .join(names.rename({"unit_id": "responsible_id", "name": "responsible"}), on="responsible_id", how="left")

@@ -210,19 +210,24 @@ class Snapshot:
 
     @property
     def step_counts(self) -> pl.DataFrame:
-        """Request steps per (step, responsible unit, provider, status): the aggregates the county
-        and provider rates read, so they need not keep the steps themselves."""
-        return self._part("step_counts", lambda f: self.steps.group_by(
-            "step", pl.col("provider_id").cast(pl.Int64), "status").agg(pl.len().alias("n")))
+        """Request steps per (step, provider, status) (metrics.requests.step_counts): the aggregates
+        the county and provider rates read, counted from the request timeline by comparing dates,
+        so they need neither build nor keep the millions of steps."""
+        from metrics.requests import step_counts
+
+        return self._part("step_counts", lambda f: step_counts(f, self.as_of))
 
     @property
     def catalog_counts(self) -> dict[str, int]:
         """Catalog items published by D and of them mounted by D, county-wide."""
-        from metrics.catalog import catalog_items_as_of
-
         def compute(f: Facts) -> dict[str, int]:
-            items = catalog_items_as_of(f, self.as_of)
-            return {"published": items.height, "mounted": int(items["mounted"].sum())}
+            # The two counts of metrics.catalog.catalog_items_as_of (tests/data/test_snapshot.py)
+            # without its per-item update history, a group-by over millions of updates at province
+            # scale that neither count reads: items published by D, of them those mounted by D.
+            d = pl.lit(self.as_of)
+            counts = f.catalog.filter(pl.col("published_on") <= d).select(
+                published=pl.len(), mounted=(pl.col("mounted_on").is_not_null() & (pl.col("mounted_on") <= d)).sum())
+            return {"published": int(counts["published"][0]), "mounted": int(counts["mounted"][0])}
 
         return self._part("catalog_counts", compute)
 
@@ -231,7 +236,11 @@ class Snapshot:
         """metrics.monthly.warning_list at D."""
         from metrics.monthly import warning_list
 
-        return self._part("warnings", lambda f: warning_list(f, self.as_of))
+        def compute(f: Facts) -> pl.DataFrame:
+            held = (str(self.db.path), self.db.version, "snapshot", self.as_of, "steps") in _memo
+            return warning_list(f, self.as_of, steps=self.steps if held else None)
+
+        return self._part("warnings", compute)
 
     @property
     def milestone_status(self) -> pl.DataFrame:

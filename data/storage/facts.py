@@ -6,12 +6,27 @@ bumps, so a write is visible on the next read and an unchanged database is read 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+
+import polars as pl
 
 from data.storage.calendar import calendar_table, working_calendar
 from data.storage.db import Database
 from metrics.facts import Facts
+
+# A character that is not white space as Polars' str.strip_chars() sees it (Unicode White_Space,
+# which DuckDB's trim() does not cover): a text "holds something" exactly when it has one, the
+# rule of metrics.registry.filled.
+_NOT_SPACE = ("[^\\x{0009}-\\x{000D}\\x{0020}\\x{0085}\\x{00A0}\\x{1680}\\x{2000}-\\x{200A}"
+              "\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]")
+
+
+def filled_sql(col: str) -> str:
+    """SQL for metrics.registry.filled(col): not null and not only white space."""
+    return f"coalesce(regexp_matches({col}, '{_NOT_SPACE}'), false)"
+
 
 _QUERIES = {
     "units": "SELECT unit_id, name, kind, is_member, region FROM units ORDER BY kind, sort_order, unit_id",
@@ -26,8 +41,16 @@ _QUERIES = {
     "catalog_updates": "SELECT i.item, u.updated_on FROM catalog_updates u JOIN "
     "(SELECT code, (row_number() OVER (ORDER BY code) - 1)::UINTEGER AS item FROM catalog_items) i USING (code)",
     "demands": "SELECT code, unit_id, content, target_code, raised_on, matched_on FROM demands",
-    "requests": "SELECT code, requester_id, provider_id, catalog_code, purpose, received_on, reviewed_on, "
-    "review_result, forwarded_on, replied_on, reply_result, legal_basis, refusal_reason FROM share_requests",
+    # The request text (purpose, legal_basis, refusal_reason: hundreds of megabytes at province
+    # scale) is not loaded: the engine needs only whether basis and reason are filled, and the
+    # lists showing the text read it for their rows (request_text below).
+    "requests": "SELECT code, requester_id, provider_id, catalog_code, received_on, reviewed_on, "
+    "review_result, forwarded_on, replied_on, reply_result, "
+    f"{filled_sql('legal_basis')} AS has_legal_basis, {filled_sql('refusal_reason')} AS has_refusal_reason, "
+    # 使用期限至 of the authorisations (同意 / 部分同意) as a column, not a frame of its own holding
+    # millions of codes again (Facts.use_until stays empty).
+    "CASE WHEN reply_result IN ('同意', '部分同意') THEN use_until END AS use_until "
+    "FROM share_requests",
     "tasks": "SELECT task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text "
     "FROM tasks ORDER BY task_no",
     "assignments": "SELECT task_no, unit_id, origin FROM task_assignments",
@@ -53,9 +76,39 @@ _QUERIES = {
     "interviews": "SELECT interview_id, month, unit_id, held_on, attendees, reasons FROM interviews",
     "commitments": "SELECT c.commitment_id, c.interview_id, i.unit_id, c.indicator, c.target, c.task_no, "
     "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
-    "use_until": "SELECT code, use_until FROM share_requests "
-    "WHERE reply_result IN ('同意', '部分同意') AND use_until IS NOT NULL",
 }
+
+REQUEST_TEXT = ("purpose", "legal_basis", "refusal_reason")
+
+
+def request_text(db: Database, codes, columns) -> pl.DataFrame:
+    """code plus the text columns (of REQUEST_TEXT) of the requests with these codes, read from the
+    database: what the lists showing request text add to their rows (metrics.requests.with_request_text)."""
+    cols = [c for c in columns if c in REQUEST_TEXT]
+    if len(cols) != len(list(columns)):
+        raise ValueError(f"not request text columns: {sorted(set(columns) - set(cols))}")
+    wanted = pl.DataFrame({"code": pl.Series(codes, dtype=pl.String)}).unique()
+    select = ", ".join(f"r.{c}" for c in cols)
+    cur = db._con.cursor()  # noqa: SLF001 - a frame joined in DuckDB needs a cursor to register it on
+    try:
+        cur.register("_wanted_codes", wanted.to_arrow())
+        return cur.sql(f"SELECT r.code, {select} FROM share_requests r JOIN _wanted_codes w ON w.code = r.code").pl()
+    finally:
+        cur.close()
+
+
+def _frames(db: Database) -> dict[str, pl.DataFrame]:
+    """Every query of _QUERIES as a frame. Text comes from DuckDB as Arrow string views, which
+    Polars keeps as they are: converting DuckDB's plain strings made Polars hold a view per row
+    next to DuckDB's string buffers (the loaded facts took about twice their size)."""
+    cur = db._con.cursor()  # noqa: SLF001 - session settings of this cursor only
+    try:
+        cur.execute("SET SESSION produce_arrow_string_view = true")
+        cur.execute("SET SESSION arrow_output_version = '1.5'")
+        return {name: cur.sql(sql).pl() for name, sql in _QUERIES.items()}
+    finally:
+        cur.close()
+
 
 _cache: dict[tuple[str, int], Facts] = {}
 _lock = threading.Lock()
@@ -72,11 +125,12 @@ def load_facts(db: Database) -> Facts:
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        frames = {name: db.frame(sql) for name, sql in _QUERIES.items()}
+        frames = _frames(db)
         facts = Facts(
             **frames,
             calendar=working_calendar(calendar_table(db)),
             settings=read_settings(db),
+            request_text=functools.partial(request_text, db),
         )
         for stale in [k for k in _cache if k[0] == key[0]]:
             del _cache[stale]

@@ -17,6 +17,7 @@ from data.services import snapshot as snap
 from data.storage.facts import load_facts
 from data.storage.scope import Scope
 from metrics import scorecard as m_scorecard
+from metrics.catalog import catalog_items_as_of
 from metrics.milestones import milestone_status
 from metrics.monthly import warning_list
 from metrics.points import unit_points
@@ -56,6 +57,11 @@ def assert_snapshot_is_direct(db, day: dt.date) -> None:
     assert_frame_equal(snap.month_end_history(db, day), monthly_trend(facts, day))
     # The county and provider rates from the step counts are those of the steps themselves.
     steps = request_steps(facts, day)
+    assert_frame_equal(part.step_counts, steps.group_by("step", "provider_id", "status").agg(pl.len().alias("n")),
+                       check_row_order=False)
+    assert_frame_equal(part.warnings, warning_list(facts, day, steps=steps))
+    items = catalog_items_as_of(facts, day)
+    assert part.catalog_counts == {"published": items.height, "mounted": int(items["mounted"].sum())}
     assert_frame_equal(requests.county_request_rates(ADMIN, day, db=db).sort("step"),
                        pl.DataFrame({"step": ["review", "reply"]}).join(
                            _step_rates(steps, "step"), on="step", how="left")

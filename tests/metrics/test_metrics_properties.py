@@ -257,3 +257,19 @@ def test_points_earned_sum_to_the_composite(parts, as_of, weights):
         else:
             assert abs(earned - composite) < 1e-9
             assert abs(eff - 100) < 1e-9
+
+
+@PROPS
+@given(parts=base_facts, as_of=as_of_days)
+def test_step_counts_and_the_warning_list_equal_those_of_the_steps(parts, as_of):
+    """The per-(step, provider, status) counts from the timeline and the warning list built from
+    the requests with an open step due by the horizon are those of request_steps itself."""
+    from metrics.monthly import warning_list
+    from metrics.requests import step_counts
+
+    facts = build(parts)
+    steps = request_steps(facts, as_of)
+    assert_frame_equal(step_counts(facts, as_of),
+                       steps.group_by("step", "provider_id", "status").agg(pl.len().alias("n")),
+                       check_row_order=False)
+    assert_frame_equal(warning_list(facts, as_of), warning_list(facts, as_of, steps=steps))
