@@ -259,13 +259,14 @@ def _row_xml(ws, items, row: int) -> str:
             out.append(head + "/>")
         elif text:
             space = ' xml:space="preserve"' if value != value.strip() else ""
-            out.append(f"{head}><is><t{space}>{_escape(value)}</t></is></c>")
+            out.append(f"{head}><is><t{space}>{_escape(value, _CR)}</t></is></c>")
         else:
             out.append(f"{head}><v>{safe_string(value)}</v></c>")
     out.append("</row>")
     return "".join(out)
 
 
+_CR = {"\r": "&#13;"}  # kept as a character reference, as lxml writes it (a parser drops a raw CR)
 _LETTERS = [""] + [get_column_letter(j) for j in range(1, 200)]
 
 

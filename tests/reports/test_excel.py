@@ -277,3 +277,13 @@ def test_scorecard_group_rows_are_merged_and_shaded():
     assert ws["A4"].font.b and ws["A4"].fill.fgColor.rgb == "00F2F2F2"
     assert ws.row_dimensions[3].height == 48 and ws.column_dimensions["A"].width == 22
     assert ws["A5"].value == "县公安局" and ws["A5"].border.left.style == "thin"
+
+
+def test_streamed_text_is_kept_exactly():
+    frame = _frame().with_columns(unit=pl.when(pl.col("unit_id") == 1).then(pl.lit(" 县公安局\r\n<甲&乙> "))
+                                  .when(pl.col("unit_id") == 3).then(pl.lit("\t冰溪街道"))
+                                  .otherwise(pl.col("unit")))
+    ws = _book(scorecard_workbook(frame, AS_OF))["记分卡"]
+    assert [ws.cell(row=r, column=1).value for r in (5, 6, 8)] == [" 县公安局\r\n<甲&乙> ", '=HYPERLINK("http://x")',
+                                                                   "\t冰溪街道"]
+    assert ws["A8"].quotePrefix is True and ws["A5"].quotePrefix is False
