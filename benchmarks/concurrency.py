@@ -9,8 +9,8 @@ driven by Playwright, never a downloaded browser):
   browser tests there through `python -m data user add` (the office 管理员 and a 领导);
 - starts the real server on the copy (`python -m streamlit run serve.py`, as the harness does);
 - opens `--sessions` reader sessions (own browser context each: own cookies, own Streamlit
-  session; a quarter of them as the office, the rest as the leader; one second apart, as people
-  log in), each visiting the pages in turn (`--pages`), over and over;
+  session; a quarter of them as the office, the rest as the leader; logging in two at a time),
+  and once all are in, each visits the pages in turn (`--pages`), over and over;
 - one more session, the office's, uploads a `--import-rows` request workbook on 数据导入 and
   confirms it (`python -m data import` is refused while the server holds the database, so the
   import goes through the page, as tests/e2e/test_concurrency.py does) once the readers have
@@ -61,12 +61,34 @@ class Timeline:
     import_window: tuple[float, float] | None = None
 
 
+@dataclass
+class Gate:
+    """Logins two at a time (the first load of a session fetches the app's scripts: a dozen at
+    once on a loaded 2-core machine time out), and the reading starts once every session is in."""
+
+    sessions: int
+    logins: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    arrived: int = 0
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def arrive(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.sessions:
+            self.all_in.set()
+
+
 async def reader(browser, url, account, who, tally: Tally, line: Timeline, pages, stop: asyncio.Event,
-                 first_round: asyncio.Event) -> None:
+                 first_round: asyncio.Event, gate: Gate) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_navigation_timeout(180_000)
     page = await context.new_page()
     try:
-        await login(page, url, account)
+        try:
+            async with gate.logins:
+                await login(page, url, account)
+        finally:
+            gate.arrive()  # a failed login is an error of the run, not a reason to wait forever
+        await gate.all_in.wait()
         failures = 0
         while failures < 3 and not stop.is_set():
             for title in pages:
@@ -94,7 +116,7 @@ async def run(url: str, sessions: int, pages: list[str], book: Path | None, afte
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        stop, first_round = asyncio.Event(), asyncio.Event()
+        stop, first_round, gate = asyncio.Event(), asyncio.Event(), Gate(sessions)
         offices = max(1, sessions // 4)
 
         async def later(n: float, coro):
@@ -103,7 +125,7 @@ async def run(url: str, sessions: int, pages: list[str], book: Path | None, afte
 
         readers = [asyncio.create_task(later(n, reader(
             browser, url, ADMIN if n < offices else LEADER, f"{'office' if n < offices else 'leader'}{n}",
-            tally, line, pages, stop, first_round))) for n in range(sessions)]
+            tally, line, pages, stop, first_round, gate))) for n in range(sessions)]
         started = time.monotonic()
         if book is not None:
             try:

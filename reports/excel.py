@@ -141,8 +141,8 @@ class _Scratch:
 
 
 def _cell(ws, value, style: str | None = None) -> Cell:
-    """A cell for a write-only sheet (`ws.append`), as `put` writes one: NaN is empty, text that
-    looks like a formula stays text."""
+    """A cell to append (`_append`: the title, note and header rows, and every row of a sheet
+    in a normal-mode workbook), as `put` writes one: NaN is empty, formula-looking text stays text."""
     if isinstance(value, float) and value != value:  # NaN
         value = None
     cell = Cell(ws, value=value, style_array=None if style is None else _template(ws.parent, ws, style))
