@@ -11,27 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as _escape
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import Cell
-from openpyxl.cell._writer import _set_attributes
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
-from openpyxl.utils.exceptions import IllegalCharacterError
-from openpyxl.worksheet._writer import create_temporary_file
 from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.cn import cn_date, cn_month
@@ -127,22 +116,15 @@ def _template(wb: Workbook, ws, name: str):
     templates = wb.__dict__.setdefault("_dashboard_templates", {})
     style = templates.get(name)
     if style is None:
-        cell = Cell(ws or _Scratch(wb))
+        cell = Cell(ws)
         cell.style = name
         style = templates[name] = cell._style
     return style
 
 
-class _Scratch:
-    """A stand-in sheet for a cell that only carries a style (`_template`)."""
-
-    def __init__(self, wb: Workbook):
-        self.parent = wb
-
-
 def _cell(ws, value, style: str | None = None) -> Cell:
-    """A cell to append (`_append`: the title, note and header rows, and every row of a sheet
-    in a normal-mode workbook), as `put` writes one: NaN is empty, formula-looking text stays text."""
+    """A cell for a write-only sheet (`ws.append`), as `put` writes one: NaN is empty, text that
+    looks like a formula stays text."""
     if isinstance(value, float) and value != value:  # NaN
         value = None
     cell = Cell(ws, value=value, style_array=None if style is None else _template(ws.parent, ws, style))
@@ -202,110 +184,22 @@ def _workbook() -> Workbook:
     return Workbook(write_only=True)
 
 
+def _placed(cells, row: int) -> list[Cell]:
+    """The cells of one appended row, given their coordinates (see `_sheet`)."""
+    for column, cell in enumerate(cells, start=1):
+        cell.row, cell.column = row, column
+    return cells
+
+
 def _sheet(wb: Workbook, name: str) -> Worksheet:
-    """A new sheet; in a write-only workbook its rows go through `_stream` / `_append`."""
-    return wb.create_sheet(name)
-
-
-def _style_id(wb: Workbook, name: str | None, quoted: bool) -> int | None:
-    """The workbook's cell-format index of named style `name` (with Excel's quote prefix when
-    `quoted`): what a cell given that style would be written with."""
-    if name is None and not quoted:
-        return None
-    ids = wb.__dict__.setdefault("_dashboard_style_ids", {})
-    key = (name, quoted)
-    sid = ids.get(key)
-    if sid is None:
-        style = copy(_template(wb, None, name)) if name is not None else StyleArray()
-        if quoted:
-            style.quotePrefix = 1
-        sid = ids[key] = wb._cell_styles.add(style)
-    return sid
-
-
-def _row_xml(ws, items, row: int) -> str:
-    """One row of a streamed sheet as SpreadsheetML text, written as openpyxl writes such cells
-    (style index, type, numbers as "%.16g", dates as Excel serial numbers, text as inline
-    strings, an empty styled cell for a missing value) but formatted directly: building an lxml
-    element per cell cost most of a big sheet's time. `items`: (value, named style) pairs or
-    cells (the title, note and header rows)."""
-    wb = ws.parent
-    height = ws.row_dimensions[row].height if row in ws.row_dimensions else None
-    out = [f'<row r="{row}" ht="{height}" customHeight="1">' if height else f'<row r="{row}">']
-    for column, item in enumerate(items, start=1):
-        if isinstance(item, Cell):
-            item.row, item.column = row, column
-            value, attributes = _set_attributes(item, item.has_style)
-            sid, kind = attributes.get("s"), attributes.get("t")
-            text = kind == "inlineStr"
-        else:
-            value, name = item
-            if isinstance(value, float) and value != value:  # NaN
-                value = None
-            text = isinstance(value, str)
-            sid = _style_id(wb, name, text and value.startswith(FORMULA_STARTS))
-            if text:
-                kind = "inlineStr"
-                if ILLEGAL_CHARACTERS_RE.search(value):
-                    raise IllegalCharacterError(f"{value!r} cannot be used in worksheets.")
-            elif isinstance(value, bool):
-                kind = "b"
-            elif isinstance(value, dt.date):
-                kind, value = "n", to_excel(value, wb.epoch)
-            else:
-                kind = "n"
-        head = f'<c r="{_LETTERS[column]}{row}"' + (f' s="{sid}"' if sid is not None else "") + f' t="{kind}"'
-        if value is None or value == "":
-            out.append(head + "/>")
-        elif text:
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            out.append(f"{head}><is><t{space}>{_escape(value, _CR)}</t></is></c>")
-        else:
-            out.append(f"{head}><v>{safe_string(value)}</v></c>")
-    out.append("</row>")
-    return "".join(out)
-
-
-_CR = {"\r": "&#13;"}  # kept as a character reference, as lxml writes it (a parser drops a raw CR)
-_LETTERS = [""] + [get_column_letter(j) for j in range(1, 200)]
-
-
-def _stream(ws) -> None:
-    """Start a write-only sheet's rows (its layout is final from here): they are formatted by
-    `_row_xml` into a temporary file, put in place by `_finish` when the workbook is saved."""
-    if _write_only(ws.parent) and "_rows_file" not in ws.__dict__:
-        ws._rows_file = tempfile.TemporaryFile("w+", encoding="utf-8")
-        ws._rows_written = 0
-
-
-def _append(ws, items: list) -> None:
-    """Append a row of (value, named style) pairs or cells."""
-    if "_rows_file" in ws.__dict__:
-        ws._rows_written += 1
-        ws._rows_file.write(_row_xml(ws, items, ws._rows_written))
-    else:
-        ws.append([item if isinstance(item, Cell) else _cell(ws, *item) for item in items])
-
-
-def _finish(ws) -> None:
-    """Close a streamed sheet: openpyxl writes its layout around an empty sheetData (row heights
-    are in the rows already), then the rows are put inside it."""
-    rows = ws.__dict__.pop("_rows_file")
-    ws.row_dimensions.clear()
-    ws.close()
-    writer = ws._writer
-    with open(writer.out, encoding="utf-8") as f:
-        xml = f.read()
-    head, tail = xml.split("<sheetData></sheetData>") if "<sheetData></sheetData>" in xml else xml.split("<sheetData/>")
-    out = create_temporary_file()
-    with open(out, "w", encoding="utf-8") as f:
-        f.write(head + "<sheetData>")
-        rows.seek(0)
-        shutil.copyfileobj(rows, f, 1 << 20)
-        f.write("</sheetData>" + tail)
-    rows.close()
-    os.remove(writer.out)
-    writer.out = out
+    """A new sheet whose rows are appended as lists of cells (`_cell`). A write-only sheet of
+    openpyxl first tries each appended item as a value and takes it as a cell only after the
+    conversion failed (an exception formatting the cell's repr, per cell); its rows here are
+    always cells, so they are placed directly."""
+    ws = wb.create_sheet(name)
+    if _write_only(wb):
+        ws._values_to_row = _placed
+    return ws
 
 
 def _merge(ws, ref: str) -> None:
@@ -329,20 +223,19 @@ def _titled_sheet(wb: Workbook, name: str, title: str, cols: Sequence[Col], widt
     ws.row_dimensions[1].height = 24
     if header_height:
         ws.row_dimensions[3].height = header_height
-    _stream(ws)
     cell = _cell(ws, title)
     cell.font = TITLE_FONT
-    _append(ws, [cell])
+    ws.append([cell])
     _merge(ws, f"A1:{get_column_letter(max(len(cols), 1))}1")
     if note:
         cell = _cell(ws, note)
         if note_alignment is not None:
             cell.alignment = note_alignment
-        _append(ws, [cell])
+        ws.append([cell])
     else:
-        _append(ws, [])
+        ws.append([])
     header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
-    _append(ws, [(col.label, header) for col in cols])
+    ws.append([_cell(ws, col.label, header) for col in cols])
     return ws
 
 
@@ -382,21 +275,21 @@ def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: 
     for i, values in enumerate(rows):
         lines = 1
         font = BOLD if bold_at is not None and values[bold_at] == bold[1] else None
-        pairs = []
+        cells = []
         for j, (col, value) in enumerate(zip(cols, values, strict=True)):
             if per_row[j] is not None:
                 fmt = per_row[j][i]
             else:
                 fmt = None if value is None else col.fmt or (DATE if isinstance(value, dt.date) else None)
             fill = fill_of[j].get(value) if fill_of[j] is not None else None
-            pairs.append((value, cell_style(wb, fmt, fill, font, WRAP if wrapped[j] else None)))
+            cells.append(_cell(ws, value, cell_style(wb, fmt, fill, font, WRAP if wrapped[j] else None)))
             if wrapped[j]:
                 lines = max(lines, -(-_text_width(value) // int(col.width - 2)))
         if lines > 1:
             ws.row_dimensions[i + 4].height = 15 * lines
-        _append(ws, pairs)
+        ws.append(cells)
     if not rows:
-        _append(ws, [("（无）", None)])
+        ws.append([_cell(ws, "（无）")])
     return ws
 
 
@@ -430,11 +323,12 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
     kinds += sorted(set(frame["unit_kind"].drop_nulls().to_list()) - set(kinds))
     for kind in kinds:
         part = frame.filter(pl.col("unit_kind") == kind)
-        _append(ws, [(f"{kind}（{part.height} 个单位）", group_name), *((None, group) for _ in cols[1:])])
+        ws.append([_cell(ws, f"{kind}（{part.height} 个单位）", group_name),
+                   *(_cell(ws, None, group) for _ in cols[1:])])
         _merge(ws, f"A{row}:{last}{row}")
         row += 1
         for values in part.select([c.key for c in cols]).rows(named=True):
-            pairs = []
+            cells = []
             for col in cols:
                 value = values[col.key]
                 fill = font = None
@@ -444,18 +338,15 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
                     fill, font = LIGHT_FILLS["red"], RED_BOLD
                 if col.key == "suggestion" and value == "约谈":
                     font = RED_BOLD
-                pairs.append((value, cell_style(
+                cells.append(_cell(ws, value, cell_style(
                     wb, None if value is None else col.fmt, fill, font,
                     CENTER if col.fmt == FLAG or col.key in CENTERED else None)))
-            _append(ws, pairs)
+            ws.append(cells)
             row += 1
     return ws
 
 
 def _save(wb: Workbook) -> bytes:
-    for ws in wb.worksheets:
-        if "_rows_file" in ws.__dict__:
-            _finish(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -498,7 +389,6 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
     ws = _sheet(wb, "通报")
     ws.column_dimensions["A"].width = 76
     _a4(ws, "portrait")
-    _stream(ws)
     for row, paragraph in enumerate(text.split("\n"), start=1):
         cell = _cell(ws, paragraph)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -509,7 +399,7 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
             cell.font = BOLD
         # about 35 CJK characters per line at this width
         ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 70)) * 18
-        _append(ws, [cell])
+        ws.append([cell])
     return ws
 
 
