@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
@@ -109,6 +110,34 @@ def cell_style(wb: Workbook, number_format: str | None = None, fill: PatternFill
     return name
 
 
+def _template(wb: Workbook, ws, name: str):
+    """The style array of named style `name` (a cell given it once, then copied into each new
+    cell): building a cell from it skips openpyxl's lookup of the name per cell."""
+    templates = wb.__dict__.setdefault("_dashboard_templates", {})
+    style = templates.get(name)
+    if style is None:
+        cell = Cell(ws)
+        cell.style = name
+        style = templates[name] = cell._style
+    return style
+
+
+def _cell(ws, value, style: str | None = None) -> Cell:
+    """A cell for a write-only sheet (`ws.append`), as `put` writes one: NaN is empty, text that
+    looks like a formula stays text."""
+    if isinstance(value, float) and value != value:  # NaN
+        value = None
+    cell = Cell(ws, value=value, style_array=None if style is None else _template(ws.parent, ws, style))
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _write_only(wb: Workbook) -> bool:
+    return bool(getattr(wb, "write_only", False))
+
+
 def _text_width(value) -> int:
     if value is None:
         return 0
@@ -131,7 +160,7 @@ class Col:
 def _a4(ws: Worksheet, orientation: str) -> None:
     """A4 in `orientation`, fitted to one page wide, page numbers in the footer."""
     ws.page_setup.orientation = orientation
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -147,47 +176,120 @@ def print_setup(ws: Worksheet, title_rows: str) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.6
 
 
-def _titled_sheet(wb: Workbook, name: str, title: str, cols: Sequence[Col]) -> Worksheet:
-    """A new sheet with `title` across row 1 and the headers of `cols` in row 3 (row 2: a note)."""
+def _workbook() -> Workbook:
+    """A new empty workbook in openpyxl's write-only mode: rows are streamed to the file as they
+    are appended instead of kept as cell objects, several times faster for the big sheets (a row
+    per unit and indicator). So each sheet's column widths, frozen panes and row heights are set
+    before its rows are appended (`_titled_sheet`)."""
+    return Workbook(write_only=True)
+
+
+def _placed(cells, row: int) -> list[Cell]:
+    """The cells of one appended row, given their coordinates (see `_sheet`)."""
+    for column, cell in enumerate(cells, start=1):
+        cell.row, cell.column = row, column
+    return cells
+
+
+def _sheet(wb: Workbook, name: str) -> Worksheet:
+    """A new sheet whose rows are appended as lists of cells (`_cell`). A write-only sheet of
+    openpyxl first tries each appended item as a value and takes it as a cell only after the
+    conversion failed (an exception formatting the cell's repr, per cell); its rows here are
+    always cells, so they are placed directly."""
     ws = wb.create_sheet(name)
-    put(ws, 1, 1, title).font = TITLE_FONT
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(cols), 1))
-    ws.row_dimensions[1].height = 24
-    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
-    for j, col in enumerate(cols, start=1):
-        put(ws, 3, j, col.label, style=header)
+    if _write_only(wb):
+        ws._values_to_row = _placed
     return ws
 
 
-def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: Sequence[Col],
-                note: str | None = None, fills: dict[str, dict] | None = None) -> Worksheet:
-    """A titled table: row 1 title, row 2 note, row 3 headers, data from row 4."""
-    ws = _titled_sheet(wb, name, title, cols)
-    if note:
-        put(ws, 2, 1, note).alignment = Alignment(wrap_text=False)
-    widths = [_text_width(c.label) for c in cols]
-    rows = frame.select([c.key for c in cols]).rows() if frame.height else []
-    fills = fills or {}
-    for i, values in enumerate(rows, start=4):
-        lines = 1
-        for j, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
-            fmt = None if value is None else col.fmt or (DATE if isinstance(value, dt.date) else None)
-            fill = fills[col.key].get(value) if col.key in fills else None
-            wrapped = bool(col.wrap and col.width)
-            put(ws, i, j, value, style=cell_style(wb, fmt, fill, alignment=WRAP if wrapped else None))
-            if wrapped:
-                lines = max(lines, -(-_text_width(value) // int(col.width - 2)))
-            else:
-                widths[j - 1] = max(widths[j - 1], _text_width(value))
-        if lines > 1:
-            ws.row_dimensions[i].height = 15 * lines
-    if not rows:
-        put(ws, 4, 1, "（无）")
-    for j, col in enumerate(cols, start=1):
-        least = 10 if col.fmt in (PERCENT, SCORE) else 6  # room for 100.00% and 100.00
-        ws.column_dimensions[get_column_letter(j)].width = col.width or min(max(widths[j - 1] + 2, least), 60)
-    ws.freeze_panes = "A4"
+def _merge(ws, ref: str) -> None:
+    if _write_only(ws.parent):
+        ws.merged_cells.add(ref)
+    else:
+        ws.merge_cells(ref)
+
+
+def _titled_sheet(wb: Workbook, name: str, title: str, cols: Sequence[Col], widths: Sequence[float],
+                  freeze: str, note: str | None = None, note_alignment: Alignment | None = None,
+                  header_height: float | None = None) -> Worksheet:
+    """A new sheet with `title` across row 1, `note` in row 2 and the headers of `cols` in row 3,
+    its column `widths`, panes frozen at `freeze` and A4 landscape print setup; the data rows
+    follow with `ws.append` (a write-only sheet needs the layout before its first row)."""
+    ws = _sheet(wb, name)
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.freeze_panes = freeze
     print_setup(ws, "1:3")
+    ws.row_dimensions[1].height = 24
+    if header_height:
+        ws.row_dimensions[3].height = header_height
+    cell = _cell(ws, title)
+    cell.font = TITLE_FONT
+    ws.append([cell])
+    _merge(ws, f"A1:{get_column_letter(max(len(cols), 1))}1")
+    if note:
+        cell = _cell(ws, note)
+        if note_alignment is not None:
+            cell.alignment = note_alignment
+        ws.append([cell])
+    else:
+        ws.append([])
+    header = cell_style(wb, fill=HEADER_FILL, font=BOLD, alignment=HEADER_ALIGN)
+    ws.append([_cell(ws, col.label, header) for col in cols])
+    return ws
+
+
+def _column_widths(frame: pl.DataFrame, cols: Sequence[Col]) -> list[float]:
+    """Each column as wide as its longest text (header or value, CJK counting double), at most 60,
+    or its fixed `width`; measured on the distinct values before any row is written."""
+    widths = []
+    for col in cols:
+        if col.width:
+            widths.append(col.width)
+            continue
+        longest = _text_width(col.label)
+        if frame.height:
+            longest = max([longest, *(_text_width(v) for v in frame[col.key].unique().to_list())])
+        least = 10 if col.fmt in (PERCENT, SCORE) else 6  # room for 100.00% and 100.00
+        widths.append(min(max(longest + 2, least), 60))
+    return widths
+
+
+def table_sheet(wb: Workbook, name: str, title: str, frame: pl.DataFrame, cols: Sequence[Col],
+                note: str | None = None, fills: dict[str, dict] | None = None,
+                formats: dict[str, Sequence[str | None]] | None = None,
+                bold: tuple[str, object] | None = None) -> Worksheet:
+    """A titled table: row 1 title, row 2 note, row 3 headers, data from row 4. `formats` gives
+    some columns a number format row by row (frame order) instead of their `fmt`; `bold` =
+    (column, value) sets the rows holding that value in bold."""
+    ws = _titled_sheet(wb, name, title, cols, _column_widths(frame, cols), "A4", note=note,
+                       note_alignment=Alignment(wrap_text=False))
+    fills = fills or {}
+    formats = formats or {}
+    keys = [c.key for c in cols]
+    per_row = [formats.get(k) for k in keys]
+    fill_of = [fills.get(k) for k in keys]
+    wrapped = [bool(c.wrap and c.width) for c in cols]
+    bold_at = keys.index(bold[0]) if bold else None
+    rows = frame.select(keys).rows() if frame.height else []
+    for i, values in enumerate(rows):
+        lines = 1
+        font = BOLD if bold_at is not None and values[bold_at] == bold[1] else None
+        cells = []
+        for j, (col, value) in enumerate(zip(cols, values, strict=True)):
+            if per_row[j] is not None:
+                fmt = per_row[j][i]
+            else:
+                fmt = None if value is None else col.fmt or (DATE if isinstance(value, dt.date) else None)
+            fill = fill_of[j].get(value) if fill_of[j] is not None else None
+            cells.append(_cell(ws, value, cell_style(wb, fmt, fill, font, WRAP if wrapped[j] else None)))
+            if wrapped[j]:
+                lines = max(lines, -(-_text_width(value) // int(col.width - 2)))
+        if lines > 1:
+            ws.row_dimensions[i + 4].height = 15 * lines
+        ws.append(cells)
+    if not rows:
+        ws.append([_cell(ws, "（无）")])
     return ws
 
 
@@ -210,22 +312,24 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
     """One row per unit grouped by kind (a shaded row names each kind), headers in row 3."""
     frame = rounded_scorecard(frame)
     cols = scorecard_columns(frame)
-    ws = _titled_sheet(wb, name, title, cols)
-    put(ws, 2, 1, "说明：比率以百分比显示，空白表示该指标对该单位不适用；排名在同类型单位内计算，得分相同者名次相同。")
-    ws.row_dimensions[3].height = 48
+    widths = {"unit": 22, "unit_kind": 13, "grade": 7, "rank": 6, "suggestion": 7, "composite": 9}
+    ws = _titled_sheet(wb, name, title, cols, [widths.get(c.key, 10) for c in cols], "B4", header_height=48,
+                       note="说明：比率以百分比显示，空白表示该指标对该单位不适用；排名在同类型单位内计算，得分相同者名次相同。")
+    group = cell_style(wb, fill=GROUP_FILL, boxed=False)
+    group_name = cell_style(wb, fill=GROUP_FILL, font=BOLD, boxed=False)
+    last = get_column_letter(len(cols))
     row = 4
     kinds = [k for k in UNIT_KINDS if k in set(frame["unit_kind"].to_list())]
     kinds += sorted(set(frame["unit_kind"].drop_nulls().to_list()) - set(kinds))
     for kind in kinds:
         part = frame.filter(pl.col("unit_kind") == kind)
-        cell = put(ws, row, 1, f"{kind}（{part.height} 个单位）")
-        cell.font = BOLD
-        for j in range(1, len(cols) + 1):
-            ws.cell(row=row, column=j).fill = GROUP_FILL
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(cols))
+        ws.append([_cell(ws, f"{kind}（{part.height} 个单位）", group_name),
+                   *(_cell(ws, None, group) for _ in cols[1:])])
+        _merge(ws, f"A{row}:{last}{row}")
         row += 1
         for values in part.select([c.key for c in cols]).rows(named=True):
-            for j, col in enumerate(cols, start=1):
+            cells = []
+            for col in cols:
                 value = values[col.key]
                 fill = font = None
                 if col.key == "grade" and value in GRADE_FILLS:
@@ -234,15 +338,11 @@ def scorecard_sheet(wb: Workbook, frame: pl.DataFrame, title: str, name: str = "
                     fill, font = LIGHT_FILLS["red"], RED_BOLD
                 if col.key == "suggestion" and value == "约谈":
                     font = RED_BOLD
-                put(ws, row, j, value, style=cell_style(
+                cells.append(_cell(ws, value, cell_style(
                     wb, None if value is None else col.fmt, fill, font,
-                    CENTER if col.fmt == FLAG or col.key in CENTERED else None))
+                    CENTER if col.fmt == FLAG or col.key in CENTERED else None)))
+            ws.append(cells)
             row += 1
-    widths = {"unit": 22, "unit_kind": 13, "grade": 7, "rank": 6, "suggestion": 7, "composite": 9}
-    for j, col in enumerate(cols, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = widths.get(col.key, 10)
-    ws.freeze_panes = "B4"
-    print_setup(ws, "1:3")
     return ws
 
 
@@ -263,19 +363,15 @@ POINTS_NOTE = ("说明：得分为该指标折算成的0–100分；不适用的
 
 
 def points_sheet(wb: Workbook, card: pl.DataFrame, points: pl.DataFrame, title: str) -> Worksheet:
-    ws = table_sheet(wb, "得分明细", title, points_frame(card, points), POINTS_COLS, note=POINTS_NOTE)
-    for row in ws.iter_rows(min_row=4, max_col=3):
-        if row[2].value == "合计（综合得分）":
-            for cell in ws[row[0].row]:
-                cell.font = BOLD
-    return ws
+    """The points behind each composite; each unit's 合计 row in bold."""
+    return table_sheet(wb, "得分明细", title, points_frame(card, points), POINTS_COLS, note=POINTS_NOTE,
+                       bold=("label", "合计（综合得分）"))
 
 
 def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date, points: pl.DataFrame | None = None) -> bytes:
     """The printable scorecard of every unit (frame = metrics.scorecard.scorecard(facts, as_of));
     with `points` (metrics.points.unit_points) a 得分明细 sheet follows."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = _workbook()
     scorecard_sheet(wb, frame, f"政务数据共享工作记分卡（截至{cn_date(as_of)}）")
     if points is not None:
         points_sheet(wb, frame, points, f"各单位得分明细（截至{cn_date(as_of)}）")
@@ -290,11 +386,11 @@ def _month_end(month: str) -> dt.date:
 
 
 def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
-    ws = wb.create_sheet("通报")
+    ws = _sheet(wb, "通报")
     ws.column_dimensions["A"].width = 76
-    row = 1
-    for paragraph in text.split("\n"):
-        cell = put(ws, row, 1, paragraph)
+    _a4(ws, "portrait")
+    for row, paragraph in enumerate(text.split("\n"), start=1):
+        cell = _cell(ws, paragraph)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if row == 1:
             cell.font = TITLE_FONT
@@ -303,8 +399,7 @@ def bulletin_sheet(wb: Workbook, title: str, text: str) -> Worksheet:
             cell.font = BOLD
         # about 35 CJK characters per line at this width
         ws.row_dimensions[row].height = max(1, -(-_text_width(paragraph) // 70)) * 18
-        row += 1
-    _a4(ws, "portrait")
+        ws.append([cell])
     return ws
 
 
@@ -353,8 +448,7 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
     card, prev = month_cards(facts, as_of, card, prev)
     points = unit_points(facts, as_of) if points is None else points
     label = f"{cn_month(month)}（截至{cn_date(as_of)}）"
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = _workbook()
 
     ranking = ranking_frame(facts, as_of, card, prev)
     table_sheet(wb, "排名汇总", f"政务数据共享工作月度考评排名汇总 {label}", ranking, [
@@ -366,15 +460,13 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
     ], note="同类型单位内排名；得分变化、名次变化与上月末比较。", fills={"grade": GRADE_FILLS})
 
     indicators = unit_indicator_frame(facts, as_of, card, prev)
-    ws = table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
+    # Each row's number format follows its indicator's unit.
+    fmts = [kpi_format(code) for code in indicators["code"].to_list()]
+    table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
         Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月", PERCENT),
         Col("prev", "上月", PERCENT), Col("change", "变化", PERCENT), Col("formula", "计算口径", width=80, wrap=True),
-    ], note="空白表示该指标对该单位不适用。")
-    # Each row's number format follows its indicator's unit.
-    for i, code in enumerate(indicators["code"].to_list(), start=4):
-        fmt = kpi_format(code)
-        ws.cell(row=i, column=4).number_format = ws.cell(row=i, column=5).number_format = fmt
-        ws.cell(row=i, column=6).number_format = "+0;-0;0" if fmt == FLAG else fmt
+    ], note="空白表示该指标对该单位不适用。",
+        formats={"value": fmts, "prev": fmts, "change": ["+0;-0;0" if f == FLAG else f for f in fmts]})
 
     points_sheet(wb, card, points, f"各单位得分明细 {label}")
 

@@ -245,3 +245,45 @@ def test_review_workbook_points_sum_to_the_composite(facts):
         else:
             earned[unit] = earned.get(unit, 0.0) + got
     assert earned == {}
+
+
+# -- the layout of the write-only workbooks (rows are streamed: the layout is set before them) ---
+def test_review_layout_survives_streaming(facts):
+    wb = _book(review_workbook(facts, "2023-09", detail=False))
+    cards = wb["单位记分卡"]
+    assert "A1:G1" in {str(r) for r in cards.merged_cells.ranges}
+    assert cards["A1"].font.b and cards["A1"].font.sz == 14 and cards.row_dimensions[1].height == 24
+    assert cards["A3"].fill.fgColor.rgb == "00D9E1F2" and cards["A3"].font.b
+    assert cards.column_dimensions["G"].width == 80 and cards["G4"].alignment.wrap_text
+    assert cards.column_dimensions["A"].width >= 2 * len("县大数据发展中心")  # measured on the values
+    assert cards["A4"].border.left.style == "thin"
+    # a flag indicator's row: 是/否 this month and last, its change signed
+    flag = next(r for r in cards.iter_rows(min_row=4) if r[2].value == "明确分管领导和经办人")
+    assert [c.number_format for c in flag[3:6]] == ['"是";"是";"否"', '"是";"是";"否"', "+0;-0;0"]
+    points = wb["得分明细"]
+    total = next(r for r in points.iter_rows(min_row=4) if r[2].value == "合计（综合得分）")
+    assert all(c.font.b for c in total)
+    for name in PRINTABLE_REVIEW_SHEETS[:-1]:
+        assert wb[name].print_title_rows == "$1:$3"
+
+
+def test_scorecard_group_rows_are_merged_and_shaded():
+    ws = _book(scorecard_workbook(_frame(), AS_OF))["记分卡"]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    last = ws.max_column
+    from openpyxl.utils import get_column_letter
+
+    assert {f"A1:{get_column_letter(last)}1", f"A4:{get_column_letter(last)}4", f"A7:{get_column_letter(last)}7"} <= merged
+    assert ws["A4"].font.b and ws["A4"].fill.fgColor.rgb == "00F2F2F2"
+    assert ws.row_dimensions[3].height == 48 and ws.column_dimensions["A"].width == 22
+    assert ws["A5"].value == "县公安局" and ws["A5"].border.left.style == "thin"
+
+
+def test_streamed_text_is_kept_exactly():
+    frame = _frame().with_columns(unit=pl.when(pl.col("unit_id") == 1).then(pl.lit(" 县公安局\r\n<甲&乙> "))
+                                  .when(pl.col("unit_id") == 3).then(pl.lit("\t冰溪街道"))
+                                  .otherwise(pl.col("unit")))
+    ws = _book(scorecard_workbook(frame, AS_OF))["记分卡"]
+    assert [ws.cell(row=r, column=1).value for r in (5, 6, 8)] == [" 县公安局\r\n<甲&乙> ", '=HYPERLINK("http://x")',
+                                                                   "\t冰溪街道"]
+    assert ws["A8"].quotePrefix is True and ws["A5"].quotePrefix is False
