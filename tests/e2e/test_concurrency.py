@@ -126,14 +126,20 @@ async def nav(page, title: str) -> float:
     return await act(page, links.nth(texts.index(title)).click)
 
 
+async def open_session(browser):
+    """One user's browser context and page. Twelve first loads at once on two cores may queue
+    behind the others' scripts past Playwright's 30 s defaults: how long they take is the
+    benchmark's business (benchmarks/concurrency.py); this test judges only that every session
+    gets in and nothing it does is lost."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_navigation_timeout(180_000)
+    context.set_default_timeout(120_000)
+    return context, await context.new_page()
+
+
 async def login(page, url: str, account: Account, attempts: int = 3) -> None:
     """Log in, retrying from a fresh load: under load the cookie component's extra run can land
     between typing and submitting."""
-    # Twelve first loads at once on two cores: the first one may queue behind the others' scripts.
-    # How long it takes is the benchmark's business (benchmarks/concurrency.py); here only that
-    # every session gets in and nothing it does is lost.
-    page.set_default_navigation_timeout(180_000)
-    page.set_default_timeout(120_000)
     for _ in range(attempts):
         await page.goto(url)
         await settle(page)
@@ -173,8 +179,7 @@ async def headline(page) -> dict[str, str]:
 
 # -- the sessions ------------------------------------------------------------------------------
 async def reader(browser, url, account, who, tally, done: asyncio.Event, pages=READ_PAGES):
-    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
+    context, page = await open_session(browser)
     try:
         await login(page, url, account)
         deadline = time.monotonic() + WALL_LIMIT + 60
@@ -196,8 +201,7 @@ async def reader(browser, url, account, who, tally, done: asyncio.Event, pages=R
 
 
 async def writer(browser, url, account, who, tally, plan: list[tuple[int, dt.date]]):
-    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
+    context, page = await open_session(browser)
     try:
         await login(page, url, account)
         await nav(page, "任务督办")
@@ -228,8 +232,7 @@ async def writer(browser, url, account, who, tally, plan: list[tuple[int, dt.dat
 
 
 async def importer(browser, url, book, who, tally, result: dict):
-    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
+    context, page = await open_session(browser)
     try:
         await login(page, url, ADMIN)
         await nav(page, "数据导入")
