@@ -2,18 +2,26 @@
 
 The frames are cached per process and keyed by `Database.version`, which every committed write
 bumps, so a write is visible on the next read and an unchanged database is read once.
+
+When a new version of a file is loaded, it is compared with the version it replaces
+(metrics.changes.earliest_change) and the earliest day whose figures can differ is kept as a link
+between the two versions: `unchanged_since` walks those links, so the month-end history
+(data.services.snapshot) keeps the month-ends a write cannot have changed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import threading
+from collections import OrderedDict
 
 import polars as pl
 
 from data.storage.calendar import calendar_table, working_calendar
 from data.storage.db import Database
+from metrics.changes import earliest_change
 from metrics.facts import Facts
 
 # A character that is not white space as Polars' str.strip_chars() sees it (Unicode White_Space,
@@ -120,11 +128,16 @@ def read_settings(db: Database) -> dict:
 
 def load_facts(db: Database) -> Facts:
     """All facts in the database (unscoped: scoping happens in the read functions of data.services on the results)."""
+    return loaded_facts(db)[1]
+
+
+def loaded_facts(db: Database) -> tuple[int, Facts]:
+    """(data version, facts): the facts of `db` and the version they are the facts of."""
     key = (str(db.path), db.version)
     with _lock:
         cached = _cache.get(key)
         if cached is not None:
-            return cached
+            return key[1], cached
         frames = _frames(db)
         facts = Facts(
             **frames,
@@ -133,6 +146,35 @@ def load_facts(db: Database) -> Facts:
             request_text=functools.partial(request_text, db),
         )
         for stale in [k for k in _cache if k[0] == key[0]]:
+            if stale[1] < key[1]:
+                _link(key[0], stale[1], key[1], earliest_change(_cache[stale], facts))
             del _cache[stale]
         _cache[key] = facts
-        return facts
+        return key[1], facts
+
+
+# path -> {newer version: (the older version it was compared with, earliest changed day or None)}
+_links: dict[str, OrderedDict[int, tuple[int, dt.date | None]]] = {}
+MAX_LINKS = 256
+
+
+def _link(path: str, old: int, new: int, earliest: dt.date | None) -> None:
+    links = _links.setdefault(path, OrderedDict())
+    links[new] = (old, earliest)
+    while len(links) > MAX_LINKS:
+        links.popitem(last=False)
+
+
+def unchanged_since(path: str, since: int, version: int, day: dt.date) -> bool:
+    """Whether every figure as of `day` is the same at data version `version` of the file as at the
+    older version `since`: true when the versions loaded in between changed only rows dated after
+    `day`. False whenever that is not known (a version not loaded and compared on the way)."""
+    links = _links.get(path, {})
+    while version != since:
+        link = links.get(version)
+        if link is None or link[0] < since:
+            return False
+        version, earliest = link
+        if earliest is not None and earliest <= day:
+            return False
+    return True
