@@ -165,14 +165,14 @@ def month_inputs(db: Database, month: str) -> dict:
 def _month_inputs(db: Database, month: str) -> dict:
     """Computed parts come from the shared per-date snapshot (data.services.snapshot), so 月度考评
     reads the scorecards and points the other pages already computed, and they read its."""
-    from data.services.snapshot import snapshot
+    from data.services.snapshot import card_at, snapshot
     from metrics.trend import previous_month_end
 
     _first, as_of = bounds(month)
     prev_end = previous_month_end(as_of)
     return {
-        "card": scorecard_at(db, as_of, lambda: snapshot(db, as_of).scorecard),
-        "prev": scorecard_at(db, prev_end, lambda: snapshot(db, prev_end).scorecard),
+        "card": scorecard_at(db, as_of, lambda: card_at(db, as_of)),
+        "prev": scorecard_at(db, prev_end, lambda: card_at(db, prev_end)),
         "points": points_at(db, as_of, lambda: snapshot(db, as_of).points),
         "published": is_published(db, month),
     }

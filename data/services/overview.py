@@ -12,7 +12,7 @@ from data.services.common import engine, require_overview
 from data.services.months import overlay_frozen
 from data.services.reading import read
 from data.services.requests import count_rates
-from data.services.snapshot import month_end_history, snapshot
+from data.services.snapshot import card_at, month_end_history, snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
 from data.storage.scope import Scope
@@ -64,7 +64,7 @@ def headline(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> lis
 
     def figures(day: dt.date) -> dict[str, tuple[str, float | int | None]]:
         snap = snapshot(db, day)
-        board = snap.scorecard
+        board = card_at(db, day)
         items = snap.catalog_counts
         counts = snap.step_counts
         review = count_rates(counts.filter(pl.col("step") == "review"))["rate"][0]
@@ -151,7 +151,7 @@ def best_worst(scope: Scope, as_of: dt.date, n: int = 3, *, db: Database | None 
     """The n best and n worst scored units of each kind: unit_kind, side (最好/最差), unit,
     composite, grade, rank."""
     require_overview(scope)
-    scored = snapshot(db, as_of).scorecard.filter(pl.col("composite").is_not_null())
+    scored = card_at(db, as_of).filter(pl.col("composite").is_not_null())
     best = scored.sort("composite", descending=True).group_by("unit_kind", maintain_order=True).head(n)
     worst = scored.sort("composite").group_by("unit_kind", maintain_order=True).head(n)
     cols = ["unit_kind", "side", "unit", "composite", "grade", "rank"]

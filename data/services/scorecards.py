@@ -15,7 +15,7 @@ import polars as pl
 from data.services.common import engine, own, require_overview
 from data.services.months import frozen_points, frozen_scorecard, overlay_frozen
 from data.services.reading import read
-from data.services.snapshot import month_end_history, snapshot
+from data.services.snapshot import card_at, month_end_history, snapshot
 from data.storage.db import Database
 from data.storage.facts import load_facts
 from data.storage.scope import PermissionDenied, Scope
@@ -27,9 +27,9 @@ RANKING_COLUMNS = ["unit_id", "unit", "unit_kind", "composite", "grade", "rank"]
 
 def _board(db: Database, as_of: dt.date) -> pl.DataFrame:
     """The scorecard as of D: the frozen one when D is the last day of a published month, else the
-    snapshot's (metrics.scorecard.scorecard, computed once per data version and date)."""
+    computed one (metrics.scorecard.scorecard, from the snapshot or the day history: card_at)."""
     frozen = frozen_scorecard(db, as_of)
-    return snapshot(db, as_of).scorecard if frozen is None else frozen
+    return card_at(db, as_of) if frozen is None else frozen
 
 
 def _points(db: Database, as_of: dt.date) -> pl.DataFrame:

@@ -5,15 +5,18 @@ statuses, request-step aggregates, warnings, milestone status...) are each compu
 and then kept in one process-wide cache shared by every page and every session. Several sessions
 asking for the same part at once wait for one computation (a per-key future), never run it twice.
 
-The month-end history is the same cache read at month ends: `month_end_card(db, day)` is the
-scorecard at a day, so the 12-month trend, a unit's line and the month-over-month change read the
-months already computed; a change of as-of date computes only the months not yet seen.
+The month-end history: `card_at(db, day)` is the scorecard at a day, kept in a history of days
+(DayHistory) that outlives data versions, so the 12-month trend, a unit's line and the
+month-over-month change read the months already computed; a change of as-of date computes only
+the months not yet seen.
 
-Invalidation: every committed write gives the database a new data version (data.storage.db), which is part
-of every key, so the next read after a write recomputes from the new facts; the entries of older
-versions of the same file are dropped the first time a newer version is stored. A write therefore
-invalidates every date of its database, not only the months from the write's date onwards (see
-docs/performance.md, "What remains").
+Invalidation: every committed write gives the database a new data version (data.storage.db), which
+is part of every key of the per-date cache, so the next read after a write recomputes from the new
+facts; the entries of older versions of the same file are dropped the first time a newer version
+is stored. The day history is invalidated by month instead: loading the new facts compares them
+with the previous ones (metrics.changes), and a day's scorecard is kept when every changed row is
+dated after that day. A write dated in month M therefore recomputes the month-ends from M on and
+leaves the earlier ones as they are; a change of settings, units or tasks recomputes them all.
 
 The cache is bounded by the estimated size of what it holds (Polars `estimated_size()`), not by a
 count of entries: the least recently used entries go first. A result larger than a quarter of the
@@ -38,7 +41,7 @@ from typing import Any
 import polars as pl
 
 from data.storage.db import Database
-from data.storage.facts import load_facts
+from data.storage.facts import load_facts, loaded_facts, unchanged_since
 from metrics.facts import Facts
 
 DEFAULT_CACHE_MB = 768
@@ -274,9 +277,75 @@ def snapshot(db: Database, as_of: dt.date) -> Snapshot:
 
 # -- the month-end history ---------------------------------------------------------------------
 
+class DayHistory:
+    """The computed scorecards of past days, kept across data versions: (file, day) -> (version,
+    scorecard), least recently used first out, bounded by bytes. An entry computed at an older
+    version is served at a newer one when the writes in between changed only rows dated after its
+    day (data.storage.facts.unchanged_since), and is then stamped with the newer version."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, dt.date], tuple[int, pl.DataFrame, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def get(self, path: str, day: dt.date, version: int) -> pl.DataFrame | None:
+        with self._lock:
+            entry = self._entries.get((path, day))
+        if entry is None:
+            return None
+        held, card, size = entry
+        if held != version and not unchanged_since(path, held, version, day):
+            return None
+        with self._lock:
+            if self._entries.get((path, day)) is entry:
+                self._entries[(path, day)] = (max(held, version), card, size)
+                self._entries.move_to_end((path, day))
+        return card
+
+    def put(self, path: str, day: dt.date, version: int, card: pl.DataFrame) -> None:
+        size = estimated_bytes(card)
+        with self._lock:
+            old = self._entries.pop((path, day), None)
+            if old is not None:
+                self._bytes -= old[2]
+            if old is not None and old[0] > version:
+                version, card, size = old  # a newer computation got there first
+            self._entries[(path, day)] = (version, card, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                _, (_, _, freed) = self._entries.popitem(last=False)
+                self._bytes -= freed
+
+
+_history = DayHistory(_memo.max_bytes // 4)
+
+
+def history() -> DayHistory:
+    return _history
+
+
 def card_at(db: Database, day: dt.date) -> pl.DataFrame:
-    """The computed scorecard at a day: at month ends, the month-end history."""
-    return snapshot(db, day).scorecard
+    """The computed scorecard at a day, from the month-end history when a write since it was
+    computed changed nothing dated on or before the day (a write dated in month M leaves the
+    month-ends before M as they are); else computed and kept there."""
+    path = str(db.path)
+    version, _ = loaded_facts(db)  # loading a new version records what changed since the last one
+    card = _history.get(path, day, version)
+    if card is not None:
+        return card
+    card = snapshot(db, day).scorecard
+    if db.version == version:  # computed from the facts of `version`: nothing committed meanwhile
+        _history.put(path, day, version, card)
+    return card
 
 
 def month_end_history(db: Database, end: dt.date, months: int = 12) -> pl.DataFrame:
@@ -290,7 +359,8 @@ def month_end_history(db: Database, end: dt.date, months: int = 12) -> pl.DataFr
 
 
 def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
-    """Compute today's snapshot and its 12 month-ends (what 总览 and 单位考评 read first).
+    """Compute today's snapshot and its 12 month-ends (what 总览 and 单位考评 read first), then the
+    rest of the month-end history since the plan's start.
 
     Meant for a background thread, so it keeps out of the way of the database's own life: the
     facts are read under the database's writer lock (closing the file, for a restore, takes that
@@ -309,6 +379,13 @@ def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
         "scorecard", "points", "step_counts", "catalog_counts", "warnings", "milestone_status",
         "milestone_criteria", "milestone_gaps")]
     steps.append(lambda: month_end_history(db, day))
+    # Then every other month-end since the plan's start, newest first: a later change of as-of date
+    # finds its 12 months in the history.
+    from metrics.trend import plan_start, trend_points
+
+    start = plan_start(load_facts(db))
+    months = (day.year - start.year) * 12 + day.month - start.month + 1
+    steps += [lambda d=d: card_at(db, d) for d in reversed(trend_points(day, months, start))]
     for step in steps:
         if db.version != version or getattr(db, "_closed", False):
             return False

@@ -230,9 +230,82 @@ def test_the_warm_up_fills_todays_snapshot_and_history(county, monkeypatch):
     assert calls == []
 
 
+def test_the_warm_up_keeps_every_month_end_since_the_plan_s_start(county, monkeypatch):
+    assert snap.warm_up(county, dt.date(2024, 6, 15))
+    calls = _month_ends_computed(monkeypatch)
+    # A date 13 months earlier: its whole trend is already in the history.
+    scorecards.unit_trend(ADMIN, dt.date(2023, 5, 31), sc.WEIBAN, db=county)
+    overview.county_trend(ADMIN, dt.date(2023, 12, 31), db=county)
+    assert calls == []
+
+
 def test_the_warm_up_stops_on_a_closed_database(db_path):
     from data.storage.connect import close_db, get_db
 
     database = get_db(db_path)
     close_db(db_path)
     assert snap.warm_up(database, dt.date(2023, 10, 31)) is False
+
+
+# -- invalidation by month: a write recomputes the month-ends it can change, and nothing more ----
+
+def _month_ends_computed(monkeypatch) -> list[dt.date]:
+    calls: list[dt.date] = []
+    real = m_scorecard.indicators
+
+    def counted(facts, as_of, status=None):
+        calls.append(as_of)
+        return real(facts, as_of, status)
+
+    monkeypatch.setattr(m_scorecard, "indicators", counted)
+    return calls
+
+
+@pytest.mark.parametrize("kind", WRITE_KINDS)
+def test_a_write_dated_in_a_month_recomputes_that_month_end_and_later_ones_only(county, monkeypatch, kind):
+    day = dt.date(2024, 3, 31)
+    before = snap.month_end_history(county, day)
+    calls = _month_ends_computed(monkeypatch)
+    write(county, kind, dt.date(2023, 12, 12), 1)
+    after = snap.month_end_history(county, day)
+    assert sorted(set(calls)) == [dt.date(2023, 12, 31), dt.date(2024, 1, 31), dt.date(2024, 2, 29), day]
+    assert_frame_equal(after, monthly_trend(load_facts(county), day))
+    # The months before the write are the very frames computed before it.
+    assert_frame_equal(after.filter(pl.col("month") < "2023-12"), before.filter(pl.col("month") < "2023-12"))
+
+
+def test_a_write_of_an_undated_table_recomputes_every_month_end(county, monkeypatch):
+    day = dt.date(2024, 3, 31)
+    snap.month_end_history(county, day)
+    calls = _month_ends_computed(monkeypatch)
+    with county.transaction() as cur:
+        cur.execute("UPDATE settings SET value = '7' WHERE key = 'red_light_penalty'")
+    assert_frame_equal(snap.month_end_history(county, day), monthly_trend(load_facts(county), day))
+    assert len(set(calls)) == 11  # 2023-05 … 2024-03: every point of the trend since the plan's start
+
+
+def test_a_write_after_the_date_read_changes_nothing_there(county, monkeypatch):
+    day = dt.date(2023, 10, 31)
+    board = scorecards.ranking(ADMIN, day, db=county)
+    calls = _month_ends_computed(monkeypatch)
+    write(county, "request", dt.date(2024, 2, 1), 1)
+    assert_frame_equal(scorecards.ranking(ADMIN, day, db=county), board)
+    assert day not in calls
+
+
+WRITES = st.lists(st.tuples(st.sampled_from([*WRITE_KINDS, "move request"]), days), min_size=1, max_size=4)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=days, writes=WRITES)
+def test_after_any_writes_the_history_is_the_direct_computation(county, day, writes):
+    # Reads between writes leave entries of several versions in the history to be served or not.
+    for n, (kind, written) in enumerate(writes):
+        snap.month_end_history(county, day)
+        if kind == "move request":  # an existing request moved to another day: old and new dates count
+            with county.transaction() as cur:
+                cur.execute("UPDATE share_requests SET received_on = ? WHERE code = (SELECT min(code) "
+                            "FROM share_requests)", [written])
+        else:
+            write(county, kind, written, n)
+    assert_frame_equal(snap.month_end_history(county, day), monthly_trend(load_facts(county), day))
