@@ -39,8 +39,8 @@ def _with_parties(frame: pl.DataFrame, db: Database) -> pl.DataFrame:
 def request_steps(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
     """Every review/reply step as of D with requester/provider names; 单位: steps of its own
     requests (as requester or provider)."""
-    steps = own(scope, snapshot(db, as_of).steps, "requester_id", "provider_id", "responsible_id")
-    return _with_parties(steps, db)
+    part = snapshot(db, as_of)
+    return _with_parties(part.steps if scope.sees_all else part.unit_steps(scope.unit_id), db)
 
 
 @read
@@ -67,8 +67,8 @@ def provider_rates(scope: Scope, as_of: dt.date, *, db: Database | None = None) 
 @read
 def overdue_steps(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> pl.DataFrame:
     """Steps not done by D after their deadline, most overdue first; 单位: own requests."""
-    return request_steps(scope, as_of, db=db).filter(pl.col("status") == "overdue").sort(
-        "workdays_overdue", "code", descending=[True, False])
+    steps = own(scope, snapshot(db, as_of).overdue_steps, "requester_id", "provider_id", "responsible_id")
+    return _with_parties(steps, db).sort("workdays_overdue", "code", descending=[True, False])
 
 
 @read

@@ -211,6 +211,25 @@ class Snapshot:
 
         return self._part("steps", lambda f: request_steps(f, self.as_of))
 
+    def steps_where(self, name: Hashable, keep: pl.Expr) -> pl.DataFrame:
+        """The request steps at D that `keep` selects (a list's rows: the overdue ones, one unit's),
+        collected from metrics.requests.step_plan, so the millions of steps of a province are
+        never built and held to keep a few of them. Cached under `name`."""
+        from metrics.requests import step_plan
+
+        return self._part(("steps_where", name), lambda f: step_plan(f, self.as_of).filter(keep).collect())
+
+    @property
+    def overdue_steps(self) -> pl.DataFrame:
+        """The steps not done by D after their deadline."""
+        return self.steps_where("overdue", pl.col("status") == "overdue")
+
+    def unit_steps(self, unit_id: int) -> pl.DataFrame:
+        """The steps of the requests a unit made, answers or must act on."""
+        unit = int(unit_id)
+        return self.steps_where(("unit", unit), pl.any_horizontal(
+            [pl.col(c) == unit for c in ("requester_id", "provider_id", "responsible_id")]))
+
     @property
     def step_counts(self) -> pl.DataFrame:
         """Request steps per (step, provider, status) (metrics.requests.step_counts): the aggregates

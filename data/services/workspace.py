@@ -112,7 +112,7 @@ def unit_requests(scope: Scope, as_of: dt.date, unit_id: int | None = None, *, d
     (due_soon_label) / 办理中 / 已办结."""
     unit = _unit_of(scope, unit_id)
     soon = due_soon_label(scope, as_of, db=db)
-    steps = snapshot(db, as_of).steps.filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
+    steps = snapshot(db, as_of).unit_steps(unit).filter((pl.col("requester_id") == unit) | (pl.col("provider_id") == unit))
     warning = snapshot(db, as_of).warnings.filter(
         (pl.col("requester_id") == unit) | (pl.col("provider_id") == unit)
     ).select("code", "step", "workdays_left")

@@ -60,6 +60,11 @@ def assert_snapshot_is_direct(db, day: dt.date) -> None:
     assert_frame_equal(part.step_counts, steps.group_by("step", "provider_id", "status").agg(pl.len().alias("n")),
                        check_row_order=False)
     assert_frame_equal(part.warnings, warning_list(facts, day, steps=steps))
+    # The lists collect only their rows from the step plan: the same rows, in the same order.
+    assert_frame_equal(part.overdue_steps, steps.filter(pl.col("status") == "overdue"))
+    for unit in (sc.WEIBAN, sc.ZHENGFUBAN):
+        assert_frame_equal(part.unit_steps(unit), steps.filter(pl.any_horizontal(
+            [pl.col(c) == unit for c in ("requester_id", "provider_id", "responsible_id")])))
     items = catalog_items_as_of(facts, day)
     assert part.catalog_counts == {"published": items.height, "mounted": int(items["mounted"].sum())}
     assert_frame_equal(requests.county_request_rates(ADMIN, day, db=db).sort("step"),
