@@ -60,7 +60,8 @@ def unit_names(names: list[str], n: int | None = None, shown: int = 3) -> str:
     return head if n <= min(shown, len(names)) else f"{head}等{n}个单位"
 
 
-def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.DataFrame) -> list[str]:
+def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.DataFrame,
+                      assignments: pl.DataFrame | None = None) -> list[str]:
     """The office's own results: its composite, initial-review timeliness and its own assignments.
     The office signs the bulletin, so it is reported here and never in 表扬/约谈."""
     from metrics.registry import office_unit_id
@@ -84,7 +85,8 @@ def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.Data
                      f"逾期未审{counts.get('overdue', 0)}件）")
     else:
         parts.append("本月没有到期的共享申请初审")
-    own = assignment_status(facts, as_of).filter(pl.col("unit_id") == office)
+    assignments = assignment_status(facts, as_of) if assignments is None else assignments
+    own = assignments.filter(pl.col("unit_id") == office)
     if own.height:
         status = dict(own.group_by("status").len().rows())
         done = status.get("按期完成", 0) + status.get("逾期完成", 0)
@@ -100,12 +102,15 @@ def _office_paragraph(facts, as_of: dt.date, card: pl.DataFrame, points: pl.Data
 
 
 def bulletin_text(facts, month: str, *, card: pl.DataFrame | None = None, prev: pl.DataFrame | None = None,
-                  points: pl.DataFrame | None = None) -> str:
+                  points: pl.DataFrame | None = None, milestones: pl.DataFrame | None = None,
+                  assignments: pl.DataFrame | None = None) -> str:
     """The 通报 draft for `month` ('YYYY-MM'), judged as of the month's last day.
 
     `card` (the month's scorecard), `prev` (unit_id, composite of the previous month end) and
     `points` (metrics.points) default to a computation from `facts`; the data layer passes the
-    frozen figures of published months instead."""
+    frozen figures of published months instead. `milestones` (metrics.milestones.milestone_status)
+    and `assignments` (metrics.tasks.assignment_status) at the month's end default to a
+    computation too; the data layer passes those its snapshot already holds."""
     from metrics.milestones import milestone_status
     from metrics.monthly import month_bounds
     from metrics.points import unit_points
@@ -133,7 +138,7 @@ def bulletin_text(facts, month: str, *, card: pl.DataFrame | None = None, prev: 
         trend = "持平" if diff == 0 else (f"提高{diff:.2f}分" if diff > 0 else f"下降{-diff:.2f}分")
         sentence += f"，较上月（{_score(mean_prev)}分）{trend}"
     lines.append(sentence + f"；其中{grade_text}。")
-    stones = milestone_status(facts, as_of)
+    stones = milestone_status(facts, as_of) if milestones is None else milestones
     parts = []
     for code, due, title, status, missing in stones.select(
             "code", "due_date", "title", "status", "units_missing").rows():
@@ -182,7 +187,7 @@ def bulletin_text(facts, month: str, *, card: pl.DataFrame | None = None, prev: 
 
     # 四、领导小组办公室自身工作情况
     lines.append("四、领导小组办公室自身工作情况")
-    lines.extend(_office_paragraph(facts, as_of, card, points))
+    lines.extend(_office_paragraph(facts, as_of, card, points, assignments))
     lines.append("")
 
     # 五、逾期事项

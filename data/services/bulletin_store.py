@@ -57,11 +57,14 @@ def published_bulletin(db: Database, month: str) -> dict | None:
 
 def generated_bulletin(db: Database, month: str) -> str:
     """The draft generated from the month's figures (frozen ones where months are published)."""
+    from data.services.snapshot import snapshot
     from data.storage.facts import load_facts
     from reports.bulletin import bulletin_text
 
     inputs = month_inputs(db, month)
-    return bulletin_text(load_facts(db), month, card=inputs["card"], prev=inputs["prev"], points=inputs["points"])
+    part = snapshot(db, bounds(month)[1])  # the milestones and task lights the other pages share
+    return bulletin_text(load_facts(db), month, card=inputs["card"], prev=inputs["prev"], points=inputs["points"],
+                         milestones=part.milestone_status, assignments=part.assignments)
 
 
 def current_bulletin(db: Database, month: str) -> str:

@@ -80,6 +80,12 @@ def assert_snapshot_is_direct(db, day: dt.date) -> None:
     from_history = change_since_last_month(facts, day, card=lambda d: snap.card_at(db, d)).select(
         "unit_id", "composite_change", "rank_change")
     assert_frame_equal(from_history, own)
+    # The 通报 draft from the shared parts is the one computed from the facts alone.
+    from data.services.bulletin_store import generated_bulletin
+    from reports.bulletin import bulletin_text
+
+    month = day.strftime("%Y-%m")
+    assert generated_bulletin(db, month) == bulletin_text(facts, month)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
