@@ -364,8 +364,11 @@ POINTS_NOTE = ("说明：得分为该指标折算成的0–100分；不适用的
 
 def points_sheet(wb: Workbook, card: pl.DataFrame, points: pl.DataFrame, title: str) -> Worksheet:
     """The points behind each composite; each unit's 合计 row in bold."""
-    return table_sheet(wb, "得分明细", title, points_frame(card, points), POINTS_COLS, note=POINTS_NOTE,
-                       bold=("label", "合计（综合得分）"))
+    return _points_table(wb, points_frame(card, points), title)
+
+
+def _points_table(wb: Workbook, frame: pl.DataFrame, title: str) -> Worksheet:
+    return table_sheet(wb, "得分明细", title, frame, POINTS_COLS, note=POINTS_NOTE, bold=("label", "合计（综合得分）"))
 
 
 def scorecard_workbook(frame: pl.DataFrame, as_of: dt.date, points: pl.DataFrame | None = None) -> bytes:
@@ -422,13 +425,147 @@ SUMMARY_COLS = [
 ]
 
 
+def _csv(frame: pl.DataFrame, cols: Sequence[Col], *, from_cells: bool = False) -> bytes:
+    """The columns `cols` of `frame` as a download: a neutralised CSV (reports/csv_export.py) with
+    the sheet's Chinese headers, dates as 2023-09-30, n/a (null or NaN) as an empty cell, and
+    fractional numbers written as the workbook stores them (openpyxl keeps 16 significant digits,
+    "%.16g"), so that each figure equals the cell of the sheet it comes from. `from_cells`: the
+    numbers were read from a stored workbook's cells and are written as they read back."""
+    from reports.csv_export import frame_to_csv_bytes
+
+    number = _cell_number if from_cells else _stored_number
+
+    def column(col: Col) -> pl.Expr:
+        expr = pl.col(col.key)
+        if frame.schema[col.key].is_float():
+            expr = expr.fill_nan(None).map_elements(number, return_dtype=pl.String)
+        return expr.alias(col.label)
+
+    return frame_to_csv_bytes(frame.select([column(c) for c in cols]))
+
+
+def _stored_number(value: float) -> str:
+    """The text openpyxl stores for a number: 16 significant digits (1.0 is 1)."""
+    return f"{value:.16g}"
+
+
+def _cell_number(value: float) -> str:
+    """A number read from a cell: its stored text when that reads back as the same number (nearly
+    always), else Python's exact shortest text."""
+    text = f"{value:.16g}"
+    return text if float(text) == value else repr(value)
+
+
 def timeliness_csv(facts, month: str) -> bytes:
     """The 申请时效明细 of `month` as its own download: a neutralised CSV with the sheet's headers
     (dates as 2023-09-30, n/a as an empty cell)."""
-    from reports.csv_export import frame_to_csv_bytes
+    return _csv(timeliness_frame(facts, month), TIMELINESS_COLS)
 
-    frame = timeliness_frame(facts, month).select([pl.col(c.key).alias(c.label) for c in TIMELINESS_COLS])
-    return frame_to_csv_bytes(frame)
+
+# -- the four big detail sheets: rows per unit and indicator, points, tasks, overdue items --------------
+# At province scale (7,000 units) they hold 36,000-133,000 rows each, and openpyxl writes a cell in
+# about 20 µs: minutes of work for a workbook nobody prints whole. The printable workbook (detail=False)
+# keeps a detail sheet of at most this many rows (a county's ~1,300); a longer one becomes a short
+# sheet of the same name naming the 月度考评 page's CSV download that holds its rows (detail_csv).
+PRINTABLE_DETAIL_ROWS = 20_000
+INDICATOR_COLS = [
+    Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月", PERCENT),
+    Col("prev", "上月", PERCENT), Col("change", "变化", PERCENT), Col("formula", "计算口径", width=80, wrap=True),
+]
+TASK_LEDGER_COLS = [
+    Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
+    Col("deadline_text", "完成时限"), Col("due_date", "截止日期", DATE), Col("status", "状态"),
+    Col("light_name", "灯号"), Col("completed_on", "完成日期", DATE), Col("last_report_on", "最近报送", DATE),
+    Col("percent", "完成比例（%）", INTEGER),
+]
+OVERDUE_COLS = [
+    Col("kind", "类别"), Col("ref", "编号"), Col("what", "事项"), Col("unit", "责任单位"),
+    Col("due", "截止日期", DATE), Col("workdays", "逾期工作日", INTEGER),
+]
+
+
+@dataclass(frozen=True)
+class Detail:
+    sheet: str          # the sheet's name, also the CSV's file name (单位记分卡_2025-05.csv)
+    cols: Sequence[Col]
+    button: str         # the label of its download on the 月度考评 page
+    key: str            # that button's widget key
+
+
+DETAILS = {d.sheet: d for d in (
+    Detail("单位记分卡", INDICATOR_COLS, "下载单位记分卡明细（CSV）", "review_indicators_download"),
+    Detail("得分明细", POINTS_COLS, "下载得分明细（CSV）", "review_points_download"),
+    Detail("任务台账", TASK_LEDGER_COLS, "下载任务台账（CSV）", "review_tasks_download"),
+    Detail("逾期清单", OVERDUE_COLS, "下载逾期清单（CSV）", "review_overdue_download"),
+)}
+
+
+def detail_frame(facts, month: str, sheet: str, *, card: pl.DataFrame | None = None,
+                 prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The rows of detail sheet `sheet` (a key of DETAILS) of the review of `month`, from the
+    builders of reports/frames.py; `card`, `prev` and `points` as review_workbook takes them."""
+    from metrics.points import unit_points
+    from metrics.scorecard import scorecard
+
+    as_of = _month_end(month)
+    if sheet == "单位记分卡":
+        return unit_indicator_frame(facts, as_of, *month_cards(facts, as_of, card, prev))
+    if sheet == "得分明细":
+        return points_frame(scorecard(facts, as_of) if card is None else card,
+                            unit_points(facts, as_of) if points is None else points)
+    if sheet == "任务台账":
+        return task_ledger_frame(facts, as_of)
+    if sheet == "逾期清单":
+        return overdue_frame(facts, as_of)
+    raise KeyError(sheet)
+
+
+def detail_csv(frame: pl.DataFrame, sheet: str) -> bytes:
+    """`frame` (detail_frame of `sheet`) as its own download, with the sheet's headers and values
+    (dates as 2023-09-30, n/a as an empty cell)."""
+    return _csv(frame, DETAILS[sheet].cols)
+
+
+def frozen_detail_csv(workbook: bytes, sheet: str) -> bytes | None:
+    """The rows of detail sheet `sheet` of a stored review workbook (a published month's frozen
+    one) as detail_csv writes them, or None when the workbook has no such table (a sheet with
+    other headers). Headers are row 3, data from row 4, as table_sheet writes them."""
+    from openpyxl import load_workbook
+
+    cols = DETAILS[sheet].cols
+    wb = load_workbook(io.BytesIO(workbook), read_only=True)
+    try:
+        if sheet not in wb.sheetnames:
+            return None
+        rows = wb[sheet].iter_rows(min_row=3, max_col=len(cols), values_only=True)
+        if list(next(rows, ())) != [c.label for c in cols]:
+            return None
+        rows = list(rows)
+    finally:
+        wb.close()
+    if len(rows) == 1 and rows[0][0] == "（无）" and all(v is None for v in rows[0][1:]):
+        rows = []  # table_sheet's line for an empty table
+    columns = {}
+    for j, col in enumerate(cols):
+        values = [r[j] for r in rows]
+        if col.fmt == DATE:
+            values = [v.date() if isinstance(v, dt.datetime) else v for v in values]
+        columns[col.key] = pl.Series(col.key, values, strict=False)
+    return _csv(pl.DataFrame(columns), cols, from_cells=True)
+
+
+def _detail_note_sheet(wb: Workbook, sheet: str, title: str, rows: int) -> Worksheet:
+    """In place of a detail sheet too long to print: its title and a line naming how many rows it
+    has and the 月度考评 page's download that holds them."""
+    ws = _sheet(wb, sheet)
+    ws.column_dimensions["A"].width = 100
+    _a4(ws, "landscape")
+    cell = _cell(ws, title)
+    cell.font = TITLE_FONT
+    ws.append([cell])
+    ws.append([_cell(ws, f"本表明细共{rows}行（超过{PRINTABLE_DETAIL_ROWS}行），不在本工作簿中，"
+                         f"请在“月度考评”页面“明细数据下载”中点击“{DETAILS[sheet].button}”（CSV，可用Excel打开）。")])
+    return ws
 
 
 def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.DataFrame | None = None,
@@ -440,7 +577,8 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
     the frozen figures of published months. With `detail` (sheets REVIEW_SHEETS) every request
     step due in the month is a row of 申请时效明细; without it (PRINTABLE_REVIEW_SHEETS) a
     申请时效汇总 sheet summarises them per unit and step and names the page's CSV download
-    (timeliness_csv) that holds the rows."""
+    (timeliness_csv) that holds the rows, and each detail sheet of DETAILS longer than
+    PRINTABLE_DETAIL_ROWS rows is a note naming its own CSV download (detail_csv) instead."""
     from metrics.points import unit_points
     from reports.bulletin import bulletin_text
 
@@ -459,28 +597,30 @@ def review_workbook(facts, month: str, bulletin: str | None = None, *, card: pl.
         Col("suggestion", "建议"),
     ], note="同类型单位内排名；得分变化、名次变化与上月末比较。", fills={"grade": GRADE_FILLS})
 
-    indicators = unit_indicator_frame(facts, as_of, card, prev)
-    # Each row's number format follows its indicator's unit.
-    fmts = [kpi_format(code) for code in indicators["code"].to_list()]
-    table_sheet(wb, "单位记分卡", f"各单位指标明细 {label}", indicators, [
-        Col("unit", "单位名称"), Col("unit_kind", "单位类型"), Col("label", "指标"), Col("value", "本月", PERCENT),
-        Col("prev", "上月", PERCENT), Col("change", "变化", PERCENT), Col("formula", "计算口径", width=80, wrap=True),
-    ], note="空白表示该指标对该单位不适用。",
-        formats={"value": fmts, "prev": fmts, "change": ["+0;-0;0" if f == FLAG else f for f in fmts]})
+    limit = None if detail else PRINTABLE_DETAIL_ROWS
 
-    points_sheet(wb, card, points, f"各单位得分明细 {label}")
+    def detail_sheet(sheet: str, title: str, frame: pl.DataFrame, draw) -> None:
+        if limit is not None and frame.height > limit:
+            _detail_note_sheet(wb, sheet, title, frame.height)
+        else:
+            draw(title, frame)
 
-    table_sheet(wb, "任务台账", f"任务分工台账 {label}", task_ledger_frame(facts, as_of), [
-        Col("task_no", "任务序号", INTEGER), Col("title", "任务名称"), Col("name", "责任单位"),
-        Col("deadline_text", "完成时限"), Col("due_date", "截止日期", DATE), Col("status", "状态"),
-        Col("light_name", "灯号"), Col("completed_on", "完成日期", DATE), Col("last_report_on", "最近报送", DATE),
-        Col("percent", "完成比例（%）", INTEGER),
-    ], fills={"light_name": {LIGHT_LABELS[k]: v for k, v in LIGHT_FILLS.items()}})
+    def indicator_table(title: str, indicators: pl.DataFrame) -> None:
+        # Each row's number format follows its indicator's unit.
+        fmts = [kpi_format(code) for code in indicators["code"].to_list()]
+        table_sheet(wb, "单位记分卡", title, indicators, INDICATOR_COLS, note="空白表示该指标对该单位不适用。",
+                    formats={"value": fmts, "prev": fmts, "change": ["+0;-0;0" if f == FLAG else f for f in fmts]})
 
-    table_sheet(wb, "逾期清单", f"逾期事项清单 {label}", overdue_frame(facts, as_of), [
-        Col("kind", "类别"), Col("ref", "编号"), Col("what", "事项"), Col("unit", "责任单位"),
-        Col("due", "截止日期", DATE), Col("workdays", "逾期工作日", INTEGER),
-    ], note="共享申请：初审时限为收到后第3个工作日，答复时限为转送后第10个工作日（不含当日）；任务：按附件2完成时限。")
+    frames = {sheet: detail_frame(facts, month, sheet, card=card, prev=prev, points=points) for sheet in DETAILS}
+    detail_sheet("单位记分卡", f"各单位指标明细 {label}", frames["单位记分卡"], indicator_table)
+    detail_sheet("得分明细", f"各单位得分明细 {label}", frames["得分明细"],
+                 lambda title, frame: _points_table(wb, frame, title))
+    detail_sheet("任务台账", f"任务分工台账 {label}", frames["任务台账"], lambda title, frame: table_sheet(
+        wb, "任务台账", title, frame, TASK_LEDGER_COLS,
+        fills={"light_name": {LIGHT_LABELS[k]: v for k, v in LIGHT_FILLS.items()}}))
+    detail_sheet("逾期清单", f"逾期事项清单 {label}", frames["逾期清单"], lambda title, frame: table_sheet(
+        wb, "逾期清单", title, frame, OVERDUE_COLS,
+        note="共享申请：初审时限为收到后第3个工作日，答复时限为转送后第10个工作日（不含当日）；任务：按附件2完成时限。"))
 
     steps = timeliness_frame(facts, month)
     if detail:

@@ -265,3 +265,24 @@ def timeliness_csv_for(db: Database, month: str) -> bytes:
     from reports.excel import timeliness_csv
 
     return timeliness_csv(load_facts(db), month)
+
+
+def detail_csv_for(db: Database, month: str, sheet: str) -> bytes:
+    """Detail sheet `sheet` (a key of reports.excel.DETAILS) of the month's review as a CSV, the
+    download beside the printable workbook. Published: the rows of that sheet in the workbook
+    frozen at publication, so file and workbook agree cell for cell after later corrections too
+    (任务台账 and 逾期清单 are not frozen as frames of their own). Otherwise, and for publications
+    older than frozen workbooks, the sheet's frame with the month's inputs (month_inputs: the
+    frozen scorecards and points where months are published), as review_workbook_for builds it."""
+    from data.storage.facts import load_facts
+    from reports.excel import detail_csv, detail_frame, frozen_detail_csv
+
+    inputs = month_inputs(db, month)
+    if inputs["published"]:
+        frozen = frozen_workbook(db, month)
+        data = frozen_detail_csv(frozen, sheet) if frozen is not None else None
+        if data is not None:
+            return data
+    frame = detail_frame(load_facts(db), month, sheet, card=inputs["card"], prev=inputs["prev"],
+                         points=inputs["points"])
+    return detail_csv(frame, sheet)

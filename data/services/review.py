@@ -1,6 +1,6 @@
 """What the 月度考评 page reads and writes: the months to choose from, a month's ranking and
 suggestions (frozen when published), its 通报 (published, saved or generated), the differences
-since publication, the supervision section, the two downloads, and saving, publishing and
+since publication, the supervision section, the downloads, and saving, publishing and
 withdrawing. The page calls these with the scope and the month only; the month arithmetic, the
 engine calls and their caching (`@read`, keyed by the data version) are here.
 
@@ -121,6 +121,17 @@ def review_workbook(scope: Scope, month: str, bulletin: str | None, *, db: Datab
 def timeliness_detail(scope: Scope, month: str, *, db: Database | None = None) -> bytes:
     """The request steps due in `month` as a CSV."""
     return publish.timeliness_csv_for(db, month)
+
+
+@read
+def review_detail(scope: Scope, month: str, sheet: str, *, db: Database | None = None) -> bytes:
+    """One detail sheet of the month's review (单位记分卡, 得分明细, 任务台账 or 逾期清单: the keys
+    of reports.excel.DETAILS) as a CSV; a published month's is the sheet of its frozen workbook."""
+    from reports.excel import DETAILS
+
+    if sheet not in DETAILS:
+        raise ValueError(f"no detail sheet {sheet!r}")
+    return publish.detail_csv_for(db, month, sheet)
 
 
 # -- writes (office only, audited: the checks are those of bulletin_store and publish) ---------------

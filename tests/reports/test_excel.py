@@ -10,11 +10,17 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
+import reports.excel
 from metrics.scorecard import SCORECARD_COLUMNS
+from reports.csv_export import neutralise_text
 from reports.excel import (
+    DETAILS,
     PERCENT,
     PRINTABLE_REVIEW_SHEETS,
     REVIEW_SHEETS,
+    detail_csv,
+    detail_frame,
+    frozen_detail_csv,
     review_workbook,
     scorecard_workbook,
     timeliness_csv,
@@ -183,6 +189,64 @@ def test_printable_review_summarises_the_request_steps_and_the_detail_is_its_own
     assert rows[1][:10] == ["SQ-2", "县民政局", "县公安局", "初审", "县大数据发展中心", "2023-09-01", "2023-09-06",
                             "", "逾期未办", "16"]
     assert len(rows) == 2
+
+
+def _same(text: str, value) -> bool:
+    """A CSV cell holds what the sheet's cell holds: n/a empty, a date as 2023-09-30, the same
+    number, the same (neutralised) text."""
+    if value is None:
+        return text == ""
+    if isinstance(value, dt.datetime):
+        return text == value.date().isoformat()
+    if isinstance(value, (int, float)):
+        return float(text) == value
+    return text == neutralise_text(value)
+
+
+def _table(ws, width: int) -> list[tuple]:
+    """Header row and data rows of a table_sheet."""
+    return list(ws.iter_rows(min_row=3, max_col=width, values_only=True))
+
+
+def test_printable_review_leaves_a_long_detail_sheet_to_its_own_csv(facts, monkeypatch):
+    from tests.pages.downloads import csv_rows
+
+    # the default threshold: a small county keeps every detail sheet, as in the whole workbook
+    kept_data = review_workbook(facts, "2023-09", detail=False)
+    kept, whole = _book(kept_data), _book(review_workbook(facts, "2023-09"))
+    assert kept.sheetnames == PRINTABLE_REVIEW_SHEETS
+    for sheet in DETAILS:
+        assert [[c.value for c in r] for r in kept[sheet].iter_rows()] == [
+            [c.value for c in r] for r in whole[sheet].iter_rows()]
+    # a threshold below the fixture's rows: each detail sheet is a note naming its download
+    monkeypatch.setattr(reports.excel, "PRINTABLE_DETAIL_ROWS", 1)
+    short = _book(review_workbook(facts, "2023-09", detail=False))
+    assert short.sheetnames == PRINTABLE_REVIEW_SHEETS
+    assert_no_formulas(short)
+    for sheet, spec in DETAILS.items():
+        table = _table(kept[sheet], len(spec.cols))
+        assert len(table) > 2, sheet                      # more than the patched threshold
+        note = short[sheet]
+        assert [[c.value for c in r] for r in note.iter_rows()] == [
+            [kept[sheet]["A1"].value],
+            [f"本表明细共{len(table) - 1}行（超过1行），不在本工作簿中，请在“月度考评”页面“明细数据下载”中点击"
+             f"“{spec.button}”（CSV，可用Excel打开）。"]]
+        assert_printable(note, title_rows=None)
+        # the CSV holds exactly the rows and values the sheet holds with the threshold high
+        rows = csv_rows(detail_csv(detail_frame(facts, "2023-09", sheet), sheet))
+        assert rows[0] == [c.label for c in spec.cols] == list(table[0])
+        assert len(rows) == len(table)
+        for line, cells in zip(rows[1:], table[1:], strict=True):
+            assert all(_same(t, v) for t, v in zip(line, cells, strict=True)), (sheet, line, cells)
+        # read back from a stored workbook (a published month's), the same file
+        assert frozen_detail_csv(kept_data, sheet) == detail_csv(detail_frame(facts, "2023-09", sheet), sheet)
+    assert [r for r in csv_rows(detail_csv(detail_frame(facts, "2023-09", "逾期清单"), "逾期清单"))
+            if r[1] == "SQ-2"] == [["共享申请初审", "SQ-2", "申请SQ-2的初审", "县大数据发展中心", "2023-09-06", "16"]]
+    # the threshold counts rows: at exactly the rows of a sheet it stays
+    monkeypatch.setattr(reports.excel, "PRINTABLE_DETAIL_ROWS", len(_table(kept["任务台账"], 10)) - 1)
+    assert _table(_book(review_workbook(facts, "2023-09", detail=False))["任务台账"], 10) == _table(kept["任务台账"], 10)
+    # the whole workbook (CLI, publication) never leaves a sheet out
+    assert _table(_book(review_workbook(facts, "2023-09"))["单位记分卡"], 7) == _table(whole["单位记分卡"], 7)
 
 
 def test_bulletin_names_the_overdue_request(facts):
