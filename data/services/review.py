@@ -18,7 +18,7 @@ from data.services import bulletin_store as bs
 from data.services import months, publish
 from data.services.reading import read, resolve_db
 from data.storage.db import Database
-from data.storage.scope import Scope
+from data.storage.scope import PermissionDenied, Scope
 
 DEFAULT_START = "2023-05"
 BulletinError, PublishError = bs.BulletinError, months.PublishError
@@ -42,6 +42,13 @@ def months_until(start: str, as_of: dt.date) -> list[str]:
     return out
 
 
+
+def _viewers_only(scope: Scope) -> None:
+    """The county's review (every unit's figures, the draft 通报) is for 管理员 and 领导, as the page
+    registry says; a unit's account asking the data layer directly is refused here."""
+    if not scope.sees_all:
+        raise PermissionDenied("月度考评仅限领导和领导小组办公室查看。")
+
 @read
 def review_months(scope: Scope, as_of: dt.date, *, db: Database | None = None) -> list[str]:
     """The months the page offers: from the plan's start to the last one ended by `as_of`."""
@@ -53,6 +60,7 @@ def review_months(scope: Scope, as_of: dt.date, *, db: Database | None = None) -
 @read
 def publication(scope: Scope, month: str, *, db: Database | None = None) -> dict | None:
     """The month's publication {month, published_at, published_by, ...}, or None when unpublished."""
+    _viewers_only(scope)
     published = months.published_months(db)
     published = published.filter(pl.col("month") == month)
     return published.row(0, named=True) if published.height else None
@@ -61,12 +69,14 @@ def publication(scope: Scope, month: str, *, db: Database | None = None) -> dict
 @read
 def month_tables(scope: Scope, month: str, *, db: Database | None = None) -> dict[str, pl.DataFrame]:
     """publish.month_review: 'ranking' and 'suggestions' of the month, frozen when published."""
+    _viewers_only(scope)
     return publish.month_review(db, month)
 
 
 @read
 def generated_bulletin(scope: Scope, month: str, *, db: Database | None = None) -> str:
     """The 通报 generated from the month's figures (frozen ones where months are published)."""
+    _viewers_only(scope)
     return bs.generated_bulletin(db, month)
 
 
@@ -74,17 +84,20 @@ def generated_bulletin(scope: Scope, month: str, *, db: Database | None = None) 
 def stored_bulletins(scope: Scope, month: str, *, db: Database | None = None) -> tuple[dict | None, dict | None]:
     """(the published 通报 {version, text} or None, the latest saved draft {version, text,
     edited_by, edited_at} or None)."""
+    _viewers_only(scope)
     return bs.published_bulletin(db, month), bs.latest_draft(db, month)
 
 
 @read
 def bulletin_versions(scope: Scope, month: str, *, db: Database | None = None) -> pl.DataFrame:
     """Every saved version of the month's 通报, newest first: version, edited_by, edited_at, chars."""
+    _viewers_only(scope)
     return bs.versions(db, month)
 
 
 @read
 def bulletin_version_text(scope: Scope, month: str, version: int, *, db: Database | None = None) -> str | None:
+    _viewers_only(scope)
     return bs.version_text(db, month, version)
 
 
@@ -92,6 +105,7 @@ def bulletin_version_text(scope: Scope, month: str, version: int, *, db: Databas
 def differences(scope: Scope, month: str, *, db: Database | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """For a published month: (what differs between the published figures and those recomputed
     from the current data, the writes recorded since publication)."""
+    _viewers_only(scope)
     from data.storage.facts import load_facts
     from metrics.scorecard import scorecard
 
@@ -103,6 +117,7 @@ def differences(scope: Scope, month: str, *, db: Database | None = None) -> tupl
 def supervision_section(scope: Scope, month: str, *, db: Database | None = None) -> dict:
     """data.services.supervision.review_supervision's frames ('open', 'due', 'expiring',
     'proposals'), plus 'due_fixed': how many of those due in the month were rectified."""
+    _viewers_only(scope)
     from data.services.supervision import review_supervision
 
     frames = review_supervision(scope, month, db=db)
@@ -114,12 +129,14 @@ def supervision_section(scope: Scope, month: str, *, db: Database | None = None)
 def review_workbook(scope: Scope, month: str, bulletin: str | None, *, db: Database | None = None) -> bytes:
     """The printable review workbook (the request-step detail is the separate CSV); for a
     published month the frozen one plus a 差异 sheet. `bulletin`: the text in the 通报 box."""
+    _viewers_only(scope)
     return publish.review_workbook_for(db, month, bulletin=bulletin, detail=False)
 
 
 @read
 def timeliness_detail(scope: Scope, month: str, *, db: Database | None = None) -> bytes:
     """The request steps due in `month` as a CSV."""
+    _viewers_only(scope)
     return publish.timeliness_csv_for(db, month)
 
 
@@ -127,6 +144,7 @@ def timeliness_detail(scope: Scope, month: str, *, db: Database | None = None) -
 def review_detail(scope: Scope, month: str, sheet: str, *, db: Database | None = None) -> bytes:
     """One detail sheet of the month's review (单位记分卡, 得分明细, 任务台账 or 逾期清单: the keys
     of reports.excel.DETAILS) as a CSV; a published month's is the sheet of its frozen workbook."""
+    _viewers_only(scope)
     from reports.excel import DETAILS
 
     if sheet not in DETAILS:
@@ -152,6 +170,7 @@ def withdraw_review(scope: Scope, month: str, reason: str | None = None, *, db: 
 def bulletin_document(scope: Scope, month: str, text: str, *, db: Database | None = None) -> bytes:
     """The 通报 text as an official Word document (GB/T 9704 layout), built when its download is
     clicked; the same text builds once per data version."""
+    _viewers_only(scope)
     from reports.docx_official import bulletin_docx
 
     return bulletin_docx(text)

@@ -236,3 +236,24 @@ def test_the_scorecard_workbook_is_for_leaders_and_the_office(county):
     assert set(scorecards.ranking(LEADER, sc.AS_OF, db=county)["unit"]) <= names
     with pytest.raises(PermissionDenied):
         scorecards.scorecard_workbook(UNIT2, sc.AS_OF, db=county)
+
+
+def test_a_unit_is_refused_the_county_review_in_the_data_layer(county):
+    from data.services import review
+
+    month = sc.AS_OF.strftime("%Y-%m")
+    reads = [
+        lambda s: review.publication(s, month, db=county),
+        lambda s: review.month_tables(s, month, db=county),
+        lambda s: review.generated_bulletin(s, month, db=county),
+        lambda s: review.review_workbook(s, month, None, db=county),
+        lambda s: review.timeliness_detail(s, month, db=county),
+        lambda s: review.review_detail(s, month, "单位记分卡", db=county),
+        lambda s: review.bulletin_document(s, month, "通报", db=county),
+    ]
+    for read in reads:
+        with pytest.raises(PermissionDenied, match="月度考评"):
+            read(UNIT2)
+        read(LEADER)  # the leader reads it
+    with pytest.raises(PermissionDenied, match="月度考评"):  # (the leader's answer: the month is not published)
+        review.differences(UNIT2, month, db=county)
