@@ -15,20 +15,6 @@ if str(ROOT) not in sys.path:
 from data.storage.connect import close_db, get_db  # noqa: E402
 from data.storage.scope import SYSTEM  # noqa: E402
 
-BROWSER_TESTS = ROOT / "tests" / "e2e"
-
-
-def pytest_collection_modifyitems(config, items):
-    """scripts/test runs two pytest-xdist workers (`-n 2 --dist loadgroup`): every real-browser
-    test is put in one group, so one worker runs them in their order with the servers they share,
-    while the other worker runs everything else; they come first, so that group starts at once
-    and the suite takes about as long as the browser tests alone."""
-    browser = [item for item in items if Path(str(item.fspath)).is_relative_to(BROWSER_TESTS)]
-    for item in browser:
-        item.add_marker(pytest.mark.xdist_group("browser"))
-    chosen = set(browser)
-    items[:] = browser + [item for item in items if item not in chosen]
-
 
 @pytest.fixture(autouse=True)
 def _isolated_database_env(tmp_path, monkeypatch):
