@@ -144,7 +144,8 @@ def test_a_committed_write_is_seen_by_the_next_read(county):
     assert scorecards.unit_scorecard(ADMIN, day, sc.ZHENGFUBAN, db=county)["contacts_named"] == 1
 
 
-def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
+def _month_ends_computed(monkeypatch) -> list[dt.date]:
+    """The days metrics.scorecard.indicators is computed at from now on (each a scorecard computed)."""
     calls: list[dt.date] = []
     real = m_scorecard.indicators
 
@@ -153,6 +154,11 @@ def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
         return real(facts, as_of, status)
 
     monkeypatch.setattr(m_scorecard, "indicators", counted)
+    return calls
+
+
+def test_reading_twice_at_the_same_version_computes_once(county, monkeypatch):
+    calls = _month_ends_computed(monkeypatch)
     day = dt.date(2023, 10, 31)
     # One render of 单位考评 reads the scorecard, the indicators, the points and the ranking.
     scorecards.ranking(ADMIN, day, db=county)
@@ -259,18 +265,6 @@ def test_the_warm_up_stops_on_a_closed_database(db_path):
 
 
 # -- invalidation by month: a write recomputes the month-ends it can change, and nothing more ----
-
-def _month_ends_computed(monkeypatch) -> list[dt.date]:
-    calls: list[dt.date] = []
-    real = m_scorecard.indicators
-
-    def counted(facts, as_of, status=None):
-        calls.append(as_of)
-        return real(facts, as_of, status)
-
-    monkeypatch.setattr(m_scorecard, "indicators", counted)
-    return calls
-
 
 @pytest.mark.parametrize("kind", WRITE_KINDS)
 def test_a_write_dated_in_a_month_recomputes_that_month_end_and_later_ones_only(county, monkeypatch, kind):
