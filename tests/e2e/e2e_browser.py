@@ -64,7 +64,7 @@ def rerun_and_wait(page: Page, action, timeout: float = 60.0, start_timeout: flo
 
 
 def main_text(page: Page) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
+    return page.locator('[data-testid="stMain"]').inner_text(timeout=30_000)
 
 
 def sidebar(page: Page) -> Locator:
@@ -183,10 +183,19 @@ def choose(page: Page, label: str, option: str, scope: Locator | None = None) ->
         has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)
     ).first
     field = box.locator('input[role="combobox"]').first
+    listed = page.locator('[role="option"]').filter(has_text=option)
+    wait_idle(page)
     field.click()
     field.fill(option)
-    listed = page.locator('[role="option"]').filter(has_text=option)
-    listed.first.wait_for(timeout=10_000)
+    try:
+        listed.first.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        # On a loaded machine a late rerun can redraw the box and drop what was typed: type it
+        # once more. The option must still be there (this waits as long again, then fails).
+        wait_idle(page)
+        field.click()
+        field.fill(option)
+        listed.first.wait_for(timeout=30_000)
     rerun_and_wait(page, listed.first.click)
 
 
