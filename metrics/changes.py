@@ -51,9 +51,6 @@ DATED_TABLES = frozenset({
     "calendar",          # day (see the module docstring)
 })
 
-_NOT_COMPARED = {"request_text"}  # a reader of the database, not data
-
-
 def changed_rows(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame | None:
     """The rows of `old` not in `new` and of `new` not in `old`, or more rows than those (never
     fewer); row order does not matter. None when the two cannot be compared row by row (different
@@ -107,7 +104,7 @@ def earliest_change(old: Facts, new: Facts) -> dt.date | None:
     for field in dataclasses.fields(Facts):
         name = field.name
         a, b = getattr(old, name), getattr(new, name)
-        if name in _NOT_COMPARED or not isinstance(a, pl.DataFrame):
+        if not isinstance(a, pl.DataFrame):  # settings (compared above), request_text (a reader)
             continue
         rows = changed_rows(a, b)
         if rows is not None and rows.height == 0:

@@ -26,16 +26,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from metrics.cn import cn_date, cn_month
 from metrics.registry import COLUMN_LABELS, CSV_KPI_CODES, KPI_BY_CODE, LIGHT_LABELS, UNIT_KINDS, setting
 from reports.frames import (
+    detail_frame,
     month_cards,
-    overdue_frame,
     points_frame,
     ranking_frame,
     rounded_scorecard,
     suggestion_frame,
-    task_ledger_frame,
     timeliness_frame,
     timeliness_summary_frame,
-    unit_indicator_frame,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -498,26 +496,6 @@ DETAILS = {d.sheet: d for d in (
     Detail("任务台账", TASK_LEDGER_COLS, "下载任务台账（CSV）", "review_tasks_download"),
     Detail("逾期清单", OVERDUE_COLS, "下载逾期清单（CSV）", "review_overdue_download"),
 )}
-
-
-def detail_frame(facts, month: str, sheet: str, *, card: pl.DataFrame | None = None,
-                 prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The rows of detail sheet `sheet` (a key of DETAILS) of the review of `month`, from the
-    builders of reports/frames.py; `card`, `prev` and `points` as review_workbook takes them."""
-    from metrics.points import unit_points
-    from metrics.scorecard import scorecard
-
-    as_of = _month_end(month)
-    if sheet == "单位记分卡":
-        return unit_indicator_frame(facts, as_of, *month_cards(facts, as_of, card, prev))
-    if sheet == "得分明细":
-        return points_frame(scorecard(facts, as_of) if card is None else card,
-                            unit_points(facts, as_of) if points is None else points)
-    if sheet == "任务台账":
-        return task_ledger_frame(facts, as_of)
-    if sheet == "逾期清单":
-        return overdue_frame(facts, as_of)
-    raise KeyError(sheet)
 
 
 def detail_csv(frame: pl.DataFrame, sheet: str) -> bytes:

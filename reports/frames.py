@@ -209,6 +209,28 @@ def suggestion_frame(facts, as_of: dt.date, card: pl.DataFrame | None = None) ->
         pl.col("suggestion").replace_strict({"表扬": 0, "约谈": 1}, default=2), _kind_order(), "rank", "unit_id")
 
 
+def detail_frame(facts, month: str, sheet: str, *, card: pl.DataFrame | None = None,
+                 prev: pl.DataFrame | None = None, points: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The rows of detail sheet `sheet` (单位记分卡, 得分明细, 任务台账 or 逾期清单: the keys of
+    reports.excel.DETAILS) of the review of `month`, from the builders above; `card`, `prev` and
+    `points` as reports.excel.review_workbook takes them."""
+    from metrics.monthly import month_bounds
+    from metrics.points import unit_points
+    from metrics.scorecard import scorecard
+
+    as_of = month_bounds(month)[1]
+    if sheet == "单位记分卡":
+        return unit_indicator_frame(facts, as_of, *month_cards(facts, as_of, card, prev))
+    if sheet == "得分明细":
+        return points_frame(scorecard(facts, as_of) if card is None else card,
+                            unit_points(facts, as_of) if points is None else points)
+    if sheet == "任务台账":
+        return task_ledger_frame(facts, as_of)
+    if sheet == "逾期清单":
+        return overdue_frame(facts, as_of)
+    raise KeyError(sheet)
+
+
 def timeliness_summary_frame(detail: pl.DataFrame) -> pl.DataFrame:
     """timeliness_frame summarised per responsible unit and step: steps due in the month, how many
     were done on time, done late and still overdue at the month's end, and the longest overrun;
