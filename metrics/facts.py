@@ -22,11 +22,12 @@ class Facts:
     requests: pl.DataFrame      # code, requester_id, provider_id, catalog_code, purpose, received_on,
     #                             reviewed_on, review_result, forwarded_on, replied_on, reply_result,
     #                             legal_basis, refusal_reason. Loaded from the database the text
-    #                             columns purpose, legal_basis, refusal_reason are left out for
-    #                             has_legal_basis, has_refusal_reason (filled, see
-    #                             metrics.registry.filled) and `request_text` reads the text of
-    #                             the rows a list shows (metrics.requests.with_request_text),
-    #                             and use_until (of 同意 / 部分同意 replies) instead of the
+    #                             columns purpose, legal_basis, refusal_reason and catalog_code are
+    #                             left out for has_legal_basis, has_refusal_reason (filled, see
+    #                             metrics.registry.filled) and `request_text` reads them for the
+    #                             rows a list shows (metrics.requests.with_request_text); the two
+    #                             results are enumerations (pl.Enum) rather than strings; and
+    #                             use_until (of 同意 / 部分同意 replies) is a column instead of the
     #                             `use_until` frame below.
     tasks: pl.DataFrame         # task_no, section, title, goal, deadline_text, due_date, is_ongoing, units_text
     assignments: pl.DataFrame   # task_no, unit_id, origin
@@ -62,7 +63,7 @@ class Facts:
     # of an authorisation is in `requests`; kept apart so the large requests frame is not copied).
     use_until: pl.DataFrame = field(default_factory=lambda: empty_frame(USE_UNTIL_SCHEMA))
     # request_text(codes, columns) -> frame (code, *columns): the request text columns (purpose,
-    # legal_basis, refusal_reason) of those requests, read where the facts came from, when
+    # legal_basis, refusal_reason) and catalog_code of those requests, read where the facts came from, when
     # `requests` does not hold them (data.storage.facts); None for facts holding their text.
     request_text: Callable[[pl.Series, list[str]], pl.DataFrame] | None = field(default=None, compare=False)
 

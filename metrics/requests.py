@@ -174,6 +174,9 @@ def step_plan(facts: Facts, as_of: dt.date) -> pl.LazyFrame:
 # (TEXT_FLAGS) instead and read the text of the rows shown (Facts.request_text).
 REQUEST_TEXT = ["purpose", "legal_basis", "refusal_reason"]
 TEXT_FLAGS = {"legal_basis": "has_legal_basis", "refusal_reason": "has_refusal_reason"}
+# What loaded facts leave out of `requests` and read for the rows a list shows: the free text and
+# the catalog item asked for, which no figure needs either.
+ROW_DETAIL = [*REQUEST_TEXT, "catalog_code"]
 # The requests' columns as the database holds them (the order of the row lists showing them).
 REQUEST_COLUMNS = ["code", "requester_id", "provider_id", "catalog_code", "purpose", "received_on", "reviewed_on",
                    "review_result", "forwarded_on", "replied_on", "reply_result", "legal_basis", "refusal_reason"]
@@ -197,7 +200,7 @@ def with_request_text(facts: Facts, frame: pl.DataFrame, columns: list[str] | No
     """`frame` (one row per request code, or several) with the request text columns added by code,
     in its own row order: from facts.requests when it holds them, else read for the frame's codes
     through facts.request_text. Columns the frame already has are kept."""
-    wanted = [c for c in (columns or REQUEST_TEXT) if c not in frame.columns]
+    wanted = [c for c in (columns or ROW_DETAIL) if c not in frame.columns]
     if not wanted:
         return frame
     held = [c for c in wanted if c in facts.requests.columns]
@@ -212,22 +215,25 @@ def with_request_text(facts: Facts, frame: pl.DataFrame, columns: list[str] | No
     return frame
 
 
-def refusals(facts: Facts, as_of: dt.date, text: bool = True) -> pl.DataFrame:
+def refusals(facts: Facts, as_of: dt.date, text: bool = True, where: pl.Expr | None = None) -> pl.DataFrame:
     """Refusals (不同意 / 部分同意) replied by D, with whether they give both basis and reason.
-    text=False leaves out the free text (purpose, legal_basis, refusal_reason) for a caller that
-    filters first and adds it with with_request_text to the rows it shows."""
+    text=False leaves out the free text (purpose, legal_basis, refusal_reason) and catalog_code for a caller that
+    filters first and adds it with with_request_text to the rows it shows. `where` keeps only the
+    refusals it selects (it may read `complete`), and only their text is read."""
     refused = facts.requests.filter(pl.col("reply_result").is_in(REFUSALS) & (pl.col("replied_on") <= as_of))
     refused = _visible(refused, as_of).with_columns(
         complete=has_text(facts, "legal_basis") & has_text(facts, "refusal_reason")
     )
+    if where is not None:  # the rows a list keeps, before any text is read for them
+        refused = refused.filter(where)
     if holds_text(facts):
-        return refused if text else refused.drop(REQUEST_TEXT)
+        return refused if text else refused.drop(ROW_DETAIL)
     # Loaded facts' own columns (flags, the authorisation's use_until) are not the request's.
     refused = refused.drop([c for c in [*TEXT_FLAGS.values(), "use_until"] if c in refused.columns])
     if not text:
         return refused
     # The database's shape: the text in its place among the columns.
-    columns = [c for c in REQUEST_COLUMNS if c in refused.columns or c in REQUEST_TEXT]
+    columns = [c for c in REQUEST_COLUMNS if c in refused.columns or c in ROW_DETAIL]
     columns += [c for c in refused.columns if c not in columns and c != "complete"]
     return with_request_text(facts, refused).select(*columns, "complete")
 
@@ -250,7 +256,7 @@ def request_timeline(facts: Facts) -> pl.DataFrame:
     received = pl.col("received_on")
     reply_days = _rule_of(received, starts, [r[2] for r in rules], pl.Int32)
     frame = facts.requests.select(
-        pl.col("provider_id").cast(pl.Int64),
+        "provider_id",  # as loaded (a copy as Int64 took 58 MB at province scale): cast once grouped
         "received_on", "reviewed_on", "forwarded_on", "replied_on",
         returned=(pl.col("review_result") == "退回").fill_null(False),
         passed=(pl.col("review_result") == "通过").fill_null(False),
@@ -305,6 +311,7 @@ def step_counts(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             timeline.filter(parts[f"{step}_exists"])
             .group_by(pl.lit(step).alias("step"), "provider_id", status.alias("status"))
             .agg(pl.len().alias("n"))
+            .with_columns(pl.col("provider_id").cast(pl.Int64))
         )
     return pl.concat(pl.collect_all(frames))
 
@@ -349,7 +356,7 @@ def request_indicators(facts: Facts, as_of: dt.date) -> pl.DataFrame:
             (refusal & pl.col("complete")).sum().alias("complete"),
             refusal.sum().alias("refusals"),
         ).select(
-            pl.col("provider_id").alias("unit_id"),
+            pl.col("provider_id").cast(pl.Int64).alias("unit_id"),
             reply_ontime_rate=on_time_rate(),
             refusal_basis_rate=ratio("complete", "refusals"),
         ),

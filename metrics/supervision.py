@@ -255,15 +255,16 @@ def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.
     """Every 同意 / 部分同意 reply dated by D as an authorisation of the requesting unit: code,
     requester_id, provider_id, catalog_code, purpose, reply_result, replied_on, use_until,
     days_left, state (有效 / 即将到期 within N days incl. the last day / 已到期). No time limit: 有效.
-    text=False leaves out purpose where the facts do not hold it (loaded facts hold no request
-    text: metrics.requests.with_request_text reads it for the rows shown)."""
+    text=False leaves out purpose and catalog_code where the facts do not hold them (loaded facts
+    hold neither: metrics.requests.with_request_text reads them for the rows shown)."""
     window = int(opt_setting(facts, "authorisation_warning_days"))
     days = (pl.col("use_until") - pl.lit(as_of)).dt.total_days()
     state = (pl.when(pl.col("use_until").is_null()).then(pl.lit(VALID))
              .when(days < 0).then(pl.lit(EXPIRED))
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
-    columns = [c for c in AUTHORISATION_COLUMNS if c != "purpose" or c in facts.requests.columns]
+    # purpose and catalog_code: loaded facts hold neither (with_request_text reads them for the rows)
+    columns = [c for c in AUTHORISATION_COLUMNS if c not in ("purpose", "catalog_code") or c in facts.requests.columns]
     given = facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
                                   & (pl.col("replied_on") <= pl.lit(as_of)))
     # Loaded facts carry use_until as a column of the requests; hand-built ones in their own frame.
@@ -278,7 +279,7 @@ def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.
 
 
 def _with_purpose(facts: Facts, states: pl.DataFrame) -> pl.DataFrame:
-    return with_request_text(facts, states, ["purpose"]).select(AUTHORISATION_COLUMNS)
+    return with_request_text(facts, states, ["catalog_code", "purpose"]).select(AUTHORISATION_COLUMNS)
 
 
 def authorisation_summary(facts: Facts, as_of: dt.date, by: str = "requester_id") -> pl.DataFrame:

@@ -233,10 +233,10 @@ def _facts_in(cur):
     import json
 
     from data.storage.calendar import working_calendar
-    from data.storage.facts import _QUERIES
+    from data.storage.facts import read_frames
     from metrics.facts import Facts
 
-    frames = {name: cur.sql(sql).pl() for name, sql in _QUERIES.items()}
+    frames = read_frames(cur)
     calendar = working_calendar(cur.sql("SELECT day, is_workday, source FROM calendar_days").pl())
     settings = {k: json.loads(v) for k, v in cur.execute("SELECT key, value FROM settings").fetchall()}
     return Facts(**frames, calendar=calendar, settings=settings)

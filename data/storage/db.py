@@ -194,6 +194,10 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return DEFAULT_PATH
 
 
+# The memory limit that Database.release_buffers sets for a moment.
+RELEASE_LIMIT = "64MB"
+
+
 class Database:
     """A DuckDB file with a per-call cursor for reads and a single writer."""
 
@@ -256,6 +260,21 @@ class Database:
     def checkpoint(self) -> None:
         with self._write_lock:
             self._con.execute("CHECKPOINT")
+
+    def release_buffers(self) -> None:
+        """Give back the table blocks DuckDB keeps in memory after a large read. Reading the facts
+        leaves about 200 MB of them behind at province scale, never read again: the engine works on
+        its own copy in Polars. Lowering the memory limit for a moment evicts them (blocks are read
+        from the file again when a query needs them), then the default limit is back. The dashboard
+        never sets a limit of its own, so RESET is the limit it had. Under the writer lock: a write
+        holding more than the moment's limit in memory waits instead of failing."""
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                cur.execute(f"SET memory_limit = '{RELEASE_LIMIT}'")
+                cur.execute("RESET memory_limit")
+            finally:
+                cur.close()
 
     def close(self) -> None:
         with self._write_lock:
