@@ -204,13 +204,6 @@ class Snapshot:
         return self._part("points", lambda f: points_of(
             self.indicators, weights_of(f), float(setting(f, "red_light_penalty"))))
 
-    @property
-    def steps(self) -> pl.DataFrame:
-        """metrics.requests.request_steps at D (a row list: kept only while it is small)."""
-        from metrics.requests import request_steps
-
-        return self._part("steps", lambda f: request_steps(f, self.as_of))
-
     def steps_where(self, name: Hashable, keep: pl.Expr) -> pl.DataFrame:
         """The request steps at D that `keep` selects (a list's rows: the overdue ones, one unit's),
         collected from metrics.requests.step_plan, so the millions of steps of a province are
@@ -258,11 +251,7 @@ class Snapshot:
         """metrics.monthly.warning_list at D."""
         from metrics.monthly import warning_list
 
-        def compute(f: Facts) -> pl.DataFrame:
-            held = (str(self.db.path), self.db.version, "snapshot", self.as_of, "steps") in _memo
-            return warning_list(f, self.as_of, steps=self.steps if held else None)
-
-        return self._part("warnings", compute)
+        return self._part("warnings", lambda f: warning_list(f, self.as_of))
 
     @property
     def milestone_status(self) -> pl.DataFrame:
@@ -352,14 +341,24 @@ def history() -> DayHistory:
     return _history
 
 
-def card_at(db: Database, day: dt.date) -> pl.DataFrame:
+def card_at(db: Database, day: dt.date, parts: bool = True) -> pl.DataFrame:
     """The computed scorecard at a day, from the month-end history when a write since it was
     computed changed nothing dated on or before the day (a write dated in month M leaves the
-    month-ends before M as they are); else computed and kept there."""
+    month-ends before M as they are); else computed and kept there.
+
+    parts=False computes it on its own, keeping only the scorecard (in the history), not the day's
+    snapshot parts (assignment statuses, indicators, scorecard) in the cache: what the warm-up does
+    for the month-ends no page has asked for yet, about 5 MB a month-end at province scale."""
     path = str(db.path)
-    version, _ = loaded_facts(db)  # loading a new version records what changed since the last one
+    version, facts = loaded_facts(db)  # loading a new version records what changed since the last one
     card = _history.get(path, day, version)
     if card is not None:
+        return card
+    if not parts:
+        from metrics.scorecard import scorecard
+
+        card = scorecard(facts, day)  # from the facts of `version` whatever was committed since
+        _history.put(path, day, version, card)
         return card
     card = snapshot(db, day).scorecard
     if db.version == version:  # computed from the facts of `version`: nothing committed meanwhile
@@ -404,7 +403,7 @@ def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
 
     start = plan_start(load_facts(db))
     months = (day.year - start.year) * 12 + day.month - start.month + 1
-    steps += [lambda d=d: card_at(db, d) for d in reversed(trend_points(day, months, start))]
+    steps += [lambda d=d: card_at(db, d, parts=False) for d in reversed(trend_points(day, months, start))]
     for step in steps:
         if db.version != version or getattr(db, "_closed", False):
             return False

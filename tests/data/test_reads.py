@@ -23,7 +23,6 @@ def county(db):
 # Reads returning rows tied to units, with the columns that tie a row to the asking unit.
 LISTS = {
     tasks.assignment_lights: ("unit_id",),
-    requests.request_steps: ("requester_id", "provider_id"),
     requests.overdue_steps: ("requester_id", "provider_id"),
     requests.warning_list: ("requester_id", "provider_id"),
     requests.refusals_lacking: ("requester_id", "provider_id"),
