@@ -341,24 +341,14 @@ def history() -> DayHistory:
     return _history
 
 
-def card_at(db: Database, day: dt.date, parts: bool = True) -> pl.DataFrame:
+def card_at(db: Database, day: dt.date) -> pl.DataFrame:
     """The computed scorecard at a day, from the month-end history when a write since it was
     computed changed nothing dated on or before the day (a write dated in month M leaves the
-    month-ends before M as they are); else computed and kept there.
-
-    parts=False computes it on its own, keeping only the scorecard (in the history), not the day's
-    snapshot parts (assignment statuses, indicators, scorecard) in the cache: what the warm-up does
-    for the month-ends no page has asked for yet, about 5 MB a month-end at province scale."""
+    month-ends before M as they are); else computed and kept there."""
     path = str(db.path)
-    version, facts = loaded_facts(db)  # loading a new version records what changed since the last one
+    version, _ = loaded_facts(db)  # loading a new version records what changed since the last one
     card = _history.get(path, day, version)
     if card is not None:
-        return card
-    if not parts:
-        from metrics.scorecard import scorecard
-
-        card = scorecard(facts, day)  # from the facts of `version` whatever was committed since
-        _history.put(path, day, version, card)
         return card
     card = snapshot(db, day).scorecard
     if db.version == version:  # computed from the facts of `version`: nothing committed meanwhile
@@ -403,7 +393,7 @@ def warm_up(db: Database, as_of: dt.date | None = None) -> bool:
 
     start = plan_start(load_facts(db))
     months = (day.year - start.year) * 12 + day.month - start.month + 1
-    steps += [lambda d=d: card_at(db, d, parts=False) for d in reversed(trend_points(day, months, start))]
+    steps += [lambda d=d: card_at(db, d) for d in reversed(trend_points(day, months, start))]
     for step in steps:
         if db.version != version or getattr(db, "_closed", False):
             return False

@@ -256,22 +256,6 @@ def test_the_warm_up_keeps_every_month_end_since_the_plan_s_start(county, monkey
     assert calls == []
 
 
-def test_the_warm_up_keeps_older_month_ends_as_scorecards_only(county):
-    """Month-ends beyond today's 12 enter the history as their scorecard alone: not their
-    snapshot parts (assignment statuses, indicators), about 5 MB a month-end at province scale,
-    in the shared cache. Each is the engine's scorecard of that day."""
-    day = dt.date(2024, 6, 15)
-    assert snap.warm_up(county, day)
-    path = str(county.path)
-    older = [dt.date(2023, 5, 31), dt.date(2023, 6, 30)]  # 12 months and more before June 2024
-    facts = load_facts(county)
-    for d in older:
-        assert not any(k[0] == path and k[2:4] == ("snapshot", d) for k in snap.memo()._entries)
-        assert_frame_equal(snap.card_at(county, d), m_scorecard.scorecard(facts, d))
-    latest = dt.date(2024, 5, 31)  # one of today's 12: its parts are shared with the pages
-    assert any(k[0] == path and k[2:4] == ("snapshot", latest) for k in snap.memo()._entries)
-
-
 def test_the_warm_up_stops_on_a_closed_database(db_path):
     from data.storage.connect import close_db, get_db
 
