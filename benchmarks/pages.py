@@ -50,11 +50,15 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def server_imports() -> float:
-    """Import what app.py imports (read from its import statements), as the server has by the time
-    anyone opens a page (the login page ran app.py); seconds taken."""
+def server_start() -> float:
+    """What the server has done before anyone opens a page, in seconds: import what app.py imports
+    (read from its import statements; the login page ran app.py) and Streamlit's own start-up (its
+    first script run scans the installed packages for components, about 0.4 s), paid here on an
+    empty script."""
     import ast
     import importlib
+
+    from streamlit.testing.v1 import AppTest
 
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
     names = []
@@ -70,7 +74,17 @@ def server_imports() -> float:
             importlib.import_module(name)
         except ModuleNotFoundError:  # `from package import function`: the package is imported
             pass
+    AppTest.from_string("import streamlit as st").run()
     return time.perf_counter() - started
+
+
+def session(page: str):
+    """A session of the office (管理员) on one page (pages/PAGE.py) under AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=1800)
+    at.session_state["scope"] = ADMIN
+    return at
 
 
 def _timed_run(at) -> tuple[float, str | None]:
@@ -87,16 +101,9 @@ def measure_page(db_path: str, page: str) -> dict:
     """In a child process: time one page as described in the module docstring."""
     os.environ["DASHBOARD_DB"] = db_path
     import requests  # noqa: F401  (pages/requests.py must not shadow the library; see tests/pages)
-    from streamlit.testing.v1 import AppTest
 
-    started = time.perf_counter()
-    server_imports()
-    # Streamlit's own start-up (the first script run scans the installed packages for components,
-    # about 0.4 s), which the server also pays once at its start: paid here on an empty script.
-    AppTest.from_string("import streamlit as st").run()
-    out: dict = {"page": page, "imports_s": time.perf_counter() - started}
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=1800)
-    at.session_state["scope"] = ADMIN
+    out: dict = {"page": page, "imports_s": server_start()}
+    at = session(page)
     at.session_state["as_of"] = FIRST.isoformat()
     out["first_s"], error = _timed_run(at)
     if error is None and not (at.metric or at.dataframe or at.table):
@@ -143,16 +150,15 @@ def measure_server(db_path: str, pages: list[str]) -> dict:
     from data.services.snapshot import warm_up
     from data.storage.connect import get_db
 
-    server_imports()
+    server_start()
     sessions: dict[str, AppTest] = {}
     times: list[float] = []
     errors: list[str] = []
 
     def run(page: str, day: dt.date, change: tuple[str, str] | None = None) -> None:
-        at = sessions.get(page)
-        if at is None:
-            at = sessions[page] = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=1800)
-            at.session_state["scope"] = ADMIN
+        if page not in sessions:
+            sessions[page] = session(page)
+        at = sessions[page]
         at.session_state["as_of"] = day.isoformat()
         if change:
             at.session_state[change[0]] = change[1]

@@ -14,7 +14,7 @@ from metrics.cn import cn_date, cn_date_expr
 from metrics.facts import Facts
 from metrics.points import points_of
 from metrics.registry import KPI_BY_CODE, KPIS, office_unit_id, setting
-from metrics.requests import step_plan, with_request_text
+from metrics.requests import ROW_DETAIL, step_plan, with_request_text
 from metrics.scorecard import indicators, weights_of
 from metrics.tasks import assignment_status
 from metrics.workdays import add_workday_deadline
@@ -264,7 +264,7 @@ def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.
              .when(days <= window).then(pl.lit(EXPIRING))
              .otherwise(pl.lit(VALID)))
     # purpose and catalog_code: loaded facts hold neither (with_request_text reads them for the rows)
-    columns = [c for c in AUTHORISATION_COLUMNS if c not in ("purpose", "catalog_code") or c in facts.requests.columns]
+    columns = [c for c in AUTHORISATION_COLUMNS if c not in ROW_DETAIL or c in facts.requests.columns]
     given = facts.requests.filter(pl.col("reply_result").is_in(["同意", "部分同意"])
                                   & (pl.col("replied_on") <= pl.lit(as_of)))
     # Loaded facts carry use_until as a column of the requests; hand-built ones in their own frame.
@@ -275,10 +275,10 @@ def authorisation_states(facts: Facts, as_of: dt.date, text: bool = True) -> pl.
         .select(columns)
         .sort("use_until", "code", nulls_last=True)
     )
-    return _with_purpose(facts, states) if text else states
+    return _with_row_detail(facts, states) if text else states
 
 
-def _with_purpose(facts: Facts, states: pl.DataFrame) -> pl.DataFrame:
+def _with_row_detail(facts: Facts, states: pl.DataFrame) -> pl.DataFrame:
     return with_request_text(facts, states, ["catalog_code", "purpose"]).select(AUTHORISATION_COLUMNS)
 
 
@@ -305,7 +305,7 @@ def expiring_authorisations(facts: Facts, month: str) -> pl.DataFrame:
         narrow = dataclasses.replace(facts, use_until=near,
                                      requests=facts.requests.filter(pl.col("code").is_in(near["code"].implode())))
     states = authorisation_states(narrow, as_of, text=False)
-    return _with_purpose(facts, states.filter(pl.col("state") == EXPIRING))
+    return _with_row_detail(facts, states.filter(pl.col("state") == EXPIRING))
 
 
 # -- 督办单 -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from data.storage.calendar import calendar_table, working_calendar
 from data.storage.db import Database
 from metrics.changes import earliest_change
 from metrics.facts import Facts
+from metrics.requests import ROW_DETAIL
 
 # A character that is not white space as Polars' str.strip_chars() sees it (Unicode White_Space,
 # which DuckDB's trim() does not cover): a text "holds something" exactly when it has one, the
@@ -93,14 +94,11 @@ _QUERIES = {
     "c.due_on, c.note FROM commitments c JOIN interviews i USING (interview_id)",
 }
 
-# What `request_text` reads for the rows a list shows: the request text and the item asked for.
-REQUEST_TEXT = ("purpose", "legal_basis", "refusal_reason", "catalog_code")
-
-
 def request_text(db: Database, codes, columns) -> pl.DataFrame:
-    """code plus the text columns (of REQUEST_TEXT) of the requests with these codes, read from the
+    """code plus the columns of metrics.requests.ROW_DETAIL asked for (the text, the item asked
+    for) of the requests with these codes, read from the
     database: what the lists showing request text add to their rows (metrics.requests.with_request_text)."""
-    cols = [c for c in columns if c in REQUEST_TEXT]
+    cols = [c for c in columns if c in ROW_DETAIL]
     if len(cols) != len(list(columns)):
         raise ValueError(f"not request text columns: {sorted(set(columns) - set(cols))}")
     wanted = pl.DataFrame({"code": pl.Series(codes, dtype=pl.String)}).unique()
@@ -147,9 +145,8 @@ def read_frames(cur, after_each: Callable[[], None] | None = None) -> dict[str, 
     results = {c: _result_values(cur, c) for c in RESULTS}
     frames = {}
     for name, sql in _QUERIES.items():
-        if name == "requests":
-            for column, values in results.items():
-                sql = sql.replace(f"{column}::ENUM", f"{column}::{_enum_sql(values)}")
+        for column, values in results.items():  # the results' placeholders (requests only)
+            sql = sql.replace(f"{column}::ENUM", f"{column}::{_enum_sql(values)}")
         frames[name] = cur.sql(sql).pl()
         if after_each is not None:
             after_each()  # e.g. give back the blocks just read: the frame holds what it needs
